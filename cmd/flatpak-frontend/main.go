@@ -1,0 +1,47 @@
+// Command flatpak-frontend is the BuildKit frontend that builds Flatpak apps
+// and runtimes from RPMs. With no arguments it runs as a gateway frontend;
+// with a subcommand it is the packager's tool.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+type command struct {
+	name  string
+	usage string
+	run   func(args []string) int
+}
+
+var commands = []command{
+	{"validate", "validate FILE...    check flatpak.yaml files", runValidate},
+	{"schema", "schema              print the JSON Schema of flatpak.yaml", runSchema},
+}
+
+func main() {
+	if len(os.Args) < 2 {
+		os.Exit(runGateway())
+	}
+	name := os.Args[1]
+	for _, c := range commands {
+		if c.name == name {
+			os.Exit(c.run(os.Args[2:]))
+		}
+	}
+	if name != "help" && name != "-h" && name != "--help" {
+		fmt.Fprintf(os.Stderr, "flatpak-frontend: unknown command %q\n", name)
+	}
+	usage()
+	if name == "help" || name == "-h" || name == "--help" {
+		os.Exit(0)
+	}
+	os.Exit(2)
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: flatpak-frontend [COMMAND]\n\nWith no command, runs as a BuildKit gateway frontend.\n\nCommands:")
+	for _, c := range commands {
+		fmt.Fprintln(os.Stderr, "  "+c.usage)
+	}
+}

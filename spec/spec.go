@@ -1,0 +1,196 @@
+package spec
+
+// Spec is one flatpak.yaml: the keys of the flatpak: section of a Fedora
+// container.yaml (flatpak-module-tools' FlatpakSpec) plus the keys this
+// frontend adds for what Koji used to decide. Each field's comment is the
+// key's documentation: the JSON Schema and docs/keys.md are generated from it.
+type Spec struct {
+	// The application or runtime ID, such as org.gnome.eog: three or more
+	// dot-separated elements; only the last may contain '-'.
+	ID string `yaml:"id" json:"id"`
+	// The Flatpak branch of the result.
+	Branch string `yaml:"branch,omitempty" json:"branch,omitempty" default:"stable"`
+	// The module or package name the Flatpak is built from (informational;
+	// used in the image title).
+	Name string `yaml:"name,omitempty" json:"name,omitempty"`
+	// The Fedora component (dist-git repository) name (informational).
+	Component string `yaml:"component,omitempty" json:"component,omitempty"`
+	// Build a runtime instead of an application.
+	BuildRuntime bool `yaml:"build-runtime,omitempty" json:"build-runtime,omitempty"`
+	// Runtimes only: the ID of the runtime this runtime's metadata names as its
+	// runtime (for an SDK, the matching platform).
+	Runtime string `yaml:"runtime,omitempty" json:"runtime,omitempty"`
+	// Runtimes only: the ID of the SDK that goes with this runtime.
+	SDK string `yaml:"sdk,omitempty" json:"sdk,omitempty"`
+	// Applications: the ID of the runtime the app runs on; also names the
+	// default runtime image.
+	RuntimeName string `yaml:"runtime-name,omitempty" json:"runtime-name,omitempty"`
+	// Applications: the branch of the runtime the app runs on.
+	RuntimeVersion string `yaml:"runtime-version,omitempty" json:"runtime-version,omitempty"`
+	// RPM packages to install: names, or objects limiting a package to some
+	// architectures.
+	Packages []Package `yaml:"packages,omitempty" json:"packages,omitempty"`
+	// Applications: the command flatpak run starts, relative to /app/bin or
+	// absolute.
+	Command string `yaml:"command,omitempty" json:"command,omitempty"`
+	// Sandbox permissions, as flatpak build-finish options: a list, or one
+	// string split like a shell command line, with # comments.
+	FinishArgs []string `yaml:"finish-args,omitempty" json:"finish-args,omitempty"`
+	// A shell script run in the build root after the packages are installed.
+	// Also spelled cleanup_commands.
+	CleanupCommands string `yaml:"cleanup-commands,omitempty" json:"cleanup-commands,omitempty"`
+	// Tags written to the metadata.
+	Tags []string `yaml:"tags,omitempty" json:"tags,omitempty"`
+	// Marks the result end-of-life with this message.
+	EndOfLife string `yaml:"end-of-life,omitempty" json:"end-of-life,omitempty"`
+	// Marks the result end-of-life in favour of this ID.
+	EndOfLifeRebase string `yaml:"end-of-life-rebase,omitempty" json:"end-of-life-rebase,omitempty"`
+	// Compose AppStream data when the runtime has the tools for it.
+	AppstreamCompose bool `yaml:"appstream-compose" json:"appstream-compose" default:"true"`
+	// Replaces the project_license of the AppStream file. Also spelled
+	// appstream-license.
+	AppdataLicense string `yaml:"appdata-license,omitempty" json:"appdata-license,omitempty"`
+	// With rename-icon: keep the icon under its old name too.
+	CopyIcon bool `yaml:"copy-icon,omitempty" json:"copy-icon,omitempty"`
+	// Prepended to the Name of the desktop file.
+	DesktopFileNamePrefix string `yaml:"desktop-file-name-prefix,omitempty" json:"desktop-file-name-prefix,omitempty"`
+	// Appended to the Name of the desktop file.
+	DesktopFileNameSuffix string `yaml:"desktop-file-name-suffix,omitempty" json:"desktop-file-name-suffix,omitempty"`
+	// Renames this file in /app/share/metainfo (or appdata) to ID.metainfo.xml.
+	RenameAppdataFile string `yaml:"rename-appdata-file,omitempty" json:"rename-appdata-file,omitempty"`
+	// Renames this file in /app/share/applications to ID.desktop.
+	RenameDesktopFile string `yaml:"rename-desktop-file,omitempty" json:"rename-desktop-file,omitempty"`
+	// Renames icons of this name to ID and updates the desktop file.
+	RenameIcon string `yaml:"rename-icon,omitempty" json:"rename-icon,omitempty"`
+	// Extra labels for the image config.
+	Labels map[string]string `yaml:"labels,omitempty" json:"labels,omitempty"`
+	// The image whose package manager installs a runtime's packages (and an
+	// app's, when the runtime has none).
+	BaseImage string `yaml:"base_image,omitempty" json:"base_image,omitempty"`
+
+	// Build arguments this file uses as ${NAME}, with their defaults. Values
+	// come from --build-arg NAME=VALUE.
+	Args map[string]string `yaml:"args,omitempty" json:"args,omitempty"`
+	// The runtime image to build the app FROM. Default: derived from
+	// runtime-name and runtime-version. Overridden by the RUNTIME_IMAGE build
+	// arg and by a build context named "runtime".
+	RuntimeImage string `yaml:"runtime-image,omitempty" json:"runtime-image,omitempty"`
+	// Package repositories to install from. When none are given the runtime's
+	// own repository configuration is used.
+	Repos []Repo `yaml:"repos,omitempty" json:"repos,omitempty"`
+	// The package manager to install with.
+	Installer Installer `yaml:"installer,omitempty" json:"installer,omitempty" default:"auto"`
+	// Packages allowed to install files outside /app (they are then not part
+	// of the result). Any other package that does is an error.
+	AllowOutsideApp []string `yaml:"allow-outside-app,omitempty" json:"allow-outside-app,omitempty"`
+	// Extension points written to the metadata as [Extension NAME] groups.
+	AddExtensions map[string]Extension `yaml:"add-extensions,omitempty" json:"add-extensions,omitempty"`
+
+	// Source is where the spec came from; positions of every key.
+	Source *Source `yaml:"-" json:"-"`
+}
+
+// Package is one entry of packages.
+type Package struct {
+	// The RPM name.
+	Name string `yaml:"name" json:"name"`
+	// Architectures (x86_64, aarch64, ...) the package is installed on.
+	Platforms *Platforms `yaml:"platforms,omitempty" json:"platforms,omitempty"`
+}
+
+// Platforms limits a package to some architectures.
+type Platforms struct {
+	// Install only on these architectures.
+	Only []string `yaml:"only,omitempty" json:"only,omitempty"`
+	// Never install on these architectures.
+	Not []string `yaml:"not,omitempty" json:"not,omitempty"`
+}
+
+// Repo is one package repository.
+type Repo struct {
+	// The repository id; letters, digits and -_.: only.
+	Name string `yaml:"name" json:"name"`
+	// An http(s) or file URL of the repository. One of baseurl and path.
+	BaseURL string `yaml:"baseurl,omitempty" json:"baseurl,omitempty"`
+	// A directory inside the build context (or the named context given by
+	// context) that holds the repository.
+	Path string `yaml:"path,omitempty" json:"path,omitempty"`
+	// With path: the name of the build context that holds it. Default: the
+	// main context.
+	Context string `yaml:"context,omitempty" json:"context,omitempty"`
+	// Check package signatures. Default: true when gpgkey is set.
+	GPGCheck *bool `yaml:"gpgcheck,omitempty" json:"gpgcheck,omitempty"`
+	// URL of the signing key (file:// paths are inside the runtime).
+	GPGKey string `yaml:"gpgkey,omitempty" json:"gpgkey,omitempty"`
+	// The repository priority (lower wins).
+	Priority int `yaml:"priority,omitempty" json:"priority,omitempty"`
+	// Only these packages are taken from the repository.
+	IncludePkgs []string `yaml:"includepkgs,omitempty" json:"includepkgs,omitempty"`
+	// These packages are never taken from the repository.
+	ExcludePkgs []string `yaml:"excludepkgs,omitempty" json:"excludepkgs,omitempty"`
+	// The id of a BuildKit secret (--secret id=ID,src=FILE) holding
+	// USER:PASSWORD for the repository.
+	Secret string `yaml:"secret,omitempty" json:"secret,omitempty"`
+}
+
+// Installer names a package manager.
+type Installer string
+
+const (
+	InstallerAuto     Installer = "auto"
+	InstallerMicrodnf Installer = "microdnf"
+	InstallerDnf5     Installer = "dnf5"
+	InstallerDnf      Installer = "dnf"
+)
+
+// Extension is one extension point ([Extension NAME] in the metadata).
+type Extension struct {
+	// Where the extension is mounted, relative to /app or /usr.
+	Directory string `yaml:"directory" json:"directory"`
+	// The branch of the extension to use.
+	Version string `yaml:"version,omitempty" json:"version,omitempty"`
+	// Several branches, separated by ';'.
+	Versions string `yaml:"versions,omitempty" json:"versions,omitempty"`
+	// A library directory added to the linker path.
+	AddLdPath string `yaml:"add-ld-path,omitempty" json:"add-ld-path,omitempty"`
+	// Directories merged from all extensions, separated by ';'.
+	MergeDirs string `yaml:"merge-dirs,omitempty" json:"merge-dirs,omitempty"`
+	// Several extensions may be mounted below directory.
+	Subdirectories bool `yaml:"subdirectories,omitempty" json:"subdirectories,omitempty"`
+	// Do not install the extension with the app.
+	NoAutodownload bool `yaml:"no-autodownload,omitempty" json:"no-autodownload,omitempty"`
+	// Remove the extension with the app.
+	Autodelete bool `yaml:"autodelete,omitempty" json:"autodelete,omitempty"`
+	// Conditions for downloading, separated by ';'.
+	DownloadIf string `yaml:"download-if,omitempty" json:"download-if,omitempty"`
+	// Conditions for enabling, separated by ';'.
+	EnableIf string `yaml:"enable-if,omitempty" json:"enable-if,omitempty"`
+	// Keep the extension unless this condition holds.
+	AutopruneUnless string `yaml:"autoprune-unless,omitempty" json:"autoprune-unless,omitempty"`
+	// Appended to the subdirectory names.
+	SubdirectorySuffix string `yaml:"subdirectory-suffix,omitempty" json:"subdirectory-suffix,omitempty"`
+	// Only install the locales the user uses.
+	LocaleSubset bool `yaml:"locale-subset,omitempty" json:"locale-subset,omitempty"`
+}
+
+// Pos is a 1-based line and column.
+type Pos struct {
+	Line   int
+	Column int
+}
+
+// Range is the span of a YAML node.
+type Range struct {
+	Start Pos
+	End   Pos
+}
+
+// Source is the file a spec was parsed from.
+type Source struct {
+	// Filename as given to Parse.
+	Filename string
+	// Data is the file's bytes (BuildKit source maps show lines from it).
+	Data []byte
+	// ranges maps a key path (see Range) to the node that set it.
+	ranges map[string]Range
+}
