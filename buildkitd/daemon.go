@@ -1,0 +1,274 @@
+package buildkitd
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/moby/buildkit/client"
+)
+
+// Options configure [Start].
+type Options struct {
+	// Root is the daemon's state folder. Empty: a temporary folder that
+	// Stop removes.
+	Root string
+	// CacheDir is the cache root for [Ensure]. Empty: [DefaultCacheDir].
+	CacheDir string
+	// RegistryHosts are registries ("127.0.0.1:5000") the daemon reaches over
+	// plain HTTP, such as one started with [StartRegistry].
+	RegistryHosts []string
+	// Debug turns on buildkitd's debug log.
+	Debug bool
+}
+
+// Daemon is a running private buildkitd.
+type Daemon struct {
+	addr     string
+	root     string
+	ownsRoot bool
+	sockDir  string
+	logPath  string
+	proc     *process
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// How long Start waits for the daemon to answer, and Stop waits after
+// SIGTERM before SIGKILL.
+const (
+	startTimeout = 2 * time.Minute
+	stopGrace    = 20 * time.Second
+)
+
+// Start builds buildkitd if needed (see [Ensure]), starts it and waits until
+// it lists its workers. The daemon must be stopped with [Daemon.Stop]; it is
+// also killed if this process dies.
+func Start(ctx context.Context, opts Options) (_ *Daemon, retErr error) {
+	if os.Geteuid() != 0 {
+		return nil, fmt.Errorf("buildkitd with the OCI worker needs root (running as uid %d)", os.Geteuid())
+	}
+	cacheDir := opts.CacheDir
+	if cacheDir == "" {
+		var err error
+		if cacheDir, err = DefaultCacheDir(); err != nil {
+			return nil, err
+		}
+	}
+	bin, _, err := Ensure(ctx, cacheDir)
+	if err != nil {
+		return nil, err
+	}
+	runc, err := exec.LookPath("runc")
+	if err != nil {
+		// /usr/sbin is not always on a test's PATH.
+		if _, serr := os.Stat("/usr/sbin/runc"); serr != nil {
+			return nil, fmt.Errorf("runc not found (install Debian's runc package): %w", err)
+		}
+		runc = "/usr/sbin/runc"
+	}
+
+	d := &Daemon{root: opts.Root}
+	defer func() {
+		if retErr != nil {
+			d.Stop()
+		}
+	}()
+	if d.root == "" {
+		if d.root, err = os.MkdirTemp("", "buildkitd-"); err != nil {
+			return nil, err
+		}
+		d.ownsRoot = true
+	}
+	// Unix socket paths are limited to 108 bytes: keep the socket in a
+	// short temporary folder whatever Root is.
+	if d.sockDir, err = os.MkdirTemp("", "bkd-"); err != nil {
+		return nil, err
+	}
+	d.addr = "unix://" + filepath.Join(d.sockDir, "buildkitd.sock")
+	d.logPath = filepath.Join(d.root, "buildkitd.log")
+
+	cfgPath := filepath.Join(d.root, "buildkitd.toml")
+	if err := os.WriteFile(cfgPath, []byte(configTOML(opts, runc)), 0o644); err != nil {
+		return nil, err
+	}
+	logf, err := os.Create(d.logPath)
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close() // the child has its own copy
+
+	args := []string{
+		"--config", cfgPath,
+		"--root", filepath.Join(d.root, "state"),
+		"--addr", d.addr,
+		"--oci-worker=true",
+		"--containerd-worker=false",
+		"--oci-worker-snapshotter=overlayfs",
+		"--oci-worker-binary", runc,
+		// Host networking: no CNI setup needed, and RUN steps can reach
+		// a registry on the loopback interface.
+		"--oci-worker-net=host",
+	}
+	if opts.Debug {
+		args = append(args, "--debug")
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout = logf
+	cmd.Stderr = logf
+	// runc and the tools buildkitd calls live in sbin.
+	cmd.Env = append(os.Environ(), "PATH="+withSbin(os.Getenv("PATH")))
+	if d.proc, err = startProcess(cmd); err != nil {
+		return nil, fmt.Errorf("start buildkitd: %w", err)
+	}
+	if err := d.waitReady(ctx); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *Daemon) waitReady(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	var lastErr error
+	for {
+		if d.proc.exited() {
+			return fmt.Errorf("buildkitd exited during startup: %v%s", d.proc.err, tailFile(d.logPath, 30))
+		}
+		c, err := client.New(ctx, d.addr)
+		if err == nil {
+			var ws []*client.WorkerInfo
+			ws, err = c.ListWorkers(ctx)
+			c.Close()
+			if err == nil && len(ws) > 0 {
+				return nil
+			}
+			if err == nil {
+				err = fmt.Errorf("no workers")
+			}
+		}
+		lastErr = err
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("buildkitd did not answer at %s: %v%s", d.addr, lastErr, tailFile(d.logPath, 30))
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// Addr is the daemon's address, "unix:///.../buildkitd.sock".
+func (d *Daemon) Addr() string { return d.addr }
+
+// LogPath is the file the daemon logs to.
+func (d *Daemon) LogPath() string { return d.logPath }
+
+// Client connects a new client to the daemon; the caller closes it.
+func (d *Daemon) Client(ctx context.Context) (*client.Client, error) {
+	return client.New(ctx, d.addr)
+}
+
+// Stop terminates the daemon (SIGTERM, then SIGKILL after a grace period),
+// unmounts whatever it left mounted and removes the folders Start created.
+// It is safe to call more than once.
+func (d *Daemon) Stop() error {
+	d.stopOnce.Do(func() {
+		if d.proc != nil {
+			d.stopErr = d.proc.stop(stopGrace)
+		}
+		if d.root != "" {
+			unmountUnder(d.root)
+		}
+		if d.ownsRoot {
+			if err := os.RemoveAll(d.root); err != nil && d.stopErr == nil {
+				d.stopErr = err
+			}
+		}
+		if d.sockDir != "" {
+			os.RemoveAll(d.sockDir)
+		}
+	})
+	return d.stopErr
+}
+
+func configTOML(opts Options, runc string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "debug = %v\n\n", opts.Debug)
+	// Modest GC: tests and local builds should not fill the disk, but a
+	// runtime image (hundreds of MB) must fit.
+	b.WriteString("[worker.oci]\n  gc = true\n  reservedSpace = \"2GB\"\n  maxUsedSpace = \"20GB\"\n  minFreeSpace = \"5GB\"\n\n")
+	b.WriteString("[worker.containerd]\n  enabled = false\n\n")
+	hosts := append([]string(nil), opts.RegistryHosts...)
+	sort.Strings(hosts)
+	for _, h := range hosts {
+		fmt.Fprintf(&b, "[registry.%s]\n  http = true\n  insecure = true\n\n", strconv.Quote(h))
+	}
+	return b.String()
+}
+
+func withSbin(path string) string {
+	for _, want := range []string{"/usr/local/sbin", "/usr/sbin", "/sbin"} {
+		if !strings.Contains(":"+path+":", ":"+want+":") {
+			path += ":" + want
+		}
+	}
+	return strings.TrimPrefix(path, ":")
+}
+
+// unmountUnder lazily unmounts every mount point below dir, deepest first.
+// A killed daemon can leave overlay mounts behind, and RemoveAll cannot
+// delete a mounted folder.
+func unmountUnder(dir string) {
+	dir, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return
+	}
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return
+	}
+	var mounts []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 5 {
+			continue
+		}
+		mp := unescapeMountPath(fields[4])
+		if mp == dir || strings.HasPrefix(mp, dir+"/") {
+			mounts = append(mounts, mp)
+		}
+	}
+	f.Close()
+	sort.Slice(mounts, func(i, j int) bool { return len(mounts[i]) > len(mounts[j]) })
+	for _, mp := range mounts {
+		_ = syscall.Unmount(mp, syscall.MNT_DETACH)
+	}
+}
+
+// unescapeMountPath undoes mountinfo's octal escapes (\040 for space...).
+func unescapeMountPath(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}

@@ -1,0 +1,194 @@
+package buildkitd
+
+import (
+	"bytes"
+	"errors"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+)
+
+const (
+	// Module is the Go module buildkitd and buildctl are built from.
+	Module = "github.com/moby/buildkit"
+	// Version is the BuildKit version the project pins in go.mod. The daemon
+	// is built from the same version so client and daemon always agree.
+	Version = "v0.33.1"
+
+	// CacheEnv overrides the cache root (default: .cache/ at the top of the
+	// source tree).
+	CacheEnv = "FLATPAK_FRONTEND_CACHE"
+)
+
+// DefaultCacheDir returns the cache root: $FLATPAK_FRONTEND_CACHE if set,
+// otherwise .cache/ in the top folder of this module's checkout (found by
+// walking up from the working directory), otherwise the user cache folder.
+func DefaultCacheDir() (string, error) {
+	if d := os.Getenv(CacheEnv); d != "" {
+		return filepath.Abs(d)
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		dt, err := os.ReadFile(filepath.Join(d, "go.mod"))
+		if err == nil && bytes.Contains(dt, []byte("module github.com/flatpak-frontend/flatpak-frontend\n")) {
+			return filepath.Join(d, ".cache"), nil
+		}
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	uc, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("no cache folder: set %s: %w", CacheEnv, err)
+	}
+	return filepath.Join(uc, "flatpak-frontend"), nil
+}
+
+// Ensure returns the paths of buildkitd and buildctl of [Version] under
+// cacheDir/buildkit/VERSION/, building them first if they are not there.
+// Building needs the go command and the Go module proxy (or a module cache
+// that holds the module), and takes a few minutes on two cores.
+func Ensure(ctx context.Context, cacheDir string) (buildkitdPath, buildctlPath string, err error) {
+	binDir := filepath.Join(cacheDir, "buildkit", Version)
+	buildkitdPath = filepath.Join(binDir, "buildkitd")
+	buildctlPath = filepath.Join(binDir, "buildctl")
+	if isFile(buildkitdPath) && isFile(buildctlPath) {
+		return buildkitdPath, buildctlPath, nil
+	}
+	if err := os.MkdirAll(binDir, 0o755); err != nil {
+		return "", "", err
+	}
+	unlock, err := LockFile(ctx, binDir+".lock")
+	if err != nil {
+		return "", "", err
+	}
+	defer unlock()
+	// Another process may have built them while we waited for the lock.
+	if isFile(buildkitdPath) && isFile(buildctlPath) {
+		return buildkitdPath, buildctlPath, nil
+	}
+	if err := build(ctx, binDir); err != nil {
+		return "", "", fmt.Errorf("building buildkitd %s: %w", Version, err)
+	}
+	return buildkitdPath, buildctlPath, nil
+}
+
+func build(ctx context.Context, binDir string) error {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	tmp, err := os.MkdirTemp("", "buildkit-src-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+
+	// `go mod download` outside any module so the project's (maybe
+	// half-edited) go.mod plays no part.
+	var info struct{ Dir, Error string }
+	cmd := exec.CommandContext(ctx, goBin, "mod", "download", "-json", Module+"@"+Version)
+	cmd.Dir = tmp
+	cmd.Env = append(os.Environ(), "GOFLAGS=", "GO111MODULE=on")
+	out, err := cmd.Output()
+	if jerr := json.Unmarshal(out, &info); jerr != nil || info.Dir == "" {
+		return fmt.Errorf("go mod download %s@%s: %v %s %s", Module, Version, err, info.Error, stderrOf(err))
+	}
+
+	// The module cache is read-only and building with -mod=mod may touch
+	// go.sum, so build from a writable copy.
+	src := filepath.Join(tmp, "src")
+	if out, err := exec.CommandContext(ctx, "cp", "-a", info.Dir, src).CombinedOutput(); err != nil {
+		return fmt.Errorf("copy module source: %v: %s", err, out)
+	}
+	if out, err := exec.CommandContext(ctx, "chmod", "-R", "u+w", src).CombinedOutput(); err != nil {
+		return fmt.Errorf("chmod module source: %v: %s", err, out)
+	}
+	// Build into a temporary folder and rename, so a half-written binary is
+	// never mistaken for a finished one.
+	outDir := filepath.Join(tmp, "out")
+	cmd = exec.CommandContext(ctx, goBin, "build", "-mod=mod", "-o", outDir+"/", "./cmd/buildkitd", "./cmd/buildctl")
+	cmd.Dir = src
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=", "GOWORK=off")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build: %v: %s", err, out)
+	}
+	for _, name := range []string{"buildctl", "buildkitd"} {
+		if err := moveFile(filepath.Join(outDir, name), filepath.Join(binDir, name)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// moveFile renames, falling back to copy+rename when src and dst are on
+// different file systems (the temp folder usually is).
+func moveFile(src, dst string) error {
+	if err := os.Rename(src, dst); err == nil {
+		return nil
+	}
+	dt, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	tmp := dst + ".tmp"
+	if err := os.WriteFile(tmp, dt, 0o755); err != nil {
+		return err
+	}
+	return os.Rename(tmp, dst)
+}
+
+func isFile(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+func stderrOf(err error) string {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return strings.TrimSpace(string(ee.Stderr))
+	}
+	return ""
+}
+
+// LockFile takes an exclusive flock on path (created if needed), waiting
+// until it is free or ctx is done. The lock is released by calling the
+// returned function, or by the kernel when the process dies, so a crashed
+// test binary never leaves a stale lock.
+func LockFile(ctx context.Context, path string) (unlock func(), err error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	// Poll with LOCK_NB: a blocking flock could not be given up when ctx ends.
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("waiting for lock %s: %w", path, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return func() {
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
+}
