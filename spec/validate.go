@@ -1,0 +1,389 @@
+package spec
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/flatpak-frontend/flatpak-frontend/finishargs"
+)
+
+// Arches are the architecture names platforms.only and platforms.not accept
+// (RPM names; i386 is Flatpak's name for i686).
+var Arches = []string{"x86_64", "aarch64", "ppc64le", "s390x", "i386", "i686", "armv7hl", "riscv64"}
+
+// Installers are the values installer accepts.
+var Installers = []Installer{InstallerAuto, InstallerMicrodnf, InstallerDnf5, InstallerDnf}
+
+func (p *parser) validate(s *Spec) {
+	// Identity.
+	if !p.isPresent("id") {
+		p.errorAt(p.root, "missing key \"id\": the application or runtime ID, such as org.gnome.eog")
+	} else if err := CheckID(s.ID); err != nil {
+		p.errorPath([]any{"id"}, "id: %q is not a valid Flatpak ID: %v", s.ID, err)
+	}
+	if err := CheckBranch(s.Branch); err != nil {
+		p.errorPath([]any{"branch"}, "branch: %q is not a valid Flatpak branch: %v", s.Branch, err)
+	}
+	for _, k := range []struct {
+		key, val string
+	}{{"runtime", s.Runtime}, {"sdk", s.SDK}, {"end-of-life-rebase", s.EndOfLifeRebase}} {
+		if p.isPresent(k.key) {
+			if err := CheckID(k.val); err != nil {
+				p.errorPath([]any{k.key}, "%s: %q is not a valid Flatpak ID: %v", k.key, k.val, err)
+			}
+		}
+	}
+	if p.isPresent("runtime-name") && CheckID(s.RuntimeName) != nil && !isContainerName(s.RuntimeName) {
+		p.errorPath([]any{"runtime-name"}, "runtime-name: %q is neither a runtime ID (org.fedoraproject.Platform) nor a runtime container name (flatpak-runtime)", s.RuntimeName)
+	}
+	if p.isPresent("runtime-version") {
+		if err := CheckBranch(s.RuntimeVersion); err != nil {
+			p.errorPath([]any{"runtime-version"}, "runtime-version: %q is not a valid Flatpak branch: %v", s.RuntimeVersion, err)
+		}
+	}
+
+	// Contents.
+	if len(s.Packages) == 0 && !p.isPresent("packages") {
+		p.errorAt(p.root, "missing key \"packages\": the RPM packages to install into the %s", s.Kind())
+	} else if len(s.Packages) == 0 {
+		p.errorPath([]any{"packages"}, "packages: must list at least one RPM package")
+	}
+	for i, pkg := range s.Packages {
+		if pkg.Name != "" && !isPackageName(pkg.Name) {
+			p.errorPath([]any{"packages", i, "name"}, "%s: %q is not an RPM package name (letters, digits and _+.-, no spaces, versions or shell syntax)", pathString([]any{"packages", i}), pkg.Name)
+		}
+		if pkg.Platforms != nil {
+			p.checkArches(pkg.Platforms.Only, []any{"packages", i, "platforms", "only"})
+			p.checkArches(pkg.Platforms.Not, []any{"packages", i, "platforms", "not"})
+		}
+	}
+	for i, name := range s.AllowOutsideApp {
+		if !isPackageName(name) {
+			p.errorPath([]any{"allow-outside-app", i}, "%s: %q is not an RPM package name", pathString([]any{"allow-outside-app", i}), name)
+		}
+	}
+
+	// Sandbox and exports.
+	p.checkFinishArgs(s)
+	p.checkLine("command", s.Command)
+	for _, k := range []struct {
+		key, val string
+	}{{"rename-desktop-file", s.RenameDesktopFile}, {"rename-icon", s.RenameIcon}, {"rename-appdata-file", s.RenameAppdataFile}} {
+		if p.isPresent(k.key) {
+			if msg := checkFileName(k.val); msg != "" {
+				p.errorPath([]any{k.key}, "%s: %q %s", k.key, k.val, msg)
+			}
+		}
+	}
+	for _, k := range []struct {
+		key, val string
+	}{
+		{"name", s.Name}, {"component", s.Component}, {"end-of-life", s.EndOfLife},
+		{"appdata-license", s.AppdataLicense}, {"desktop-file-name-prefix", s.DesktopFileNamePrefix},
+		{"desktop-file-name-suffix", s.DesktopFileNameSuffix},
+	} {
+		p.checkLine(k.key, k.val)
+	}
+	for i, t := range s.Tags {
+		p.checkLine(i, t)
+		if strings.Contains(t, ";") {
+			p.errorPath([]any{"tags", i}, "%s: %q must not contain ';' (the metadata separates tags with it)", pathString([]any{"tags", i}), t)
+		}
+	}
+	for _, k := range sortedKeys(s.Labels) {
+		if k == "" || strings.IndexFunc(k, isSpaceOrControl) >= 0 {
+			p.errorPath([]any{"labels", k, Key}, "labels: key %q must not be empty or contain spaces or control characters", k)
+		}
+		p.checkLineAt([]any{"labels", k}, s.Labels[k])
+	}
+	for _, k := range []struct {
+		key, val string
+	}{{"base_image", s.BaseImage}, {"runtime-image", s.RuntimeImage}} {
+		if p.isPresent(k.key) && (k.val == "" || strings.IndexFunc(k.val, isSpaceOrControl) >= 0) {
+			p.errorPath([]any{k.key}, "%s: %q is not an image reference (like registry.fedoraproject.org/flatpak-runtime:f40)", k.key, k.val)
+		}
+	}
+	p.checkExtensions(s)
+
+	// Installation.
+	p.checkRepos(s)
+	if !p.isPresent("installer") || !validInstaller(s.Installer) {
+		if p.isPresent("installer") || s.Installer != InstallerAuto {
+			p.errorPath([]any{"installer"}, "installer: %q is not a known installer (known: %s)", s.Installer, joinInstallers())
+		}
+	}
+}
+
+func validInstaller(i Installer) bool {
+	for _, x := range Installers {
+		if i == x {
+			return true
+		}
+	}
+	return false
+}
+
+func joinInstallers() string {
+	var s []string
+	for _, x := range Installers {
+		s = append(s, string(x))
+	}
+	return strings.Join(s, ", ")
+}
+
+func isSpaceOrControl(r rune) bool {
+	return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r < 0x20 || r == 0x7f || r == 0x85 || r == 0xa0 || r == 0x2028 || r == 0x2029
+}
+
+// checkLine reports a newline or NUL in a value that ends up in a keyfile
+// or a label. key is a Spec key, or an index into tags.
+func (p *parser) checkLine(key any, val string) {
+	path := []any{key}
+	if i, ok := key.(int); ok {
+		path = []any{"tags", i}
+	}
+	p.checkLineAt(path, val)
+}
+
+func (p *parser) checkLineAt(path []any, val string) {
+	if strings.ContainsAny(val, "\n\r\x00") {
+		p.errorPath(path, "%s: must be one line (no newline or NUL characters)", pathString(path))
+	}
+}
+
+// checkFileName returns why name is not a plain file name, or "".
+func checkFileName(name string) string {
+	switch {
+	case name == "":
+		return "must not be empty"
+	case name == "." || name == "..":
+		return "must be a file name, not . or .."
+	case strings.Contains(name, "/"):
+		return "must be a plain file name, without '/'"
+	case strings.ContainsAny(name, "\n\r\x00"):
+		return "must not contain newlines or NUL characters"
+	}
+	return ""
+}
+
+func (p *parser) checkArches(arches []string, path []any) {
+	for i, a := range arches {
+		known := false
+		for _, k := range Arches {
+			if a == k {
+				known = true
+			}
+		}
+		if !known {
+			msg := fmt.Sprintf("%s: unknown architecture %q (known: %s)", pathString(path), a, strings.Join(Arches, ", "))
+			if s := suggest(a, Arches); s != "" {
+				msg += fmt.Sprintf("; did you mean %q?", s)
+			}
+			p.errorPath(join(path, i), "%s", msg)
+		}
+	}
+}
+
+func (p *parser) checkFinishArgs(s *Spec) {
+	if len(s.FinishArgs) == 0 {
+		return
+	}
+	_, err := finishargs.Parse(s.FinishArgs)
+	if err == nil {
+		return
+	}
+	var list finishargs.Errors
+	var one *finishargs.Error
+	switch {
+	case errors.As(err, &list):
+	case errors.As(err, &one):
+		list = finishargs.Errors{one}
+	default:
+		p.errorPath([]any{"finish-args"}, "finish-args: %v", err)
+		return
+	}
+	for _, e := range list {
+		if e == nil {
+			continue
+		}
+		msg := e.Msg
+		if !strings.HasPrefix(msg, "finish-args") {
+			msg = "finish-args: " + msg
+		}
+		if e.Index >= 0 && e.Index < len(s.FinishArgs) {
+			p.errorPath([]any{"finish-args", e.Index}, "%s", msg)
+		} else {
+			p.errorPath([]any{"finish-args"}, "%s", msg)
+		}
+	}
+}
+
+func (p *parser) checkExtensions(s *Spec) {
+	names := make([]string, 0, len(s.AddExtensions))
+	for k := range s.AddExtensions {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		ext := s.AddExtensions[name]
+		ep := []any{"add-extensions", name}
+		if err := CheckID(name); err != nil {
+			p.errorPath(join(ep, Key), "add-extensions: %q is not a valid extension ID: %v", name, err)
+		}
+		if !p.isPresent(join(ep, "directory")...) {
+			p.errorPath(ep, "%s: missing key \"directory\": where the extension is mounted, relative to /app or /usr", pathString(ep))
+		} else if msg := checkRelPath(ext.Directory); msg != "" {
+			p.errorPath(join(ep, "directory"), "%s: %q %s", pathString(join(ep, "directory")), ext.Directory, msg)
+		}
+		for _, k := range []struct {
+			key, val string
+		}{
+			{"version", ext.Version}, {"versions", ext.Versions}, {"add-ld-path", ext.AddLdPath},
+			{"merge-dirs", ext.MergeDirs}, {"download-if", ext.DownloadIf}, {"enable-if", ext.EnableIf},
+			{"autoprune-unless", ext.AutopruneUnless}, {"subdirectory-suffix", ext.SubdirectorySuffix},
+		} {
+			p.checkLineAt(join(ep, k.key), k.val)
+		}
+		if p.isPresent(join(ep, "version")...) {
+			if err := CheckBranch(ext.Version); err != nil {
+				p.errorPath(join(ep, "version"), "%s: %q is not a valid Flatpak branch: %v", pathString(join(ep, "version")), ext.Version, err)
+			}
+		}
+		if p.isPresent(join(ep, "versions")...) {
+			for _, v := range strings.Split(strings.TrimSuffix(ext.Versions, ";"), ";") {
+				if err := CheckBranch(v); err != nil {
+					p.errorPath(join(ep, "versions"), "%s: %q is not a valid Flatpak branch: %v", pathString(join(ep, "versions")), v, err)
+					break
+				}
+			}
+		}
+	}
+}
+
+// checkRelPath returns why dir is not a clean relative path that stays
+// below its base, or "".
+func checkRelPath(dir string) string {
+	switch {
+	case dir == "":
+		return "must not be empty"
+	case strings.HasPrefix(dir, "/"):
+		return "must be a relative path"
+	case strings.ContainsAny(dir, "\n\r\x00"):
+		return "must not contain newlines or NUL characters"
+	}
+	for _, e := range strings.Split(dir, "/") {
+		if e == ".." {
+			return "must not contain '..'"
+		}
+	}
+	return ""
+}
+
+func (p *parser) checkRepos(s *Spec) {
+	names := map[string]int{}
+	for i, r := range s.Repos {
+		rp := []any{"repos", i}
+		at := func(key string) []any { return join(rp, key) }
+		if !p.isPresent(at("name")...) {
+			p.errorPath(rp, "%s: missing key \"name\": the repository id", pathString(rp))
+		} else if !matchCharset(r.Name, "_.:-") {
+			p.errorPath(at("name"), "%s: %q is not a repository id (letters, digits and _.:- only)", pathString(at("name")), r.Name)
+		} else if prev, dup := names[r.Name]; dup {
+			p.errorPath(at("name"), "%s: repository %q is already defined by repos[%d]", pathString(at("name")), r.Name, prev)
+		} else {
+			names[r.Name] = i
+		}
+		hasURL, hasPath := p.isPresent(at("baseurl")...), p.isPresent(at("path")...)
+		switch {
+		case hasURL && hasPath:
+			p.errorPath(at("path"), "%s: give either baseurl or path, not both", pathString(rp))
+		case !hasURL && !hasPath:
+			p.errorPath(rp, "%s: missing key \"baseurl\" (a URL) or \"path\" (a directory in the build context)", pathString(rp))
+		case hasURL:
+			if msg := checkURL(r.BaseURL); msg != "" {
+				p.errorPath(at("baseurl"), "%s: %q %s", pathString(at("baseurl")), r.BaseURL, msg)
+			}
+		case hasPath:
+			if msg := checkContextPath(r.Path); msg != "" {
+				p.errorPath(at("path"), "%s: %q %s", pathString(at("path")), r.Path, msg)
+			}
+		}
+		if p.isPresent(at("context")...) {
+			if !hasPath {
+				p.errorPath(at("context"), "%s: context names the build context that holds path; give path too", pathString(at("context")))
+			} else if !matchCharset(r.Context, "_.-") {
+				p.errorPath(at("context"), "%s: %q is not a build context name (letters, digits and _.- only)", pathString(at("context")), r.Context)
+			}
+		}
+		if p.isPresent(at("secret")...) && !matchCharset(r.Secret, "_.-") {
+			p.errorPath(at("secret"), "%s: %q is not a secret id (letters, digits and _.- only)", pathString(at("secret")), r.Secret)
+		}
+		if p.isPresent(at("gpgkey")...) {
+			if msg := checkURL(r.GPGKey); msg != "" {
+				p.errorPath(at("gpgkey"), "%s: %q %s", pathString(at("gpgkey")), r.GPGKey, msg)
+			}
+		}
+		for _, key := range []string{"includepkgs", "excludepkgs"} {
+			list := r.IncludePkgs
+			if key == "excludepkgs" {
+				list = r.ExcludePkgs
+			}
+			for j, g := range list {
+				if !isPackageGlob(g) {
+					p.errorPath(join(rp, key, j), "%s: %q is not a package name or glob (letters, digits, _+.- and *?[])", pathString(join(rp, key, j)), g)
+				}
+			}
+		}
+	}
+}
+
+// checkURL returns why u is not an http, https or file URL, or "".
+func checkURL(u string) string {
+	if strings.IndexFunc(u, isSpaceOrControl) >= 0 {
+		return "must not contain spaces or control characters"
+	}
+	x, err := url.Parse(u)
+	if err != nil {
+		return "is not a URL"
+	}
+	switch x.Scheme {
+	case "http", "https":
+		if x.Host == "" {
+			return "has no host"
+		}
+	case "file":
+		if x.Path == "" {
+			return "has no path"
+		}
+	case "":
+		return "is not a URL: it needs a scheme (https://, http:// or file://); for a directory in the build context use path"
+	default:
+		return fmt.Sprintf("has scheme %q; use https, http or file", x.Scheme)
+	}
+	return ""
+}
+
+// checkContextPath returns why rel is not a clean path inside a build
+// context, or "".
+func checkContextPath(rel string) string {
+	switch {
+	case rel == "":
+		return "must not be empty"
+	case strings.HasPrefix(rel, "/"):
+		return "must be relative to the build context, not absolute"
+	case strings.ContainsAny(rel, "\n\r\x00"):
+		return "must not contain newlines or NUL characters"
+	}
+	c := path.Clean(rel)
+	if c == ".." || strings.HasPrefix(c, "../") {
+		return "leaves the build context ('..')"
+	}
+	if c != rel && c+"/" != rel {
+		return fmt.Sprintf("is not clean; write %q", c)
+	}
+	return ""
+}
