@@ -1,0 +1,24 @@
+package llb
+
+import (
+	"fmt"
+
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// FlatpakArch is Flatpak's name for a platform's architecture.
+func FlatpakArch(p ocispecs.Platform) (string, error) {
+	switch p.Architecture {
+	case "amd64":
+		return "x86_64", nil
+	case "arm64":
+		return "aarch64", nil
+	case "386":
+		return "i386", nil
+	case "arm":
+		return "arm", nil
+	case "ppc64le", "s390x", "riscv64", "loong64":
+		return p.Architecture, nil
+	}
+	return "", fmt.Errorf("platform %s/%s has no Flatpak architecture", p.OS, p.Architecture)
+}

@@ -1,0 +1,62 @@
+package llb
+
+import (
+	"os"
+	"time"
+
+	bkllb "github.com/moby/buildkit/client/llb"
+)
+
+// hybridDirs and hybridLinks make a Flatpak runtime image (files/ and
+// metadata at the top) usable as a container root: the layout of the
+// "container way" hybrid runtime (seeds/01). FileOp mkdir cannot set the
+// sticky bit, and a build root runs as root only, so tmp dirs are 0777.
+var hybridDirs = []struct {
+	path string
+	mode uint32
+}{
+	{"/root", 0o700},
+	{"/run", 0o755},
+	{"/tmp", 0o777},
+	{"/var", 0o755},
+	{"/var/db", 0o755},
+	{"/var/tmp", 0o777},
+	{"/app", 0o755},
+}
+
+var hybridLinks = []struct{ target, path string }{
+	{"/files", "/usr"},
+	{"/files/etc", "/etc"},
+	{"/usr/bin", "/bin"},
+	{"/usr/sbin", "/sbin"},
+	{"/usr/lib", "/lib"},
+	{"/usr/lib64", "/lib64"},
+	{"../run", "/var/run"},
+	{"/etc/localtime", "/var/db/zoneinfo"},
+}
+
+// Hybrid adds the container entries to a plain Flatpak runtime image. On an
+// image that has some of them already, existing paths are kept.
+func Hybrid(runtime bkllb.State, epoch *time.Time, opts ...bkllb.ConstraintsOpt) bkllb.State {
+	var fa *bkllb.FileAction
+	for _, d := range hybridDirs {
+		mo := []bkllb.MkdirOption{bkllb.WithParents(true)}
+		if epoch != nil {
+			mo = append(mo, bkllb.WithCreatedTime(*epoch))
+		}
+		if fa == nil {
+			fa = bkllb.Mkdir(d.path, os.FileMode(d.mode), mo...)
+		} else {
+			fa = fa.Mkdir(d.path, os.FileMode(d.mode), mo...)
+		}
+	}
+	for _, l := range hybridLinks {
+		var so []bkllb.SymlinkOption
+		if epoch != nil {
+			so = append(so, bkllb.WithCreatedTime(*epoch))
+		}
+		fa = fa.Symlink(l.target, l.path, so...)
+	}
+	opts = append(opts, bkllb.WithCustomName("make the runtime a hybrid image"))
+	return runtime.File(fa, opts...)
+}

@@ -1,0 +1,108 @@
+# Finishes /app the way flatpak-builder does for RPM-built apps: renames,
+# desktop file edits, AppStream license and composition, canonical modes;
+# then lists the files for the frontend's size and export bookkeeping.
+#
+# Environment (values are validated plain names; they are only ever used
+# as data, through ENVIRON in awk or quoted): FFE_ID, FFE_RENAME_DESKTOP,
+# FFE_RENAME_ICON, FFE_COPY_ICON, FFE_RENAME_APPDATA, FFE_NAME_PREFIX,
+# FFE_NAME_SUFFIX, FFE_APPDATA_LICENSE (XML-escaped), FFE_COMPOSE.
+set -eu
+out=/flatpak-frontend
+mkdir -p "$out"
+apps=/app/share/applications
+id=$FFE_ID
+
+if [ -n "${FFE_RENAME_APPDATA:-}" ]; then
+	for dir in /app/share/metainfo /app/share/appdata; do
+		if [ -e "$dir/$FFE_RENAME_APPDATA" ]; then
+			ext=metainfo.xml
+			[ "$dir" = /app/share/appdata ] && ext=appdata.xml
+			mv "$dir/$FFE_RENAME_APPDATA" "$dir/$id.$ext"
+			break
+		fi
+	done
+	[ -e "/app/share/metainfo/$id.metainfo.xml" ] || [ -e "/app/share/appdata/$id.appdata.xml" ] ||
+		{ echo "flatpak-frontend: rename-appdata-file: no $FFE_RENAME_APPDATA in /app/share/metainfo or /app/share/appdata" >&2; exit 1; }
+fi
+
+appdata=
+for f in "/app/share/metainfo/$id.metainfo.xml" "/app/share/appdata/$id.appdata.xml"; do
+	[ -e "$f" ] && appdata=$f && break
+done
+
+# Replaces the text of one XML element (first occurrence) in a file.
+xml_set() { # FILE ELEMENT OLD NEW: OLD empty matches any text
+	FFE_EL=$2 FFE_OLD=$3 FFE_NEW=$4 awk '
+	BEGIN { el = ENVIRON["FFE_EL"]; old = ENVIRON["FFE_OLD"]; new = ENVIRON["FFE_NEW"] }
+	{
+		o = "<" el ">"; c = "</" el ">"
+		i = index($0, o); j = index($0, c)
+		if (i > 0 && j > i) {
+			cur = substr($0, i + length(o), j - i - length(o))
+			if (old == "" || cur == old) $0 = substr($0, 1, i + length(o) - 1) new substr($0, j)
+		}
+		print
+	}' "$1" >"$1.ffe" && cat "$1.ffe" >"$1" && rm -f "$1.ffe"
+}
+
+if [ -n "${FFE_RENAME_DESKTOP:-}" ]; then
+	[ -e "$apps/$FFE_RENAME_DESKTOP" ] ||
+		{ echo "flatpak-frontend: rename-desktop-file: no $FFE_RENAME_DESKTOP in $apps" >&2; exit 1; }
+	mv "$apps/$FFE_RENAME_DESKTOP" "$apps/$id.desktop"
+	if [ -n "$appdata" ]; then
+		old=${FFE_RENAME_DESKTOP%.desktop}
+		xml_set "$appdata" "launchable type=\"desktop-id\"" "$FFE_RENAME_DESKTOP" "$id.desktop"
+		xml_set "$appdata" id "$FFE_RENAME_DESKTOP" "$id.desktop"
+		xml_set "$appdata" id "$old" "$id"
+	fi
+fi
+
+# Edits keys of the [Desktop Entry] group of a desktop file.
+desktop_edit() { # FILE
+	awk '
+	BEGIN { pre = ENVIRON["FFE_NAME_PREFIX"]; suf = ENVIRON["FFE_NAME_SUFFIX"]; from = ENVIRON["FFE_RENAME_ICON"]; to = ENVIRON["FFE_ID"] }
+	/^\[/ { entry = ($0 == "[Desktop Entry]") }
+	entry && /^Name(\[[^]]*\])?=/ { k = index($0, "="); $0 = substr($0, 1, k) pre substr($0, k + 1) suf }
+	entry && from != "" && $0 == "Icon=" from { $0 = "Icon=" to }
+	{ print }' "$1" >"$1.ffe" && cat "$1.ffe" >"$1" && rm -f "$1.ffe"
+}
+
+if [ -n "${FFE_RENAME_ICON:-}" ]; then
+	found=
+	if [ -d /app/share/icons ]; then
+		for f in $(find /app/share/icons -name "$FFE_RENAME_ICON.*" -o -name "$FFE_RENAME_ICON-symbolic.*"); do
+			base=${f##*/}
+			new=$id${base#"$FFE_RENAME_ICON"}
+			if [ "${FFE_COPY_ICON:-}" = 1 ]; then cp -p "$f" "${f%/*}/$new"; else mv "$f" "${f%/*}/$new"; fi
+			found=1
+		done
+	fi
+	[ -n "$found" ] || { echo "flatpak-frontend: rename-icon: no icon named $FFE_RENAME_ICON in /app/share/icons" >&2; exit 1; }
+fi
+
+if [ -e "$apps/$id.desktop" ] && { [ -n "${FFE_NAME_PREFIX:-}${FFE_NAME_SUFFIX:-}" ] || [ -n "${FFE_RENAME_ICON:-}" ]; }; then
+	desktop_edit "$apps/$id.desktop"
+fi
+
+if [ -n "${FFE_APPDATA_LICENSE:-}" ] && [ -n "$appdata" ]; then
+	xml_set "$appdata" project_license "" "$FFE_APPDATA_LICENSE"
+fi
+
+if [ "${FFE_COMPOSE:-}" = 1 ] && [ -n "$appdata" ]; then
+	if command -v appstreamcli >/dev/null 2>&1; then
+		appstreamcli compose --no-partial-urls --prefix=/ --origin="$id" \
+			--result-root=/app --data-dir=/app/share/app-info/xmls \
+			--icons-dir=/app/share/app-info/icons/flatpak /app
+	elif command -v appstream-compose >/dev/null 2>&1; then
+		appstream-compose --prefix=/app --origin=flatpak --basename="$id" "$id"
+	else
+		echo "flatpak-frontend: the runtime has no appstreamcli or appstream-compose; AppStream data not composed"
+	fi
+fi
+
+# Flatpak stores files 0644 or 0755, owned by root, and nothing special.
+find /app \( -type b -o -type c -o -type p -o -type s \) -exec rm -f {} +
+chmod -R a-st /app
+chmod -R u=rwX,go=rX /app
+
+find /app -type f -printf '%s %P\0' >"$out/files"

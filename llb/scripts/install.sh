@@ -1,0 +1,95 @@
+# Installs the packages named in "$@" with $FFE_INSTALLER and reports what
+# the install added under /flatpak-frontend. Package names only ever arrive
+# as arguments; nothing here is built from spec text.
+#
+# Environment: FFE_INSTALLER (microdnf|dnf5|dnf), FFE_REPOSDIR (optional),
+# FFE_RELEASEVER (optional), FFE_ALLOW (space-separated packages allowed to
+# own files outside /app), FFE_SECRET_REPOS (space-separated REPO=SECRETFILE),
+# FFE_DIAGNOSE=1 (never fail: write the reports and exit 0).
+set -u
+out=/flatpak-frontend
+rm -rf "$out"
+mkdir -p "$out" /app
+
+rpmlist() {
+	rpm -qa --qf '%{NAME}\t%{EPOCHNUM}\t%{VERSION}\t%{RELEASE}\t%{ARCH}\t%{SOURCERPM}\n' | LC_ALL=C sort
+}
+
+fail() {
+	printf 'flatpak-frontend: %s\n' "$*" >&2
+	[ "${FFE_DIAGNOSE:-}" = 1 ] && exit 0
+	exit 1
+}
+
+rpmlist >"$out/rpms-before" || fail "cannot read the runtime's rpm database"
+
+reposdir=${FFE_REPOSDIR:-}
+if [ -n "$reposdir" ] && [ -n "${FFE_SECRET_REPOS:-}" ]; then
+	# Credentials go into a copy of the repo files on a tmpfs, never a layer.
+	cp -r "$reposdir" /run/flatpak-frontend/tmp/repos.d
+	reposdir=/run/flatpak-frontend/tmp/repos.d
+	for pair in $FFE_SECRET_REPOS; do
+		repo=${pair%%=*}
+		secret=${pair#*=}
+		cred=$(cat "$secret") || fail "cannot read the secret for repo $repo"
+		{
+			printf '\n[%s]\n' "$repo"
+			printf 'username=%s\n' "${cred%%:*}"
+			printf 'password=%s\n' "${cred#*:}"
+		} >>"$reposdir/$repo.repo"
+	done
+fi
+
+case "$FFE_INSTALLER" in
+microdnf)
+	set -- microdnf -y --nodocs --setopt=install_weak_deps=0 --setopt=keepcache=1 ${reposdir:+--setopt=reposdir=$reposdir} ${FFE_RELEASEVER:+--releasever=$FFE_RELEASEVER} install "$@"
+	;;
+dnf5)
+	set -- dnf5 -y --setopt=install_weak_deps=False --setopt=keepcache=True ${reposdir:+--setopt=reposdir=$reposdir} ${FFE_RELEASEVER:+--releasever=$FFE_RELEASEVER} install "$@"
+	;;
+dnf)
+	set -- dnf -y --setopt=install_weak_deps=False --setopt=keepcache=True ${reposdir:+--setopt=reposdir=$reposdir} ${FFE_RELEASEVER:+--releasever=$FFE_RELEASEVER} install "$@"
+	;;
+*)
+	fail "unknown installer $FFE_INSTALLER"
+	;;
+esac
+
+# Keep the installer's output visible in the build log and in a file the
+# frontend reads when the install fails.
+{
+	"$@" 2>&1
+	echo $? >"$out/installer-status"
+} | tee "$out/installer.log"
+status=$(cat "$out/installer-status")
+if [ "$status" != 0 ]; then
+	# The phrases dnf, dnf5 and microdnf use for a name no repo has.
+	sed -n -e 's/^No match for argument: *//p' \
+		-e "s/^error: No package matches '\\(.*\\)'.*/\\1/p" \
+		-e 's/^No package \([^ ]*\) available.*/\1/p' \
+		"$out/installer.log" | LC_ALL=C sort -u >"$out/missing"
+	fail "$FFE_INSTALLER failed with exit status $status"
+fi
+
+rpmlist >"$out/rpms"
+LC_ALL=C comm -13 "$out/rpms-before" "$out/rpms" >"$out/rpms-added"
+
+# Packages the runtime should have provided show up as files outside /app.
+: >"$out/outside"
+cut -f1 "$out/rpms-added" | while read -r name; do
+	case " ${FFE_ALLOW:-} " in *" $name "*) continue ;; esac
+	rpm -ql "$name" | while read -r f; do
+		case "$f" in
+		/app | /app/* | "(contains no files)") ;;
+		*) printf '%s\t%s\n' "$name" "$f" ;;
+		esac
+	done
+done >>"$out/outside"
+if [ -s "$out/outside" ]; then
+	cut -f1 "$out/outside" | uniq | while read -r name; do
+		printf 'flatpak-frontend: package %s installs files outside /app:\n' "$name" >&2
+		grep "^$name	" "$out/outside" | cut -f2 | head -n 5 | sed 's/^/  /' >&2
+	done
+	fail "packages that install outside /app must come from the runtime (or be listed in allow-outside-app)"
+fi
+echo ok >"$out/status"
