@@ -22,7 +22,9 @@ type Spec struct {
 	Runtime string `yaml:"runtime,omitempty" json:"runtime,omitempty"`
 	// Runtimes only: the ID of the SDK that goes with this runtime.
 	SDK string `yaml:"sdk,omitempty" json:"sdk,omitempty"`
-	// Applications: the ID of the runtime the app runs on; also names the
+	// Applications: the runtime the app runs on, as its ID
+	// (org.fedoraproject.Platform) or, as Fedora's container.yaml writes it,
+	// its container name (flatpak-runtime); with runtime-version it names the
 	// default runtime image.
 	RuntimeName string `yaml:"runtime-name,omitempty" json:"runtime-name,omitempty"`
 	// Applications: the branch of the runtime the app runs on.
