@@ -183,7 +183,7 @@ func suggest(s string, candidates []string) string {
 	}
 	best, bestD := "", 0
 	for _, c := range candidates {
-		d := levenshtein(strings.ToLower(s), c)
+		d := levenshtein(strings.ToLower(s), strings.ToLower(c))
 		if best == "" || d < bestD {
 			best, bestD = c, d
 		}

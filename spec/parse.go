@@ -176,10 +176,15 @@ func (p *parser) syntaxError(err error) {
 	msg := err.Error()
 	pos := Pos{1, 1}
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		msg = m[2]
 		if l, err := strconv.Atoi(m[1]); err == nil {
 			pos = Pos{l, 1}
+			// yaml.v3 counts lines from 0 for parser (not scanner) errors,
+			// and reports where the enclosing collection starts.
+			if isParserError(msg) {
+				pos.Line++
+			}
 		}
-		msg = m[2]
 	} else {
 		msg = strings.TrimPrefix(msg, "yaml: ")
 		if strings.Contains(msg, "end of stream") {
@@ -188,6 +193,17 @@ func (p *parser) syntaxError(err error) {
 		}
 	}
 	p.errorAt(Range{pos, pos}, "YAML syntax error: %s", msg)
+}
+
+// isParserError reports whether a yaml.v3 message comes from its parser
+// (parserc.go) rather than its scanner.
+func isParserError(msg string) bool {
+	for _, p := range []string{"did not find expected", "found duplicate %", "found incompatible YAML document", "found undefined tag handle"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // countNodes counts the nodes under n, following aliases, and stops early

@@ -89,6 +89,9 @@ func (p *parser) offsetOf(pos Pos) int {
 }
 
 func (p *parser) clampRange(r Range) Range {
+	if p.lines == nil {
+		return r
+	}
 	clamp := func(pos Pos) Pos {
 		if pos.Line < 1 {
 			return Pos{1, 1}

@@ -305,6 +305,9 @@ func (p *parser) checkRepos(s *Spec) {
 			p.errorPath(rp, "%s: missing key \"baseurl\" (a URL) or \"path\" (a directory in the build context)", pathString(rp))
 		case hasURL:
 			if msg := checkURL(r.BaseURL); msg != "" {
+				if !strings.Contains(r.BaseURL, ":") {
+					msg += "; for a directory in the build context use path"
+				}
 				p.errorPath(at("baseurl"), "%s: %q %s", pathString(at("baseurl")), r.BaseURL, msg)
 			}
 		case hasPath:
@@ -360,7 +363,7 @@ func checkURL(u string) string {
 			return "has no path"
 		}
 	case "":
-		return "is not a URL: it needs a scheme (https://, http:// or file://); for a directory in the build context use path"
+		return "is not a URL: it needs a scheme (https://, http:// or file://)"
 	default:
 		return fmt.Sprintf("has scheme %q; use https, http or file", x.Scheme)
 	}

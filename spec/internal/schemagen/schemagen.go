@@ -188,6 +188,7 @@ func (g *gen) schemaFor(parent reflect.Type, k key) obj {
 	case parent == specType && k.name == "finish-args":
 		return stringOrList()
 	case parent == specType && k.name == "packages":
+		g.define(packageType)
 		return obj{{"type", "array"}, {"items", obj{{"oneOf", []any{scalarString(), ref(packageType)}}}}}
 	case parent == specType && k.name == "args":
 		return obj{{"type", "object"}, {"additionalProperties", obj{{"type", []string{"string", "number", "boolean", "null"}}}}}
