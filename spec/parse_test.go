@@ -65,7 +65,9 @@ func TestParseKeys(t *testing.T) {
 		{"package name position", "id: org.example.App\npackages:\n- a\n- name: b\n  platforms: {only: x86_64}\n",
 			func(s *spec.Spec) any { return s.PackageNames("aarch64") }, []string{"a"}, []any{"packages", 1, "name"}, "4:9-4:10"},
 		{"package platforms string list", "id: org.example.App\npackages:\n- name: b\n  platforms: {only: \"x86_64, aarch64\", not: aarch64}\n",
-			func(s *spec.Spec) any { return [][]string{s.PackageNames("x86_64"), s.PackageNames("aarch64"), s.PackageNames("s390x")} },
+			func(s *spec.Spec) any {
+				return [][]string{s.PackageNames("x86_64"), s.PackageNames("aarch64"), s.PackageNames("s390x")}
+			},
 			[][]string{{"b"}, nil, nil}, []any{"packages", 0, "platforms", "not"}, "4:45-4:52"},
 		{"package platforms i386", "id: org.example.App\npackages:\n- name: b\n  platforms: {only: [i686]}\n",
 			func(s *spec.Spec) any { return s.PackageNames("i386") }, []string{"b"}, []any{"packages", 0, "platforms", "only", 0}, "4:22-4:26"},
