@@ -594,7 +594,7 @@ func validEnvName(name string) error {
 			return fmt.Errorf("variable name %q contains %q", name, r)
 		}
 	}
-	return nil
+	return keyfileKeyName(name)
 }
 
 func (c *Context) setEnv(e EnvVar) {

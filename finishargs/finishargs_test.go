@@ -108,6 +108,7 @@ func TestParseErrors(t *testing.T) {
 		{[]string{"--env= X=y"}, 0, `contains ' '`},
 		{[]string{"--env=A[x]=y"}, 0, `contains '['`},
 		{[]string{"--env=A=b\x00c"}, 0, `NUL`},
+		{[]string{"--env=#A=b"}, 0, `reads back as a comment`},
 		{[]string{"--env=A=b\nc"}, 0, `line break`},
 		{[]string{"--unset-env=A=b"}, 0, `must not contain '='`},
 		{[]string{"--talk-name=org"}, 0, `invalid D-Bus name "org"`},

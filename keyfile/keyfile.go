@@ -60,7 +60,8 @@ func ValidGroupName(name string) error {
 // refuses empty names, '=', '[' and ']' (GLib allows a trailing "[locale]";
 // this package does not write localized keys), and leading or trailing
 // spaces; unlike GLib it also refuses control characters (GLib would write a
-// key with a newline, breaking the file) and invalid UTF-8.
+// key with a newline, breaking the file), a leading '#' (GLib reads the line
+// back as a comment) and invalid UTF-8.
 func ValidKeyName(name string) error {
 	if name == "" {
 		return fmt.Errorf("key name is empty")
@@ -70,6 +71,9 @@ func ValidKeyName(name string) error {
 	}
 	if name[0] == ' ' || name[len(name)-1] == ' ' {
 		return fmt.Errorf("key name %q starts or ends with a space", name)
+	}
+	if name[0] == '#' {
+		return fmt.Errorf("key name %q starts with '#', which reads back as a comment", name)
 	}
 	for _, r := range name {
 		switch {
@@ -349,9 +353,23 @@ func unescape(v string, list bool) (string, []string, error) {
 	return s, pieces, nil
 }
 
+// stripLocale removes a "[locale]" suffix from a key, as GLib accepts on
+// reading (Name[de]=...).
+func stripLocale(key string) string {
+	if i := strings.IndexByte(key, '['); i > 0 && strings.HasSuffix(key, "]") {
+		loc := key[i+1 : len(key)-1]
+		if loc != "" && strings.Trim(loc, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.@") == "" {
+			return key[:i]
+		}
+	}
+	return key
+}
+
 // Parse reads a key file: "[group]" lines, "key=value" lines (spaces
-// around the key and before the value are ignored, as GLib does), comments
-// starting with '#' and blank lines (both dropped).
+// around the key and before the value are ignored, as GLib does; localized
+// keys such as "Name[de]" are kept as separate keys), comments starting with
+// '#' and blank lines (both dropped). A repeated group is merged into the
+// first, a repeated key keeps the last value, as in GLib.
 func Parse(data []byte) (*File, error) {
 	f := New()
 	var cur *group
@@ -370,11 +388,13 @@ func Parse(data []byte) (*File, error) {
 			if err := ValidGroupName(name); err != nil {
 				return nil, fmt.Errorf("line %d: %v", n+1, err)
 			}
-			if f.HasGroup(name) {
-				return nil, fmt.Errorf("line %d: duplicate group %q", n+1, name)
+			// GLib merges a repeated group into the first one.
+			if _, g := f.lookup(name); g != nil {
+				cur = g
+			} else {
+				cur = &group{name: name}
+				f.groups = append(f.groups, cur)
 			}
-			cur = &group{name: name}
-			f.groups = append(f.groups, cur)
 		default:
 			eq := strings.IndexByte(trimmed, '=')
 			if eq < 0 {
@@ -385,7 +405,7 @@ func Parse(data []byte) (*File, error) {
 			}
 			key := strings.TrimRight(trimmed[:eq], " \t")
 			value := strings.TrimLeft(trimmed[eq+1:], " \t")
-			if err := ValidKeyName(key); err != nil {
+			if err := ValidKeyName(stripLocale(key)); err != nil {
 				return nil, fmt.Errorf("line %d: %v", n+1, err)
 			}
 			if err := validValue(value); err != nil {
