@@ -79,8 +79,8 @@ func TestParseErrors(t *testing.T) {
 		{[]string{"--share=x11"}, 0, `unknown share "x11"`},
 		{[]string{"--socket=x12"}, 0, `unknown socket "x12" (did you mean x11?); known: x11, wayland`},
 		{[]string{"--socket=inherit-wayland-socket"}, 0, `unknown socket`}, // not in 1.14
-		{[]string{"--device=input"}, 0, `unknown device "input"`},       // not in 1.14
-		{[]string{"--device=usb"}, 0, `unknown device "usb"`},           // not in 1.14
+		{[]string{"--device=input"}, 0, `unknown device "input"`},          // not in 1.14
+		{[]string{"--device=usb"}, 0, `unknown device "usb"`},              // not in 1.14
 		{[]string{"--allow=foo"}, 0, `unknown feature "foo"`},
 		{[]string{"--filesytem=home"}, 0, `unknown option --filesytem (did you mean --filesystem?); known options: --share`},
 		{[]string{"--env-fd=3"}, 0, `--env-fd reads variables from a file descriptor`},

@@ -19,7 +19,7 @@ func TestEscapeLikeGLib(t *testing.T) {
 		{"a\tb", "a\tb", "a\tb"},
 		{"a;b", "a;b", `a\;b`},
 		{"a; b", "a; b", `a\;\sb`}, // a space after an escaped ';' is leading again
-		{`\ x`, `\\ x`, `\\ x`},     // a backslash ends the leading run
+		{`\ x`, `\\ x`, `\\ x`},    // a backslash ends the leading run
 		{"", "", ""},
 	}
 	for _, tt := range tests {

@@ -137,8 +137,8 @@ func TestBuildExportBundleLabels(t *testing.T) {
 	files := map[string]string{
 		"files/bin/hello": "#!/bin/sh\necho hello\n",
 		"files/share/applications/org.example.Hello.desktop": "[Desktop Entry]\nName=Hello\nExec=hello\nType=Application\n",
-		"files/share/doc/big": string(make([]byte, 5000)),
-		"metadata":            "[Application]\nname=org.example.Hello\nruntime=org.example.Platform/x86_64/1\nsdk=org.example.Platform/x86_64/1\n",
+		"files/share/doc/big":                                string(make([]byte, 5000)),
+		"metadata":                                           "[Application]\nname=org.example.Hello\nruntime=org.example.Platform/x86_64/1\nsdk=org.example.Platform/x86_64/1\n",
 	}
 	for p, c := range files {
 		full := filepath.Join(app, p)
