@@ -1,0 +1,173 @@
+package harness
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/flatpak-frontend/flatpak-frontend/buildkitd"
+	"github.com/moby/buildkit/client"
+	"github.com/sirupsen/logrus"
+)
+
+// BuildkitHostEnv names an existing daemon to use instead of a private one.
+const BuildkitHostEnv = "BUILDKIT_HOST"
+
+var (
+	state struct {
+		cacheDir string
+		addr     string
+		daemon   *buildkitd.Daemon
+		registry *buildkitd.Registry
+	}
+	teardownOnce sync.Once
+)
+
+// Main sets up the harness, runs the tests and tears down. Call it from
+// TestMain:
+//
+//	func TestMain(m *testing.M) { harness.Main(m) }
+func Main(m *testing.M) {
+	os.Exit(runMain(m))
+}
+
+func runMain(m *testing.M) int {
+	// m.Run parses the test flags too late for -v to be known in setup.
+	if !flag.Parsed() {
+		flag.Parse()
+	}
+	// Stop the daemons on Ctrl-C or a kill from the CI runner; a test
+	// timeout panics the process instead, and then Pdeathsig kills them.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		sig := <-sigs
+		fmt.Fprintf(os.Stderr, "harness: %v: stopping buildkitd and registry\n", sig)
+		teardown()
+		os.Exit(128 + int(sig.(syscall.Signal)))
+	}()
+	defer teardown()
+
+	start := time.Now()
+	if err := setup(); err != nil {
+		fmt.Fprintf(os.Stderr, "FAIL: integration harness setup: %v\n", err)
+		return 1
+	}
+	if testing.Verbose() {
+		fmt.Fprintf(os.Stderr, "harness: buildkitd at %s, registry at %s (setup %s)\n",
+			state.addr, state.registry.Host(), time.Since(start).Round(time.Millisecond))
+	}
+	return m.Run()
+}
+
+func setup() error {
+	ctx := context.Background()
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("the integration tests need root (buildkitd with runc, debootstrap, overlay mounts); running as uid %d", os.Geteuid())
+	}
+	// containerd's content store warns on every open that the file system
+	// has no fs-verity; that is noise in test output.
+	logrus.SetLevel(logrus.ErrorLevel)
+	// debootstrap, runc and friends live in sbin, which a user's PATH may lack.
+	os.Setenv("PATH", withSbin(os.Getenv("PATH")))
+	var err error
+	if state.cacheDir, err = buildkitd.DefaultCacheDir(); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(state.cacheDir, 0o755); err != nil {
+		return err
+	}
+	if err := ensureTools(ctx, state.cacheDir); err != nil {
+		return err
+	}
+	if state.registry, err = buildkitd.StartRegistry(ctx); err != nil {
+		return err
+	}
+	if host := os.Getenv(BuildkitHostEnv); host != "" {
+		// Someone else's daemon: it does not know our registry is plain
+		// HTTP, so tests that pull from it need a daemon configured for it.
+		state.addr = host
+		c, err := client.New(ctx, host)
+		if err != nil {
+			return fmt.Errorf("%s=%s: %w", BuildkitHostEnv, host, err)
+		}
+		defer c.Close()
+		if _, err := c.ListWorkers(ctx); err != nil {
+			return fmt.Errorf("%s=%s does not answer: %w", BuildkitHostEnv, host, err)
+		}
+		return nil
+	}
+	state.daemon, err = buildkitd.Start(ctx, buildkitd.Options{
+		CacheDir:      state.cacheDir,
+		RegistryHosts: []string{state.registry.Host()},
+		Debug:         os.Getenv("HARNESS_BUILDKITD_DEBUG") != "",
+	})
+	if err != nil {
+		return err
+	}
+	state.addr = state.daemon.Addr()
+	return nil
+}
+
+func teardown() {
+	teardownOnce.Do(func() {
+		if state.daemon != nil {
+			if err := state.daemon.Stop(); err != nil {
+				fmt.Fprintf(os.Stderr, "harness: stopping buildkitd: %v\n", err)
+			}
+		}
+		if state.registry != nil {
+			if err := state.registry.Stop(); err != nil {
+				fmt.Fprintf(os.Stderr, "harness: stopping registry: %v\n", err)
+			}
+		}
+	})
+}
+
+func mustBeSetUp(t testing.TB) {
+	t.Helper()
+	if state.addr == "" {
+		t.Fatal("harness not set up: call harness.Main(m) from TestMain")
+	}
+}
+
+// Addr is the address of the BuildKit daemon the tests use.
+func Addr() string { return state.addr }
+
+// CacheDir is the cache root the fixtures and the buildkitd binaries live in.
+func CacheDir() string { return state.cacheDir }
+
+// Client returns a client of the harness's daemon, closed when t ends.
+func Client(t testing.TB) *client.Client {
+	t.Helper()
+	mustBeSetUp(t)
+	c, err := client.New(context.Background(), state.addr)
+	if err != nil {
+		t.Fatalf("connect to buildkitd at %s: %v", state.addr, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// Registry returns the host:port of the harness's registry. The private
+// daemon pulls from it over plain HTTP.
+func Registry(t testing.TB) string {
+	t.Helper()
+	mustBeSetUp(t)
+	return state.registry.Host()
+}
+
+// DaemonLog is the private daemon's log file ("" with BUILDKIT_HOST), worth
+// printing when a solve fails obscurely.
+func DaemonLog() string {
+	if state.daemon == nil {
+		return ""
+	}
+	return state.daemon.LogPath()
+}

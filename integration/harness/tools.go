@@ -1,0 +1,101 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/flatpak-frontend/flatpak-frontend/buildkitd"
+)
+
+// debianPackages are what the harness and the tests use from the host,
+// installed together when anything is missing.
+var debianPackages = []string{
+	"runc", "docker-registry", "rpm", "createrepo-c", "dnf", "flatpak",
+	"ostree", "bubblewrap", "debootstrap", "skopeo", "umoci",
+}
+
+// requiredTools maps each command the harness runs to its Debian package.
+var requiredTools = map[string]string{
+	"runc":            "runc",
+	"docker-registry": "docker-registry",
+	"rpm":             "rpm",
+	"rpmbuild":        "rpm",
+	"createrepo_c":    "createrepo-c",
+	"dnf":             "dnf",
+	"flatpak":         "flatpak",
+	"ostree":          "ostree",
+	"bwrap":           "bubblewrap",
+	"debootstrap":     "debootstrap",
+	"skopeo":          "skopeo",
+}
+
+func missingTools() (tools, pkgs []string) {
+	seen := map[string]bool{}
+	for tool, pkg := range requiredTools {
+		if _, err := exec.LookPath(tool); err == nil {
+			continue
+		}
+		tools = append(tools, tool)
+		if !seen[pkg] {
+			seen[pkg] = true
+			pkgs = append(pkgs, pkg)
+		}
+	}
+	sort.Strings(tools)
+	sort.Strings(pkgs)
+	return tools, pkgs
+}
+
+// ensureTools installs Debian's packages when a tool is missing. It runs
+// as root (checked by setup), under a lock so two test binaries do not both
+// run apt-get.
+func ensureTools(ctx context.Context, cacheDir string) error {
+	tools, _ := missingTools()
+	if len(tools) == 0 {
+		return nil
+	}
+	if _, err := exec.LookPath("apt-get"); err != nil {
+		return fmt.Errorf("missing tools %s and no apt-get to install them; install the Debian packages %s",
+			strings.Join(tools, ", "), strings.Join(debianPackages, " "))
+	}
+	unlock, err := buildkitd.LockFile(ctx, filepath.Join(cacheDir, "apt.lock"))
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if tools, _ = missingTools(); len(tools) == 0 {
+		return nil
+	}
+	fmt.Fprintf(os.Stderr, "harness: missing %s: installing %s with apt-get\n",
+		strings.Join(tools, ", "), strings.Join(debianPackages, " "))
+	env := append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+	for _, args := range [][]string{
+		{"update"},
+		append([]string{"install", "-y", "--no-install-recommends"}, debianPackages...),
+	} {
+		cmd := exec.CommandContext(ctx, "apt-get", args...)
+		cmd.Env = env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("apt-get %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	if tools, pkgs := missingTools(); len(tools) > 0 {
+		return fmt.Errorf("still missing after apt-get install: %s (packages %s)",
+			strings.Join(tools, ", "), strings.Join(pkgs, " "))
+	}
+	return nil
+}
+
+func withSbin(path string) string {
+	for _, want := range []string{"/usr/local/sbin", "/usr/sbin", "/sbin"} {
+		if !strings.Contains(":"+path+":", ":"+want+":") {
+			path += ":" + want
+		}
+	}
+	return strings.TrimPrefix(path, ":")
+}
