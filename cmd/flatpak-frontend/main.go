@@ -17,6 +17,7 @@ type command struct {
 var commands = []command{
 	{"validate", "validate FILE...    check flatpak.yaml files", runValidate},
 	{"schema", "schema              print the JSON Schema of flatpak.yaml", runSchema},
+	{"build", "build [OPTIONS] [CONTEXT]  build, and with --install install, a flatpak.yaml", runBuild},
 }
 
 func main() {

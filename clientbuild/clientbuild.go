@@ -1,0 +1,233 @@
+// Package clientbuild runs the frontend in-process as a BuildKit client, the
+// way buildctl runs a frontend: it turns buildx-style inputs (build args,
+// named contexts, secrets, platforms) into a solve, shows progress and
+// exports the result as an OCI layout or pushes it.
+package clientbuild
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/containerd/containerd/v2/core/content"
+	"github.com/containerd/containerd/v2/plugins/content/local"
+	"github.com/flatpak-frontend/flatpak-frontend/frontend"
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/session/secrets/secretsprovider"
+	"github.com/moby/buildkit/util/progress/progressui"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/tonistiigi/fsutil"
+	"golang.org/x/sync/errgroup"
+)
+
+// Options is one build.
+type Options struct {
+	// File is the flatpak.yaml to build; ContextDir the main build context
+	// (default: the file's folder).
+	File       string
+	ContextDir string
+	// BuildArgs are --build-arg NAME=VALUE.
+	BuildArgs map[string]string
+	// Contexts are --build-context NAME=VALUE with VALUE one of
+	// oci-layout://DIR[@DIGEST], docker-image://REF or a local folder.
+	Contexts map[string]string
+	// Platforms are --platform values.
+	Platforms []string
+	// Secrets are --secret id=ID,src=FILE.
+	Secrets []secretsprovider.Source
+	NoCache bool
+	// Progress is auto, tty, plain or quiet; output goes to ProgressOut
+	// (default stderr).
+	Progress    string
+	ProgressOut io.Writer
+	// OCIDir receives the image as an OCI layout directory, when set.
+	OCIDir string
+	// Push is an image reference to push to, when set.
+	Push string
+	// Attrs are extra frontend options.
+	Attrs map[string]string
+}
+
+// Result is what a build produced.
+type Result struct {
+	// Digest is the image's manifest (or index) digest.
+	Digest string
+	// Response is the exporter response.
+	Response map[string]string
+}
+
+// Build solves the spec with the frontend on the daemon behind c.
+func Build(ctx context.Context, c *client.Client, o Options) (*Result, error) {
+	solveOpt, err := o.solveOpt()
+	if err != nil {
+		return nil, err
+	}
+	out := o.ProgressOut
+	if out == nil {
+		out = os.Stderr
+	}
+	mode := progressui.DisplayMode(o.Progress)
+	if mode == "" {
+		mode = progressui.AutoMode
+	}
+	d, err := progressui.NewDisplay(out, mode)
+	if err != nil {
+		return nil, fmt.Errorf("--progress %s: %w", o.Progress, err)
+	}
+
+	ch := make(chan *client.SolveStatus)
+	eg, ectx := errgroup.WithContext(ctx)
+	var resp *client.SolveResponse
+	eg.Go(func() error {
+		var err error
+		resp, err = c.Build(ectx, *solveOpt, "flatpak-frontend", frontend.Build, ch)
+		return err
+	})
+	eg.Go(func() error {
+		_, err := d.UpdateFrom(context.WithoutCancel(ectx), ch)
+		return err
+	})
+	if err := eg.Wait(); err != nil {
+		return nil, err
+	}
+	return &Result{Digest: resp.ExporterResponse["containerimage.digest"], Response: resp.ExporterResponse}, nil
+}
+
+func (o Options) solveOpt() (*client.SolveOpt, error) {
+	file, err := filepath.Abs(o.File)
+	if err != nil {
+		return nil, err
+	}
+	ctxDir := o.ContextDir
+	if ctxDir == "" {
+		ctxDir = filepath.Dir(file)
+	}
+	ctxFS, err := fsutil.NewFS(ctxDir)
+	if err != nil {
+		return nil, fmt.Errorf("build context: %w", err)
+	}
+	fileFS, err := fsutil.NewFS(filepath.Dir(file))
+	if err != nil {
+		return nil, err
+	}
+	attrs := map[string]string{"filename": filepath.Base(file)}
+	for k, v := range o.BuildArgs {
+		attrs["build-arg:"+k] = v
+	}
+	if len(o.Platforms) > 0 {
+		attrs["platform"] = strings.Join(o.Platforms, ",")
+	}
+	if o.NoCache {
+		attrs["no-cache"] = ""
+	}
+	maps.Copy(attrs, o.Attrs)
+	opt := &client.SolveOpt{
+		LocalMounts:   map[string]fsutil.FS{"context": ctxFS, "dockerfile": fileFS},
+		OCIStores:     map[string]content.Store{},
+		FrontendAttrs: attrs,
+	}
+	for name, v := range o.Contexts {
+		if err := addContext(opt, name, v); err != nil {
+			return nil, fmt.Errorf("--build-context %s=%s: %w", name, v, err)
+		}
+	}
+	if len(o.Secrets) > 0 {
+		store, err := secretsprovider.NewStore(o.Secrets)
+		if err != nil {
+			return nil, fmt.Errorf("--secret: %w", err)
+		}
+		opt.Session = append(opt.Session, secretsprovider.NewSecretProvider(store))
+	}
+	if o.OCIDir != "" {
+		if err := os.MkdirAll(o.OCIDir, 0o755); err != nil {
+			return nil, err
+		}
+		opt.Exports = append(opt.Exports, client.ExportEntry{
+			Type:      client.ExporterOCI,
+			Attrs:     map[string]string{"tar": "false"},
+			OutputDir: o.OCIDir,
+		})
+	}
+	if o.Push != "" {
+		opt.Exports = append(opt.Exports, client.ExportEntry{
+			Type:  client.ExporterImage,
+			Attrs: map[string]string{"name": o.Push, "push": "true"},
+		})
+	}
+	return opt, nil
+}
+
+// addContext maps one named context the way buildx does.
+func addContext(opt *client.SolveOpt, name, v string) error {
+	switch {
+	case strings.HasPrefix(v, "oci-layout://"):
+		dir, dgst, _ := strings.Cut(strings.TrimPrefix(v, "oci-layout://"), "@")
+		if dgst == "" {
+			d, err := LayoutDigest(dir)
+			if err != nil {
+				return err
+			}
+			dgst = d
+		}
+		store, err := local.NewStore(dir)
+		if err != nil {
+			return err
+		}
+		storeID := "context-" + name
+		opt.OCIStores[storeID] = store
+		opt.FrontendAttrs["context:"+name] = "oci-layout://" + storeID + "@" + dgst
+	case strings.Contains(v, "://"):
+		opt.FrontendAttrs["context:"+name] = v
+	default:
+		fs, err := fsutil.NewFS(v)
+		if err != nil {
+			return err
+		}
+		opt.LocalMounts[name] = fs
+		opt.FrontendAttrs["context:"+name] = "local:" + name
+	}
+	return nil
+}
+
+// LayoutRef is the Flatpak ref an OCI layout's image is annotated with.
+func LayoutRef(dir string) (string, error) {
+	idx, err := readIndex(dir)
+	if err != nil {
+		return "", err
+	}
+	for _, m := range idx.Manifests {
+		if r := m.Annotations[ocispecs.AnnotationRefName]; r != "" {
+			return r, nil
+		}
+	}
+	return "", fmt.Errorf("%s: no image has a %s annotation", dir, ocispecs.AnnotationRefName)
+}
+
+func readIndex(dir string) (*ocispecs.Index, error) {
+	dt, err := os.ReadFile(filepath.Join(dir, "index.json"))
+	if err != nil {
+		return nil, fmt.Errorf("not an OCI layout: %w", err)
+	}
+	var idx ocispecs.Index
+	if err := json.Unmarshal(dt, &idx); err != nil {
+		return nil, fmt.Errorf("%s/index.json: %w", dir, err)
+	}
+	return &idx, nil
+}
+
+// LayoutDigest is the digest of the one image an OCI layout holds.
+func LayoutDigest(dir string) (string, error) {
+	idx, err := readIndex(dir)
+	if err != nil {
+		return "", err
+	}
+	if len(idx.Manifests) != 1 {
+		return "", fmt.Errorf("%s holds %d images; name one with oci-layout://%s@DIGEST", dir, len(idx.Manifests), dir)
+	}
+	return idx.Manifests[0].Digest.String(), nil
+}

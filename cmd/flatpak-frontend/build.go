@@ -1,0 +1,262 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/flatpak-frontend/flatpak-frontend/buildkitd"
+	"github.com/flatpak-frontend/flatpak-frontend/clientbuild"
+	"github.com/flatpak-frontend/flatpak-frontend/flatpakcli"
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/session/secrets/secretsprovider"
+)
+
+// listFlag collects a repeatable flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+const buildUsage = `usage: flatpak-frontend build [OPTIONS] [CONTEXT]
+
+Builds a flatpak.yaml with BuildKit (the daemon at --addr or $BUILDKIT_HOST,
+or a private one started for this command) and, with --install, imports the
+result into a local repo and installs it with flatpak --user.
+
+Options:`
+
+func runBuild(args []string) int {
+	fs := flag.NewFlagSet("build", flag.ContinueOnError)
+	fs.Usage = func() { fmt.Fprintln(os.Stderr, buildUsage); fs.PrintDefaults() }
+	var (
+		file      = fs.String("f", "", "the flatpak.yaml to build (default: CONTEXT/flatpak.yaml)")
+		addr      = fs.String("addr", os.Getenv("BUILDKIT_HOST"), "buildkitd address (default $BUILDKIT_HOST; empty: start a private buildkitd)")
+		output    = fs.String("output", "", "write the image as an OCI layout: oci:DIR")
+		push      = fs.String("push", "", "push the image to this reference")
+		install   = fs.Bool("install", false, "import the image and install it with flatpak --user")
+		run       = fs.Bool("run", false, "run the app after installing it (implies --install)")
+		noCache   = fs.Bool("no-cache", false, "do not use the build cache")
+		progress  = fs.String("progress", "auto", "progress output: auto, tty, plain or quiet")
+		buildArgs listFlag
+		contexts  listFlag
+		platforms listFlag
+		secrets   listFlag
+	)
+	fs.Var(&buildArgs, "build-arg", "NAME=VALUE, a build argument (repeatable)")
+	fs.Var(&contexts, "build-context", "NAME=oci-layout://DIR|docker-image://REF|DIR, a named context (repeatable)")
+	fs.Var(&platforms, "platform", "target platform, e.g. linux/amd64 (repeatable)")
+	fs.Var(&secrets, "secret", "id=ID,src=FILE, a secret for repo credentials (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 1 {
+		fs.Usage()
+		return 2
+	}
+	*install = *install || *run
+
+	o := clientbuild.Options{ContextDir: ".", Progress: *progress, NoCache: *noCache, Platforms: platforms}
+	if fs.NArg() == 1 {
+		o.ContextDir = fs.Arg(0)
+	}
+	o.File = *file
+	if o.File == "" {
+		o.File = filepath.Join(o.ContextDir, "flatpak.yaml")
+	}
+	var err error
+	if o.BuildArgs, err = keyValues("--build-arg", buildArgs); err != nil {
+		return usageError(err)
+	}
+	if o.Contexts, err = keyValues("--build-context", contexts); err != nil {
+		return usageError(err)
+	}
+	for _, s := range secrets {
+		src, err := parseSecret(s)
+		if err != nil {
+			return usageError(err)
+		}
+		o.Secrets = append(o.Secrets, src)
+	}
+	if *output != "" {
+		dir, ok := strings.CutPrefix(*output, "oci:")
+		if !ok || dir == "" {
+			return usageError(fmt.Errorf("--output %s: want oci:DIR", *output))
+		}
+		o.OCIDir = dir
+	}
+	o.Push = *push
+	if *install && o.OCIDir == "" {
+		tmp, err := os.MkdirTemp("", "flatpak-frontend-oci-")
+		if err != nil {
+			return fail(err)
+		}
+		defer os.RemoveAll(tmp)
+		o.OCIDir = tmp
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	code := buildWith(ctx, *addr, o, *install, *run)
+	if ctx.Err() != nil {
+		fmt.Fprintln(os.Stderr, "flatpak-frontend: interrupted")
+		return 130
+	}
+	return code
+}
+
+func buildWith(ctx context.Context, addr string, o clientbuild.Options, install, run bool) int {
+	if addr == "" {
+		root, err := daemonRoot()
+		if err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(os.Stderr, "starting a private buildkitd (state in %s)\n", root)
+		d, err := buildkitd.Start(ctx, buildkitd.Options{Root: root})
+		if err != nil {
+			return fail(err)
+		}
+		defer d.Stop()
+		addr = d.Addr()
+	}
+	c, err := client.New(ctx, addr)
+	if err != nil {
+		return fail(err)
+	}
+	defer c.Close()
+
+	res, err := clientbuild.Build(ctx, c, o)
+	if err != nil {
+		return fail(err)
+	}
+	ref := "the image"
+	if o.OCIDir != "" {
+		if r, err := clientbuild.LayoutRef(o.OCIDir); err == nil {
+			ref = r
+		}
+	}
+	where := []string{}
+	if o.OCIDir != "" && !install {
+		where = append(where, "OCI layout "+o.OCIDir)
+	}
+	if o.Push != "" {
+		where = append(where, "pushed to "+o.Push)
+	}
+	if install {
+		in, err := installation()
+		if err != nil {
+			return fail(err)
+		}
+		if err := installImages(ctx, in, o); err != nil {
+			return fail(err)
+		}
+		where = append(where, "installed with flatpak --user")
+	}
+	fmt.Fprintf(os.Stderr, "built %s (%s): %s\n", ref, res.Digest, strings.Join(where, ", "))
+	if run {
+		id := strings.Split(ref, "/")
+		if len(id) != 4 || id[0] != "app" {
+			return fail(fmt.Errorf("--run: %s is not an app", ref))
+		}
+		out, err := (&flatpakcli.Installation{}).Run(ctx, id[1]+"//"+id[3])
+		fmt.Print(out)
+		if err != nil {
+			return fail(err)
+		}
+	}
+	return 0
+}
+
+// installImages imports the runtime (when it came as an OCI layout and is
+// not installed) and the built image, then installs the built image.
+func installImages(ctx context.Context, in *flatpakcli.Installation, o clientbuild.Options) error {
+	if rt, ok := o.Contexts["runtime"]; ok && strings.HasPrefix(rt, "oci-layout://") {
+		dir, _, _ := strings.Cut(strings.TrimPrefix(rt, "oci-layout://"), "@")
+		if err := in.Import(ctx, dir); err != nil {
+			return err
+		}
+	}
+	if err := in.Import(ctx, o.OCIDir); err != nil {
+		return err
+	}
+	ref, err := clientbuild.LayoutRef(o.OCIDir)
+	if err != nil {
+		return err
+	}
+	if rt, ok := o.Contexts["runtime"]; ok && strings.HasPrefix(rt, "oci-layout://") {
+		dir, _, _ := strings.Cut(strings.TrimPrefix(rt, "oci-layout://"), "@")
+		rtRef, err := clientbuild.LayoutRef(dir)
+		if err == nil {
+			if err := in.Install(ctx, rtRef); err != nil {
+				return err
+			}
+		}
+	}
+	return in.Install(ctx, ref)
+}
+
+func installation() (*flatpakcli.Installation, error) {
+	repo, err := flatpakcli.DefaultRepo()
+	if err != nil {
+		return nil, err
+	}
+	return &flatpakcli.Installation{Repo: repo, Remote: "flatpak-frontend"}, nil
+}
+
+// daemonRoot keeps a private daemon's state between runs so the next build
+// is warm.
+func daemonRoot() (string, error) {
+	cache, err := buildkitd.DefaultCacheDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(cache, "buildkitd-state"), nil
+}
+
+func keyValues(flagName string, list []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, kv := range list {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("%s %s: want NAME=VALUE", flagName, kv)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+func parseSecret(s string) (secretsprovider.Source, error) {
+	var src secretsprovider.Source
+	for _, f := range strings.Split(s, ",") {
+		k, v, _ := strings.Cut(f, "=")
+		switch k {
+		case "id":
+			src.ID = v
+		case "src", "source":
+			src.FilePath = v
+		case "env":
+			src.Env = v
+		default:
+			return src, fmt.Errorf("--secret %s: unknown field %q (want id=ID,src=FILE or id=ID,env=VAR)", s, k)
+		}
+	}
+	if src.ID == "" {
+		return src, fmt.Errorf("--secret %s: no id", s)
+	}
+	return src, nil
+}
+
+func usageError(err error) int {
+	fmt.Fprintf(os.Stderr, "flatpak-frontend build: %v\n", err)
+	return 2
+}
+
+func fail(err error) int {
+	fmt.Fprintf(os.Stderr, "flatpak-frontend build: %v\n", err)
+	return 1
+}

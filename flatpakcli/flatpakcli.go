@@ -1,0 +1,87 @@
+// Package flatpakcli drives the flatpak and ostree commands to get an OCI
+// image built by the frontend into a user's Flatpak installation: import
+// into a local ostree repo, serve that repo as a --user remote, install or
+// update, run. It is the path flatpak documents for OCI bundles.
+package flatpakcli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// Installation is a local ostree repo and the --user installation it is a
+// remote of.
+type Installation struct {
+	// Repo is the archive-z2 ostree repo images are imported into.
+	Repo string
+	// Remote is the name the repo has as a --user remote.
+	Remote string
+	// Env is the environment of every command (FLATPAK_USER_DIR etc.);
+	// nil means this process's.
+	Env []string
+}
+
+// DefaultRepo is the repo flatpak-frontend build --install uses:
+// $XDG_DATA_HOME/flatpak-frontend/repo.
+func DefaultRepo() (string, error) {
+	d := os.Getenv("XDG_DATA_HOME")
+	if d == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", err
+		}
+		d = filepath.Join(home, ".local", "share")
+	}
+	return filepath.Join(d, "flatpak-frontend", "repo"), nil
+}
+
+// Import adds the image in an OCI layout directory to the repo (creating
+// the repo first) and updates the repo's summary.
+func (in *Installation) Import(ctx context.Context, ociDir string) error {
+	if _, err := os.Stat(filepath.Join(in.Repo, "config")); err != nil {
+		if err := os.MkdirAll(in.Repo, 0o755); err != nil {
+			return err
+		}
+		if _, err := in.run(ctx, "ostree", "init", "--mode=archive-z2", "--repo="+in.Repo); err != nil {
+			return err
+		}
+	}
+	if _, err := in.run(ctx, "flatpak", "build-import-bundle", "--oci", in.Repo, ociDir); err != nil {
+		return err
+	}
+	_, err := in.run(ctx, "flatpak", "build-update-repo", in.Repo)
+	return err
+}
+
+// Install installs ref (ID, ID//BRANCH or a full ref) from the repo, or
+// updates it in place when it is installed already.
+func (in *Installation) Install(ctx context.Context, ref string) error {
+	if _, err := in.run(ctx, "flatpak", "--user", "remote-add", "--if-not-exists", "--no-gpg-verify", in.Remote, in.Repo); err != nil {
+		return err
+	}
+	_, err := in.run(ctx, "flatpak", "--user", "install", "--noninteractive", "-y", "--or-update", in.Remote, ref)
+	return err
+}
+
+// Run runs an installed app (or a runtime with --command) and returns what
+// it printed on stdout.
+func (in *Installation) Run(ctx context.Context, args ...string) (string, error) {
+	return in.run(ctx, "flatpak", append([]string{"--user", "run"}, args...)...)
+}
+
+func (in *Installation) run(ctx context.Context, name string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = in.Env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout = &stdout
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return stdout.String(), fmt.Errorf("%s %s: %v\n%s%s", name, strings.Join(args, " "), err, stdout.String(), stderr.String())
+	}
+	return stdout.String(), nil
+}

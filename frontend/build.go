@@ -1,0 +1,227 @@
+package frontend
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"slices"
+	"sync"
+
+	"github.com/containerd/platforms"
+	fllb "github.com/flatpak-frontend/flatpak-frontend/llb"
+	"github.com/flatpak-frontend/flatpak-frontend/spec"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/exporter/containerimage/exptypes"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/frontend/subrequests/targets"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/pkg/errors"
+)
+
+// Build is the gateway build function: grpcclient.RunFromEnvironment runs it
+// in the frontend image, client.Build runs it in-process.
+func Build(ctx context.Context, c client.Client) (*client.Result, error) {
+	c = withDefaults{c}
+	bc, err := dockerui.NewClient(c)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := parseConfig(bc)
+	if err != nil {
+		return nil, err
+	}
+	src, err := bc.ReadEntrypoint(ctx, "yaml")
+	if err != nil {
+		return nil, err
+	}
+	s, err := spec.Parse(src.Filename, src.Data, spec.Options{BuildArgs: cfg.BuildArgs})
+	if err != nil {
+		return nil, parseError(src.Filename, src.Data, err)
+	}
+
+	if res, ok, err := bc.HandleSubrequest(ctx, dockerui.RequestHandler{
+		ListTargets: func(ctx context.Context) (*targets.List, error) { return listTargets(s), nil },
+	}); err != nil || ok {
+		return res, err
+	}
+
+	b := &build{c: c, bc: bc, cfg: cfg, spec: s, smap: src.SourceMap}
+	var mu sync.Mutex
+	refs := map[string]string{}
+	rb, err := bc.Build(ctx, func(ctx context.Context, p *ocispecs.Platform, _ int) (*dockerui.BuildResult, error) {
+		platform := platforms.DefaultSpec()
+		if p != nil {
+			platform = *p
+		}
+		r, err := b.platform(ctx, platform)
+		if err != nil {
+			return nil, err
+		}
+		mu.Lock()
+		refs[platforms.FormatAll(platform)] = r.flatpakRef
+		mu.Unlock()
+		return r.BuildResult, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	res, err := rb.Finalize()
+	if err != nil {
+		return nil, err
+	}
+	// Flatpak finds the image in an OCI layout by this annotation.
+	for _, p := range bc.TargetPlatforms {
+		if bc.MultiPlatformRequested {
+			res.AddMeta(exptypes.AnnotationManifestDescriptorKey(&p, ocispecs.AnnotationRefName), []byte(refs[platforms.FormatAll(p)]))
+		}
+	}
+	if !bc.MultiPlatformRequested {
+		for _, r := range refs {
+			res.AddMeta(exptypes.AnnotationManifestDescriptorKey(nil, ocispecs.AnnotationRefName), []byte(r))
+		}
+	}
+	return res, nil
+}
+
+func listTargets(s *spec.Spec) *targets.List {
+	kind := "app"
+	if s.BuildRuntime {
+		kind = "runtime"
+	}
+	return &targets.List{Targets: []targets.Target{{
+		Name:        s.ID,
+		Default:     true,
+		Description: fmt.Sprintf("Flatpak %s %s, branch %s", kind, s.ID, s.Branch),
+	}}}
+}
+
+// build is one frontend invocation.
+type build struct {
+	c    client.Client
+	bc   *dockerui.Client
+	cfg  *Config
+	spec *spec.Spec
+	smap *llb.SourceMap
+}
+
+type platformResult struct {
+	*dockerui.BuildResult
+	flatpakRef string
+}
+
+func (b *build) platform(ctx context.Context, p ocispecs.Platform) (*platformResult, error) {
+	s := b.spec
+	arch, err := fllb.FlatpakArch(p)
+	if err != nil {
+		return nil, err
+	}
+	rt, err := resolveRuntime(ctx, b.c, b.bc, b.cfg, s, p, arch)
+	if err != nil {
+		return nil, err
+	}
+	contexts, err := b.repoContexts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	opts := fllb.Options{
+		Platform:  p,
+		Arch:      arch,
+		Runtime:   rt.Runtime,
+		Contexts:  contexts,
+		BuildArgs: b.effectiveArgs(),
+		SourceMap: b.smap,
+		Epoch:     b.cfg.Epoch,
+	}
+	root, err := fllb.Build(s, opts)
+	if err != nil {
+		return nil, wrapSpec(s, err)
+	}
+	rootRef, err := b.solve(ctx, root, p)
+	if err != nil {
+		if derr := b.diagnose(ctx, opts); derr != nil {
+			return nil, derr
+		}
+		return nil, err
+	}
+	rep, err := readReports(ctx, rootRef)
+	if err != nil {
+		return nil, err
+	}
+
+	flatpakRef := fmt.Sprintf("app/%s/%s/%s", s.ID, arch, s.Branch)
+	md, exports, err := appMetadata(s, rt, rep)
+	if err != nil {
+		return nil, wrapSpec(s, err, "finish-args")
+	}
+	final := fllb.Layout(root, fllb.LayoutOptions{Metadata: md, Exports: exports, Epoch: b.cfg.Epoch})
+	ref, err := b.solve(ctx, final, p)
+	if err != nil {
+		return nil, err
+	}
+	img := b.image(p, flatpakRef, md, rep.installedSize(md, exports))
+	return &platformResult{
+		BuildResult: &dockerui.BuildResult{Reference: ref, Image: img, Epoch: b.cfg.Epoch},
+		flatpakRef:  flatpakRef,
+	}, nil
+}
+
+func (b *build) solve(ctx context.Context, st llb.State, p ocispecs.Platform) (client.Reference, error) {
+	def, err := st.Marshal(ctx, llb.Platform(p))
+	if err != nil {
+		return nil, err
+	}
+	res, err := b.c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: b.bc.CacheImports})
+	if err != nil {
+		return nil, err
+	}
+	return res.SingleRef()
+}
+
+// repoContexts loads the build contexts that repos with a path live in,
+// transferring only those paths.
+func (b *build) repoContexts(ctx context.Context) (map[string]llb.State, error) {
+	paths := map[string][]string{}
+	for _, r := range b.spec.Repos {
+		if r.Path != "" {
+			paths[r.Context] = append(paths[r.Context], path.Clean(r.Path))
+		}
+	}
+	out := map[string]llb.State{}
+	for name, ps := range paths {
+		slices.Sort(ps)
+		if name == "" {
+			st, err := b.bc.MainContext(ctx, llb.FollowPaths(ps))
+			if err != nil {
+				return nil, err
+			}
+			out[name] = *st
+			continue
+		}
+		nc, err := b.bc.NamedContext(name, dockerui.ContextOpt{})
+		if err != nil {
+			return nil, err
+		}
+		if nc == nil {
+			return nil, wrapSpec(b.spec, errors.Errorf("repos: no build context named %q (give it with --build-context %s=DIR)", name, name), "repos")
+		}
+		st, _, err := nc.Load(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out[name] = *st
+	}
+	return out, nil
+}
+
+// effectiveArgs are the spec's declared args with the values given.
+func (b *build) effectiveArgs() map[string]string {
+	out := map[string]string{}
+	for k, v := range b.spec.Args {
+		if given, ok := b.cfg.BuildArgs[k]; ok {
+			v = given
+		}
+		out[k] = v
+	}
+	return out
+}

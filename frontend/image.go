@@ -1,0 +1,93 @@
+package frontend
+
+import (
+	"maps"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/flatpak-frontend/flatpak-frontend/finishargs"
+	"github.com/flatpak-frontend/flatpak-frontend/labels"
+	"github.com/flatpak-frontend/flatpak-frontend/metadata"
+	"github.com/flatpak-frontend/flatpak-frontend/spec"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/pkg/errors"
+)
+
+// appMetadata writes the app's metadata file as flatpak build-finish would,
+// and returns the include patterns of what build-finish would export.
+func appMetadata(s *spec.Spec, rt *runtimeInfo, rep *reports) (md []byte, exports []string, err error) {
+	fctx, err := finishargs.Parse(s.FinishArgs)
+	if err != nil {
+		return nil, nil, err
+	}
+	var owned []string
+	for _, n := range fctx.SessionBus {
+		if n.Policy == finishargs.PolicyOwn {
+			owned = append(owned, n.Name)
+		}
+	}
+	exports = metadata.ExportGlobs(s.ID, owned...)
+	command := s.Command
+	if command == "" {
+		// build-finish picks the first executable in files/bin.
+		for _, f := range slices.Sorted(maps.Keys(rep.files)) {
+			if path.Dir(f) == "bin" {
+				command = path.Base(f)
+				break
+			}
+		}
+	}
+	if command == "" && fctx.Command == "" {
+		return nil, nil, errors.New("no command: set command, or install an executable into /app/bin")
+	}
+	md, err = metadata.App(metadata.AppInput{
+		ID:         s.ID,
+		Runtime:    rt.Ref,
+		SDK:        rt.SDK,
+		Command:    command,
+		Context:    fctx,
+		Tags:       s.Tags,
+		Extensions: s.AddExtensions,
+	})
+	return md, exports, err
+}
+
+// image is the image config: the target platform and the labels
+// flatpak build-bundle --oci writes, plus the user's labels.
+func (b *build) image(p ocispecs.Platform, ref string, md []byte, installedSize uint64) *dockerspec.DockerOCIImage {
+	s := b.spec
+	img := &dockerspec.DockerOCIImage{}
+	img.Platform = ocispecs.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant}
+	img.RootFS.Type = "layers"
+	var ts time.Time
+	if b.cfg.Epoch != nil {
+		ts = *b.cfg.Epoch
+		img.Created = b.cfg.Epoch
+	}
+	l := labels.Flatpak(labels.Input{
+		Ref:             ref,
+		Metadata:        md,
+		InstalledSize:   installedSize,
+		DownloadSize:    installedSize,
+		EndOfLife:       s.EndOfLife,
+		EndOfLifeRebase: s.EndOfLifeRebase,
+		Timestamp:       ts,
+		Subject:         "Export " + s.ID,
+		Body:            "Name: " + s.ID + "\nArch: " + strings.Split(ref, "/")[2] + "\nBranch: " + s.Branch + "\nBuilt with: flatpak-frontend\n",
+	})
+	title := s.Name
+	if title == "" {
+		title = s.ID
+	}
+	l[ocispecs.AnnotationTitle] = title
+	if b.cfg.Epoch != nil {
+		l[ocispecs.AnnotationCreated] = b.cfg.Epoch.Format(time.RFC3339)
+	}
+	maps.Copy(l, s.Labels)
+	maps.Copy(l, b.cfg.Labels)
+	img.Config.Labels = l
+	return img
+}
