@@ -198,3 +198,30 @@ func TestRuntimeHasHybridEntries(t *testing.T) {
 		return gateway.NewResult(), nil
 	})
 }
+
+// The runtime pushed to the harness registry is pulled back by the daemon
+// (plain HTTP) and runs as a base image, as `FROM REGISTRY/example/platform:1`
+// would.
+func TestRuntimePushedToRegistryRunsAsBaseImage(t *testing.T) {
+	rt := harness.Runtime(t)
+	ref := rt.Push(t)
+	c := harness.Client(t)
+	run := llb.Image(ref).Run(
+		llb.Args([]string{"/bin/sh", "-c", "rpm -q runtime-provides > /out/rpm.txt"}),
+		llb.AddEnv("PATH", runtimePath),
+	)
+	out := run.AddMount("/out", llb.Scratch())
+	_, err := c.Build(context.Background(), client.SolveOpt{}, "", func(ctx context.Context, gw gateway.Client) (*gateway.Result, error) {
+		got, err := solveReadFile(ctx, gw, out, "/rpm.txt")
+		if err != nil {
+			return nil, err
+		}
+		if string(got) != "runtime-provides-1-1.noarch\n" {
+			t.Errorf("rpm -q printed %q", got)
+		}
+		return gateway.NewResult(), nil
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
