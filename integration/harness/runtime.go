@@ -283,12 +283,21 @@ func buildRuntime(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	providesRPM, err := findRPM(rpmRepoDir(), "runtime-provides")
+	rpms, err := buildCached(rpmsKey, buildRPMs)
 	if err != nil {
 		return err
 	}
-	work, err := os.MkdirTemp(filepath.Dir(dir), "runtime-work-")
+	providesRPM, err := findRPM(rpms, "runtime-provides")
 	if err != nil {
+		return err
+	}
+	// Scratch space next to dir: we hold dir's lock, and a run that was
+	// killed left at most this one folder behind, removed here.
+	work := dir + ".work"
+	if err := removeAll(work); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(work, 0o755); err != nil {
 		return err
 	}
 	defer removeAll(work)
@@ -364,12 +373,6 @@ func buildRuntime(ctx context.Context, dir string) error {
 		return err
 	}
 	return hybridize(ctx, bundle, filepath.Join(dir, "oci"), work)
-}
-
-// rpmRepoDir builds (or finds) the RPM fixture outside a test.
-func rpmRepoDir() string {
-	d, _ := buildCached(rpmsKey, buildRPMs)
-	return d
 }
 
 // hybridEntries are the seed's symlinks and stub folders that make the

@@ -1,0 +1,105 @@
+package buildkitd
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+func TestConfigTOMLMarksRegistriesPlainHTTP(t *testing.T) {
+	got := configTOML(Options{RegistryHosts: []string{"127.0.0.1:5001", "127.0.0.1:5000"}}, "/usr/sbin/runc")
+	for _, want := range []string{
+		"[worker.containerd]\n  enabled = false\n",
+		"[registry.\"127.0.0.1:5000\"]\n  http = true\n  insecure = true\n",
+		"[registry.\"127.0.0.1:5001\"]\n  http = true\n  insecure = true\n",
+		"gc = true",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("config lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Index(got, "5000") > strings.Index(got, "5001") {
+		t.Errorf("registries not sorted:\n%s", got)
+	}
+}
+
+func TestUnescapeMountPath(t *testing.T) {
+	for in, want := range map[string]string{
+		`/tmp/a`:          "/tmp/a",
+		`/tmp/with\040sp`: "/tmp/with sp",
+		`/tmp/tab\011x`:   "/tmp/tab\tx",
+		`/tmp/back\134`:   `/tmp/back\`,
+	} {
+		if got := unescapeMountPath(in); got != want {
+			t.Errorf("unescapeMountPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestWithSbin(t *testing.T) {
+	if got := withSbin("/usr/bin:/usr/sbin"); got != "/usr/bin:/usr/sbin:/usr/local/sbin:/sbin" {
+		t.Errorf("withSbin = %q", got)
+	}
+	if got := withSbin(""); got != "/usr/local/sbin:/usr/sbin:/sbin" {
+		t.Errorf("withSbin(\"\") = %q", got)
+	}
+}
+
+// A daemon and a registry start, answer, and leave no process and no
+// folder behind when stopped.
+func TestDaemonAndRegistryStartAnswerAndStopClean(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("this test runs buildkitd and needs root")
+	}
+	ctx := context.Background()
+	reg, err := StartRegistry(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Stop()
+	resp, err := http.Get("http://" + reg.Host() + "/v2/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+
+	d, err := Start(ctx, Options{RegistryHosts: []string{reg.Host()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop()
+	c, err := d.Client(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := c.ListWorkers(ctx)
+	c.Close()
+	if err != nil || len(ws) == 0 {
+		t.Fatalf("ListWorkers: %v, %d workers", err, len(ws))
+	}
+	cfg, err := os.ReadFile(d.root + "/buildkitd.toml")
+	if err != nil || !strings.Contains(string(cfg), reg.Host()) {
+		t.Errorf("config does not name the registry %s: %v\n%s", reg.Host(), err, cfg)
+	}
+
+	daemonPid, regPid := d.proc.cmd.Process.Pid, reg.proc.cmd.Process.Pid
+	if err := d.Stop(); err != nil {
+		t.Errorf("Stop: %v", err)
+	}
+	if err := reg.Stop(); err != nil {
+		t.Errorf("registry Stop: %v", err)
+	}
+	for name, pid := range map[string]int{"buildkitd": daemonPid, "docker-registry": regPid} {
+		if err := syscall.Kill(pid, 0); err != syscall.ESRCH {
+			t.Errorf("%s (pid %d) still exists after Stop: %v", name, pid, err)
+		}
+	}
+	for _, dir := range []string{d.root, d.sockDir, reg.dir} {
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Errorf("%s still exists after Stop", dir)
+		}
+	}
+}
