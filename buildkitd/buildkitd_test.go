@@ -7,6 +7,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func TestConfigTOMLMarksRegistriesPlainHTTP(t *testing.T) {
@@ -100,6 +101,44 @@ func TestDaemonAndRegistryStartAnswerAndStopClean(t *testing.T) {
 	for _, dir := range []string{d.root, d.sockDir, reg.dir} {
 		if _, err := os.Stat(dir); !os.IsNotExist(err) {
 			t.Errorf("%s still exists after Stop", dir)
+		}
+	}
+}
+
+func TestCleanupStaleRemovesOnlyUnlockedFolders(t *testing.T) {
+	stale, err := os.MkdirTemp("", daemonDirPrefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, err := os.MkdirTemp("", registryDirPrefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(live)
+	lock, err := holdLiveLock(live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	old := time.Now().Add(-time.Hour)
+	for _, d := range []string{stale, live} {
+		if err := os.Chtimes(d, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	young, err := os.MkdirTemp("", daemonDirPrefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(young)
+
+	removed := CleanupStale()
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale folder %s kept (removed %v)", stale, removed)
+	}
+	for _, d := range []string{live, young} {
+		if _, err := os.Stat(d); err != nil {
+			t.Errorf("live or young folder %s removed: %v", d, err)
 		}
 	}
 }

@@ -39,6 +39,7 @@ type Daemon struct {
 	sockDir  string
 	logPath  string
 	proc     *process
+	liveLock *os.File // held while the daemon's folders are in use, see CleanupStale
 	stopOnce sync.Once
 	stopErr  error
 }
@@ -84,15 +85,23 @@ func Start(ctx context.Context, opts Options) (_ *Daemon, retErr error) {
 		}
 	}()
 	if d.root == "" {
-		if d.root, err = os.MkdirTemp("", "buildkitd-"); err != nil {
+		if d.root, err = os.MkdirTemp("", daemonDirPrefix); err != nil {
 			return nil, err
 		}
 		d.ownsRoot = true
+		if d.liveLock, err = holdLiveLock(d.root); err != nil {
+			return nil, err
+		}
 	}
 	// Unix socket paths are limited to 108 bytes: keep the socket in a
 	// short temporary folder whatever Root is.
 	if d.sockDir, err = os.MkdirTemp("", "bkd-"); err != nil {
 		return nil, err
+	}
+	if d.ownsRoot {
+		if err := os.WriteFile(filepath.Join(d.root, sockDirRecordName), []byte(d.sockDir), 0o644); err != nil {
+			return nil, err
+		}
 	}
 	d.addr = "unix://" + filepath.Join(d.sockDir, "buildkitd.sock")
 	d.logPath = filepath.Join(d.root, "buildkitd.log")
@@ -191,6 +200,9 @@ func (d *Daemon) Stop() error {
 			if err := os.RemoveAll(d.root); err != nil && d.stopErr == nil {
 				d.stopErr = err
 			}
+		}
+		if d.liveLock != nil {
+			d.liveLock.Close()
 		}
 		if d.sockDir != "" {
 			os.RemoveAll(d.sockDir)

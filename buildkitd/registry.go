@@ -23,6 +23,7 @@ type Registry struct {
 	dir      string
 	logPath  string
 	proc     *process
+	liveLock *os.File
 	stopOnce sync.Once
 	stopErr  error
 }
@@ -41,7 +42,10 @@ func StartRegistry(ctx context.Context) (_ *Registry, retErr error) {
 		}
 	}()
 	var err error
-	if r.dir, err = os.MkdirTemp("", "registry-"); err != nil {
+	if r.dir, err = os.MkdirTemp("", registryDirPrefix); err != nil {
+		return nil, err
+	}
+	if r.liveLock, err = holdLiveLock(r.dir); err != nil {
 		return nil, err
 	}
 	r.logPath = filepath.Join(r.dir, "registry.log")
@@ -139,6 +143,9 @@ func (r *Registry) Stop() error {
 			if err := os.RemoveAll(r.dir); err != nil && r.stopErr == nil {
 				r.stopErr = err
 			}
+		}
+		if r.liveLock != nil {
+			r.liveLock.Close()
 		}
 	})
 	return r.stopErr

@@ -83,6 +83,11 @@ func setup() error {
 	if err := os.MkdirAll(state.cacheDir, 0o755); err != nil {
 		return err
 	}
+	// Folders of earlier runs that were killed (a test timeout does not
+	// let teardown run).
+	for _, d := range buildkitd.CleanupStale() {
+		fmt.Fprintf(os.Stderr, "harness: removed %s, left behind by a killed run\n", d)
+	}
 	if err := ensureTools(ctx, state.cacheDir); err != nil {
 		return err
 	}
