@@ -95,6 +95,11 @@ func Build(ctx context.Context, c *client.Client, o Options) (*Result, error) {
 	if err := eg.Wait(); err != nil {
 		return nil, err
 	}
+	if o.OCIDir != "" {
+		if err := nameImages(o.OCIDir); err != nil {
+			return nil, err
+		}
+	}
 	return &Result{Digest: resp.ExporterResponse["containerimage.digest"], Response: resp.ExporterResponse}, nil
 }
 
@@ -192,6 +197,50 @@ func addContext(opt *client.SolveOpt, name, v string) error {
 		opt.FrontendAttrs["context:"+name] = "local:" + name
 	}
 	return nil
+}
+
+// nameImages gives each image in an OCI layout the ref.name annotation
+// flatpak build-import-bundle looks for: its org.flatpak.ref label. The
+// client writes index.json of a tar=false export itself and names the image
+// "latest", dropping the frontend's annotation.
+func nameImages(dir string) error {
+	idx, err := readIndex(dir)
+	if err != nil {
+		return err
+	}
+	for i, m := range idx.Manifests {
+		if m.MediaType != ocispecs.MediaTypeImageManifest {
+			continue
+		}
+		var mf ocispecs.Manifest
+		if err := readBlob(dir, m.Digest.String(), &mf); err != nil {
+			return err
+		}
+		var img ocispecs.Image
+		if err := readBlob(dir, mf.Config.Digest.String(), &img); err != nil {
+			return err
+		}
+		if ref := img.Config.Labels["org.flatpak.ref"]; ref != "" {
+			if m.Annotations == nil {
+				idx.Manifests[i].Annotations = map[string]string{}
+			}
+			idx.Manifests[i].Annotations[ocispecs.AnnotationRefName] = ref
+		}
+	}
+	dt, err := json.Marshal(idx)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "index.json"), dt, 0o644)
+}
+
+func readBlob(dir, dgst string, v any) error {
+	alg, hex, _ := strings.Cut(dgst, ":")
+	dt, err := os.ReadFile(filepath.Join(dir, "blobs", alg, hex))
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(dt, v)
 }
 
 // LayoutRef is the Flatpak ref an OCI layout's image is annotated with.

@@ -82,11 +82,21 @@ func resolveRuntime(ctx context.Context, c client.Client, bc *dockerui.Client, c
 	if img != nil {
 		ri.Env = img.Config.Env
 	}
-	if fi, err := ref.StatFile(ctx, client.StatRequest{Path: "/usr"}); err == nil &&
-		fs.FileMode(fi.Mode)&fs.ModeSymlink != 0 && strings.TrimSuffix(fi.Linkname, "/") == "/files" {
-		ri.Hybrid = true
+	// StatFile follows symlinks; the top directory's listing does not.
+	top, err := ref.ReadDir(ctx, client.ReadDirRequest{Path: "/"})
+	if err != nil {
+		return nil, errors.Wrapf(err, "list the runtime from %s", src)
 	}
-	if _, err := ref.StatFile(ctx, client.StatRequest{Path: "/files"}); err != nil {
+	var hasFiles bool
+	for _, fi := range top {
+		switch fi.Path {
+		case "files":
+			hasFiles = fs.FileMode(fi.Mode).IsDir()
+		case "usr":
+			ri.Hybrid = fs.FileMode(fi.Mode)&fs.ModeSymlink != 0 && strings.TrimSuffix(fi.Linkname, "/") == "/files"
+		}
+	}
+	if !hasFiles {
 		return nil, errors.Errorf("the runtime from %s is not a Flatpak runtime image: it has no /files", src)
 	}
 	for _, inst := range []spec.Installer{spec.InstallerMicrodnf, spec.InstallerDnf5, spec.InstallerDnf} {

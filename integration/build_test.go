@@ -1,0 +1,85 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/flatpak-frontend/flatpak-frontend/clientbuild"
+	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// buildOpts is one in-process build of a flatpak.yaml.
+type buildOpts struct {
+	// dir is the build context holding the file; file its name in dir.
+	dir, file string
+	// args are build args; attrs extra frontend options.
+	args, attrs map[string]string
+	// contexts are extra named contexts.
+	contexts map[string]string
+	// noRuntimeContext leaves the runtime to the spec or a build arg.
+	noRuntimeContext bool
+}
+
+// buildResult is what a build left behind.
+type buildResult struct {
+	// oci is the exported OCI image layout directory.
+	oci string
+	// log is the build's plain progress output.
+	log string
+	// digest is the exported manifest's digest.
+	digest string
+}
+
+// build runs the frontend in-process (client.Build with frontend.Build, as
+// buildctl runs a frontend) against the harness's buildkitd, with the test
+// runtime and the test RPM repo as named contexts, and exports an OCI layout.
+func build(t *testing.T, o buildOpts) (*buildResult, error) {
+	t.Helper()
+	contexts := map[string]string{"rpms": harness.RPMRepo(t)}
+	if !o.noRuntimeContext {
+		rt := harness.Runtime(t)
+		contexts["runtime"] = "oci-layout://" + rt.Dir + "@" + rt.Digest
+	}
+	for k, v := range o.contexts {
+		contexts[k] = v
+	}
+	var log bytes.Buffer
+	out := filepath.Join(t.TempDir(), "oci")
+	res, err := clientbuild.Build(context.Background(), harness.Client(t), clientbuild.Options{
+		File:        filepath.Join(o.dir, o.file),
+		ContextDir:  o.dir,
+		BuildArgs:   o.args,
+		Contexts:    contexts,
+		Attrs:       o.attrs,
+		Progress:    "plain",
+		ProgressOut: &log,
+		OCIDir:      out,
+	})
+	t.Logf("build log of %s:\n%s", o.file, log.String())
+	if err != nil {
+		return &buildResult{log: log.String()}, err
+	}
+	return &buildResult{oci: out, log: log.String(), digest: res.Digest}, nil
+}
+
+// readIndex returns the manifest descriptor of an OCI layout.
+func readIndex(t *testing.T, dir string) ocispecs.Descriptor {
+	t.Helper()
+	dt, err := os.ReadFile(filepath.Join(dir, "index.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var idx ocispecs.Index
+	if err := json.Unmarshal(dt, &idx); err != nil {
+		t.Fatal(err)
+	}
+	if len(idx.Manifests) != 1 {
+		t.Fatalf("index.json has %d manifests, want 1", len(idx.Manifests))
+	}
+	return idx.Manifests[0]
+}
