@@ -132,6 +132,7 @@ func (b *build) platform(ctx context.Context, p ocispecs.Platform) (*platformRes
 		BuildArgs: b.effectiveArgs(),
 		SourceMap: b.smap,
 		Epoch:     b.cfg.Epoch,
+		NoCache:   b.bc.IsNoCache(s.ID),
 	}
 	root, err := fllb.Build(s, opts)
 	if err != nil {
@@ -171,7 +172,9 @@ func (b *build) solve(ctx context.Context, st llb.State, p ocispecs.Platform) (c
 	if err != nil {
 		return nil, err
 	}
-	res, err := b.c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: b.bc.CacheImports})
+	// Evaluate: a failure must surface here, where it can be diagnosed,
+	// not when the result is exported.
+	res, err := b.c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: b.bc.CacheImports, Evaluate: true})
 	if err != nil {
 		return nil, err
 	}

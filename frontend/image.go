@@ -62,7 +62,7 @@ func (b *build) image(p ocispecs.Platform, ref string, md []byte, installedSize 
 	img := &dockerspec.DockerOCIImage{}
 	img.Platform = ocispecs.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant}
 	img.RootFS.Type = "layers"
-	var ts time.Time
+	ts := time.Now().UTC()
 	if b.cfg.Epoch != nil {
 		ts = *b.cfg.Epoch
 		img.Created = b.cfg.Epoch

@@ -1,10 +1,17 @@
 package integration
 
 import (
+	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/flatpak-frontend/flatpak-frontend/spec"
+	"github.com/moby/buildkit/solver/errdefs"
 
 	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
 )
@@ -50,4 +57,184 @@ func TestBuildInstallRunExampleApp(t *testing.T) {
 			t.Errorf("export %s missing after install: %v", f, err)
 		}
 	}
+}
+
+// writeSpec writes a flatpak.yaml into a new build context folder.
+func writeSpec(t *testing.T, yaml string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "flatpak.yaml"), []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// appSpec is a minimal app on the test runtime with the given packages.
+func appSpec(packages ...string) string {
+	return `id: org.example.Hello
+runtime-name: org.example.Platform
+runtime-version: "1"
+command: hello
+packages:
+  - ` + strings.Join(packages, "\n  - ") + `
+repos:
+  - name: example
+    context: rpms
+    path: .
+`
+}
+
+// sourceLines are the YAML lines BuildKit will show under an error.
+func sourceLines(err error) []int32 {
+	var lines []int32
+	for _, s := range errdefs.Sources(err) {
+		for _, r := range s.Ranges {
+			lines = append(lines, r.Start.Line)
+		}
+	}
+	return lines
+}
+
+func TestBuildRejectsPackageInstallingIntoUsr(t *testing.T) {
+	_, err := build(t, buildOpts{dir: writeSpec(t, appSpec("hello", "bad-usr")), file: "flatpak.yaml"})
+	if err == nil {
+		t.Fatal("a package installing into /usr built")
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "bad-usr") || !strings.Contains(msg, "/usr/share/bad-usr/file.txt") {
+		t.Errorf("error does not name the package and its file: %v", err)
+	}
+	// bad-usr is the second entry of packages, on line 7.
+	if lines := sourceLines(err); !slices.Contains(lines, 7) {
+		t.Errorf("error points at lines %v, want 7", lines)
+	}
+}
+
+func TestBuildNamesMissingPackageAndItsLine(t *testing.T) {
+	_, err := build(t, buildOpts{dir: writeSpec(t, appSpec("hello", "helo")), file: "flatpak.yaml"})
+	if err == nil {
+		t.Fatal("a package that does not exist built")
+	}
+	if !strings.Contains(err.Error(), `"helo"`) {
+		t.Errorf("error does not name the package: %v", err)
+	}
+	if lines := sourceLines(err); !slices.Contains(lines, 7) {
+		t.Errorf("error points at lines %v, want 7", lines)
+	}
+}
+
+func TestBuildWithSourceDateEpochIsReproducible(t *testing.T) {
+	dir := exampleDir(t)
+	args := map[string]string{"SOURCE_DATE_EPOCH": "1700000000"}
+	a, err := build(t, buildOpts{dir: dir, file: "flatpak.yaml", args: args})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := build(t, buildOpts{dir: dir, file: "flatpak.yaml", args: args, attrs: map[string]string{"no-cache": ""}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.digest == "" || a.digest != b.digest {
+		t.Errorf("digests differ: %s then, with no cache, %s", a.digest, b.digest)
+	}
+	img := readImage(t, a.oci, "")
+	for _, h := range img.entries {
+		if h.Uid != 0 || h.Gid != 0 {
+			t.Errorf("%s owned by %d:%d", h.Name, h.Uid, h.Gid)
+		}
+		if !h.ModTime.Equal(time.Unix(1700000000, 0)) {
+			t.Errorf("%s has mtime %v", h.Name, h.ModTime)
+		}
+		if m := h.Mode &^ 0o777; m != 0 {
+			t.Errorf("%s has special mode bits %o", h.Name, h.Mode)
+		}
+	}
+}
+
+// TestImageMatchesFlatpakBuildBundle compares the image with what Flatpak's
+// own tools make of the same tree: the metadata must be byte-identical to
+// build-finish's and the labels those build-bundle --oci writes.
+func TestImageMatchesFlatpakBuildBundle(t *testing.T) {
+	res, err := build(t, buildOpts{dir: exampleDir(t), file: "flatpak.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree := t.TempDir()
+	ours := readImage(t, res.oci, tree)
+
+	// The classic pipeline on the same files.
+	s, err := spec.Parse("flatpak.yaml", mustRead(t, filepath.Join(exampleDir(t), "flatpak.yaml")), spec.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	app := filepath.Join(work, "app")
+	if err := os.MkdirAll(filepath.Join(app, "var"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(tree, "files"), filepath.Join(app, "files")); err != nil {
+		t.Fatal(err)
+	}
+	initial := "[Application]\nname=org.example.Hello\nruntime=org.example.Platform/x86_64/1\nsdk=org.example.Platform/x86_64/1\n"
+	if err := os.WriteFile(filepath.Join(app, "metadata"), []byte(initial), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	flatpak := func(args ...string) {
+		t.Helper()
+		out, err := exec.Command("flatpak", args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("flatpak %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	flatpak(append([]string{"build-finish", "--command=hello"}, append(s.FinishArgs, app)...)...)
+	if want, got := mustRead(t, filepath.Join(app, "metadata")), mustRead(t, filepath.Join(tree, "metadata")); !bytes.Equal(want, got) {
+		t.Errorf("metadata differs from build-finish's:\n--- build-finish\n%s\n--- ours\n%s", want, got)
+	}
+	repo := filepath.Join(work, "repo")
+	flatpak("build-export", repo, app, "stable")
+	bundle := filepath.Join(work, "bundle")
+	flatpak("build-bundle", "--oci", repo, bundle, "org.example.Hello", "stable")
+	theirs := readImage(t, bundle, "")
+
+	// Values that depend on the commit, time or compression.
+	differ := map[string]bool{
+		"org.flatpak.commit":                           true,
+		"org.flatpak.timestamp":                        true,
+		"org.flatpak.download-size":                    true,
+		"org.flatpak.commit-metadata.xa.download-size": true,
+		"org.flatpak.body":                             true,
+	}
+	for k, want := range theirs.config.Config.Labels {
+		got, ok := ours.config.Config.Labels[k]
+		switch {
+		case k == "org.flatpak.commit":
+			// Import computes its own commit id (see reference/flatpak-oci.md).
+		case !ok:
+			t.Errorf("label %s missing (build-bundle: %q)", k, want)
+		case !differ[k] && got != want:
+			t.Errorf("label %s = %q, build-bundle wrote %q", k, got, want)
+		}
+	}
+	// The layer holds what build-bundle's does: files/, export/, metadata.
+	var theirNames, ourNames []string
+	for _, h := range theirs.entries {
+		theirNames = append(theirNames, strings.TrimSuffix(strings.TrimPrefix(h.Name, "./"), "/"))
+	}
+	for _, h := range ours.entries {
+		ourNames = append(ourNames, strings.TrimSuffix(strings.TrimPrefix(h.Name, "./"), "/"))
+	}
+	for _, n := range theirNames {
+		if n != "" && n != "." && !slices.Contains(ourNames, n) {
+			t.Errorf("build-bundle's image has %s, ours does not", n)
+		}
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	dt, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dt
 }

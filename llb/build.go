@@ -79,6 +79,8 @@ type Options struct {
 	Diagnose bool
 	// CacheNamespace separates package caches of unrelated builds.
 	CacheNamespace string
+	// NoCache reruns every step (--no-cache).
+	NoCache bool
 }
 
 // Build returns the build root for an application spec.
@@ -115,6 +117,15 @@ type builder struct {
 // group puts every step of this build under one progress group.
 func (b *builder) group() bkllb.ConstraintsOpt {
 	return bkllb.ProgressGroup("flatpak-"+b.s.ID, "build "+b.s.ID, false)
+}
+
+// run adds an exec step with the options every step shares.
+func (b *builder) run(root bkllb.State, opts ...bkllb.RunOption) bkllb.State {
+	opts = append(opts, b.group())
+	if b.o.NoCache {
+		opts = append(opts, bkllb.IgnoreCache)
+	}
+	return root.Run(opts...).Root()
 }
 
 // at attaches the YAML location of a key to a step.
@@ -171,7 +182,6 @@ func (b *builder) install(root bkllb.State, installer spec.Installer) bkllb.Stat
 		bkllb.AddMount("/var/cache/libdnf5", bkllb.Scratch(),
 			bkllb.AsPersistentCacheDir(b.cacheID("libdnf5"), bkllb.CacheMountLocked)),
 		bkllb.WithCustomNamef("install %d package%s", len(pkgs), plural(len(pkgs))),
-		b.group(),
 		b.at("packages"),
 	}
 	if len(s.AllowOutsideApp) > 0 {
@@ -204,7 +214,7 @@ func (b *builder) install(root bkllb.State, installer spec.Installer) bkllb.Stat
 	if o.Diagnose {
 		runOpts = append(runOpts, bkllb.AddEnv("FFE_DIAGNOSE", "1"), bkllb.IgnoreCache)
 	}
-	return root.Run(runOpts...).Root()
+	return b.run(root, runOpts...)
 }
 
 func (b *builder) cacheID(what string) string {
@@ -220,13 +230,12 @@ func (b *builder) cleanup(root bkllb.State) bkllb.State {
 		bkllb.Args([]string{"/bin/sh", "-c", b.s.CleanupCommands}),
 		bkllb.Network(pb.NetMode_NONE),
 		bkllb.WithCustomName("cleanup-commands"),
-		b.group(),
 		b.at("cleanup-commands"),
 	}
 	for _, k := range slices.Sorted(maps.Keys(b.o.BuildArgs)) {
 		runOpts = append(runOpts, bkllb.AddEnv(k, b.o.BuildArgs[k]))
 	}
-	return root.Run(runOpts...).Root()
+	return b.run(root, runOpts...)
 }
 
 func (b *builder) finish(root bkllb.State) bkllb.State {
@@ -251,14 +260,13 @@ func (b *builder) finish(root bkllb.State) bkllb.State {
 		bkllb.AddMount(scriptPath, scripts(), bkllb.Readonly),
 		bkllb.Network(pb.NetMode_NONE),
 		bkllb.WithCustomName("finish /app"),
-		b.group(),
 	}
 	for _, k := range slices.Sorted(maps.Keys(env)) {
 		if env[k] != "" {
 			runOpts = append(runOpts, bkllb.AddEnv(k, env[k]))
 		}
 	}
-	return root.Run(runOpts...).Root()
+	return b.run(root, runOpts...)
 }
 
 func repoMountPath(i int) string { return fmt.Sprintf("%s/%d", contextDir, i) }

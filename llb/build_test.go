@@ -284,12 +284,35 @@ func TestLayoutOwnsFilesByRootAndSplitsLayers(t *testing.T) {
 	if merge == nil || len(merge.Inputs) != 2 {
 		t.Fatalf("want a merge of two layers, got %v", merge)
 	}
-	if len(copies) != 2 {
-		t.Fatalf("want 2 copies, got %d", len(copies))
+	if len(copies) != 3 {
+		t.Fatalf("want 3 copies (files/, exports selected, export/), got %d", len(copies))
 	}
 	for _, c := range copies {
+		if c.Dest == "/" {
+			continue // the selection, copied again below
+		}
 		if c.Owner == nil || c.Owner.User.GetByID() != 0 || c.Owner.Group.GetByID() != 0 {
 			t.Errorf("copy %s -> %s not owned by 0:0", c.Src, c.Dest)
 		}
+	}
+}
+
+func TestNoCacheIgnoresCacheOfEveryStep(t *testing.T) {
+	s := parse(t, testSpec)
+	o := testOptions(s)
+	o.NoCache = true
+	root, err := Build(s, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, def := ops(t, root)
+	n := 0
+	for _, md := range def.Metadata {
+		if md.IgnoreCache {
+			n++
+		}
+	}
+	if n != 3 {
+		t.Errorf("%d ops ignore the cache, want the 3 steps", n)
 	}
 }

@@ -37,11 +37,16 @@ func Layout(root bkllb.State, o LayoutOptions, opts ...bkllb.ConstraintsOpt) bkl
 	}
 	small := bkllb.Mkfile("/metadata", 0o644, o.Metadata, mo...)
 	if len(o.Exports) > 0 {
-		small = small.Copy(root, "/app/", "/export/", &bkllb.CopyInfo{
+		// Directories a filtered copy creates get the current time; a
+		// second, plain copy gives them the epoch too.
+		exports := bkllb.Scratch().File(bkllb.Copy(root, "/app/", "/", &bkllb.CopyInfo{
 			CopyDirContentsOnly: true,
-			CreateDestPath:      true,
 			AllowEmptyWildcard:  true,
 			IncludePatterns:     o.Exports,
+		}), append(opts, bkllb.WithCustomName("select exports"))...)
+		small = small.Copy(exports, "/", "/export/", &bkllb.CopyInfo{
+			CopyDirContentsOnly: true,
+			CreateDestPath:      true,
 			CreatedTime:         o.Epoch,
 		}, owner)
 	}
