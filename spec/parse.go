@@ -83,7 +83,10 @@ type parser struct {
 	lines    []int // byte offset of the start of each line
 	root     Range // the spec mapping
 	args     map[string]string
-	present  map[string]bool // canonical paths (pathKey) that were given non-null
+	present  map[string]bool    // canonical paths (pathKey) that were given non-null
+	ends     map[*yaml.Node]int // cache of endOffset
+	ascii    bool               // the file is ASCII: columns are byte offsets
+	marks    map[int][]int      // see lineMarks
 }
 
 func (p *parser) parse() *Spec {

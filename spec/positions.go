@@ -16,6 +16,13 @@ import (
 func (p *parser) indexLines() {
 	p.lines = []int{0}
 	d := p.data
+	p.ascii = true
+	for _, c := range d {
+		if c >= 0x80 {
+			p.ascii = false
+			break
+		}
+	}
 	for i := 0; i < len(d); {
 		switch {
 		case d[i] == '\r' && i+1 < len(d) && d[i+1] == '\n':
@@ -69,7 +76,43 @@ func (p *parser) posAt(off int) Pos {
 	if e := p.lineEnd(l); off > e {
 		off = e
 	}
-	return Pos{Line: l, Column: utf8.RuneCount(p.data[start:off]) + 1}
+	return Pos{Line: l, Column: p.column(l, start, off)}
+}
+
+// column is the 1-based column of byte offset off on line l (which starts
+// at start). Non-ASCII lines keep a checkpoint every markEvery characters,
+// so that long lines do not make positions quadratic.
+func (p *parser) column(l, start, off int) int {
+	if p.ascii {
+		return off - start + 1
+	}
+	marks := p.lineMarks(l)
+	k := sort.Search(len(marks), func(i int) bool { return marks[i] > off }) - 1
+	return k*markEvery + utf8.RuneCount(p.data[marks[k]:off]) + 1
+}
+
+const markEvery = 256
+
+// lineMarks returns the byte offsets of characters 0, markEvery,
+// 2*markEvery, ... of line l.
+func (p *parser) lineMarks(l int) []int {
+	if m, ok := p.marks[l]; ok {
+		return m
+	}
+	start, end := p.lines[l-1], p.lineEnd(l)
+	m := []int{start}
+	for off, n := start, 0; off < end; n++ {
+		if n > 0 && n%markEvery == 0 {
+			m = append(m, off)
+		}
+		_, w := utf8.DecodeRune(p.data[off:end])
+		off += w
+	}
+	if p.marks == nil {
+		p.marks = map[int][]int{}
+	}
+	p.marks[l] = m
+	return m
 }
 
 func (p *parser) offsetOf(pos Pos) int {
@@ -79,9 +122,15 @@ func (p *parser) offsetOf(pos Pos) int {
 	if pos.Line > len(p.lines) {
 		return len(p.data)
 	}
-	off := p.lines[pos.Line-1]
+	start := p.lines[pos.Line-1]
 	end := p.lineEnd(pos.Line)
-	for c := 1; c < pos.Column && off < end; c++ {
+	if p.ascii {
+		return min(start+max(pos.Column-1, 0), end)
+	}
+	marks := p.lineMarks(pos.Line)
+	k := min((pos.Column-1)/markEvery, len(marks)-1)
+	off, col := marks[k], k*markEvery+1
+	for ; col < pos.Column && off < end; col++ {
 		_, n := utf8.DecodeRune(p.data[off:end])
 		off += n
 	}
@@ -99,8 +148,15 @@ func (p *parser) clampRange(r Range) Range {
 		if pos.Line > len(p.lines) {
 			return p.posAt(len(p.data))
 		}
-		n := utf8.RuneCount(p.data[p.lines[pos.Line-1]:p.lineEnd(pos.Line)]) + 1
-		pos.Column = max(1, min(pos.Column, n))
+		if pos.Column < 1 {
+			pos.Column = 1
+		} else if pos.Column > 1 {
+			// At most one past the end of the line.
+			end := p.lineEnd(pos.Line)
+			if off := p.offsetOf(pos); off >= end {
+				pos.Column = p.posAt(end).Column
+			}
+		}
 		return pos
 	}
 	r.Start, r.End = clamp(r.Start), clamp(r.End)
@@ -121,6 +177,18 @@ func (p *parser) rangeOf(n *yaml.Node) Range {
 
 // endOffset is the byte offset just after node n.
 func (p *parser) endOffset(n *yaml.Node) int {
+	if e, ok := p.ends[n]; ok {
+		return e
+	}
+	e := p.computeEnd(n)
+	if p.ends == nil {
+		p.ends = map[*yaml.Node]int{}
+	}
+	p.ends[n] = e
+	return e
+}
+
+func (p *parser) computeEnd(n *yaml.Node) int {
 	start := p.offsetOf(Pos{n.Line, n.Column})
 	switch n.Kind {
 	case yaml.AliasNode:
