@@ -125,6 +125,9 @@ func TestParseKeys(t *testing.T) {
 		{"anchors and aliases", "id: org.example.App\nx-common: &p [a, b]\npackages: *p\n",
 			nil, nil, nil, ""},
 		{"null means unset", minimal + "branch:\ncommand: ~\n", func(s *spec.Spec) any { return s.Branch + s.Command }, "stable", nil, ""},
+		{"byte order mark", "\ufeff" + minimal + "command: x\n", func(s *spec.Spec) any { return s.ID }, "org.example.App", []any{"id"}, "1:5-1:20"},
+		{"CRLF", "id: org.example.App\r\npackages: [app]\r\nfinish-args: |\r\n  --share=ipc\r\n  --socket=x11\r\n",
+			func(s *spec.Spec) any { return s.FinishArgs }, []string{"--share=ipc", "--socket=x11"}, []any{"finish-args", 1}, "5:3-5:15"},
 		{"unicode columns", "id: org.example.App\npackages: [app]\nname: \"é\"\ncommand: x\n", func(s *spec.Spec) any { return s.Name }, "é", []any{"command"}, "4:10-4:11"},
 	}
 	for _, tt := range tests {

@@ -16,6 +16,10 @@ import (
 func (p *parser) indexLines() {
 	p.lines = []int{0}
 	d := p.data
+	if bytes.HasPrefix(d, []byte("\ufeff")) {
+		// yaml.v3 does not count a byte order mark as a column.
+		p.lines[0] = 3
+	}
 	p.ascii = true
 	for _, c := range d {
 		if c >= 0x80 {
@@ -70,7 +74,7 @@ func (p *parser) lineEnd(l int) int {
 }
 
 func (p *parser) posAt(off int) Pos {
-	off = max(0, min(off, len(p.data)))
+	off = max(p.lines[0], min(off, len(p.data)))
 	l := sort.Search(len(p.lines), func(i int) bool { return p.lines[i] > off }) // first line starting after off
 	start := p.lines[l-1]
 	if e := p.lineEnd(l); off > e {

@@ -105,7 +105,7 @@ func isPlainKey(s string) bool {
 
 func wholeFile(data []byte) Range {
 	end := Pos{Line: 1, Column: 1}
-	for _, c := range string(data) {
+	for _, c := range strings.TrimPrefix(string(data), "\ufeff") {
 		if c == '\n' {
 			end.Line++
 			end.Column = 1
