@@ -129,7 +129,7 @@ func (p *parser) expand(n *yaml.Node, s string, path []any) string {
 }
 
 // expandAt is expand for a piece of a scalar whose range is known.
-func (p *parser) expandAt(n *yaml.Node, r Range, s string, path []any) string {
+func (p *parser) expandAt(r Range, s string, path []any) string {
 	out, errs := expandArgs(s, p.args)
 	for _, e := range errs {
 		p.errorAt(r, "%s%s", prefix(path), e.msg)

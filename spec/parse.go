@@ -669,10 +669,11 @@ func (p *parser) decodeArchList(n *yaml.Node, v reflect.Value, path []any) {
 	var out []string
 	switch n.Kind {
 	case yaml.ScalarNode:
-		s := p.expand(n, n.Value, path)
-		for i, a := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' }) {
-			p.src.set(p.rangeOf(n), join(path, i)...)
-			out = append(out, a)
+		cursor := p.contentStart(n)
+		for i, a := range strings.FieldsFunc(n.Value, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' }) {
+			r := p.find(n, a, &cursor)
+			p.src.set(r, join(path, i)...)
+			out = append(out, p.expandAt(r, a, join(path, i)))
 		}
 	case yaml.SequenceNode:
 		for i, item := range n.Content {
@@ -708,7 +709,7 @@ func (p *parser) decodeFinishArgs(n *yaml.Node, v reflect.Value, path []any) {
 		for i, w := range words {
 			r := p.find(n, n.Value[w.start:w.end], &cursor)
 			p.src.set(r, join(path, i)...)
-			out = append(out, p.expandAt(n, r, w.value, join(path, i)))
+			out = append(out, p.expandAt(r, w.value, join(path, i)))
 		}
 		if err != nil {
 			r := p.find(n, n.Value[err.start:], &cursor)

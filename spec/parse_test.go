@@ -69,6 +69,8 @@ func TestParseKeys(t *testing.T) {
 				return [][]string{s.PackageNames("x86_64"), s.PackageNames("aarch64"), s.PackageNames("s390x")}
 			},
 			[][]string{{"b"}, nil, nil}, []any{"packages", 0, "platforms", "not"}, "4:45-4:52"},
+		{"package platforms string positions", "id: org.example.App\npackages:\n- name: b\n  platforms: {only: \"x86_64, aarch64\"}\n",
+			func(s *spec.Spec) any { return s.Packages[0].Platforms.Only }, []string{"x86_64", "aarch64"}, []any{"packages", 0, "platforms", "only", 1}, "4:30-4:37"},
 		{"package platforms i386", "id: org.example.App\npackages:\n- name: b\n  platforms: {only: [i686]}\n",
 			func(s *spec.Spec) any { return s.PackageNames("i386") }, []string{"b"}, []any{"packages", 0, "platforms", "only", 0}, "4:22-4:26"},
 		{"command", minimal + "command: eog\n", func(s *spec.Spec) any { return s.Command }, "eog", []any{"command"}, "3:10-3:13"},
