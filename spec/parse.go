@@ -87,6 +87,9 @@ type parser struct {
 	ends     map[*yaml.Node]int // cache of endOffset
 	ascii    bool               // the file is ASCII: columns are byte offsets
 	marks    map[int][]int      // see lineMarks
+	// composeModules is set for an old-style container.yaml that builds
+	// from modules (compose: modules:) instead of listing packages.
+	composeModules bool
 }
 
 func (p *parser) parse() *Spec {
@@ -151,6 +154,15 @@ func (p *parser) parse() *Spec {
 	var flatpakKey *yaml.Node
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k := resolve(root.Content[i])
+		if k.Kind == yaml.ScalarNode && k.Value == "compose" {
+			if c := resolve(root.Content[i+1]); c.Kind == yaml.MappingNode {
+				for j := 0; j+1 < len(c.Content); j += 2 {
+					if resolve(c.Content[j]).Value == "modules" {
+						p.composeModules = true
+					}
+				}
+			}
+		}
 		if k.Kind == yaml.ScalarNode && k.Value == "flatpak" {
 			if flatpakKey != nil {
 				p.errorf(k, "duplicate key \"flatpak\" (first at line %d)", flatpakKey.Line)

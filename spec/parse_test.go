@@ -226,6 +226,7 @@ func TestParseErrors(t *testing.T) {
 
 		// Contents.
 		{"packages missing", "id: org.example.App\n", []string{`1:1: missing key "packages": the RPM packages to install into the app`}},
+		{"packages from modules", "compose:\n  modules: [eog:stable]\nflatpak:\n  id: org.gnome.eog\n", []string{`4:3: missing key "packages": the RPM packages to install into the app (modules from compose: modules are not supported; list the packages instead)`}},
 		{"packages empty", "id: org.example.App\npackages: []\n", []string{"2:11: packages: must list at least one RPM package"}},
 		{"package shell syntax", "id: org.example.App\npackages:\n- eog\n- \"foo; rm -rf /\"\n", []string{`4:3: packages[1]: "foo; rm -rf /" is not an RPM package name`}},
 		{"package version", "id: org.example.App\npackages: [\"eog >= 3\"]\n", []string{`2:12: packages[0]: "eog >= 3" is not an RPM package name`}},

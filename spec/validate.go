@@ -48,7 +48,11 @@ func (p *parser) validate(s *Spec) {
 
 	// Contents.
 	if len(s.Packages) == 0 && !p.isPresent("packages") {
-		p.errorAt(p.root, "missing key \"packages\": the RPM packages to install into the %s", s.Kind())
+		msg := fmt.Sprintf("missing key \"packages\": the RPM packages to install into the %s", s.Kind())
+		if p.composeModules {
+			msg += " (modules from compose: modules are not supported; list the packages instead)"
+		}
+		p.errorAt(p.root, "%s", msg)
 	} else if len(s.Packages) == 0 {
 		p.errorPath([]any{"packages"}, "packages: must list at least one RPM package")
 	}
