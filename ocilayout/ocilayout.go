@@ -1,0 +1,131 @@
+// Package ocilayout makes an exported OCI layout importable by
+// flatpak build-import-bundle --oci, which takes the one descriptor in
+// index.json that is an image manifest named (org.opencontainers.image.ref.name)
+// with a Flatpak ref, and ignores image indexes and unnamed entries.
+//
+// A BuildKit export with attestations (SBOM, provenance) is an image index:
+// index.json then points at that index, and the image manifest, named by
+// the frontend, sits inside it next to its attestation manifest. Flatpak
+// finds nothing there. ExposeFlatpakImages adds the named image manifests to
+// index.json itself and keeps the index entry, so SBOM tools still find the
+// attestations through it.
+package ocilayout
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// FlatpakRefLabel is the image config label that holds the Flatpak ref.
+const FlatpakRefLabel = "org.flatpak.ref"
+
+// ExposeFlatpakImages names every image manifest of the layout in dir with
+// its Flatpak ref and lists it in index.json: top-level manifests get the
+// ref.name annotation from their org.flatpak.ref label, and image manifests
+// inside top-level indexes are added next to them.
+func ExposeFlatpakImages(dir string) error {
+	idx, err := ReadIndex(dir)
+	if err != nil {
+		return err
+	}
+	var added []ocispecs.Descriptor
+	for i, d := range idx.Manifests {
+		switch d.MediaType {
+		case ocispecs.MediaTypeImageManifest:
+			if err := name(dir, &idx.Manifests[i]); err != nil {
+				return err
+			}
+		case ocispecs.MediaTypeImageIndex:
+			var child ocispecs.Index
+			if err := ReadBlob(dir, d.Digest, &child); err != nil {
+				return err
+			}
+			for _, m := range child.Manifests {
+				if m.MediaType != ocispecs.MediaTypeImageManifest || m.Annotations["vnd.docker.reference.type"] != "" {
+					continue
+				}
+				m.Annotations = clone(m.Annotations)
+				if err := name(dir, &m); err != nil {
+					return err
+				}
+				if m.Annotations[ocispecs.AnnotationRefName] != "" && !listed(idx.Manifests, m.Digest) {
+					added = append(added, m)
+				}
+			}
+		}
+	}
+	idx.Manifests = append(idx.Manifests, added...)
+	dt, err := json.Marshal(idx)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "index.json"), dt, 0o644)
+}
+
+// name sets the ref.name of an image manifest descriptor to the image's
+// Flatpak ref, when it has one.
+func name(dir string, d *ocispecs.Descriptor) error {
+	var mf ocispecs.Manifest
+	if err := ReadBlob(dir, d.Digest, &mf); err != nil {
+		return err
+	}
+	var img ocispecs.Image
+	if err := ReadBlob(dir, mf.Config.Digest, &img); err != nil {
+		return err
+	}
+	if ref := img.Config.Labels[FlatpakRefLabel]; ref != "" {
+		if d.Annotations == nil {
+			d.Annotations = map[string]string{}
+		}
+		d.Annotations[ocispecs.AnnotationRefName] = ref
+	}
+	return nil
+}
+
+func listed(ds []ocispecs.Descriptor, dg digest.Digest) bool {
+	return slices.ContainsFunc(ds, func(d ocispecs.Descriptor) bool {
+		return d.Digest == dg && d.MediaType == ocispecs.MediaTypeImageManifest
+	})
+}
+
+func clone(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// ReadIndex reads the layout's index.json.
+func ReadIndex(dir string) (*ocispecs.Index, error) {
+	dt, err := os.ReadFile(filepath.Join(dir, "index.json"))
+	if err != nil {
+		return nil, fmt.Errorf("not an OCI layout: %w", err)
+	}
+	var idx ocispecs.Index
+	if err := json.Unmarshal(dt, &idx); err != nil {
+		return nil, fmt.Errorf("%s/index.json: %w", dir, err)
+	}
+	return &idx, nil
+}
+
+// ReadBlob reads blob d of the layout as JSON into v.
+func ReadBlob(dir string, d digest.Digest, v any) error {
+	if err := d.Validate(); err != nil {
+		return fmt.Errorf("%s: %w", dir, err)
+	}
+	dt, err := os.ReadFile(filepath.Join(dir, "blobs", d.Algorithm().String(), d.Encoded()))
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(dt, v); err != nil {
+		return fmt.Errorf("%s: blob %s: %w", dir, d, err)
+	}
+	return nil
+}
