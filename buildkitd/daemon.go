@@ -48,7 +48,7 @@ type Daemon struct {
 // SIGTERM before SIGKILL.
 const (
 	startTimeout = 2 * time.Minute
-	stopGrace    = 20 * time.Second
+	stopGrace    = 10 * time.Second
 )
 
 // Start builds buildkitd if needed (see [Ensure]), starts it and waits until
