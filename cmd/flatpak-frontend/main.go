@@ -18,6 +18,8 @@ var commands = []command{
 	{"validate", "validate FILE...    check flatpak.yaml files", runValidate},
 	{"schema", "schema              print the JSON Schema of flatpak.yaml", runSchema},
 	{"build", "build [OPTIONS] [CONTEXT]  build, and with --install install, a flatpak.yaml", runBuild},
+	{"affected", "affected --package NAME[<VERSION] IMAGE|OCI-LAYOUT...  list the images that contain a package", runAffected},
+	{"init", "init RPM-FILE | --repo URL|DIR PACKAGE  write a first flatpak.yaml for an application RPM", runInit},
 }
 
 func main() {
