@@ -59,7 +59,11 @@ func ensureTools(ctx context.Context, cacheDir string) error {
 	if len(tools) == 0 {
 		return nil
 	}
-	if _, err := exec.LookPath("apt-get"); err != nil {
+	aptGet, err := exec.LookPath("apt-get")
+	if err != nil {
+		aptGet = "/usr/bin/apt-get"
+	}
+	if _, err := os.Stat(aptGet); err != nil {
 		return fmt.Errorf("missing tools %s and no apt-get to install them; install the Debian packages %s",
 			strings.Join(tools, ", "), strings.Join(debianPackages, " "))
 	}
@@ -76,9 +80,12 @@ func ensureTools(ctx context.Context, cacheDir string) error {
 	env := append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
 	for _, args := range [][]string{
 		{"update"},
-		append([]string{"install", "-y", "--no-install-recommends"}, debianPackages...),
+		// With Recommends, as the reference machine was set up: flatpak
+		// build-export validates desktop files with desktop-file-utils, a
+		// recommendation of flatpak.
+		append([]string{"install", "-y"}, debianPackages...),
 	} {
-		cmd := exec.CommandContext(ctx, "apt-get", args...)
+		cmd := exec.CommandContext(ctx, aptGet, args...)
 		cmd.Env = env
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("apt-get %s: %v\n%s", strings.Join(args, " "), err, out)
