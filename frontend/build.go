@@ -49,6 +49,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	b := &build{c: c, bc: bc, cfg: cfg, spec: s, smap: src.SourceMap}
 	var mu sync.Mutex
 	refs := map[string]string{}
+	sboms := map[string][]byte{}
 	rb, err := bc.Build(ctx, func(ctx context.Context, p *ocispecs.Platform, _ int) (*dockerui.BuildResult, error) {
 		platform := platforms.DefaultSpec()
 		if p != nil {
@@ -60,6 +61,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		}
 		mu.Lock()
 		refs[platforms.FormatAll(platform)] = r.flatpakRef
+		sboms[platforms.FormatAll(platforms.Normalize(platform))] = r.sbom
 		mu.Unlock()
 		return r.BuildResult, nil
 	})
@@ -68,6 +70,9 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	}
 	res, err := rb.Finalize()
 	if err != nil {
+		return nil, err
+	}
+	if err := b.attachSBOMs(ctx, res, sboms); err != nil {
 		return nil, err
 	}
 	// Flatpak finds the image in an OCI layout by this annotation.
@@ -108,15 +113,12 @@ type build struct {
 type platformResult struct {
 	*dockerui.BuildResult
 	flatpakRef string
+	sbom       []byte
 }
 
 func (b *build) platform(ctx context.Context, p ocispecs.Platform) (*platformResult, error) {
 	s := b.spec
 	arch, err := fllb.FlatpakArch(p)
-	if err != nil {
-		return nil, err
-	}
-	rt, err := resolveRuntime(ctx, b.c, b.bc, b.cfg, s, p, arch)
 	if err != nil {
 		return nil, err
 	}
@@ -127,43 +129,79 @@ func (b *build) platform(ctx context.Context, p ocispecs.Platform) (*platformRes
 	opts := fllb.Options{
 		Platform:  p,
 		Arch:      arch,
-		Runtime:   rt.Runtime,
 		Contexts:  contexts,
 		BuildArgs: b.effectiveArgs(),
 		SourceMap: b.smap,
 		Epoch:     b.cfg.Epoch,
 		NoCache:   b.bc.IsNoCache(s.ID),
 	}
-	root, err := fllb.Build(s, opts)
+	var rt *image
+	var runtimeRef, sdkRef string
+	if !s.BuildRuntime {
+		if rt, err = b.loadImage(ctx, runtimeSource(s), p); err != nil {
+			return nil, err
+		}
+		if rt == nil {
+			return nil, wrapSpec(s, errors.New("no runtime image: set runtime-image, --build-arg RUNTIME_IMAGE=REF or --build-context runtime=..."), "runtime-name")
+		}
+		if runtimeRef, sdkRef, err = b.runtimeRefs(ctx, rt, arch); err != nil {
+			return nil, err
+		}
+		opts.Runtime = rt.Image
+	}
+	if s.BuildRuntime || rt.Installer == "" {
+		base, err := b.loadImage(ctx, baseSource(s), p)
+		if err != nil {
+			return nil, err
+		}
+		if base != nil {
+			opts.BuildImage = &base.Image
+		}
+	}
+
+	res, err := fllb.Build(s, opts)
 	if err != nil {
 		return nil, wrapSpec(s, err)
 	}
-	rootRef, err := b.solve(ctx, root, p)
+	reportsRef, err := b.solve(ctx, res.Reports, p)
 	if err != nil {
 		if derr := b.diagnose(ctx, opts); derr != nil {
 			return nil, derr
 		}
 		return nil, err
 	}
-	rep, err := readReports(ctx, rootRef)
+	rep, err := readReports(ctx, reportsRef)
 	if err != nil {
 		return nil, err
 	}
 
-	flatpakRef := fmt.Sprintf("app/%s/%s/%s", s.ID, arch, s.Branch)
-	md, exports, err := appMetadata(s, rt, rep)
+	var md []byte
+	var exports []string
+	kind := "app"
+	if s.BuildRuntime {
+		kind = "runtime"
+		md, err = runtimeMetadata(s, arch)
+	} else {
+		md, exports, err = appMetadata(s, runtimeRef, sdkRef, rep)
+	}
 	if err != nil {
 		return nil, wrapSpec(s, err, "finish-args")
 	}
-	final := fllb.Layout(root, fllb.LayoutOptions{Metadata: md, Exports: exports, Epoch: b.cfg.Epoch})
+	flatpakRef := fmt.Sprintf("%s/%s/%s/%s", kind, s.ID, arch, s.Branch)
+	final := fllb.Layout(res.Files, fllb.LayoutOptions{Metadata: md, Exports: exports, Runtime: s.BuildRuntime, Epoch: b.cfg.Epoch})
 	ref, err := b.solve(ctx, final, p)
 	if err != nil {
 		return nil, err
 	}
 	img := b.image(p, flatpakRef, md, rep.installedSize(md, exports))
+	doc, err := b.recordContents(img, flatpakRef, runtimeRef, rep)
+	if err != nil {
+		return nil, err
+	}
 	return &platformResult{
 		BuildResult: &dockerui.BuildResult{Reference: ref, Image: img, Epoch: b.cfg.Epoch},
 		flatpakRef:  flatpakRef,
+		sbom:        doc,
 	}, nil
 }
 

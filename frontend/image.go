@@ -18,7 +18,7 @@ import (
 
 // appMetadata writes the app's metadata file as flatpak build-finish would,
 // and returns the include patterns of what build-finish would export.
-func appMetadata(s *spec.Spec, rt *runtimeInfo, rep *reports) (md []byte, exports []string, err error) {
+func appMetadata(s *spec.Spec, runtimeRef, sdkRef string, rep *reports) (md []byte, exports []string, err error) {
 	fctx, err := finishargs.Parse(s.FinishArgs)
 	if err != nil {
 		return nil, nil, err
@@ -45,14 +45,37 @@ func appMetadata(s *spec.Spec, rt *runtimeInfo, rep *reports) (md []byte, export
 	}
 	md, err = metadata.App(metadata.AppInput{
 		ID:         s.ID,
-		Runtime:    rt.Ref,
-		SDK:        rt.SDK,
+		Runtime:    runtimeRef,
+		SDK:        sdkRef,
 		Command:    command,
 		Context:    fctx,
 		Tags:       s.Tags,
 		Extensions: s.AddExtensions,
 	})
 	return md, exports, err
+}
+
+// runtimeMetadata writes a runtime's metadata: [Runtime] with the runtime
+// and sdk it names (itself, unless runtime:/sdk: say otherwise).
+func runtimeMetadata(s *spec.Spec, arch string) ([]byte, error) {
+	fctx, err := finishargs.Parse(s.FinishArgs)
+	if err != nil {
+		return nil, err
+	}
+	partial := func(id string) string {
+		if id == "" {
+			id = s.ID
+		}
+		return id + "/" + arch + "/" + s.Branch
+	}
+	return metadata.Runtime(metadata.RuntimeInput{
+		ID:         s.ID,
+		Runtime:    partial(s.Runtime),
+		SDK:        partial(s.SDK),
+		Context:    fctx,
+		Tags:       s.Tags,
+		Extensions: s.AddExtensions,
+	})
 }
 
 // image is the image config: the target platform and the labels

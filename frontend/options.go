@@ -24,6 +24,12 @@ const (
 	RuntimeContext = "runtime"
 	// ArgRuntimeImage overrides the runtime-image key.
 	ArgRuntimeImage = "RUNTIME_IMAGE"
+	// BaseContext is the named build context that overrides the build
+	// image (base_image), whose installer installs a runtime's packages or
+	// an app's onto a runtime that has none.
+	BaseContext = "base"
+	// ArgBaseImage overrides the base_image key.
+	ArgBaseImage = "BASE_IMAGE"
 	// ArgSourceDateEpoch fixes every timestamp of the result.
 	ArgSourceDateEpoch = "SOURCE_DATE_EPOCH"
 

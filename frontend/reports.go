@@ -32,7 +32,7 @@ type rpm struct {
 
 func readReports(ctx context.Context, ref client.Reference) (*reports, error) {
 	read := func(name string) ([]byte, error) {
-		dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: fllb.ReportDir + "/" + name})
+		dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: "/" + name})
 		if err != nil {
 			return nil, errors.Wrapf(err, "read the build's %s report", name)
 		}
@@ -99,16 +99,16 @@ func (r *reports) installedSize(metadata []byte, exports []string) uint64 {
 // nil when it learns nothing; the caller then returns BuildKit's error.
 func (b *build) diagnose(ctx context.Context, opts fllb.Options) error {
 	opts.Diagnose = true
-	root, err := fllb.Build(b.spec, opts)
+	res, err := fllb.Build(b.spec, opts)
 	if err != nil {
 		return nil
 	}
-	ref, err := b.solve(ctx, root, opts.Platform)
+	ref, err := b.solve(ctx, res.Reports, opts.Platform)
 	if err != nil {
 		return nil
 	}
 	read := func(name string) string {
-		dt, _ := ref.ReadFile(ctx, client.ReadRequest{Filename: fllb.ReportDir + "/" + name})
+		dt, _ := ref.ReadFile(ctx, client.ReadRequest{Filename: "/" + name})
 		return strings.TrimSpace(string(dt))
 	}
 	s := b.spec

@@ -20,132 +20,142 @@ import (
 	"github.com/pkg/errors"
 )
 
-// runtimeInfo is what the app's metadata needs from its runtime.
-type runtimeInfo struct {
-	fllb.Runtime
-	// Ref is ID/ARCH/BRANCH of the runtime, SDK likewise.
-	Ref string
-	SDK string
-	// Source names where the runtime came from, for messages.
-	Source string
+// imageSource is where one of the images a build uses can be named, in
+// order of precedence: a named context, a build arg, a spec key.
+type imageSource struct {
+	context, arg string
+	// specRef and specKey are the spec's value and its key's name.
+	specRef, specKey string
 }
 
-// resolveRuntime finds the runtime image (named context, build arg, spec)
-// and reads what the build needs from it: whether it is already hybrid,
-// which installer it has, and its Flatpak ref and SDK.
-func resolveRuntime(ctx context.Context, c client.Client, bc *dockerui.Client, cfg *Config, s *spec.Spec, p ocispecs.Platform, arch string) (*runtimeInfo, error) {
+func runtimeSource(s *spec.Spec) imageSource {
+	return imageSource{RuntimeContext, ArgRuntimeImage, s.DefaultRuntimeImage(), "runtime-image"}
+}
+
+func baseSource(s *spec.Spec) imageSource {
+	return imageSource{BaseContext, ArgBaseImage, s.BaseImage, "base_image"}
+}
+
+// image is a resolved image with what the build reads from it.
+type image struct {
+	fllb.Image
+	labels map[string]string
+	// flatpak is true for a Flatpak runtime image (files/ at the top).
+	flatpak bool
+	ref     client.Reference
+	// source names where it came from, for messages.
+	source string
+}
+
+// loadImage resolves an image and looks inside it: is it a Flatpak runtime,
+// already hybrid, which installer does it have. It returns nil, nil when
+// nothing names the image.
+func (b *build) loadImage(ctx context.Context, src imageSource, p ocispecs.Platform) (*image, error) {
 	var (
-		st  *llb.State
-		img *dockerspec.DockerOCIImage
-		src string
+		st   *llb.State
+		conf *dockerspec.DockerOCIImage
+		from string
 	)
-	nc, err := bc.NamedContext(RuntimeContext, dockerui.ContextOpt{Platform: &p})
+	nc, err := b.bc.NamedContext(src.context, dockerui.ContextOpt{Platform: &p})
 	if err != nil {
 		return nil, err
 	}
-	if nc != nil {
-		st, img, err = nc.Load(ctx)
+	switch {
+	case nc != nil:
+		st, conf, err = nc.Load(ctx)
 		if err != nil {
-			return nil, errors.Wrapf(err, "build context %q", RuntimeContext)
+			return nil, errors.Wrapf(err, "build context %q", src.context)
 		}
-		src = "build context " + RuntimeContext
-	} else {
-		ref := cfg.RuntimeImage
-		src = "build-arg:" + ArgRuntimeImage
-		if ref == "" {
-			ref = s.DefaultRuntimeImage()
-			src = "runtime-image " + ref
+		from = "build context " + src.context
+	case b.cfg.BuildArgs[src.arg] != "":
+		ref := b.cfg.BuildArgs[src.arg]
+		from = "build-arg:" + src.arg + " " + ref
+		if st, conf, err = resolveImage(ctx, b.c, ref, p); err != nil {
+			return nil, errors.Wrapf(err, "%s", from)
 		}
-		if ref == "" {
-			return nil, wrapSpec(s, errors.New("no runtime image: set runtime-image, --build-arg RUNTIME_IMAGE=REF or --build-context runtime=..."), "runtime-name")
+	case src.specRef != "":
+		from = src.specKey + " " + src.specRef
+		if st, conf, err = resolveImage(ctx, b.c, src.specRef, p); err != nil {
+			return nil, wrapSpec(b.spec, errors.Wrapf(err, "%s", from), src.specKey)
 		}
-		st, img, err = resolveImage(ctx, c, ref, p)
-		if err != nil {
-			return nil, wrapSpec(s, errors.Wrapf(err, "runtime image %s", ref), "runtime-image")
-		}
+	default:
+		return nil, nil
 	}
 
-	def, err := st.Marshal(ctx, llb.Platform(p))
+	ref, err := b.solve(ctx, *st, p)
 	if err != nil {
-		return nil, err
+		return nil, errors.Wrapf(err, "load %s", from)
 	}
-	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
-	if err != nil {
-		return nil, errors.Wrapf(err, "load runtime from %s", src)
-	}
-	ref, err := res.SingleRef()
-	if err != nil {
-		return nil, err
-	}
-
-	ri := &runtimeInfo{Runtime: fllb.Runtime{State: *st}, Source: src}
-	if img != nil {
-		ri.Env = img.Config.Env
+	img := &image{Image: fllb.Image{State: *st}, ref: ref, source: from}
+	if conf != nil {
+		img.Env = conf.Config.Env
+		img.labels = conf.Config.Labels
 	}
 	// StatFile follows symlinks; the top directory's listing does not.
 	top, err := ref.ReadDir(ctx, client.ReadDirRequest{Path: "/"})
 	if err != nil {
-		return nil, errors.Wrapf(err, "list the runtime from %s", src)
+		return nil, errors.Wrapf(err, "list %s", from)
 	}
-	var hasFiles bool
+	hybrid := false
 	for _, fi := range top {
 		switch fi.Path {
 		case "files":
-			hasFiles = fs.FileMode(fi.Mode).IsDir()
+			img.flatpak = fs.FileMode(fi.Mode).IsDir()
 		case "usr":
-			ri.Hybrid = fs.FileMode(fi.Mode)&fs.ModeSymlink != 0 && strings.TrimSuffix(fi.Linkname, "/") == "/files"
+			hybrid = fs.FileMode(fi.Mode)&fs.ModeSymlink != 0 && strings.TrimSuffix(fi.Linkname, "/") == "/files"
 		}
 	}
-	if !hasFiles {
-		return nil, errors.Errorf("the runtime from %s is not a Flatpak runtime image: it has no /files", src)
-	}
+	img.PlainRuntime = img.flatpak && !hybrid
 	for _, inst := range []spec.Installer{spec.InstallerMicrodnf, spec.InstallerDnf5, spec.InstallerDnf} {
-		if _, err := ref.StatFile(ctx, client.StatRequest{Path: "/files/bin/" + string(inst)}); err == nil {
-			ri.Installer = inst
-			break
+		for _, dir := range []string{"/usr/bin/", "/files/bin/"} {
+			if _, err := ref.StatFile(ctx, client.StatRequest{Path: dir + string(inst)}); err == nil && img.Installer == "" {
+				img.Installer = inst
+			}
 		}
 	}
+	return img, nil
+}
 
-	var md []byte
-	var labels map[string]string
-	if img != nil {
-		labels = img.Config.Labels
+// runtimeRefs reads the runtime's Flatpak ref and SDK: from its labels, or
+// its /metadata file.
+func (b *build) runtimeRefs(ctx context.Context, rt *image, arch string) (runtimeRef, sdkRef string, err error) {
+	s := b.spec
+	if !rt.flatpak {
+		return "", "", wrapSpec(s, errors.Errorf("the runtime from %s is not a Flatpak runtime image: it has no /files", rt.source), "runtime-name")
 	}
-	if v := labels["org.flatpak.metadata"]; v != "" {
+	var md []byte
+	if v := rt.labels["org.flatpak.metadata"]; v != "" {
 		md = []byte(v)
-	} else {
-		md, err = ref.ReadFile(ctx, client.ReadRequest{Filename: "/metadata"})
-		if err != nil {
-			return nil, errors.Errorf("the runtime from %s has no /metadata", src)
-		}
+	} else if md, err = rt.ref.ReadFile(ctx, client.ReadRequest{Filename: "/metadata"}); err != nil {
+		return "", "", errors.Errorf("the runtime from %s has no /metadata", rt.source)
 	}
 	kf, err := keyfile.Parse(md)
 	if err != nil {
-		return nil, errors.Wrapf(err, "the metadata of the runtime from %s", src)
+		return "", "", errors.Wrapf(err, "the metadata of the runtime from %s", rt.source)
 	}
 	name, _ := kf.String("Runtime", "name")
 	if name == "" {
-		return nil, errors.Errorf("the runtime from %s is not a Flatpak runtime: its metadata has no [Runtime] name", src)
+		return "", "", errors.Errorf("the runtime from %s is not a Flatpak runtime: its metadata has no [Runtime] name", rt.source)
 	}
 	branch := s.RuntimeVersion
-	if r := labels["org.flatpak.ref"]; r != "" {
+	if r := rt.labels["org.flatpak.ref"]; r != "" {
 		parts := strings.Split(r, "/")
 		if len(parts) == 4 && parts[0] == "runtime" {
 			name, branch = parts[1], parts[3]
 		}
 	}
 	if branch == "" {
-		return nil, wrapSpec(s, errors.Errorf("the runtime %s from %s has no org.flatpak.ref label; set runtime-version to its branch", name, src), "runtime-name")
+		return "", "", wrapSpec(s, errors.Errorf("the runtime %s from %s has no org.flatpak.ref label; set runtime-version to its branch", name, rt.source), "runtime-name")
 	}
 	if s.RuntimeName != "" && s.RuntimeName != name {
-		return nil, wrapSpec(s, errors.Errorf("runtime-name is %s but the runtime from %s is %s", s.RuntimeName, src, name), "runtime-name")
+		return "", "", wrapSpec(s, errors.Errorf("runtime-name is %s but the runtime from %s is %s", s.RuntimeName, rt.source, name), "runtime-name")
 	}
-	ri.Ref = fmt.Sprintf("%s/%s/%s", name, arch, branch)
-	ri.SDK = ri.Ref
+	runtimeRef = fmt.Sprintf("%s/%s/%s", name, arch, branch)
+	sdkRef = runtimeRef
 	if sdk, _ := kf.String("Runtime", "sdk"); sdk != "" {
-		ri.SDK = sdk
+		sdkRef = sdk
 	}
-	return ri, nil
+	return runtimeRef, sdkRef, nil
 }
 
 func resolveImage(ctx context.Context, c client.Client, ref string, p ocispecs.Platform) (*llb.State, *dockerspec.DockerOCIImage, error) {

@@ -53,20 +53,20 @@ func BenchmarkParseAndMarshal500Packages(b *testing.B) {
 		if got := len(s.PackageNames("x86_64")); got != 500 {
 			b.Fatalf("parsed %d packages, want 500", got)
 		}
-		root, err := Build(s, Options{
+		res, err := Build(s, Options{
 			Platform:  p,
 			Arch:      "x86_64",
-			Runtime:   Runtime{State: bkllb.Image("example.com/runtime:1"), Installer: spec.InstallerDnf},
+			Runtime:   Image{State: bkllb.Image("example.com/runtime:1"), Installer: spec.InstallerDnf},
 			Contexts:  map[string]bkllb.State{"": bkllb.Local("context", bkllb.LocalUniqueID("bench"))},
 			SourceMap: bkllb.NewSourceMap(nil, s.Source.Filename, "yaml", s.Source.Data),
 		})
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := root.Marshal(ctx, bkllb.Platform(p)); err != nil {
+		if _, err := res.Reports.Marshal(ctx, bkllb.Platform(p)); err != nil {
 			b.Fatal(err)
 		}
-		final := Layout(root, LayoutOptions{
+		final := Layout(res.Files, LayoutOptions{
 			Metadata: []byte("[Application]\nname=org.example.Big\n"),
 			Exports:  []string{"share/applications/org.example.Big.desktop", "share/icons/**/org.example.Big.*"},
 		})

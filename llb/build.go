@@ -1,14 +1,16 @@
 // Package llb translates a flatpak.yaml spec into BuildKit LLB. It is pure:
-// everything it needs from the outside world (the runtime image, build
-// contexts, what was read from earlier solves) comes in through Options, and
-// nothing here talks to a gateway.
+// everything it needs from the outside world (the runtime and build images,
+// build contexts, what was read from earlier solves) comes in through
+// Options, and nothing here talks to a gateway.
 //
-// An app build is two solves. Build returns the build root: the runtime with
-// the packages installed into /app, cleanup-commands run and /app finished,
-// plus reports under /flatpak-frontend (what the install added, the file
-// list). The frontend reads those reports to write the metadata and labels,
-// then Layout turns the root into the Flatpak image: files/, export/,
-// metadata.
+// A build is two solves. Build returns the result's files and the reports
+// the build steps wrote (what the install added, the file list). The
+// frontend reads the reports to write the metadata and labels, then Layout
+// turns the files into the Flatpak image: files/, export/, metadata.
+//
+// Steps keep their outputs in mounts: /app for an app (its content is the
+// app's files), /sysroot for a runtime's new root, /flatpak-frontend for the
+// reports. So nothing of the root a step runs in reaches the result.
 package llb
 
 import (
@@ -26,11 +28,12 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// ReportDir is where the build root keeps the reports the frontend reads.
-const ReportDir = "/flatpak-frontend"
-
-// Paths the install step mounts its inputs at.
+// Where steps see their inputs and outputs.
 const (
+	// ReportDir holds the reports (see Result.Reports).
+	ReportDir  = "/flatpak-frontend"
+	appDir     = "/app"
+	sysroot    = "/sysroot"
 	reposDir   = "/run/flatpak-frontend/repos.d"
 	contextDir = "/run/flatpak-frontend/context"
 	tmpDir     = "/run/flatpak-frontend/tmp"
@@ -38,21 +41,23 @@ const (
 	scriptPath = "/run/flatpak-frontend/script"
 )
 
-//go:embed scripts/install.sh
-var installScript []byte
+var (
+	//go:embed scripts/install.sh
+	installScript []byte
+	//go:embed scripts/finish.sh
+	finishScript []byte
+	//go:embed scripts/finish-runtime.sh
+	finishRuntimeScript []byte
+)
 
-//go:embed scripts/finish.sh
-var finishScript []byte
-
-// Runtime is the resolved image an app is built FROM.
-type Runtime struct {
-	// State is the runtime image's root filesystem.
+// Image is a resolved image a build runs steps in.
+type Image struct {
+	// State is the image's root filesystem.
 	State bkllb.State
-	// Hybrid is true when the image already has usr -> /files and the other
-	// container entries; otherwise Build adds them.
-	Hybrid bool
-	// Installer is the package manager the runtime has (InstallerAuto when
-	// it has none that Build knows).
+	// PlainRuntime is true for a Flatpak runtime image without the
+	// container entries (usr -> /files, ...): Build adds them.
+	PlainRuntime bool
+	// Installer is the package manager the image has ("" for none).
 	Installer spec.Installer
 	// Env is the image's environment (PATH and friends) for build steps.
 	Env []string
@@ -63,7 +68,11 @@ type Options struct {
 	// Platform is the target platform; Arch its Flatpak name.
 	Platform ocispecs.Platform
 	Arch     string
-	Runtime  Runtime
+	// Runtime is the app's runtime. Unused for runtimes.
+	Runtime Image
+	// BuildImage provides the installer that installs a runtime's packages
+	// into a new root, or an app's onto a runtime that has no installer.
+	BuildImage *Image
 	// Contexts holds the build contexts repos with a path refer to, by
 	// name; "" is the main context.
 	Contexts map[string]bkllb.State
@@ -83,30 +92,114 @@ type Options struct {
 	NoCache bool
 }
 
-// Build returns the build root for an application spec.
-func Build(s *spec.Spec, o Options) (bkllb.State, error) {
-	if s.BuildRuntime {
-		return bkllb.State{}, fmt.Errorf("%s: building runtimes is not supported yet", s.Source.Filename)
-	}
-	installer := s.Installer
-	if installer == "" || installer == spec.InstallerAuto {
-		installer = o.Runtime.Installer
-	}
-	if installer == "" || installer == spec.InstallerAuto {
-		return bkllb.State{}, fmt.Errorf("the runtime image has no microdnf, dnf5 or dnf; set installer: or use a runtime that has one")
-	}
+// Result is what Build returns.
+type Result struct {
+	// Files is the content of the result: for an app what /app holds, for
+	// a runtime its new root (usr/ and etc/).
+	Files bkllb.State
+	// Reports holds the files the steps wrote for the frontend: rpms,
+	// rpms-before and rpms-added (NAME, EPOCHNUM, VERSION, RELEASE, ARCH,
+	// SOURCERPM per line, tab-separated), files (SIZE PATH, NUL-separated),
+	// and after a failed install in Diagnose mode: missing, outside,
+	// installer.log.
+	Reports bkllb.State
+}
+
+// Build returns the files and reports of the spec's app or runtime.
+func Build(s *spec.Spec, o Options) (*Result, error) {
 	b := builder{s: s, o: o}
-	root := o.Runtime.State
-	if !o.Runtime.Hybrid {
-		root = Hybrid(root, o.Epoch, b.group())
+	if s.BuildRuntime {
+		return b.runtime()
 	}
-	root = withEnv(root, o.Runtime.Env)
-	root = b.install(root, installer)
-	if strings.TrimSpace(s.CleanupCommands) != "" {
-		root = b.cleanup(root)
+	return b.app()
+}
+
+func (b *builder) app() (*Result, error) {
+	o := b.o
+	root := b.container(o.Runtime)
+	app := bkllb.Scratch()
+	reports := bkllb.Scratch()
+
+	installer := b.installer(o.Runtime)
+	if installer != "" {
+		st := b.install(root, installer, []bkllb.RunOption{
+			bkllb.AddMount(appDir, app),
+			bkllb.AddMount(ReportDir, reports),
+		})
+		root, app, reports = st.Root(), st.GetMount(appDir), st.GetMount(ReportDir)
+	} else {
+		// The runtime has no package manager: the build image's installs
+		// onto the runtime's tree (as OSBS did with base_image).
+		if o.BuildImage == nil {
+			return nil, fmt.Errorf("the runtime has no microdnf, dnf5 or dnf: give a build image with its installer (base_image, --build-context base=... or --build-arg BASE_IMAGE=...)")
+		}
+		installer = b.installer(*o.BuildImage)
+		if installer == "" {
+			return nil, fmt.Errorf("neither the runtime nor the build image has microdnf, dnf5 or dnf")
+		}
+		root = b.container(*o.BuildImage)
+		st := b.install(root, installer, []bkllb.RunOption{
+			bkllb.AddEnv("FFE_ROOT", sysroot),
+			bkllb.AddMount(sysroot+"/usr", o.Runtime.State, bkllb.SourcePath("/files")),
+			bkllb.AddMount(sysroot+"/etc", o.Runtime.State, bkllb.SourcePath("/files/etc")),
+			bkllb.AddMount(sysroot+appDir, app),
+			bkllb.AddMount(ReportDir, reports),
+		})
+		app, reports = st.GetMount(sysroot+appDir), st.GetMount(ReportDir)
 	}
-	root = b.finish(root)
-	return root, nil
+	if strings.TrimSpace(b.s.CleanupCommands) != "" {
+		st := b.cleanup(root, bkllb.AddMount(appDir, app))
+		app = st.GetMount(appDir)
+	}
+	st := b.finish(root, "finish.sh", "finish /app", b.finishEnv(),
+		bkllb.AddMount(appDir, app),
+		bkllb.AddMount(ReportDir, reports))
+	return &Result{Files: st.GetMount(appDir), Reports: st.GetMount(ReportDir)}, nil
+}
+
+func (b *builder) runtime() (*Result, error) {
+	o := b.o
+	if o.BuildImage == nil {
+		return nil, fmt.Errorf("a runtime is installed with a build image's installer: give one (base_image, --build-context base=... or --build-arg BASE_IMAGE=...)")
+	}
+	installer := b.installer(*o.BuildImage)
+	if installer == "" {
+		return nil, fmt.Errorf("the build image has no microdnf, dnf5 or dnf")
+	}
+	root := b.container(*o.BuildImage)
+	st := b.install(root, installer, []bkllb.RunOption{
+		bkllb.AddEnv("FFE_ROOT", sysroot),
+		bkllb.AddEnv("FFE_KIND", "runtime"),
+		bkllb.AddMount(sysroot, bkllb.Scratch()),
+		bkllb.AddMount(ReportDir, bkllb.Scratch()),
+	})
+	newRoot, reports := st.GetMount(sysroot), st.GetMount(ReportDir)
+	if strings.TrimSpace(b.s.CleanupCommands) != "" {
+		// cleanup-commands run inside the new root, as in a chroot.
+		newRoot = b.cleanup(withEnv(newRoot, nil)).Root()
+	}
+	fin := b.finish(root, "finish-runtime.sh", "finish the runtime", nil,
+		bkllb.AddMount(sysroot, newRoot),
+		bkllb.AddMount(ReportDir, reports))
+	return &Result{Files: fin.GetMount(sysroot), Reports: fin.GetMount(ReportDir)}, nil
+}
+
+// container is an image's root ready to run steps in.
+func (b *builder) container(img Image) bkllb.State {
+	root := img.State
+	if img.PlainRuntime {
+		root = Hybrid(root, b.o.Epoch, b.group())
+	}
+	return withEnv(root, img.Env)
+}
+
+// installer is the package manager to use in an image: the spec's choice,
+// or what the image has.
+func (b *builder) installer(img Image) spec.Installer {
+	if b.s.Installer != "" && b.s.Installer != spec.InstallerAuto {
+		return b.s.Installer
+	}
+	return img.Installer
 }
 
 type builder struct {
@@ -120,12 +213,12 @@ func (b *builder) group() bkllb.ConstraintsOpt {
 }
 
 // run adds an exec step with the options every step shares.
-func (b *builder) run(root bkllb.State, opts ...bkllb.RunOption) bkllb.State {
+func (b *builder) run(root bkllb.State, opts ...bkllb.RunOption) bkllb.ExecState {
 	opts = append(opts, b.group())
 	if b.o.NoCache {
 		opts = append(opts, bkllb.IgnoreCache)
 	}
-	return root.Run(opts...).Root()
+	return root.Run(opts...)
 }
 
 // at attaches the YAML location of a key to a step.
@@ -162,12 +255,15 @@ func withEnv(st bkllb.State, env []string) bkllb.State {
 func scripts() bkllb.State {
 	return bkllb.Scratch().File(
 		bkllb.Mkfile("/install.sh", 0o644, installScript).
-			Mkfile("/finish.sh", 0o644, finishScript),
+			Mkfile("/finish.sh", 0o644, finishScript).
+			Mkfile("/finish-runtime.sh", 0o644, finishRuntimeScript),
 		bkllb.WithCustomName("[internal] flatpak-frontend scripts"),
 	)
 }
 
-func (b *builder) install(root bkllb.State, installer spec.Installer) bkllb.State {
+// install runs the installer in root; extra adds the mounts that receive
+// its output.
+func (b *builder) install(root bkllb.State, installer spec.Installer, extra []bkllb.RunOption) bkllb.ExecState {
 	s, o := b.s, b.o
 	pkgs := s.PackageNames(o.Arch)
 	args := append([]string{"/bin/sh", scriptPath + "/install.sh"}, pkgs...)
@@ -214,7 +310,7 @@ func (b *builder) install(root bkllb.State, installer spec.Installer) bkllb.Stat
 	if o.Diagnose {
 		runOpts = append(runOpts, bkllb.AddEnv("FFE_DIAGNOSE", "1"), bkllb.IgnoreCache)
 	}
-	return b.run(root, runOpts...)
+	return b.run(root, append(runOpts, extra...)...)
 }
 
 func (b *builder) cacheID(what string) string {
@@ -225,7 +321,7 @@ func (b *builder) cacheID(what string) string {
 	return id
 }
 
-func (b *builder) cleanup(root bkllb.State) bkllb.State {
+func (b *builder) cleanup(root bkllb.State, extra ...bkllb.RunOption) bkllb.ExecState {
 	runOpts := []bkllb.RunOption{
 		bkllb.Args([]string{"/bin/sh", "-c", b.s.CleanupCommands}),
 		bkllb.Network(pb.NetMode_NONE),
@@ -235,10 +331,11 @@ func (b *builder) cleanup(root bkllb.State) bkllb.State {
 	for _, k := range slices.Sorted(maps.Keys(b.o.BuildArgs)) {
 		runOpts = append(runOpts, bkllb.AddEnv(k, b.o.BuildArgs[k]))
 	}
-	return b.run(root, runOpts...)
+	return b.run(root, append(runOpts, extra...)...)
 }
 
-func (b *builder) finish(root bkllb.State) bkllb.State {
+// finishEnv passes the app's finishing keys to finish.sh.
+func (b *builder) finishEnv() map[string]string {
 	s := b.s
 	env := map[string]string{
 		"FFE_ID":              s.ID,
@@ -255,18 +352,23 @@ func (b *builder) finish(root bkllb.State) bkllb.State {
 	if s.AppstreamCompose {
 		env["FFE_COMPOSE"] = "1"
 	}
+	return env
+}
+
+// finish runs one of the finishing scripts with the mounts in extra.
+func (b *builder) finish(root bkllb.State, script, name string, env map[string]string, extra ...bkllb.RunOption) bkllb.ExecState {
 	runOpts := []bkllb.RunOption{
-		bkllb.Args([]string{"/bin/sh", scriptPath + "/finish.sh"}),
+		bkllb.Args([]string{"/bin/sh", scriptPath + "/" + script}),
 		bkllb.AddMount(scriptPath, scripts(), bkllb.Readonly),
 		bkllb.Network(pb.NetMode_NONE),
-		bkllb.WithCustomName("finish /app"),
+		bkllb.WithCustomName(name),
 	}
 	for _, k := range slices.Sorted(maps.Keys(env)) {
 		if env[k] != "" {
 			runOpts = append(runOpts, bkllb.AddEnv(k, env[k]))
 		}
 	}
-	return b.run(root, runOpts...)
+	return b.run(root, append(runOpts, extra...)...)
 }
 
 func repoMountPath(i int) string { return fmt.Sprintf("%s/%d", contextDir, i) }

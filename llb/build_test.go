@@ -52,7 +52,7 @@ func testOptions(s *spec.Spec) Options {
 	return Options{
 		Platform:  p,
 		Arch:      "x86_64",
-		Runtime:   Runtime{State: bkllb.Image("example.com/runtime:1"), Installer: spec.InstallerDnf},
+		Runtime:   Image{State: bkllb.Image("example.com/runtime:1"), Installer: spec.InstallerDnf},
 		Contexts:  map[string]bkllb.State{"": bkllb.Local("context", bkllb.LocalUniqueID("test"))},
 		SourceMap: bkllb.NewSourceMap(nil, s.Source.Filename, "yaml", s.Source.Data),
 	}
@@ -97,11 +97,11 @@ func env(e *pb.ExecOp, key string) (string, bool) {
 
 func TestBuildInstallsPackagesAsArguments(t *testing.T) {
 	s := parse(t, testSpec)
-	root, err := Build(s, testOptions(s))
+	res, err := Build(s, testOptions(s))
 	if err != nil {
 		t.Fatal(err)
 	}
-	all, _ := ops(t, root)
+	all, _ := ops(t, res.Reports)
 	ex := execs(all)
 	if len(ex) != 3 {
 		t.Fatalf("want install, cleanup and finish steps, got %d execs", len(ex))
@@ -158,11 +158,11 @@ repos:
   - name: disk
     baseurl: file:///srv/repo
 `)
-	root, err := Build(s, testOptions(s))
+	res, err := Build(s, testOptions(s))
 	if err != nil {
 		t.Fatal(err)
 	}
-	all, _ := ops(t, root)
+	all, _ := ops(t, res.Reports)
 	if n := execs(all)[0].Network; n != pb.NetMode_NONE {
 		t.Errorf("install with only local repos has network %v", n)
 	}
@@ -170,11 +170,11 @@ repos:
 
 func TestBuildStepsCarryYAMLLocations(t *testing.T) {
 	s := parse(t, testSpec)
-	root, err := Build(s, testOptions(s))
+	res, err := Build(s, testOptions(s))
 	if err != nil {
 		t.Fatal(err)
 	}
-	all, def := ops(t, root)
+	all, def := ops(t, res.Reports)
 	lineOf := map[string]int32{}
 	for i, dt := range def.Def {
 		locs := def.Source.Locations[digest.FromBytes(dt).String()]
@@ -191,12 +191,12 @@ func TestBuildStepsCarryYAMLLocations(t *testing.T) {
 func TestBuildIsDeterministic(t *testing.T) {
 	s := parse(t, testSpec)
 	marshal := func() []byte {
-		root, err := Build(s, testOptions(s))
+		res, err := Build(s, testOptions(s))
 		if err != nil {
 			t.Fatal(err)
 		}
 		epoch := time.Unix(1700000000, 0)
-		final := Layout(root, LayoutOptions{Metadata: []byte("[Application]\n"), Exports: []string{"share/applications/org.example.Hello.desktop"}, Epoch: &epoch})
+		final := Layout(res.Files, LayoutOptions{Metadata: []byte("[Application]\n"), Exports: []string{"share/applications/org.example.Hello.desktop"}, Epoch: &epoch})
 		def, err := final.Marshal(context.Background())
 		if err != nil {
 			t.Fatal(err)
@@ -211,11 +211,11 @@ func TestBuildIsDeterministic(t *testing.T) {
 func TestInstallCacheKeyIgnoresFinishArgs(t *testing.T) {
 	installDigest := func(src string) string {
 		s := parse(t, src)
-		root, err := Build(s, testOptions(s))
+		res, err := Build(s, testOptions(s))
 		if err != nil {
 			t.Fatal(err)
 		}
-		all, def := ops(t, root)
+		all, def := ops(t, res.Reports)
 		for i, op := range all {
 			if e := op.GetExec(); e != nil && e.Meta.Args[1] == scriptPath+"/install.sh" {
 				return digest.FromBytes(def.Def[i]).String()
@@ -239,12 +239,12 @@ func TestPlainRuntimeGetsHybridLayer(t *testing.T) {
 	s := parse(t, testSpec)
 	o := testOptions(s)
 	for _, hybrid := range []bool{false, true} {
-		o.Runtime.Hybrid = hybrid
-		root, err := Build(s, o)
+		o.Runtime.PlainRuntime = !hybrid
+		res, err := Build(s, o)
 		if err != nil {
 			t.Fatal(err)
 		}
-		all, _ := ops(t, root)
+		all, _ := ops(t, res.Reports)
 		var links []string
 		for _, op := range all {
 			if f := op.GetFile(); f != nil {
@@ -301,11 +301,11 @@ func TestNoCacheIgnoresCacheOfEveryStep(t *testing.T) {
 	s := parse(t, testSpec)
 	o := testOptions(s)
 	o.NoCache = true
-	root, err := Build(s, o)
+	res, err := Build(s, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, def := ops(t, root)
+	_, def := ops(t, res.Reports)
 	n := 0
 	for _, md := range def.Metadata {
 		if md.IgnoreCache {

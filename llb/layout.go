@@ -6,32 +6,42 @@ import (
 	bkllb "github.com/moby/buildkit/client/llb"
 )
 
-// LayoutOptions is what the frontend learned from the build root.
+// LayoutOptions is what the frontend learned from the build's reports.
 type LayoutOptions struct {
 	// Metadata is the Flatpak metadata file.
 	Metadata []byte
 	// Exports are include patterns, relative to /app, of the files
-	// flatpak build-finish would export.
+	// flatpak build-finish would export (apps only).
 	Exports []string
+	// Runtime lays out a runtime: files is a root whose usr/ becomes
+	// files/ and etc/ files/etc/, and the image gets the container entries.
+	Runtime bool
 	// Epoch, when set, is the timestamp of every file.
 	Epoch *time.Time
 }
 
-// Layout returns the Flatpak image of a build root: /app as files/ in one
-// layer, metadata and export/ in a small second one, so a change of
-// finish-args rebuilds only the small layer.
-func Layout(root bkllb.State, o LayoutOptions, opts ...bkllb.ConstraintsOpt) bkllb.State {
+// Layout returns the Flatpak image of a build's files: files/ in one
+// layer, metadata and export/ in a small second one (so a change of
+// finish-args rebuilds only that), and for runtimes the container entries
+// in a third.
+func Layout(files bkllb.State, o LayoutOptions, opts ...bkllb.ConstraintsOpt) bkllb.State {
 	owner := bkllb.WithUIDGID(0, 0)
-	files := bkllb.Scratch().File(
-		bkllb.Copy(root, "/app/", "/files/", &bkllb.CopyInfo{
-			CopyDirContentsOnly: true,
-			CreateDestPath:      true,
-			CreatedTime:         o.Epoch,
-		}, owner),
-		append(opts, bkllb.WithCustomName("copy /app to files/"))...,
-	)
-	var mo []bkllb.MkfileOption
-	mo = append(mo, owner)
+	copyTree := func() *bkllb.CopyInfo {
+		return &bkllb.CopyInfo{CopyDirContentsOnly: true, CreateDestPath: true, CreatedTime: o.Epoch}
+	}
+	var filesLayer bkllb.State
+	if o.Runtime {
+		filesLayer = bkllb.Scratch().File(
+			bkllb.Copy(files, "/usr/", "/files/", copyTree(), owner).
+				Copy(files, "/etc/", "/files/etc/", copyTree(), owner),
+			append(opts, bkllb.WithCustomName("copy /usr and /etc to files/"))...)
+	} else {
+		filesLayer = bkllb.Scratch().File(
+			bkllb.Copy(files, "/", "/files/", copyTree(), owner),
+			append(opts, bkllb.WithCustomName("copy /app to files/"))...)
+	}
+
+	mo := []bkllb.MkfileOption{owner}
 	if o.Epoch != nil {
 		mo = append(mo, bkllb.WithCreatedTime(*o.Epoch))
 	}
@@ -39,17 +49,20 @@ func Layout(root bkllb.State, o LayoutOptions, opts ...bkllb.ConstraintsOpt) bkl
 	if len(o.Exports) > 0 {
 		// Directories a filtered copy creates get the current time; a
 		// second, plain copy gives them the epoch too.
-		exports := bkllb.Scratch().File(bkllb.Copy(root, "/app/", "/", &bkllb.CopyInfo{
+		exports := bkllb.Scratch().File(bkllb.Copy(files, "/", "/", &bkllb.CopyInfo{
 			CopyDirContentsOnly: true,
 			AllowEmptyWildcard:  true,
 			IncludePatterns:     o.Exports,
 		}), append(opts, bkllb.WithCustomName("select exports"))...)
-		small = small.Copy(exports, "/", "/export/", &bkllb.CopyInfo{
-			CopyDirContentsOnly: true,
-			CreateDestPath:      true,
-			CreatedTime:         o.Epoch,
-		}, owner)
+		small = small.Copy(exports, "/", "/export/", copyTree(), owner)
 	}
-	meta := bkllb.Scratch().File(small, append(opts, bkllb.WithCustomName("write metadata and export/"))...)
-	return bkllb.Merge([]bkllb.State{files, meta}, append(opts, bkllb.WithCustomName("lay out the Flatpak image"))...)
+	name := "write metadata and export/"
+	if o.Runtime {
+		name = "write metadata"
+	}
+	layers := []bkllb.State{filesLayer, bkllb.Scratch().File(small, append(opts, bkllb.WithCustomName(name))...)}
+	if o.Runtime {
+		layers = append(layers, Hybrid(bkllb.Scratch(), o.Epoch, opts...))
+	}
+	return bkllb.Merge(layers, append(opts, bkllb.WithCustomName("lay out the Flatpak image"))...)
 }

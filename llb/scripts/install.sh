@@ -2,17 +2,23 @@
 # the install added under /flatpak-frontend. Package names only ever arrive
 # as arguments; nothing here is built from spec text.
 #
-# Environment: FFE_INSTALLER (microdnf|dnf5|dnf), FFE_REPOSDIR (optional),
-# FFE_RELEASEVER (optional), FFE_ALLOW (space-separated packages allowed to
-# own files outside /app), FFE_SECRET_REPOS (space-separated REPO=SECRETFILE),
-# FFE_DIAGNOSE=1 (never fail: write the reports and exit 0).
+# Environment: FFE_INSTALLER (microdnf|dnf5|dnf), FFE_ROOT (install into
+# this root with --installroot instead of /), FFE_KIND (app|runtime),
+# FFE_REPOSDIR (optional), FFE_RELEASEVER (optional), FFE_ALLOW
+# (space-separated packages allowed to own files outside /app),
+# FFE_SECRET_REPOS (space-separated REPO=SECRETFILE), FFE_DIAGNOSE=1 (never
+# fail: write the reports and exit 0).
 set -u
 out=/flatpak-frontend
-rm -rf "$out"
-mkdir -p "$out" /app
+root=${FFE_ROOT:-}
+mkdir -p "$out"
+
+rpmq() {
+	rpm ${root:+"--root=$root"} "$@"
+}
 
 rpmlist() {
-	rpm -qa --qf '%{NAME}\t%{EPOCHNUM}\t%{VERSION}\t%{RELEASE}\t%{ARCH}\t%{SOURCERPM}\n' | LC_ALL=C sort
+	rpmq -qa --qf '%{NAME}\t%{EPOCHNUM}\t%{VERSION}\t%{RELEASE}\t%{ARCH}\t%{SOURCERPM}\n' | LC_ALL=C sort
 }
 
 fail() {
@@ -21,6 +27,11 @@ fail() {
 	exit 1
 }
 
+if [ -n "$root" ] && [ "$FFE_INSTALLER" = dnf ]; then
+	# dnf reads the release version from the install root, which may have
+	# none; "/" takes it from the build image.
+	FFE_RELEASEVER=${FFE_RELEASEVER:-/}
+fi
 rpmlist >"$out/rpms-before" || fail "cannot read the runtime's rpm database"
 
 reposdir=${FFE_REPOSDIR:-}
@@ -42,13 +53,13 @@ fi
 
 case "$FFE_INSTALLER" in
 microdnf)
-	set -- microdnf -y --nodocs --setopt=install_weak_deps=0 --setopt=keepcache=1 ${reposdir:+--setopt=reposdir=$reposdir} ${FFE_RELEASEVER:+--releasever=$FFE_RELEASEVER} install "$@"
+	set -- microdnf -y --nodocs ${root:+"--installroot=$root"} --setopt=install_weak_deps=0 --setopt=keepcache=1 ${reposdir:+--setopt=reposdir=$reposdir} ${FFE_RELEASEVER:+--releasever=$FFE_RELEASEVER} install "$@"
 	;;
 dnf5)
-	set -- dnf5 -y --setopt=install_weak_deps=False --setopt=keepcache=True ${reposdir:+--setopt=reposdir=$reposdir} ${FFE_RELEASEVER:+--releasever=$FFE_RELEASEVER} install "$@"
+	set -- dnf5 -y ${root:+"--installroot=$root"} --setopt=install_weak_deps=False --setopt=keepcache=True ${reposdir:+--setopt=reposdir=$reposdir} ${FFE_RELEASEVER:+--releasever=$FFE_RELEASEVER} install "$@"
 	;;
 dnf)
-	set -- dnf -y --setopt=install_weak_deps=False --setopt=keepcache=True ${reposdir:+--setopt=reposdir=$reposdir} ${FFE_RELEASEVER:+--releasever=$FFE_RELEASEVER} install "$@"
+	set -- dnf -y ${root:+"--installroot=$root"} --setopt=install_weak_deps=False --setopt=keepcache=True ${reposdir:+--setopt=reposdir=$reposdir} ${FFE_RELEASEVER:+--releasever=$FFE_RELEASEVER} install "$@"
 	;;
 *)
 	fail "unknown installer $FFE_INSTALLER"
@@ -76,9 +87,13 @@ LC_ALL=C comm -13 "$out/rpms-before" "$out/rpms" >"$out/rpms-added"
 
 # Packages the runtime should have provided show up as files outside /app.
 : >"$out/outside"
+if [ "${FFE_KIND:-app}" = runtime ]; then
+	echo ok >"$out/status"
+	exit 0
+fi
 cut -f1 "$out/rpms-added" | while read -r name; do
 	case " ${FFE_ALLOW:-} " in *" $name "*) continue ;; esac
-	rpm -ql "$name" | while read -r f; do
+	rpmq -ql "$name" | while read -r f; do
 		case "$f" in
 		/app | /app/* | "(contains no files)") ;;
 		*) printf '%s\t%s\n' "$name" "$f" ;;
