@@ -235,34 +235,46 @@ func withSbin(path string) string {
 	return strings.TrimPrefix(path, ":")
 }
 
-// unmountUnder lazily unmounts every mount point below dir, deepest first.
-// A killed daemon can leave overlay mounts behind, and RemoveAll cannot
-// delete a mounted folder.
+// unmountUnder lazily unmounts every mount point below dir, deepest first,
+// and every bind mount of something below dir elsewhere (containerd's
+// temporary /tmp/containerd-mount* of a snapshot, when the daemon was killed
+// while applying a layer). A killed daemon can leave such mounts behind, and
+// RemoveAll cannot delete a mounted folder.
 func unmountUnder(dir string) {
-	dir, err := filepath.EvalSymlinks(dir)
-	if err != nil {
-		return
+	if d, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = d
 	}
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
 		return
 	}
-	var mounts []string
+	var mounts, tempMounts []string
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
 		if len(fields) < 5 {
 			continue
 		}
-		mp := unescapeMountPath(fields[4])
-		if mp == dir || strings.HasPrefix(mp, dir+"/") {
+		root, mp := unescapeMountPath(fields[3]), unescapeMountPath(fields[4])
+		switch {
+		case mp == dir || strings.HasPrefix(mp, dir+"/"):
 			mounts = append(mounts, mp)
+		case strings.HasPrefix(root, dir+"/"):
+			// The mount's source lies in dir; this only equals the host
+			// path when dir's file system is mounted at /, the usual case.
+			mounts = append(mounts, mp)
+			if strings.HasPrefix(filepath.Base(mp), "containerd-mount") {
+				tempMounts = append(tempMounts, mp)
+			}
 		}
 	}
 	f.Close()
 	sort.Slice(mounts, func(i, j int) bool { return len(mounts[i]) > len(mounts[j]) })
 	for _, mp := range mounts {
 		_ = syscall.Unmount(mp, syscall.MNT_DETACH)
+	}
+	for _, mp := range tempMounts {
+		_ = os.Remove(mp) // only if empty
 	}
 }
 

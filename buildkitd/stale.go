@@ -67,5 +67,43 @@ func CleanupStale() []string {
 			}
 		}
 	}
+	return append(removed, unmountOrphans()...)
+}
+
+// unmountOrphans unmounts containerd's temporary mounts
+// (TMPDIR/containerd-mount*) of snapshots in daemon folders that no longer
+// exist, and removes their mount points.
+func unmountOrphans() []string {
+	dt, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return nil
+	}
+	tmp := os.TempDir()
+	if d, err := filepath.EvalSymlinks(tmp); err == nil {
+		tmp = d
+	}
+	var removed []string
+	for _, line := range strings.Split(string(dt), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) < 5 {
+			continue
+		}
+		root, mp := unescapeMountPath(fields[3]), unescapeMountPath(fields[4])
+		if filepath.Dir(mp) != tmp || !strings.HasPrefix(filepath.Base(mp), "containerd-mount") {
+			continue
+		}
+		rel, ok := strings.CutPrefix(root, tmp+"/"+daemonDirPrefix)
+		if !ok {
+			continue
+		}
+		owner := tmp + "/" + daemonDirPrefix + strings.SplitN(rel, "/", 2)[0]
+		if _, err := os.Stat(owner); !os.IsNotExist(err) {
+			continue // the daemon's folder is still there: maybe alive
+		}
+		if syscall.Unmount(mp, syscall.MNT_DETACH) == nil {
+			os.Remove(mp)
+			removed = append(removed, mp)
+		}
+	}
 	return removed
 }
