@@ -94,10 +94,13 @@ func TestRuntimeImportsInstallsAndRuns(t *testing.T) {
 	}
 }
 
-// The exact dnf flags that install an /app RPM into the hybrid runtime
-// from a repo folder mounted at /repo: no configured repos, the test repo
-// from the command line without GPG, and a release version (there is no
-// system-release package for dnf to read it from).
+// The dnf flags that install an /app RPM into the hybrid runtime from a
+// repo folder mounted at /repo: no configured repos, the test repo from the
+// command line without GPG, and a release version (there is no
+// system-release package for dnf to read it from). With this runtime's
+// dnf.conf (no repos, gpgcheck off) `dnf -y --repofrompath=test,file:///repo
+// install hello` is enough too; the full set does not depend on the
+// runtime's dnf.conf. Cache-only (-C) fails: the repo has no cache yet.
 var dnfInstall = []string{"dnf", "-y", "--setopt=reposdir=/dev/null",
 	"--repofrompath=test,file:///repo", "--setopt=test.gpgcheck=0",
 	"--releasever=1", "install"}
