@@ -24,3 +24,10 @@ buildkitd:
 
 clean-cache:
 	rm -rf .cache/fixtures
+
+# The benchmark of issue 8 (root, like the tests; see bench/doc.go): prints
+# one NAME: VALUE line per figure, raw timings go to .cache/bench/.
+# BENCH_RUNS (default 3) and BENCH_BUDGET (default 9m) size it.
+.PHONY: bench
+bench:
+	$(GO) test -tags bench -run '^TestBench$$' -count=1 -v -timeout 30m ./bench/

@@ -1,0 +1,354 @@
+//go:build bench
+
+package bench
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"text/template"
+	"time"
+
+	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
+	"github.com/moby/buildkit/client"
+)
+
+func TestMain(m *testing.M) { harness.Main(m) }
+
+// BENCH_RUNS is how many times each timed scenario runs (default 3);
+// BENCH_BUDGET bounds the measuring (after the fixtures are ready, default
+// 9m): cold rounds stop early, after at least one, when the rest would not
+// fit.
+const (
+	runsEnv   = "BENCH_RUNS"
+	budgetEnv = "BENCH_BUDGET"
+)
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "-- "+format+"\n", args...)
+}
+
+// scenario is the runs of one measured thing.
+type scenario struct {
+	Name   string    `json:"name"`
+	Runs   []*result `json:"runs"`
+	Median float64   `json:"median"`
+	Min    float64   `json:"min"`
+	Max    float64   `json:"max"`
+}
+
+func (s *scenario) add(r *result) {
+	s.Runs = append(s.Runs, r)
+	var v []float64
+	for _, r := range s.Runs {
+		v = append(v, r.Seconds)
+	}
+	s.Median, s.Min, s.Max = median(v), slices.Min(v), slices.Max(v)
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// TestBench is `make bench`.
+func TestBench(t *testing.T) {
+	ctx := context.Background()
+	runs := 3
+	if v := os.Getenv(runsEnv); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("%s=%q: want a positive number", runsEnv, v)
+		}
+		runs = n
+	}
+	budget := 9 * time.Minute
+	if v := os.Getenv(budgetEnv); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatalf("%s=%q: %v", budgetEnv, v, err)
+		}
+		budget = d
+	}
+	began := time.Now()
+	outDir := filepath.Join(harness.CacheDir(), "bench")
+	e := &env{t: t, c: harness.Client(t), rt: harness.Runtime(t), rpms: benchRPMs(t), work: t.TempDir()}
+	var err error
+	if e.yamlTmpl, err = template.ParseFiles(filepath.Join("testdata", "flatpak.yaml.tmpl")); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.prepareHostRuntime(ctx); err != nil {
+		t.Fatal(err)
+	}
+	logf("fixtures ready after %s; %d runs per scenario", time.Since(began).Round(time.Second), runs)
+
+	sc := map[string]*scenario{}
+	get := func(name string) *scenario {
+		if sc[name] == nil {
+			sc[name] = &scenario{Name: name}
+		}
+		return sc[name]
+	}
+	// record(NAME)(r, err) adds a run to a scenario.
+	record := func(name string) func(r *result, err error) *result {
+		return func(r *result, err error) *result {
+			t.Helper()
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			get(name).add(r)
+			extra := ""
+			if r.trace != nil {
+				extra = "\n" + r.trace.summary(8)
+			}
+			for k, v := range r.Parts {
+				extra += fmt.Sprintf("\n    %7.2fs  %s", v, k)
+			}
+			logf("%s run %d: %.2fs (load %s)%s", name, len(get(name).Runs), r.Seconds, loadAvg(), strings.TrimRight(extra, "\n"))
+			return r
+		}
+	}
+	mustCold := func() {
+		t.Helper()
+		if err := e.cold(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// llb_ms_500_packages first: it only needs the Go toolchain.
+	llbMS, err := llbBenchmark(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logf("llb: parse + marshal of 500 packages: %.2f ms", llbMS)
+
+	// Cold builds, the three contenders taking turns so that a change of
+	// the machine's load hits them alike.
+	var fe, cf, tools *result
+	measuring := time.Now()
+	for i := range runs {
+		if i > 0 {
+			// What is left after the cold rounds costs about 8 cold
+			// builds of this frontend.
+			round := time.Since(measuring) / time.Duration(i)
+			rest := time.Duration(8 * get("cold_frontend").Median * float64(time.Second))
+			if time.Since(measuring)+round+rest > budget {
+				logf("stopping cold rounds after %d of %d: another would overrun %s=%s", i, runs, budgetEnv, budget)
+				break
+			}
+		}
+		mustCold()
+		fe = record("cold_frontend")(e.frontendBuild(ctx, e.c, mainApp()))
+		if i == 0 && !fe.trace.cached("[context runtime] OCI load") {
+			logf("warning: the runtime was not found cached after the import")
+		}
+		mustCold()
+		cf = record("cold_containerfile")(e.containerfileBuild(ctx))
+		tools = record("cold_flatpak_tools")(e.toolsBuild(ctx, t))
+	}
+
+	// Rebuilds on a warm cache: one more cold build first (counted too).
+	mustCold()
+	record("cold_frontend")(e.frontendBuild(ctx, e.c, mainApp()))
+	for range runs {
+		record("noop_rebuild")(e.frontendBuild(ctx, e.c, mainApp()))
+	}
+	reinstalls := 0
+	for i := range runs {
+		a := mainApp()
+		a.FinishArgs = append(slices.Clone(a.FinishArgs), fmt.Sprintf("--env=BENCH_REBUILD=%d-%d", i, time.Now().UnixNano()))
+		r := record("finish_args_rebuild")(e.frontendBuild(ctx, e.c, a))
+		if r.trace.ran("install ") {
+			reinstalls = 1
+		}
+	}
+	for i := range min(runs, plugins) {
+		a := mainApp()
+		a.Packages = append(slices.Clone(a.Packages), fmt.Sprintf("bench-plugin-%d", i+1))
+		record("add_package_rebuild")(e.frontendBuild(ctx, e.c, a))
+	}
+
+	// Eight different apps at once on one daemon, against one of them
+	// alone, both cold.
+	mustCold()
+	one := variantApp(0)
+	record("concurrent_1")(e.frontendBuild(ctx, e.c, one))
+	mustCold()
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make([]error, variants)
+	res := make([]*result, variants)
+	for i := range variants {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := client.New(ctx, harness.Addr())
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer c.Close()
+			res[i], errs[i] = e.frontendBuild(ctx, c, variantApp(i))
+		}()
+	}
+	wg.Wait()
+	all := &result{Seconds: time.Since(start).Seconds()}
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("concurrent build %d: %v", i, err)
+		}
+		all.Steps = append(all.Steps, step{Name: fmt.Sprintf("build of %s", variantID(i)), Seconds: res[i].Seconds})
+	}
+	record("concurrent_8")(all, nil)
+
+	// Sizes: the same tree as flatpak build-bundle --oci compresses it.
+	ours, ourLayers, err := imageSize(fe.OCI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, theirLayers, err := imageSize(tools.OCI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfSize, cfLayers, err := imageSize(cf.OCI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logf("compressed layers: frontend %d bytes in %d layers, build-bundle %d in %d, Containerfile %d in %d",
+		ours, ourLayers, theirs, theirLayers, cfSize, cfLayers)
+
+	cold := get("cold_frontend").Median
+	figures := []struct {
+		name  string
+		value string
+	}{
+		{"cold_vs_containerfile", ratio(cold, get("cold_containerfile").Median)},
+		{"cold_vs_flatpak_tools", ratio(cold, get("cold_flatpak_tools").Median)},
+		{"noop_rebuild_ratio", ratio(get("noop_rebuild").Median, cold)},
+		{"finish_args_rebuild_ratio", ratio(get("finish_args_rebuild").Median, cold)},
+		{"finish_args_reinstalls", strconv.Itoa(reinstalls)},
+		{"add_package_rebuild_ratio", ratio(get("add_package_rebuild").Median, cold)},
+		{"llb_ms_500_packages", fmt.Sprintf("%.2f", llbMS)},
+		{"size_vs_build_bundle", ratio(float64(ours), float64(theirs))},
+		{"concurrent_8_ratio", ratio(get("concurrent_8").Median, get("concurrent_1").Median)},
+	}
+
+	// Raw timings: every run with its steps, and the summary.
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stamp := time.Now().UTC().Format("20060102T150405Z")
+	raw := map[string]any{
+		"started":    began.UTC(),
+		"seconds":    time.Since(began).Seconds(),
+		"runs":       runs,
+		"cpus":       runtime.NumCPU(),
+		"load":       loadAvg(),
+		"scenarios":  sc,
+		"llb_ms":     llbMS,
+		"sizes":      map[string]int64{"frontend": ours, "build_bundle": theirs, "containerfile": cfSize},
+		"figures":    figures,
+		"reinstalls": reinstalls,
+	}
+	dt, err := json.MarshalIndent(raw, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var txt strings.Builder
+	fmt.Fprintf(&txt, "# make bench %s, %d runs per scenario, %d CPUs, load at end %s\n", stamp, runs, runtime.NumCPU(), loadAvg())
+	fmt.Fprintf(&txt, "%-22s %8s %8s %8s  runs (seconds)\n", "scenario", "median", "min", "max")
+	for _, name := range slices.Sorted(maps.Keys(sc)) {
+		s := sc[name]
+		var rs []string
+		for _, r := range s.Runs {
+			rs = append(rs, fmt.Sprintf("%.2f", r.Seconds))
+		}
+		fmt.Fprintf(&txt, "%-22s %8.2f %8.2f %8.2f  %s\n", name, s.Median, s.Min, s.Max, strings.Join(rs, " "))
+	}
+	fmt.Fprintf(&txt, "llb_ms_500_packages    %8.2f\n", llbMS)
+	fmt.Fprintf(&txt, "sizes (bytes)          frontend %d, build-bundle %d, Containerfile %d\n", ours, theirs, cfSize)
+	for _, f := range figures {
+		fmt.Fprintf(&txt, "%s: %s\n", f.name, f.value)
+	}
+	for name, data := range map[string][]byte{
+		"bench-" + stamp + ".json": dt, "latest.json": dt,
+		"bench-" + stamp + ".txt": []byte(txt.String()), "latest.txt": []byte(txt.String()),
+	} {
+		if err := os.WriteFile(filepath.Join(outDir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	logf("raw timings in %s (bench-%s.json, latest.txt); benchmark took %s",
+		outDir, stamp, time.Since(began).Round(time.Second))
+	for _, f := range figures {
+		fmt.Printf("%s: %s\n", f.name, f.value)
+	}
+}
+
+func variantApp(i int) app {
+	return app{ID: variantID(i), Packages: variantPackages(i), FinishArgs: baseFinishArgs}
+}
+
+func ratio(a, b float64) string {
+	if b == 0 {
+		return "NaN"
+	}
+	return fmt.Sprintf("%.3f", a/b)
+}
+
+func loadAvg() string {
+	dt, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(dt))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// llbBenchmark runs BenchmarkParseAndMarshal500Packages of package llb
+// and returns the median milliseconds per operation.
+func llbBenchmark(ctx context.Context) (float64, error) {
+	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(goBin); err != nil {
+		goBin = "go"
+	}
+	cmd := exec.CommandContext(ctx, goBin, "test", "-run", "^$", "-bench", "^BenchmarkParseAndMarshal500Packages$",
+		"-benchtime", "20x", "-count", "5", "./llb/")
+	cmd.Dir = ".."
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("go test -bench ./llb/: %v\n%s", err, out)
+	}
+	re := regexp.MustCompile(`^BenchmarkParseAndMarshal500Packages\S*\s+\d+\s+([\d.]+) ns/op`)
+	var ms []float64
+	sc := bufio.NewScanner(strings.NewReader(string(out)))
+	for sc.Scan() {
+		if m := re.FindStringSubmatch(sc.Text()); m != nil {
+			ns, _ := strconv.ParseFloat(m[1], 64)
+			ms = append(ms, ns/1e6)
+		}
+	}
+	if len(ms) == 0 {
+		return 0, fmt.Errorf("no benchmark result in:\n%s", out)
+	}
+	return median(ms), nil
+}

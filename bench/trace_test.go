@@ -1,0 +1,186 @@
+//go:build bench
+
+package bench
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/moby/buildkit/client"
+)
+
+// trace collects a build's progress: it is the io.Writer of a "rawjson"
+// progress display (one client.SolveStatus per line) or is fed statuses.
+type trace struct {
+	mu       sync.Mutex
+	start    time.Time // of the build: steps' At is relative to it
+	buf      []byte
+	vertices map[string]*step
+	order    []string
+	statuses map[string]*step
+}
+
+// step is one vertex, or one sub-status of a vertex (exporting layers...).
+type step struct {
+	Name      string    `json:"name"`
+	Started   time.Time `json:"started"`
+	Completed time.Time `json:"completed"`
+	Cached    bool      `json:"cached,omitempty"`
+	Error     string    `json:"error,omitempty"`
+	// Seconds is Completed - Started (0 when cached or unfinished).
+	Seconds float64 `json:"seconds"`
+	// At and End are Started and Completed in seconds since the build
+	// began: where the step sits on the build's timeline.
+	At  float64 `json:"at"`
+	End float64 `json:"end"`
+}
+
+func newTrace(start time.Time) *trace {
+	return &trace{start: start, vertices: map[string]*step{}, statuses: map[string]*step{}}
+}
+
+var _ io.Writer = (*trace)(nil)
+
+func (t *trace) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	t.buf = append(t.buf, p...)
+	var lines [][]byte
+	for {
+		i := bytes.IndexByte(t.buf, '\n')
+		if i < 0 {
+			break
+		}
+		lines = append(lines, append([]byte(nil), t.buf[:i]...))
+		t.buf = t.buf[i+1:]
+	}
+	t.mu.Unlock()
+	for _, l := range lines {
+		var ss client.SolveStatus
+		if err := json.Unmarshal(l, &ss); err == nil {
+			t.add(&ss)
+		}
+	}
+	return len(p), nil
+}
+
+func (t *trace) consume(ch chan *client.SolveStatus) {
+	for ss := range ch {
+		t.add(ss)
+	}
+}
+
+func (t *trace) add(ss *client.SolveStatus) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, v := range ss.Vertexes {
+		s := t.vertices[v.Digest.String()]
+		if s == nil {
+			s = &step{}
+			t.vertices[v.Digest.String()] = s
+			t.order = append(t.order, v.Digest.String())
+		}
+		s.Name = v.Name
+		if v.Started != nil {
+			s.Started = *v.Started
+		}
+		if v.Completed != nil {
+			s.Completed = *v.Completed
+		}
+		s.Cached = s.Cached || v.Cached
+		if v.Error != "" {
+			s.Error = v.Error
+		}
+	}
+	for _, st := range ss.Statuses {
+		key := st.Vertex.String() + "/" + st.ID
+		s := t.statuses[key]
+		if s == nil {
+			s = &step{}
+			t.statuses[key] = s
+		}
+		name := st.ID
+		if v := t.vertices[st.Vertex.String()]; v != nil {
+			name = v.Name + " / " + st.ID
+		}
+		s.Name = name
+		if st.Started != nil {
+			s.Started = *st.Started
+		}
+		if st.Completed != nil {
+			s.Completed = *st.Completed
+		}
+	}
+}
+
+// steps returns every vertex and status with its duration, slowest first.
+func (t *trace) steps() []step {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []step
+	for _, d := range t.order {
+		out = append(out, t.finish(*t.vertices[d]))
+	}
+	for _, s := range t.statuses {
+		s := t.finish(*s)
+		if s.Seconds >= 0.05 {
+			out = append(out, s)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Seconds > out[j].Seconds })
+	return out
+}
+
+func (t *trace) finish(s step) step {
+	if !s.Started.IsZero() && !s.Completed.IsZero() && !s.Cached {
+		s.Seconds = s.Completed.Sub(s.Started).Seconds()
+	}
+	if !s.Started.IsZero() {
+		s.At = s.Started.Sub(t.start).Seconds()
+	}
+	if !s.Completed.IsZero() {
+		s.End = s.Completed.Sub(t.start).Seconds()
+	}
+	return s
+}
+
+// ran reports whether a vertex whose name starts with prefix was executed
+// (completed and not cached).
+func (t *trace) ran(prefix string) bool {
+	for _, s := range t.steps() {
+		if strings.HasPrefix(s.Name, prefix) && !s.Cached && !s.Completed.IsZero() {
+			return true
+		}
+	}
+	return false
+}
+
+// cached reports whether a vertex whose name starts with prefix was cached.
+func (t *trace) cached(prefix string) bool {
+	for _, s := range t.steps() {
+		if strings.HasPrefix(s.Name, prefix) && s.Cached {
+			return true
+		}
+	}
+	return false
+}
+
+// summary is the slowest steps, one a line.
+func (t *trace) summary(n int) string {
+	var b strings.Builder
+	for i, s := range t.steps() {
+		if i == n {
+			break
+		}
+		if s.Seconds < 0.01 {
+			break
+		}
+		fmt.Fprintf(&b, "    %7.2fs  [%6.2f-%6.2f]  %s\n", s.Seconds, s.At, s.End, s.Name)
+	}
+	return b.String()
+}
