@@ -137,7 +137,7 @@ func (o Options) solveOpt() (*client.SolveOpt, error) {
 		FrontendAttrs: attrs,
 	}
 	for name, v := range o.Contexts {
-		if err := addContext(opt, name, v); err != nil {
+		if err := AddContext(opt, name, v); err != nil {
 			return nil, fmt.Errorf("--build-context %s=%s: %w", name, v, err)
 		}
 	}
@@ -167,8 +167,9 @@ func (o Options) solveOpt() (*client.SolveOpt, error) {
 	return opt, nil
 }
 
-// addContext maps one named context the way buildx does.
-func addContext(opt *client.SolveOpt, name, v string) error {
+// AddContext maps one named context the way buildx does: an OCI layout
+// folder becomes an OCI store of the session, a folder a local mount.
+func AddContext(opt *client.SolveOpt, name, v string) error {
 	switch {
 	case strings.HasPrefix(v, "oci-layout://"):
 		dir, dgst, _ := strings.Cut(strings.TrimPrefix(v, "oci-layout://"), "@")

@@ -130,7 +130,7 @@ func (b *build) platform(ctx context.Context, p ocispecs.Platform) (*platformRes
 		Platform:  p,
 		Arch:      arch,
 		Contexts:  contexts,
-		BuildArgs: b.effectiveArgs(),
+		BuildArgs: s.Args,
 		SourceMap: b.smap,
 		Epoch:     b.cfg.Epoch,
 		NoCache:   b.bc.IsNoCache(s.ID),
@@ -253,16 +253,4 @@ func (b *build) repoContexts(ctx context.Context) (map[string]llb.State, error) 
 		out[name] = *st
 	}
 	return out, nil
-}
-
-// effectiveArgs are the spec's declared args with the values given.
-func (b *build) effectiveArgs() map[string]string {
-	out := map[string]string{}
-	for k, v := range b.spec.Args {
-		if given, ok := b.cfg.BuildArgs[k]; ok {
-			v = given
-		}
-		out[k] = v
-	}
-	return out
 }

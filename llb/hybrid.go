@@ -9,18 +9,15 @@ import (
 
 // hybridDirs and hybridLinks make a Flatpak runtime image (files/ and
 // metadata at the top) usable as a container root: the layout of the
-// "container way" hybrid runtime (seeds/01). FileOp mkdir cannot set the
-// sticky bit, and a build root runs as root only, so tmp dirs are 0777.
+// "container way" hybrid runtime (seeds/01).
 var hybridDirs = []struct {
 	path string
 	mode uint32
 }{
 	{"/root", 0o700},
 	{"/run", 0o755},
-	{"/tmp", 0o777},
 	{"/var", 0o755},
 	{"/var/db", 0o755},
-	{"/var/tmp", 0o777},
 	{"/app", 0o755},
 }
 
@@ -49,6 +46,14 @@ func Hybrid(runtime bkllb.State, epoch *time.Time, opts ...bkllb.ConstraintsOpt)
 		} else {
 			fa = fa.Mkdir(d.path, os.FileMode(d.mode), mo...)
 		}
+	}
+	// Mkdir cannot set the sticky bit; a copy of an empty folder can.
+	empty := bkllb.Scratch().File(bkllb.Mkdir("/tmp", 0o755), bkllb.WithCustomName("[internal] empty folder"))
+	for _, tmp := range []string{"/tmp", "/var/tmp"} {
+		fa = fa.Copy(empty, "/tmp", tmp, &bkllb.CopyInfo{
+			Mode:        &bkllb.ChmodOpt{Mode: 0o1777},
+			CreatedTime: epoch,
+		})
 	}
 	for _, l := range hybridLinks {
 		var so []bkllb.SymlinkOption

@@ -1,0 +1,146 @@
+package integration
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/containerd/containerd/v2/core/content"
+	"github.com/flatpak-frontend/flatpak-frontend/clientbuild"
+	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
+	"github.com/moby/buildkit/client"
+	"github.com/tonistiigi/fsutil"
+)
+
+func runtimeExampleDir(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs("../examples/runtime")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// layoutContext is a named context for an OCI layout this test built.
+func layoutContext(t *testing.T, dir string) string {
+	t.Helper()
+	dgst, err := clientbuild.LayoutDigest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "oci-layout://" + dir + "@" + dgst
+}
+
+// buildBaseRuntime builds examples/runtime with the test runtime's dnf.
+func buildBaseRuntime(t *testing.T) *buildResult {
+	t.Helper()
+	rt := harness.Runtime(t)
+	res, err := build(t, buildOpts{
+		dir:              runtimeExampleDir(t),
+		file:             "flatpak.yaml",
+		noRuntimeContext: true,
+		contexts:         map[string]string{"base": "oci-layout://" + rt.Dir + "@" + rt.Digest},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// TestBuildRuntimeThenAppOnIt is the whole chain with no hand-made image
+// but the build image: a runtime built by the frontend installs in Flatpak,
+// and an app built on it (with the build image's dnf, since the runtime has
+// no package manager) installs and runs on top of it.
+func TestBuildRuntimeThenAppOnIt(t *testing.T) {
+	runtime := buildBaseRuntime(t)
+	desc := readIndex(t, runtime.oci)
+	if got := desc.Annotations["org.opencontainers.image.ref.name"]; got != "runtime/org.example.BasePlatform/x86_64/1" {
+		t.Errorf("runtime ref.name = %q", got)
+	}
+	img := readImage(t, runtime.oci, "")
+	if md := img.config.Config.Labels["org.flatpak.metadata"]; !strings.Contains(md, "[Runtime]\nname=org.example.BasePlatform\n") {
+		t.Errorf("runtime metadata label = %q", md)
+	}
+	var names []string
+	for _, h := range img.entries {
+		names = append(names, strings.TrimSuffix(h.Name, "/"))
+	}
+	for _, want := range []string{"files/bin/busybox", "files/etc/passwd", "files/lib/sysimage/rpm", "metadata", "usr", "etc", "tmp"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("runtime image has no %s", want)
+		}
+	}
+	for _, bad := range []string{"files/bin/false", "files/etc/yum.repos.d/example.repo"} {
+		if slices.Contains(names, bad) {
+			t.Errorf("runtime image has %s", bad)
+		}
+	}
+
+	app, err := build(t, buildOpts{
+		dir:              runtimeExampleDir(t),
+		file:             "app.yaml",
+		noRuntimeContext: true,
+		contexts: map[string]string{
+			"runtime": layoutContext(t, runtime.oci),
+			"base":    "oci-layout://" + harness.Runtime(t).Dir + "@" + harness.Runtime(t).Digest,
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	fp := harness.Flatpak(t)
+	fp.ImportOCI(t, runtime.oci)
+	fp.ImportOCI(t, app.oci)
+	fp.Install(t, "org.example.BasePlatform")
+	out := fp.Run(t, "--command=sh", "org.example.BasePlatform//1", "-c", "echo runtime-ok")
+	if !strings.Contains(out, "runtime-ok") {
+		t.Errorf("flatpak run of the runtime printed %q", out)
+	}
+	fp.Install(t, "org.example.Hello")
+	out = fp.Run(t, "org.example.Hello")
+	if !strings.Contains(out, "Hello from org.example.Hello") {
+		t.Errorf("flatpak run of the app printed %q", out)
+	}
+}
+
+// TestRuntimeImageWorksAsContainer builds a Dockerfile FROM the runtime with
+// BuildKit's own Dockerfile frontend: the hybrid entries make it a container.
+func TestRuntimeImageWorksAsContainer(t *testing.T) {
+	runtime := buildBaseRuntime(t)
+	dir := t.TempDir()
+	dockerfile := `FROM runtime
+RUN sh -c 'set -e; test -f /etc/passwd; test -x /usr/bin/busybox; test -d /var/tmp; echo "$(stat -c %a /tmp) $(stat -c %a /var/tmp)" > /result'
+`
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fsys, err := fsutil.NewFS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	opt := client.SolveOpt{
+		Frontend:      "dockerfile.v0",
+		FrontendAttrs: map[string]string{},
+		OCIStores:     map[string]content.Store{},
+		LocalMounts:   map[string]fsutil.FS{"context": fsys, "dockerfile": fsys},
+		Exports:       []client.ExportEntry{{Type: client.ExporterLocal, OutputDir: out}},
+	}
+	if err := clientbuild.AddContext(&opt, "runtime", "oci-layout://"+runtime.oci); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := harness.Client(t).Solve(context.Background(), nil, opt, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(out, "result"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(string(got)) != "1777 1777" {
+		t.Errorf("modes of /tmp and /var/tmp = %q, want 1777 1777", got)
+	}
+}
