@@ -16,7 +16,7 @@ import (
 // installed together when anything is missing.
 var debianPackages = []string{
 	"runc", "docker-registry", "rpm", "createrepo-c", "dnf", "flatpak",
-	"ostree", "bubblewrap", "debootstrap", "skopeo", "umoci",
+	"ostree", "bubblewrap", "debootstrap", "skopeo", "umoci", "busybox-static",
 }
 
 // requiredTools maps each command the harness runs to its Debian package.
@@ -32,6 +32,8 @@ var requiredTools = map[string]string{
 	"bwrap":           "bubblewrap",
 	"debootstrap":     "debootstrap",
 	"skopeo":          "skopeo",
+	// The base-runtime test RPM packs the static busybox.
+	"busybox": "busybox-static",
 }
 
 func missingTools() (tools, pkgs []string) {
