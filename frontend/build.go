@@ -14,7 +14,6 @@ import (
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
-	"github.com/moby/buildkit/frontend/subrequests/targets"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/pkg/errors"
 )
@@ -40,13 +39,11 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		return nil, parseError(src.Filename, src.Data, err)
 	}
 
-	if res, ok, err := bc.HandleSubrequest(ctx, dockerui.RequestHandler{
-		ListTargets: func(ctx context.Context) (*targets.List, error) { return listTargets(s), nil },
-	}); err != nil || ok {
+	b := &build{c: c, bc: bc, cfg: cfg, spec: s, smap: src.SourceMap}
+	if res, ok, err := b.subrequest(ctx); err != nil || ok {
 		return res, err
 	}
 
-	b := &build{c: c, bc: bc, cfg: cfg, spec: s, smap: src.SourceMap}
 	var mu sync.Mutex
 	refs := map[string]string{}
 	sboms := map[string][]byte{}
@@ -87,18 +84,6 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		}
 	}
 	return res, nil
-}
-
-func listTargets(s *spec.Spec) *targets.List {
-	kind := "app"
-	if s.BuildRuntime {
-		kind = "runtime"
-	}
-	return &targets.List{Targets: []targets.Target{{
-		Name:        s.ID,
-		Default:     true,
-		Description: fmt.Sprintf("Flatpak %s %s, branch %s", kind, s.ID, s.Branch),
-	}}}
 }
 
 // build is one frontend invocation.
