@@ -99,7 +99,7 @@ func Check(in Input) error {
 	if len(parts) != 4 || (parts[0] != "app" && parts[0] != "runtime") || parts[1] == "" || parts[2] == "" || parts[3] == "" {
 		return fmt.Errorf("labels: ref %q is not app/ID/ARCH/BRANCH or runtime/ID/ARCH/BRANCH", in.Ref)
 	}
-	for _, s := range []string{string(in.Metadata), in.EndOfLife, in.EndOfLifeRebase, in.CollectionID} {
+	for _, s := range []string{in.Ref, string(in.Metadata), in.EndOfLife, in.EndOfLifeRebase, in.CollectionID} {
 		if strings.IndexByte(s, 0) >= 0 {
 			return fmt.Errorf("labels: %q contains a NUL byte", s)
 		}
