@@ -79,12 +79,15 @@ type Image struct {
 	// From is where Packages were read: the label or "sbom".
 	From     string
 	Packages []rpmmanifest.Package
+	// several: the source holds other images too.
+	several bool
 }
 
-// Name is how output names the image.
+// Name is how output names the image: the source, and the platform when
+// the source holds several images.
 func (img *Image) Name() string {
 	s := img.Source
-	if img.Platform != nil {
+	if img.several && img.Platform != nil {
 		s += " (" + img.Platform.OS + "/" + img.Platform.Architecture + ")"
 	}
 	return s
@@ -144,6 +147,9 @@ func walk(ctx context.Context, source string, s store, roots []ocispecs.Descript
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%s: no image manifest found", source)
+	}
+	for _, img := range out {
+		img.several = len(out) > 1
 	}
 	return out, nil
 }

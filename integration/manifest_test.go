@@ -248,3 +248,49 @@ func TestInitWritesSpecsThatBuildAndRun(t *testing.T) {
 		t.Errorf("init on a data package: exit %d, %s", code, out)
 	}
 }
+
+// TestAffectedTellsRuntimeFromAppPackages builds a runtime and an app on it
+// with the frontend: a package of the runtime is reported in the runtime as
+// its own and in the app as coming from that runtime; the app's own package
+// only in the app; a package in neither nowhere.
+func TestAffectedTellsRuntimeFromAppPackages(t *testing.T) {
+	base := "oci-layout://" + harness.Runtime(t).Dir + "@" + harness.Runtime(t).Digest
+	rt, err := build(t, buildOpts{dir: runtimeExampleDir(t), file: "flatpak.yaml", noRuntimeContext: true,
+		contexts: map[string]string{"base": base}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := imageLabel(t, rt.oci, rpmmanifest.Label); !strings.Contains(got, "\nr base-runtime ") {
+		t.Errorf("runtime label %q does not record base-runtime as the runtime's", got)
+	}
+	app, err := build(t, buildOpts{dir: runtimeExampleDir(t), file: "app.yaml", noRuntimeContext: true,
+		contexts: map[string]string{"runtime": layoutContext(t, rt.oci), "base": base}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := buildCLI(t)
+	run := func(query string) (string, int) {
+		cmd := exec.Command(bin, "affected", "--package", query, rt.oci, app.oci)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		_ = cmd.Run()
+		if stderr.Len() > 0 {
+			t.Logf("affected --package %s: %s", query, &stderr)
+		}
+		return stdout.String(), cmd.ProcessState.ExitCode()
+	}
+	out, code := run("base-runtime")
+	if code != 1 ||
+		!strings.Contains(out, rt.oci+"\truntime/org.example.BasePlatform/x86_64/1\tbase-runtime-") ||
+		!strings.Contains(out, app.oci+"\tapp/org.example.Hello/x86_64/stable\tbase-runtime-") ||
+		!strings.Contains(out, "\truntime org.example.BasePlatform/x86_64/1\n") {
+		t.Errorf("base-runtime: exit %d, printed\n%s", code, out)
+	}
+	out, code = run("hello")
+	if code != 1 || strings.Contains(out, rt.oci) || !strings.Contains(out, app.oci+"\tapp/org.example.Hello/x86_64/stable\thello-1.0-1.noarch\tbundled\n") {
+		t.Errorf("hello: exit %d, printed\n%s", code, out)
+	}
+	if out, code = run("hello-extra"); code != 0 || out != "" {
+		t.Errorf("hello-extra: exit %d, printed %q", code, out)
+	}
+}
