@@ -19,6 +19,7 @@ var commands = []command{
 	{"schema", "schema              print the JSON Schema of flatpak.yaml", runSchema},
 	{"build", "build [OPTIONS] [CONTEXT]  build, and with --install install, a flatpak.yaml", runBuild},
 	{"affected", "affected --package NAME[<VERSION] IMAGE|OCI-LAYOUT...  list the images that contain a package", runAffected},
+	{"verify", "verify OCI-LAYOUT|IMAGE...  check images against Flatpak's rules", runVerify},
 	{"init", "init RPM-FILE | --repo URL|DIR PACKAGE  write a first flatpak.yaml for an application RPM", runInit},
 }
 
