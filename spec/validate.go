@@ -80,6 +80,10 @@ func (p *parser) validate(s *Spec) {
 		if p.isPresent(k.key) {
 			if msg := checkFileName(k.val); msg != "" {
 				p.errorPath([]any{k.key}, "%s: %q %s", k.key, k.val, msg)
+			} else if k.key == "rename-icon" && (strings.ContainsAny(k.val, "*?[]\\") || strings.IndexFunc(k.val, isSpaceOrControl) >= 0) {
+				// The icons are found by this name with find -name and a
+				// word-split list: a pattern would rename other icons.
+				p.errorPath([]any{k.key}, "%s: %q must be an icon name, without spaces or the pattern characters *?[]\\", k.key, k.val)
 			}
 		}
 	}
@@ -326,8 +330,8 @@ func (p *parser) checkRepos(s *Spec) {
 				p.errorPath(at("context"), "%s: %q is not a build context name (letters, digits and _.- only)", pathString(at("context")), r.Context)
 			}
 		}
-		if p.isPresent(at("secret")...) && !matchCharset(r.Secret, "_.-") {
-			p.errorPath(at("secret"), "%s: %q is not a secret id (letters, digits and _.- only)", pathString(at("secret")), r.Secret)
+		if p.isPresent(at("secret")...) && (!matchCharset(r.Secret, "_.-") || r.Secret == "." || r.Secret == "..") {
+			p.errorPath(at("secret"), "%s: %q is not a secret id (letters, digits and _.- only, not . or ..)", pathString(at("secret")), r.Secret)
 		}
 		if p.isPresent(at("gpgkey")...) {
 			if msg := checkURL(r.GPGKey); msg != "" {
