@@ -135,18 +135,18 @@ func TestHostileDocumentsAreBounded(t *testing.T) {
 		prev = n
 	}
 	tests := map[string]string{
-		"billion laughs":            hostileBase + bomb,
-		"alias bomb in packages":    "id: org.a.B\n" + bomb + "packages: *i\n",
-		"too large":                 hostileBase + "name: " + strings.Repeat("x", spec.MaxFileSize) + "\n",
-		"invalid UTF-8":             hostileBase + "name: \xff\xfe\n",
-		"invalid UTF-8 in a key":    hostileBase + "\xc3\x28: x\n",
-		"NUL byte":                  hostileBase + "name: \"a\\0b\"\n",
-		"recursive alias":           hostileBase + "x: &x [*x]\n",
-		"merge key bomb":            hostileBase + bomb + "m: {<<: *i}\n",
-		"many documents":            hostileBase + strings.Repeat("---\nid: x\n", 1000),
-		"deep flow nesting":         strings.Repeat("[", 200000) + strings.Repeat("]", 200000),
-		"deep block nesting":        strings.Repeat("- ", 5000) + "x\n",
-		"huge number":               hostileBase + "repos: [{name: a, baseurl: \"https://x/\", priority: 99999999999999999999999999}]\n",
+		"billion laughs":         hostileBase + bomb,
+		"alias bomb in packages": "id: org.a.B\n" + bomb + "packages: *i\n",
+		"too large":              hostileBase + "name: " + strings.Repeat("x", spec.MaxFileSize) + "\n",
+		"invalid UTF-8":          hostileBase + "name: \xff\xfe\n",
+		"invalid UTF-8 in a key": hostileBase + "\xc3\x28: x\n",
+		"NUL byte":               hostileBase + "name: \"a\\0b\"\n",
+		"recursive alias":        hostileBase + "x: &x [*x]\n",
+		"merge key bomb":         hostileBase + bomb + "m: {<<: *i}\n",
+		"many documents":         hostileBase + strings.Repeat("---\nid: x\n", 1000),
+		"deep flow nesting":      strings.Repeat("[", 200000) + strings.Repeat("]", 200000),
+		"deep block nesting":     strings.Repeat("- ", 5000) + "x\n",
+		"huge number":            hostileBase + "repos: [{name: a, baseurl: \"https://x/\", priority: 99999999999999999999999999}]\n",
 	}
 	for name, doc := range tests {
 		t.Run(name, func(t *testing.T) {
