@@ -63,6 +63,17 @@ type Result struct {
 
 // Build solves the spec with the frontend on the daemon behind c.
 func Build(ctx context.Context, c *client.Client, o Options) (*Result, error) {
+	// The exporter writes into a folder beside OCIDir; only a finished
+	// export replaces what OCIDir held (see publishLayout).
+	ociDir := o.OCIDir
+	if ociDir != "" {
+		staging, err := stageDir(ociDir)
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(staging)
+		o.OCIDir = staging
+	}
 	solveOpt, err := o.solveOpt()
 	if err != nil {
 		return nil, err
@@ -98,6 +109,9 @@ func Build(ctx context.Context, c *client.Client, o Options) (*Result, error) {
 	if o.OCIDir != "" {
 		if err := nameImages(o.OCIDir); err != nil {
 			return nil, err
+		}
+		if err := publishLayout(o.OCIDir, ociDir); err != nil {
+			return nil, fmt.Errorf("write the OCI layout %s: %w", ociDir, err)
 		}
 	}
 	return &Result{Digest: resp.ExporterResponse["containerimage.digest"], Response: resp.ExporterResponse}, nil
