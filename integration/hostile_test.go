@@ -1,0 +1,231 @@
+package integration
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
+	"github.com/flatpak-frontend/flatpak-frontend/keyfile"
+	"github.com/flatpak-frontend/flatpak-frontend/llb"
+	"github.com/flatpak-frontend/flatpak-frontend/spec"
+	bkllb "github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// hostileSpec is an app whose every free-text value carries shell syntax
+// or keyfile syntax that validation lets through (no newlines): it must
+// build, and all of it must land as inert text.
+const hostileSpec = `id: org.example.Hello
+runtime-name: org.example.Platform
+runtime-version: "1"
+command: "hello; touch /app/pwned-command"
+packages:
+  - hello
+tags: ["$(touch /app/pwned-tag)", "[Context]"]
+desktop-file-name-prefix: "$(touch /app/pwned-prefix)` + "`touch /app/pwned-tick`" + `"
+desktop-file-name-suffix: "' \"; touch /app/pwned-suffix"
+appdata-license: "MIT</project_license><x>$(touch /app/pwned-license)"
+finish-args:
+  - --env=X=$(touch /app/pwned-env)[Context]
+  - --talk-name=org.freedesktop.Notifications
+  - --persist=.pwned$(id)
+cleanup-commands: |
+  # cleanup-commands is a script by design: it may write anywhere in its
+  # own container, but only /app reaches the image.
+  echo evil > /usr/bin/evil-cleanup || true
+  echo evil > /etc/evil-cleanup || true
+  mkdir -p /app/share/doc
+  ln -s /etc/passwd /app/share/doc/passwd-link
+  ln -s ../../../../etc /app/share/doc/etc-link
+  chmod 4755 /app/bin/hello
+  mkfifo /app/share/doc/fifo || true
+repos:
+  - name: example
+    context: rpms
+    path: .
+`
+
+// TestHostileValuesStayInert builds hostileSpec and checks that no shell
+// syntax ran (no pwned-* file), that the metadata holds the values as one
+// line each with no group the spec did not ask for, that nothing of the
+// root cleanup-commands wrote reached the image, and that verify accepts
+// it (no setuid bit, no FIFO, owner 0:0, canonical modes).
+func TestHostileValuesStayInert(t *testing.T) {
+	res, err := build(t, buildOpts{dir: writeSpec(t, hostileSpec), file: "flatpak.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree := t.TempDir()
+	img := readImage(t, res.oci, tree)
+	for _, h := range img.entries {
+		if strings.Contains(h.Name, "pwned") || strings.Contains(h.Name, "evil") {
+			t.Errorf("the image has %s: a value was run as shell", h.Name)
+		}
+		if !strings.HasPrefix(h.Name, "files/") && !strings.HasPrefix(h.Name, "export/") && h.Name != "metadata" && h.Name != "files" && h.Name != "export" {
+			t.Errorf("the image has %s outside files/, export/ and metadata", h.Name)
+		}
+		if h.Name == "files/share/doc/passwd-link" && h.Linkname != "/etc/passwd" {
+			t.Errorf("passwd-link is %q -> %q, want a symlink to /etc/passwd", h.Typeflag, h.Linkname)
+		}
+		if h.Name == "files/bin/hello" && h.Mode&0o7000 != 0 {
+			t.Errorf("files/bin/hello has mode %o", h.Mode)
+		}
+	}
+	md := mustRead(t, filepath.Join(tree, "metadata"))
+	kf, err := keyfile.Parse(md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"Application", "Context", "Session Bus Policy", "Environment"}
+	if got := kf.Groups(); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("metadata groups %q, want %q:\n%s", got, want, md)
+	}
+	if cmd, _ := kf.String("Application", "command"); cmd != "hello; touch /app/pwned-command" {
+		t.Errorf("command = %q", cmd)
+	}
+	if env, _ := kf.String("Environment", "X"); env != "$(touch /app/pwned-env)[Context]" {
+		t.Errorf("X = %q", env)
+	}
+	desktop := string(mustRead(t, filepath.Join(tree, "files/share/applications/org.example.Hello.desktop")))
+	if !strings.Contains(desktop, "Name=$(touch /app/pwned-prefix)`touch /app/pwned-tick`Hello' \"; touch /app/pwned-suffix\n") {
+		t.Errorf("desktop file Name is not the literal prefix and suffix:\n%s", desktop)
+	}
+	metainfo := string(mustRead(t, filepath.Join(tree, "files/share/metainfo/org.example.Hello.metainfo.xml")))
+	if !strings.Contains(metainfo, "<project_license>MIT&lt;/project_license&gt;&lt;x&gt;$(touch /app/pwned-license)</project_license>") {
+		t.Errorf("project_license is not the escaped literal:\n%s", metainfo)
+	}
+	mustVerify(t, res.oci)
+}
+
+// TestContextSymlinksDoNotLeaveTheContext gives repos paths that are
+// symlinks out of the build context: one absolute to the real test repo on
+// the host, one through "..". If either were followed on the host the
+// install would find the packages; the build must fail instead.
+func TestContextSymlinksDoNotLeaveTheContext(t *testing.T) {
+	for name, target := range map[string]string{
+		"absolute": harness.RPMRepo(t),
+		"dotdot":   "../" + filepath.Base(harness.RPMRepo(t)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			var dir string
+			if name == "dotdot" {
+				// The context sits beside the repo, so ../REPO is the repo.
+				dir = filepath.Join(filepath.Dir(harness.RPMRepo(t)), "ctx-"+t.Name()[strings.LastIndex(t.Name(), "/")+1:])
+				// The repo's folder is the harness cache; a context folder
+				// beside it is removed after the test.
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					t.Skipf("cannot make a context beside the repo: %v", err)
+				}
+				t.Cleanup(func() { os.RemoveAll(dir) })
+			} else {
+				dir = t.TempDir()
+			}
+			if err := os.Symlink(target, filepath.Join(dir, "repo")); err != nil {
+				t.Fatal(err)
+			}
+			yaml := strings.Replace(appSpec("hello"), "    context: rpms\n    path: .\n", "    path: repo\n", 1)
+			if err := os.WriteFile(filepath.Join(dir, "flatpak.yaml"), []byte(yaml), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := build(t, buildOpts{dir: dir, file: "flatpak.yaml"})
+			if err == nil {
+				t.Fatalf("the build read the repo through the symlink repo -> %s", target)
+			}
+			t.Logf("refused as expected: %v", err)
+		})
+	}
+}
+
+// TestHostileValuesNeverReachAShell translates a spec whose values hold
+// shell syntax (baseurl, gpgkey, repo and package globs, rename keys,
+// desktop name affixes, license) and checks every exec of the definition:
+// values only travel as whole arguments (package names), environment
+// values the scripts treat as data, or file contents (the repo files);
+// none is part of a "sh -c" script, and only cleanup-commands is one.
+func TestHostileValuesNeverReachAShell(t *testing.T) {
+	const marker = "$(touch,pwned)`id`;|&>x"
+	yaml := `id: org.example.Hello
+runtime-name: org.example.Platform
+runtime-version: "1"
+command: "` + marker + `"
+packages: [hello]
+rename-desktop-file: "` + marker + `.desktop"
+rename-appdata-file: "` + marker + `.xml"
+desktop-file-name-prefix: "` + marker + `"
+appdata-license: "` + marker + `"
+cleanup-commands: "true"
+repos:
+  - name: web
+    baseurl: "https://example.org/` + marker + `/"
+    gpgkey: "https://example.org/` + marker + `.key"
+    includepkgs: ["hello*"]
+`
+	s, err := spec.Parse("flatpak.yaml", []byte(yaml), spec.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := llb.Build(s, llb.Options{
+		Platform: ocispecs.Platform{OS: "linux", Architecture: "amd64"},
+		Arch:     "x86_64",
+		Runtime:  llb.Image{State: bkllb.Image("example.org/runtime"), Installer: spec.InstallerDnf},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := res.Files.Marshal(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	execs, inFiles := 0, false
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := op.UnmarshalVT(dt); err != nil {
+			t.Fatal(err)
+		}
+		if f := op.GetFile(); f != nil {
+			for _, a := range f.Actions {
+				if mk := a.GetMkfile(); mk != nil && bytes.Contains(mk.Data, []byte(marker)) {
+					inFiles = true
+				}
+			}
+		}
+		e := op.GetExec()
+		if e == nil {
+			continue
+		}
+		execs++
+		args := e.Meta.Args
+		if len(args) >= 2 && args[0] == "/bin/sh" && args[1] == "-c" {
+			if len(args) != 3 || args[2] != "true" {
+				t.Errorf("an sh -c step other than cleanup-commands: %q", args)
+			}
+			continue
+		}
+		if len(args) < 2 || args[0] != "/bin/sh" || !strings.HasPrefix(args[1], "/run/flatpak-frontend/script/") {
+			t.Errorf("unexpected exec %q", args)
+		}
+		for _, a := range args[2:] {
+			if strings.Contains(a, marker) {
+				t.Errorf("a script argument holds the marker: %q", a)
+			}
+		}
+		for _, env := range e.Meta.Env {
+			k, v, _ := strings.Cut(env, "=")
+			if strings.Contains(v, marker) && !map[string]bool{
+				"FFE_RENAME_DESKTOP": true, "FFE_RENAME_APPDATA": true, "FFE_NAME_PREFIX": true, "FFE_APPDATA_LICENSE": true,
+			}[k] {
+				t.Errorf("environment %s carries the marker", env)
+			}
+		}
+	}
+	if execs < 3 {
+		t.Errorf("%d exec steps, want install, cleanup and finish", execs)
+	}
+	if !inFiles {
+		t.Error("the repo file does not hold the baseurl")
+	}
+}
