@@ -199,6 +199,13 @@ repos:
 		}
 		execs++
 		args := e.Meta.Args
+		if e.Security != pb.SecurityMode_SANDBOX {
+			t.Errorf("exec %q runs with security mode %v", args, e.Security)
+		}
+		isInstall := len(args) > 1 && strings.HasSuffix(args[1], "/install.sh")
+		if e.Network != pb.NetMode_NONE && !isInstall {
+			t.Errorf("exec %q has network mode %v; only the install step from a remote repo may use the network", args, e.Network)
+		}
 		if len(args) >= 2 && args[0] == "/bin/sh" && args[1] == "-c" {
 			if len(args) != 3 || args[2] != "true" {
 				t.Errorf("an sh -c step other than cleanup-commands: %q", args)
@@ -227,5 +234,36 @@ repos:
 	}
 	if !inFiles {
 		t.Error("the repo file does not hold the baseurl")
+	}
+}
+
+// TestInstallFromContextRepoHasNoNetwork: with only repos from build
+// contexts, no step of the build gets the network.
+func TestInstallFromContextRepoHasNoNetwork(t *testing.T) {
+	s, err := spec.Parse("flatpak.yaml", []byte(appSpec("hello")), spec.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := llb.Build(s, llb.Options{
+		Platform: ocispecs.Platform{OS: "linux", Architecture: "amd64"},
+		Arch:     "x86_64",
+		Runtime:  llb.Image{State: bkllb.Image("example.org/runtime"), Installer: spec.InstallerDnf},
+		Contexts: map[string]bkllb.State{"rpms": bkllb.Local("rpms")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := res.Files.Marshal(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := op.UnmarshalVT(dt); err != nil {
+			t.Fatal(err)
+		}
+		if e := op.GetExec(); e != nil && (e.Network != pb.NetMode_NONE || e.Security != pb.SecurityMode_SANDBOX) {
+			t.Errorf("exec %q: network %v, security %v", e.Meta.Args, e.Network, e.Security)
+		}
 	}
 }
