@@ -165,6 +165,7 @@ type checker struct {
 	src    blobs
 	rep    *Report
 	images []*imageInfo
+	seen   map[digest.Digest]bool
 }
 
 type imageInfo struct {
@@ -184,6 +185,15 @@ func (c *checker) walk(name string, ds []ocispecs.Descriptor, depth int) {
 		switch {
 		case d.Annotations["vnd.docker.reference.type"] != "":
 		case isManifest(d.MediaType):
+			// An image listed at the top and inside an index (see
+			// ocilayout.ExposeFlatpakImages) is checked once.
+			if c.seen[d.Digest] {
+				continue
+			}
+			if c.seen == nil {
+				c.seen = map[digest.Digest]bool{}
+			}
+			c.seen[d.Digest] = true
 			c.image(name, d)
 		case isIndex(d.MediaType):
 			if depth > 4 {

@@ -307,3 +307,26 @@ func pngIcon(t *testing.T) []byte {
 	}
 	return b.Bytes()
 }
+
+// TestImageListedTwiceIsCheckedOnce: a layout whose index.json lists the
+// image both directly and inside an image index (as a BuildKit export with
+// attestations does once the Flatpak image is exposed) names it once.
+func TestImageListedTwiceIsCheckedOnce(t *testing.T) {
+	dir := validApp().write(t)
+	dt, _ := os.ReadFile(filepath.Join(dir, "index.json"))
+	var idx ocispecs.Index
+	json.Unmarshal(dt, &idx)
+	child, _ := json.Marshal(ocispecs.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispecs.MediaTypeImageIndex, Manifests: idx.Manifests})
+	d := digest.FromBytes(child)
+	os.WriteFile(filepath.Join(dir, "blobs", "sha256", d.Encoded()), child, 0o644)
+	idx.Manifests = append(idx.Manifests, ocispecs.Descriptor{MediaType: ocispecs.MediaTypeImageIndex, Digest: d, Size: int64(len(child))})
+	dt, _ = json.Marshal(idx)
+	os.WriteFile(filepath.Join(dir, "index.json"), dt, 0o644)
+	rep, err := verify.Check(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Refs) != 1 || !rep.OK() {
+		t.Errorf("refs %q, problems %v", rep.Refs, rep.Problems)
+	}
+}
