@@ -92,6 +92,8 @@ func Start(ctx context.Context, opts Options) (_ *Daemon, retErr error) {
 		if d.liveLock, err = holdLiveLock(d.root); err != nil {
 			return nil, err
 		}
+	} else if err := os.MkdirAll(d.root, 0o700); err != nil {
+		return nil, err
 	}
 	// Unix socket paths are limited to 108 bytes: keep the socket in a
 	// short temporary folder whatever Root is.
