@@ -6,7 +6,6 @@ package clientbuild
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -17,6 +16,7 @@ import (
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/containerd/v2/plugins/content/local"
 	"github.com/flatpak-frontend/flatpak-frontend/frontend"
+	"github.com/flatpak-frontend/flatpak-frontend/ocilayout"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
 	"github.com/moby/buildkit/util/progress/progressui"
@@ -107,7 +107,7 @@ func Build(ctx context.Context, c *client.Client, o Options) (*Result, error) {
 		return nil, err
 	}
 	if o.OCIDir != "" {
-		if err := nameImages(o.OCIDir); err != nil {
+		if err := ocilayout.ExposeFlatpakImages(o.OCIDir); err != nil {
 			return nil, err
 		}
 		if err := publishLayout(o.OCIDir, ociDir); err != nil {
@@ -214,84 +214,46 @@ func AddContext(opt *client.SolveOpt, name, v string) error {
 	return nil
 }
 
-// nameImages gives each image in an OCI layout the ref.name annotation
-// flatpak build-import-bundle looks for: its org.flatpak.ref label. The
-// client writes index.json of a tar=false export itself and names the image
-// "latest", dropping the frontend's annotation.
-func nameImages(dir string) error {
-	idx, err := readIndex(dir)
-	if err != nil {
-		return err
-	}
-	for i, m := range idx.Manifests {
-		if m.MediaType != ocispecs.MediaTypeImageManifest {
-			continue
-		}
-		var mf ocispecs.Manifest
-		if err := readBlob(dir, m.Digest.String(), &mf); err != nil {
-			return err
-		}
-		var img ocispecs.Image
-		if err := readBlob(dir, mf.Config.Digest.String(), &img); err != nil {
-			return err
-		}
-		if ref := img.Config.Labels["org.flatpak.ref"]; ref != "" {
-			if m.Annotations == nil {
-				idx.Manifests[i].Annotations = map[string]string{}
-			}
-			idx.Manifests[i].Annotations[ocispecs.AnnotationRefName] = ref
-		}
-	}
-	dt, err := json.Marshal(idx)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, "index.json"), dt, 0o644)
-}
-
-func readBlob(dir, dgst string, v any) error {
-	alg, hex, _ := strings.Cut(dgst, ":")
-	dt, err := os.ReadFile(filepath.Join(dir, "blobs", alg, hex))
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(dt, v)
-}
-
 // LayoutRef is the Flatpak ref an OCI layout's image is annotated with.
 func LayoutRef(dir string) (string, error) {
-	idx, err := readIndex(dir)
+	d, err := flatpakImage(dir)
 	if err != nil {
 		return "", err
 	}
+	return d.Annotations[ocispecs.AnnotationRefName], nil
+}
+
+// LayoutDigest is the digest of the image an OCI layout holds: the one
+// entry of index.json, or the one named with a Flatpak ref.
+func LayoutDigest(dir string) (string, error) {
+	idx, err := ocilayout.ReadIndex(dir)
+	if err != nil {
+		return "", err
+	}
+	if len(idx.Manifests) == 1 {
+		return idx.Manifests[0].Digest.String(), nil
+	}
+	d, err := flatpakImage(dir)
+	if err != nil {
+		return "", err
+	}
+	return d.Digest.String(), nil
+}
+
+// flatpakImage is the one image of a layout named with a Flatpak ref.
+func flatpakImage(dir string) (*ocispecs.Descriptor, error) {
+	idx, err := ocilayout.ReadIndex(dir)
+	if err != nil {
+		return nil, err
+	}
+	var found []ocispecs.Descriptor
 	for _, m := range idx.Manifests {
-		if r := m.Annotations[ocispecs.AnnotationRefName]; r != "" {
-			return r, nil
+		if ref := m.Annotations[ocispecs.AnnotationRefName]; strings.Count(ref, "/") == 3 {
+			found = append(found, m)
 		}
 	}
-	return "", fmt.Errorf("%s: no image has a %s annotation", dir, ocispecs.AnnotationRefName)
-}
-
-func readIndex(dir string) (*ocispecs.Index, error) {
-	dt, err := os.ReadFile(filepath.Join(dir, "index.json"))
-	if err != nil {
-		return nil, fmt.Errorf("not an OCI layout: %w", err)
+	if len(found) != 1 {
+		return nil, fmt.Errorf("%s holds %d images named with a Flatpak ref; name one with oci-layout://%s@DIGEST", dir, len(found), dir)
 	}
-	var idx ocispecs.Index
-	if err := json.Unmarshal(dt, &idx); err != nil {
-		return nil, fmt.Errorf("%s/index.json: %w", dir, err)
-	}
-	return &idx, nil
-}
-
-// LayoutDigest is the digest of the one image an OCI layout holds.
-func LayoutDigest(dir string) (string, error) {
-	idx, err := readIndex(dir)
-	if err != nil {
-		return "", err
-	}
-	if len(idx.Manifests) != 1 {
-		return "", fmt.Errorf("%s holds %d images; name one with oci-layout://%s@DIGEST", dir, len(idx.Manifests), dir)
-	}
-	return idx.Manifests[0].Digest.String(), nil
+	return &found[0], nil
 }

@@ -3,13 +3,12 @@ package integration
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/flatpak-frontend/flatpak-frontend/clientbuild"
 	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
+	"github.com/flatpak-frontend/flatpak-frontend/ocilayout"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -67,19 +66,22 @@ func build(t *testing.T, o buildOpts) (*buildResult, error) {
 	return &buildResult{oci: out, log: log.String(), digest: res.Digest}, nil
 }
 
-// readIndex returns the manifest descriptor of an OCI layout.
+// readIndex returns the descriptor of the Flatpak image of an OCI layout.
 func readIndex(t *testing.T, dir string) ocispecs.Descriptor {
 	t.Helper()
-	dt, err := os.ReadFile(filepath.Join(dir, "index.json"))
+	dgst, err := clientbuild.LayoutDigest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var idx ocispecs.Index
-	if err := json.Unmarshal(dt, &idx); err != nil {
+	idx, err := ocilayout.ReadIndex(dir)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if len(idx.Manifests) != 1 {
-		t.Fatalf("index.json has %d manifests, want 1", len(idx.Manifests))
+	for _, m := range idx.Manifests {
+		if m.Digest.String() == dgst {
+			return m
+		}
 	}
-	return idx.Manifests[0]
+	t.Fatalf("%s: no image %s", dir, dgst)
+	return ocispecs.Descriptor{}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/flatpak-frontend/flatpak-frontend/flatpakcli"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
+	"github.com/sirupsen/logrus"
 )
 
 // listFlag collects a repeatable flag.
@@ -42,6 +43,7 @@ func runBuild(args []string) int {
 		install   = fs.Bool("install", false, "import the image and install it with flatpak --user")
 		run       = fs.Bool("run", false, "run the app after installing it (implies --install)")
 		noCache   = fs.Bool("no-cache", false, "do not use the build cache")
+		sbom      = fs.Bool("sbom", true, "attach an SPDX SBOM of the packages as an attestation")
 		progress  = fs.String("progress", "auto", "progress output: auto, tty, plain or quiet")
 		buildArgs listFlag
 		contexts  listFlag
@@ -91,6 +93,9 @@ func runBuild(args []string) int {
 		o.OCIDir = dir
 	}
 	o.Push = *push
+	if *sbom {
+		o.Attrs = map[string]string{"attest:sbom": ""}
+	}
 	if *install && o.OCIDir == "" {
 		tmp, err := os.MkdirTemp("", "flatpak-frontend-oci-")
 		if err != nil {
@@ -100,6 +105,9 @@ func runBuild(args []string) int {
 		o.OCIDir = tmp
 	}
 
+	// The content store of an oci-layout context warns about fsverity on
+	// every build; only errors matter here.
+	logrus.SetLevel(logrus.ErrorLevel)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	code := buildWith(ctx, *addr, o, *install, *run)
@@ -116,6 +124,12 @@ func buildWith(ctx context.Context, addr string, o clientbuild.Options, install,
 		if err != nil {
 			return fail(err)
 		}
+		// One private daemon per state folder: a second command waits.
+		unlock, err := buildkitd.LockFile(ctx, root+".lock")
+		if err != nil {
+			return fail(err)
+		}
+		defer unlock()
 		fmt.Fprintf(os.Stderr, "starting a private buildkitd (state in %s)\n", root)
 		d, err := buildkitd.Start(ctx, buildkitd.Options{Root: root})
 		if err != nil {
@@ -209,8 +223,11 @@ func installation() (*flatpakcli.Installation, error) {
 }
 
 // daemonRoot keeps a private daemon's state between runs so the next build
-// is warm.
+// is warm: $FLATPAK_FRONTEND_STATE, or buildkitd-state in the cache folder.
 func daemonRoot() (string, error) {
+	if d := os.Getenv("FLATPAK_FRONTEND_STATE"); d != "" {
+		return filepath.Abs(d)
+	}
 	cache, err := buildkitd.DefaultCacheDir()
 	if err != nil {
 		return "", err

@@ -1,0 +1,174 @@
+package integration
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
+)
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// frontendBinary builds cmd/flatpak-frontend once per test process.
+func frontendBinary(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "flatpak-frontend-bin-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "flatpak-frontend")
+		out, err := exec.Command("go", "build", "-o", binPath, "../cmd/flatpak-frontend").CombinedOutput()
+		if err != nil {
+			binErr = err
+			t.Logf("%s", out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// buildCmd is `flatpak-frontend build` of the example with the test runtime
+// and repo, installing into fp's throwaway Flatpak installation.
+func buildCmd(t *testing.T, fp *harness.FlatpakEnv, addr string, extra ...string) *exec.Cmd {
+	t.Helper()
+	rt := harness.Runtime(t)
+	args := append([]string{"build", "--progress=plain",
+		"--build-context", "runtime=oci-layout://" + rt.Dir,
+		"--build-context", "rpms=" + harness.RPMRepo(t),
+	}, extra...)
+	args = append(args, exampleDir(t))
+	cmd := exec.Command(frontendBinary(t), args...)
+	cmd.Env = append(fp.Env(), "XDG_DATA_HOME="+filepath.Join(fp.UserDir, "data"))
+	if addr != "" {
+		cmd.Env = append(cmd.Env, "BUILDKIT_HOST="+addr)
+	} else {
+		cmd.Env = append(cmd.Env, "BUILDKIT_HOST=", "FLATPAK_FRONTEND_STATE="+filepath.Join(harness.CacheDir(), "buildcmd-test-state"))
+	}
+	return cmd
+}
+
+func runCmd(t *testing.T, cmd *exec.Cmd) (stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	t.Logf("%s\nstderr:\n%s", strings.Join(cmd.Args, " "), e.String())
+	if err != nil {
+		t.Fatalf("%v\nstdout:\n%s", err, o.String())
+	}
+	return o.String(), e.String()
+}
+
+// TestBuildCommandInstallsAndRunsTheExample is the packager's inner loop:
+// one command builds, installs and runs; running it again reuses the
+// daemon's cache and updates the installed app in place.
+func TestBuildCommandInstallsAndRunsTheExample(t *testing.T) {
+	fp := harness.Flatpak(t)
+	stdout, stderr := runCmd(t, buildCmd(t, fp, harness.Addr(), "--install", "--run"))
+	if !strings.Contains(stdout, "Hello from org.example.Hello") {
+		t.Errorf("stdout = %q, want the app's greeting", stdout)
+	}
+	if strings.Contains(stderr, "starting a private buildkitd") {
+		t.Error("started a daemon although BUILDKIT_HOST was given")
+	}
+	if !strings.Contains(stderr, "built app/org.example.Hello/x86_64/stable") {
+		t.Errorf("no closing line naming what was built in:\n%s", stderr)
+	}
+
+	stdout, stderr = runCmd(t, buildCmd(t, fp, harness.Addr(), "--install", "--run"))
+	if !strings.Contains(stdout, "Hello from org.example.Hello") {
+		t.Errorf("second run: stdout = %q", stdout)
+	}
+	if strings.Contains(stderr, "Installing       : hello") {
+		t.Error("second run installed the packages again instead of using the cache")
+	}
+	list, err := fp.Command("--user", "list", "--app", "--columns=application,branch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(list, "org.example.Hello"); n != 1 {
+		t.Errorf("flatpak list shows the app %d times:\n%s", n, list)
+	}
+}
+
+// TestBuildCommandInterruptStopsItsDaemon: without BUILDKIT_HOST the command
+// starts its own daemon; Ctrl-C stops it and leaves no process behind.
+func TestBuildCommandInterruptStopsItsDaemon(t *testing.T) {
+	fp := harness.Flatpak(t)
+	out := t.TempDir()
+	cmd := buildCmd(t, fp, "", "--no-cache", "--output", "oci:"+out)
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	deadline := time.After(3 * time.Minute)
+	for !strings.Contains(stderr.String(), "#1 ") {
+		select {
+		case err := <-exited:
+			t.Fatalf("exited before the build started: %v\n%s", err, stderr.String())
+		case <-deadline:
+			cmd.Process.Kill()
+			t.Fatalf("the build did not start:\n%s", stderr.String())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	err := <-exited
+	t.Logf("stderr:\n%s", stderr.String())
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+		t.Errorf("exit after SIGINT: %v, want status 130", err)
+	}
+	root := filepath.Join(harness.CacheDir(), "buildcmd-test-state")
+	if pids := processesUsing(root); len(pids) > 0 {
+		t.Errorf("processes still running with %s: %v", root, pids)
+	}
+}
+
+// processesUsing lists the pids whose command line mentions s.
+func processesUsing(s string) []string {
+	var pids []string
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && bytes.Contains(cmdline, []byte(s)) {
+			pids = append(pids, e.Name())
+		}
+	}
+	return pids
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
