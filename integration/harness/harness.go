@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
@@ -175,4 +176,23 @@ func DaemonLog() string {
 		return ""
 	}
 	return state.daemon.LogPath()
+}
+
+// BuildFixtures builds (or finds in the cache) the test runtime and the test
+// RPM repo outside of a test, with its own daemon unless BUILDKIT_HOST is
+// set: make fixtures and make demo use it. It returns the runtime's OCI
+// layout folder and the repo folder.
+func BuildFixtures(ctx context.Context) (runtimeDir, repoDir string, err error) {
+	defer teardown()
+	if err := setup(); err != nil {
+		return "", "", err
+	}
+	if repoDir, err = buildCached(rpmsKey, buildRPMs); err != nil {
+		return "", "", err
+	}
+	rt, err := buildCached(runtimeKey, buildRuntime)
+	if err != nil {
+		return "", "", err
+	}
+	return filepath.Join(rt, "oci"), repoDir, nil
 }
