@@ -196,6 +196,7 @@ func (d *Daemon) Stop() error {
 			d.stopErr = d.proc.stop(stopGrace)
 		}
 		if d.root != "" {
+			killContainers(d.root)
 			unmountUnder(d.root)
 		}
 		if d.ownsRoot {
