@@ -3,6 +3,7 @@ package frontend
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"sync"
@@ -179,6 +180,9 @@ func (b *build) platform(ctx context.Context, p ocispecs.Platform) (*platformRes
 		return nil, err
 	}
 	img := b.image(p, flatpakRef, md, rep.installedSize(md, exports))
+	if !s.BuildRuntime {
+		maps.Copy(img.Config.Labels, appstreamLabels(ctx, ref, s.ID))
+	}
 	doc, err := b.recordContents(img, flatpakRef, runtimeRef, rep)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,8 @@
 package frontend
 
 import (
+	"context"
+	"encoding/base64"
 	"maps"
 	"path"
 	"slices"
@@ -11,6 +13,7 @@ import (
 	"github.com/flatpak-frontend/flatpak-frontend/labels"
 	"github.com/flatpak-frontend/flatpak-frontend/metadata"
 	"github.com/flatpak-frontend/flatpak-frontend/spec"
+	"github.com/moby/buildkit/frontend/gateway/client"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/pkg/errors"
@@ -113,4 +116,32 @@ func (b *build) image(p ocispecs.Platform, ref string, md []byte, installedSize 
 	maps.Copy(l, b.cfg.Labels)
 	img.Config.Labels = l
 	return img
+}
+
+// appstreamLabels are the labels that let registry clients (GNOME Software,
+// flatpak remote-ls on an OCI remote) show an app without pulling it:
+// org.freedesktop.appstream.appdata is the app's AppStream file and
+// org.freedesktop.appstream.icon-64/-128 its icons as data: URLs. Missing
+// files just leave the label out.
+func appstreamLabels(ctx context.Context, ref client.Reference, id string) map[string]string {
+	read := func(p string) []byte {
+		dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: p})
+		if err != nil {
+			return nil
+		}
+		return dt
+	}
+	out := map[string]string{}
+	for _, p := range []string{"/files/share/metainfo/" + id + ".metainfo.xml", "/files/share/appdata/" + id + ".appdata.xml"} {
+		if dt := read(p); dt != nil {
+			out["org.freedesktop.appstream.appdata"] = string(dt)
+			break
+		}
+	}
+	for _, size := range []string{"64", "128"} {
+		if dt := read("/files/share/icons/hicolor/" + size + "x" + size + "/apps/" + id + ".png"); dt != nil {
+			out["org.freedesktop.appstream.icon-"+size] = "data:image/png;base64," + base64.StdEncoding.EncodeToString(dt)
+		}
+	}
+	return out
 }

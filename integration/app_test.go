@@ -215,6 +215,13 @@ func TestImageMatchesFlatpakBuildBundle(t *testing.T) {
 			t.Errorf("label %s = %q, build-bundle wrote %q", k, got, want)
 		}
 	}
+	ol := ours.config.Config.Labels
+	if !strings.Contains(ol["org.freedesktop.appstream.appdata"], "<id>org.example.Hello</id>") {
+		t.Errorf("appstream appdata label = %.100q", ol["org.freedesktop.appstream.appdata"])
+	}
+	if !strings.HasPrefix(ol["org.freedesktop.appstream.icon-64"], "data:image/png;base64,") {
+		t.Errorf("appstream icon-64 label = %.60q", ol["org.freedesktop.appstream.icon-64"])
+	}
 	// The layer holds what build-bundle's does: files/, export/, metadata.
 	var theirNames, ourNames []string
 	for _, h := range theirs.entries {
