@@ -16,7 +16,9 @@ import (
 
 	"github.com/flatpak-frontend/flatpak-frontend/clientbuild"
 	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
+	"github.com/flatpak-frontend/flatpak-frontend/buildkitd"
 	"github.com/klauspost/compress/zstd"
+	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
 )
 
@@ -73,6 +75,11 @@ repos:
 // holding creds ("" passes no secret).
 func buildWithSecret(t *testing.T, yaml, creds string, noCache bool) (*buildResult, error) {
 	t.Helper()
+	return buildWithSecretOn(t, harness.Client(t), yaml, creds, noCache)
+}
+
+func buildWithSecretOn(t *testing.T, c *client.Client, yaml, creds string, noCache bool) (*buildResult, error) {
+	t.Helper()
 	dir := writeSpec(t, yaml)
 	var secrets []secretsprovider.Source
 	if creds != "" {
@@ -85,7 +92,7 @@ func buildWithSecret(t *testing.T, yaml, creds string, noCache bool) (*buildResu
 	rt := harness.Runtime(t)
 	var log bytes.Buffer
 	out := filepath.Join(t.TempDir(), "oci")
-	res, err := clientbuild.Build(context.Background(), harness.Client(t), clientbuild.Options{
+	res, err := clientbuild.Build(context.Background(), c, clientbuild.Options{
 		File:        filepath.Join(dir, "flatpak.yaml"),
 		ContextDir:  dir,
 		Contexts:    map[string]string{"runtime": "oci-layout://" + rt.Dir + "@" + rt.Digest},
@@ -215,4 +222,47 @@ func grepLayout(t *testing.T, dir, needle string) []string {
 		t.Fatal(err)
 	}
 	return hits
+}
+
+// TestSecretIsNotKeptInTheDaemonState builds from the authenticated repo on
+// a daemon of its own and searches its whole state folder (cache and
+// history databases, content store, snapshots, cache mounts such as dnf's)
+// for the password.
+func TestSecretIsNotKeptInTheDaemonState(t *testing.T) {
+	const user, password = "packager", "daemon-state-Pa55-41d2e8"
+	repo := startAuthRepo(t, user, password)
+	ctx := context.Background()
+	root := filepath.Join(t.TempDir(), "buildkitd")
+	d, err := buildkitd.Start(ctx, buildkitd.Options{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Stop() })
+	c, err := d.Client(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := buildWithSecretOn(t, c, secretSpec(repo.url), user+":"+password, false); err != nil {
+		t.Fatal(err)
+	}
+	var hits []string
+	filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
+		if err != nil || !info.Mode().IsRegular() {
+			return nil
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return nil
+		}
+		defer f.Close()
+		dt, err := io.ReadAll(io.LimitReader(f, 256<<20))
+		if err == nil && bytes.Contains(dt, []byte(password)) {
+			hits = append(hits, p)
+		}
+		return nil
+	})
+	if len(hits) > 0 {
+		t.Errorf("the password is kept in the daemon's state: %s", strings.Join(hits, ", "))
+	}
 }
