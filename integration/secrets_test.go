@@ -14,9 +14,9 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/flatpak-frontend/flatpak-frontend/buildkitd"
 	"github.com/flatpak-frontend/flatpak-frontend/clientbuild"
 	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
-	"github.com/flatpak-frontend/flatpak-frontend/buildkitd"
 	"github.com/klauspost/compress/zstd"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
