@@ -4,6 +4,7 @@ package bench
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -29,7 +30,7 @@ func TestMain(m *testing.M) { harness.Main(m) }
 
 // BENCH_RUNS is how many times each timed scenario runs (default 3);
 // BENCH_BUDGET bounds the measuring (after the fixtures are ready, default
-// 9m): cold rounds stop early, after at least one, when the rest would not
+// 8m): cold rounds stop early, after at least one, when the rest would not
 // fit.
 const (
 	runsEnv   = "BENCH_RUNS"
@@ -78,7 +79,7 @@ func TestBench(t *testing.T) {
 		}
 		runs = n
 	}
-	budget := 9 * time.Minute
+	budget := 8 * time.Minute
 	if v := os.Getenv(budgetEnv); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
@@ -144,10 +145,10 @@ func TestBench(t *testing.T) {
 	measuring := time.Now()
 	for i := range runs {
 		if i > 0 {
-			// What is left after the cold rounds costs about 8 cold
+			// What is left after the cold rounds costs about 12 cold
 			// builds of this frontend.
 			round := time.Since(measuring) / time.Duration(i)
-			rest := time.Duration(8 * get("cold_frontend").Median * float64(time.Second))
+			rest := time.Duration(12 * get("cold_frontend").Median * float64(time.Second))
 			if time.Since(measuring)+round+rest > budget {
 				logf("stopping cold rounds after %d of %d: another would overrun %s=%s", i, runs, budgetEnv, budget)
 				break
@@ -214,8 +215,21 @@ func TestBench(t *testing.T) {
 			t.Fatalf("concurrent build %d: %v", i, err)
 		}
 		all.Steps = append(all.Steps, step{Name: fmt.Sprintf("build of %s", variantID(i)), Seconds: res[i].Seconds})
+		for _, s := range res[i].Steps {
+			// Each build's own steps, on the shared timeline.
+			off := res[i].trace.start.Sub(start).Seconds()
+			if s.At != 0 {
+				s.At += off
+			}
+			if s.End != 0 {
+				s.End += off
+			}
+			s.Name = variantID(i) + ": " + s.Name
+			all.Steps = append(all.Steps, s)
+		}
 	}
 	record("concurrent_8")(all, nil)
+	logf("concurrent_8 timeline of the big steps:\n%s", timeline(all.Steps, "install ", "finish /app", "exporting to oci image format"))
 
 	// Sizes: the same tree as flatpak build-bundle --oci compresses it.
 	ours, ourLayers, err := imageSize(fe.OCI)
@@ -299,6 +313,27 @@ func TestBench(t *testing.T) {
 	for _, f := range figures {
 		fmt.Printf("%s: %s\n", f.name, f.value)
 	}
+}
+
+// timeline lists the steps whose name (after "APP: ") starts with one of
+// prefixes, by start time.
+func timeline(steps []step, prefixes ...string) string {
+	var sel []step
+	for _, s := range steps {
+		_, name, _ := strings.Cut(s.Name, ": ")
+		for _, p := range prefixes {
+			if strings.HasPrefix(name, p) && !s.Cached && s.Seconds > 0 {
+				sel = append(sel, s)
+				break
+			}
+		}
+	}
+	slices.SortFunc(sel, func(a, b step) int { return cmp.Compare(a.At, b.At) })
+	var b strings.Builder
+	for _, s := range sel {
+		fmt.Fprintf(&b, "    [%6.2f-%6.2f] %6.2fs  %s\n", s.At, s.End, s.Seconds, s.Name)
+	}
+	return strings.TrimRight(b.String(), "\n")
 }
 
 func variantApp(i int) app {
