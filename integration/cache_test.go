@@ -1,0 +1,130 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/flatpak-frontend/flatpak-frontend/frontend"
+	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
+	"github.com/moby/buildkit/client"
+	"github.com/tonistiigi/fsutil"
+)
+
+// TestBuildWithRegistryCacheSkipsInstall is a CI story: one runner builds
+// the example app and exports its build cache to a registry
+// (--cache-to type=registry,mode=max); a runner with an empty cache builds
+// with --cache-from that registry and does not install the packages again.
+func TestBuildWithRegistryCacheSkipsInstall(t *testing.T) {
+	ctx := context.Background()
+	c := harness.Client(t)
+	cacheRef := harness.Registry(t) + "/cache/org.example.hello:buildcache"
+
+	first := buildWithCache(t, c, []client.CacheOptionsEntry{{
+		Type:  "registry",
+		Attrs: map[string]string{"ref": cacheRef, "mode": "max"},
+	}}, nil)
+	if _, ok := first.install(); !ok {
+		t.Fatalf("the first build has no install step; its steps:\n%s", first.names())
+	}
+
+	// The second runner: nothing of the first build is left.
+	if err := c.Prune(ctx, nil, client.PruneAll); err != nil {
+		t.Fatal(err)
+	}
+	du, err := c.DiskUsage(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(du) != 0 {
+		t.Fatalf("the daemon still has %d cache records after prune --all", len(du))
+	}
+
+	second := buildWithCache(t, c, nil, []client.CacheOptionsEntry{{
+		Type:  "registry",
+		Attrs: map[string]string{"ref": cacheRef},
+	}})
+	v, ok := second.install()
+	if !ok {
+		t.Fatalf("the second build has no install step; its steps:\n%s", second.names())
+	}
+	if !v.Cached {
+		t.Errorf("with --cache-from the registry, %q ran again instead of coming from the cache; the second build's steps:\n%s", v.Name, second.names())
+	}
+}
+
+// vertices are a build's steps by digest, as its progress reported them.
+type vertices map[string]*client.Vertex
+
+// install is the install step ("install N packages").
+func (vs vertices) install() (*client.Vertex, bool) {
+	for _, v := range vs {
+		if strings.HasPrefix(v.Name, "install ") && strings.Contains(v.Name, " package") {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+func (vs vertices) names() string {
+	var b strings.Builder
+	for _, v := range vs {
+		state := "ran"
+		if v.Cached {
+			state = "cached"
+		}
+		fmt.Fprintf(&b, "  %-6s %s\n", state, v.Name)
+	}
+	return b.String()
+}
+
+// buildWithCache builds the example app in-process, as build does, with
+// cache exports and imports (which clientbuild.Options do not offer).
+func buildWithCache(t *testing.T, c *client.Client, exports, imports []client.CacheOptionsEntry) vertices {
+	t.Helper()
+	dir := exampleDir(t)
+	rt := harness.Runtime(t)
+	mounts := map[string]fsutil.FS{}
+	for name, d := range map[string]string{"context": dir, "dockerfile": dir, "rpms": harness.RPMRepo(t)} {
+		fs, err := fsutil.NewFS(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mounts[name] = fs
+	}
+	opt := client.SolveOpt{
+		FrontendAttrs: map[string]string{
+			"filename":        "flatpak.yaml",
+			"context:rpms":    "local:rpms",
+			"context:runtime": "oci-layout://" + harness.RuntimeStoreID + "@" + rt.Digest,
+		},
+		LocalMounts:  mounts,
+		OCIStores:    rt.OCIStores(t),
+		CacheExports: exports,
+		CacheImports: imports,
+		Exports: []client.ExportEntry{{
+			Type:      client.ExporterOCI,
+			Attrs:     map[string]string{"tar": "false"},
+			OutputDir: filepath.Join(t.TempDir(), "oci"),
+		}},
+	}
+	vs := vertices{}
+	ch := make(chan *client.SolveStatus)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for st := range ch {
+			for _, v := range st.Vertexes {
+				vs[v.Digest.String()] = v
+			}
+		}
+	}()
+	_, err := c.Build(context.Background(), opt, "flatpak-frontend", frontend.Build, ch)
+	<-done
+	if err != nil {
+		t.Fatalf("build with cache exports %v, imports %v: %v", exports, imports, err)
+	}
+	return vs
+}
