@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -266,4 +267,76 @@ func TestInstallFromContextRepoHasNoNetwork(t *testing.T) {
 			t.Errorf("exec %q: network %v, security %v", e.Meta.Args, e.Network, e.Security)
 		}
 	}
+}
+
+// TestHugeSpecFileIsRefused sends flatpak.yaml files past spec.MaxFileSize
+// (one a little past, one far past any gRPC message): each build fails
+// with an error, and the frontend does not run out of memory.
+func TestHugeSpecFileIsRefused(t *testing.T) {
+	for name, size := range map[string]int{"5 MiB": 5 << 20, "40 MiB": 40 << 20} {
+		t.Run(name, func(t *testing.T) {
+			yaml := appSpec("hello") + "# " + strings.Repeat("x", size) + "\n"
+			_, err := build(t, buildOpts{dir: writeSpec(t, yaml), file: "flatpak.yaml"})
+			if err == nil {
+				t.Fatal("a huge flatpak.yaml built")
+			}
+			msg := err.Error()
+			if len(msg) > 4096 {
+				msg = msg[:4096] + "..."
+			}
+			t.Logf("refused: %s", msg)
+			if name == "5 MiB" && !strings.Contains(err.Error(), "too large") {
+				t.Errorf("the error does not say the file is too large: %s", msg)
+			}
+		})
+	}
+}
+
+// TestTenThousandPackagesTranslate: 10 000 package names become arguments
+// of one install step, well below the kernel's argument limit.
+func TestTenThousandPackagesTranslate(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("id: org.example.Hello\nruntime-name: org.example.Platform\nruntime-version: \"1\"\ncommand: hello\npackages:\n")
+	for i := 0; i < 10000; i++ {
+		b.WriteString("  - package-number-" + strings.Repeat("x", i%13) + "-" + strconv.Itoa(i) + "\n")
+	}
+	s, err := spec.Parse("flatpak.yaml", []byte(b.String()), spec.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := llb.Build(s, llb.Options{
+		Platform: ocispecs.Platform{OS: "linux", Architecture: "amd64"},
+		Arch:     "x86_64",
+		Runtime:  llb.Image{State: bkllb.Image("example.org/runtime"), Installer: spec.InstallerDnf},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := res.Files.Marshal(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := op.UnmarshalVT(dt); err != nil {
+			t.Fatal(err)
+		}
+		e := op.GetExec()
+		if e == nil || len(e.Meta.Args) < 2 || !strings.HasSuffix(e.Meta.Args[1], "/install.sh") {
+			continue
+		}
+		if n := len(e.Meta.Args) - 2; n != 10000 {
+			t.Errorf("install step has %d package arguments, want 10000", n)
+		}
+		size := 0
+		for _, a := range append(e.Meta.Args, e.Meta.Env...) {
+			size += len(a) + 1
+		}
+		// ARG_MAX is at least 2 MiB with the default 8 MiB stack.
+		if size > 1<<20 {
+			t.Errorf("install step arguments and environment take %d bytes", size)
+		}
+		return
+	}
+	t.Fatal("no install step")
 }
