@@ -62,7 +62,15 @@ IMAGE_OUTPUT ?= type=image,name=$(IMAGE),push=true
 # The commit's time: the same commit gives the same image digest.
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-.PHONY: image image-binaries buildx
+# make image-oci writes the image as an OCI layout to IMAGE_OCI instead, for
+# builds where no registry is at hand: they name it with
+# --build-context localhost:5000/flatpak-frontend=oci-layout://$PWD/bin/frontend-image
+IMAGE_OCI ?= bin/frontend-image
+
+.PHONY: image image-oci image-binaries buildx
+image-oci:
+	$(MAKE) image IMAGE_OUTPUT='type=oci,dest=$(IMAGE_OCI),tar=false,name=$(IMAGE)'
+
 image: image-binaries
 	$(GO) run ./buildkitd/cmd/withdaemon -registry $(REGISTRY) -- \
 		buildctl build --frontend dockerfile.v0 \
