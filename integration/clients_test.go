@@ -372,8 +372,8 @@ finish-args:
 		t.Fatal("docker buildx build of a broken flatpak.yaml succeeded")
 	}
 	for _, want := range []string{
-		"flatpak.yaml:9",      // the error's position
-		"x12",                 // what is wrong
+		"flatpak.yaml:9",       // the error's position
+		"x12",                  // what is wrong
 		">>>   - --socket=x12", // the line, as buildx marks it
 	} {
 		if !strings.Contains(out, want) {
