@@ -167,8 +167,10 @@ func (o Options) solveOpt() (*client.SolveOpt, error) {
 			return nil, err
 		}
 		opt.Exports = append(opt.Exports, client.ExportEntry{
-			Type:      client.ExporterOCI,
-			Attrs:     map[string]string{"tar": "false"},
+			Type: client.ExporterOCI,
+			// zstd: BuildKit's gzip is single-threaded and the slowest
+			// part of an export; flatpak imports zstd layers.
+			Attrs:     map[string]string{"tar": "false", "compression": "zstd"},
 			OutputDir: o.OCIDir,
 		})
 	}

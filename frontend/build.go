@@ -149,14 +149,14 @@ func (b *build) platform(ctx context.Context, p ocispecs.Platform) (*platformRes
 	if err != nil {
 		return nil, wrapSpec(s, err)
 	}
-	reportsRef, err := b.solve(ctx, res.Reports, p)
+	filesRef, err := b.solve(ctx, res.Files, p)
 	if err != nil {
 		if derr := b.diagnose(ctx, opts); derr != nil {
 			return nil, derr
 		}
 		return nil, err
 	}
-	rep, err := readReports(ctx, reportsRef)
+	rep, err := readReports(ctx, filesRef)
 	if err != nil {
 		return nil, err
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/pkg/errors"
 )
 
-// reports is what the build root says about itself (see llb.ReportDir).
+// reports is what the build says about itself (see llb.Result).
 type reports struct {
 	// files maps paths relative to /app to their sizes.
 	files map[string]int64
@@ -32,7 +32,7 @@ type rpm struct {
 
 func readReports(ctx context.Context, ref client.Reference) (*reports, error) {
 	read := func(name string) ([]byte, error) {
-		dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: "/" + name})
+		dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: fllb.ReportDir + "/" + name})
 		if err != nil {
 			return nil, errors.Wrapf(err, "read the build's %s report", name)
 		}
@@ -103,12 +103,12 @@ func (b *build) diagnose(ctx context.Context, opts fllb.Options) error {
 	if err != nil {
 		return nil
 	}
-	ref, err := b.solve(ctx, res.Reports, opts.Platform)
+	ref, err := b.solve(ctx, res.Files, opts.Platform)
 	if err != nil {
 		return nil
 	}
 	read := func(name string) string {
-		dt, _ := ref.ReadFile(ctx, client.ReadRequest{Filename: "/" + name})
+		dt, _ := ref.ReadFile(ctx, client.ReadRequest{Filename: fllb.ReportDir + "/" + name})
 		return strings.TrimSpace(string(dt))
 	}
 	s := b.spec

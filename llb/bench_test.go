@@ -63,7 +63,7 @@ func BenchmarkParseAndMarshal500Packages(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := res.Reports.Marshal(ctx, bkllb.Platform(p)); err != nil {
+		if _, err := res.Files.Marshal(ctx, bkllb.Platform(p)); err != nil {
 			b.Fatal(err)
 		}
 		final := Layout(res.Files, LayoutOptions{

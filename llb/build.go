@@ -3,14 +3,15 @@
 // build contexts, what was read from earlier solves) comes in through
 // Options, and nothing here talks to a gateway.
 //
-// A build is two solves. Build returns the result's files and the reports
-// the build steps wrote (what the install added, the file list). The
-// frontend reads the reports to write the metadata and labels, then Layout
-// turns the files into the Flatpak image: files/, export/, metadata.
+// A build is two solves. Build returns the result's files, with the reports
+// the build steps wrote (what the install added, the file list) beside them.
+// The frontend reads the reports to write the metadata and labels, then
+// Layout turns the files into the Flatpak image: files/, export/, metadata.
 //
 // Steps keep their outputs in mounts: /app for an app (its content is the
-// app's files), /sysroot for a runtime's new root, /flatpak-frontend for the
-// reports. So nothing of the root a step runs in reaches the result.
+// app's files), /sysroot for a runtime's new root; the reports live in a
+// folder of that output that Layout leaves out. So nothing of the root a
+// step runs in reaches the result.
 package llb
 
 import (
@@ -30,8 +31,9 @@ import (
 
 // Where steps see their inputs and outputs.
 const (
-	// ReportDir holds the reports (see Result.Reports).
-	ReportDir  = "/flatpak-frontend"
+	// ReportDir is where Result.Files holds the build's reports. Layout
+	// leaves it out of the image.
+	ReportDir  = "/.flatpak-frontend"
 	appDir     = "/app"
 	sysroot    = "/sysroot"
 	reposDir   = "/run/flatpak-frontend/repos.d"
@@ -48,6 +50,8 @@ var (
 	finishScript []byte
 	//go:embed scripts/finish-runtime.sh
 	finishRuntimeScript []byte
+	//go:embed scripts/common.sh
+	commonScript []byte
 )
 
 // Image is a resolved image a build runs steps in.
@@ -95,14 +99,15 @@ type Options struct {
 // Result is what Build returns.
 type Result struct {
 	// Files is the content of the result: for an app what /app holds, for
-	// a runtime its new root (usr/ and etc/).
+	// a runtime its new root (usr/ and etc/). Its ReportDir holds the
+	// files the steps wrote for the frontend: rpms, rpms-before and
+	// rpms-added (NAME, EPOCHNUM, VERSION, RELEASE, ARCH, SOURCERPM per
+	// line, tab-separated), files (SIZE PATH, NUL-separated), and after a
+	// failed install in Diagnose mode: missing, outside, installer.log.
+	// The reports live inside the result, not in a mount of their own, so
+	// that an exported build cache, which follows the image's ancestry,
+	// holds them too.
 	Files bkllb.State
-	// Reports holds the files the steps wrote for the frontend: rpms,
-	// rpms-before and rpms-added (NAME, EPOCHNUM, VERSION, RELEASE, ARCH,
-	// SOURCERPM per line, tab-separated), files (SIZE PATH, NUL-separated),
-	// and after a failed install in Diagnose mode: missing, outside,
-	// installer.log.
-	Reports bkllb.State
 }
 
 // Build returns the files and reports of the spec's app or runtime.
@@ -118,15 +123,14 @@ func (b *builder) app() (*Result, error) {
 	o := b.o
 	root := b.container(o.Runtime)
 	app := bkllb.Scratch()
-	reports := bkllb.Scratch()
 
 	installer := b.installer(o.Runtime)
 	if installer != "" {
 		st := b.install(root, installer, []bkllb.RunOption{
+			bkllb.AddEnv("FFE_OUT", appDir+ReportDir),
 			bkllb.AddMount(appDir, app),
-			bkllb.AddMount(ReportDir, reports),
 		})
-		root, app, reports = st.Root(), st.GetMount(appDir), st.GetMount(ReportDir)
+		root, app = st.Root(), st.GetMount(appDir)
 	} else {
 		// The runtime has no package manager: the build image's installs
 		// onto the runtime's tree (as OSBS did with base_image).
@@ -140,21 +144,20 @@ func (b *builder) app() (*Result, error) {
 		root = b.container(*o.BuildImage)
 		st := b.install(root, installer, []bkllb.RunOption{
 			bkllb.AddEnv("FFE_ROOT", sysroot),
+			bkllb.AddEnv("FFE_OUT", sysroot+appDir+ReportDir),
 			bkllb.AddMount(sysroot+"/usr", o.Runtime.State, bkllb.SourcePath("/files")),
 			bkllb.AddMount(sysroot+"/etc", o.Runtime.State, bkllb.SourcePath("/files/etc")),
 			bkllb.AddMount(sysroot+appDir, app),
-			bkllb.AddMount(ReportDir, reports),
 		})
-		app, reports = st.GetMount(sysroot+appDir), st.GetMount(ReportDir)
+		app = st.GetMount(sysroot + appDir)
 	}
 	if strings.TrimSpace(b.s.CleanupCommands) != "" {
 		st := b.cleanup(root, bkllb.AddMount(appDir, app))
 		app = st.GetMount(appDir)
 	}
 	st := b.finish(root, "finish.sh", "finish /app", b.finishEnv(),
-		bkllb.AddMount(appDir, app),
-		bkllb.AddMount(ReportDir, reports))
-	return &Result{Files: st.GetMount(appDir), Reports: st.GetMount(ReportDir)}, nil
+		bkllb.AddMount(appDir, app))
+	return &Result{Files: st.GetMount(appDir)}, nil
 }
 
 func (b *builder) runtime() (*Result, error) {
@@ -170,18 +173,17 @@ func (b *builder) runtime() (*Result, error) {
 	st := b.install(root, installer, []bkllb.RunOption{
 		bkllb.AddEnv("FFE_ROOT", sysroot),
 		bkllb.AddEnv("FFE_KIND", "runtime"),
+		bkllb.AddEnv("FFE_OUT", sysroot+ReportDir),
 		bkllb.AddMount(sysroot, bkllb.Scratch()),
-		bkllb.AddMount(ReportDir, bkllb.Scratch()),
 	})
-	newRoot, reports := st.GetMount(sysroot), st.GetMount(ReportDir)
+	newRoot := st.GetMount(sysroot)
 	if strings.TrimSpace(b.s.CleanupCommands) != "" {
 		// cleanup-commands run inside the new root, as in a chroot.
 		newRoot = b.cleanup(withEnv(newRoot, nil)).Root()
 	}
 	fin := b.finish(root, "finish-runtime.sh", "finish the runtime", nil,
-		bkllb.AddMount(sysroot, newRoot),
-		bkllb.AddMount(ReportDir, reports))
-	return &Result{Files: fin.GetMount(sysroot), Reports: fin.GetMount(ReportDir)}, nil
+		bkllb.AddMount(sysroot, newRoot))
+	return &Result{Files: fin.GetMount(sysroot)}, nil
 }
 
 // container is an image's root ready to run steps in.
@@ -256,7 +258,8 @@ func scripts() bkllb.State {
 	return bkllb.Scratch().File(
 		bkllb.Mkfile("/install.sh", 0o644, installScript).
 			Mkfile("/finish.sh", 0o644, finishScript).
-			Mkfile("/finish-runtime.sh", 0o644, finishRuntimeScript),
+			Mkfile("/finish-runtime.sh", 0o644, finishRuntimeScript).
+			Mkfile("/common.sh", 0o644, commonScript),
 		bkllb.WithCustomName("[internal] flatpak-frontend scripts"),
 	)
 }
@@ -274,9 +277,11 @@ func (b *builder) install(root bkllb.State, installer spec.Installer, extra []bk
 		bkllb.AddMount(scriptPath, scripts(), bkllb.Readonly),
 		bkllb.AddMount(tmpDir, bkllb.Scratch(), bkllb.Tmpfs()),
 		bkllb.AddMount("/var/cache/dnf", bkllb.Scratch(),
-			bkllb.AsPersistentCacheDir(b.cacheID("dnf"), bkllb.CacheMountLocked)),
+			// dnf locks its own cache; a locked mount would serialize
+			// concurrent builds.
+			bkllb.AsPersistentCacheDir(b.cacheID("dnf"), bkllb.CacheMountShared)),
 		bkllb.AddMount("/var/cache/libdnf5", bkllb.Scratch(),
-			bkllb.AsPersistentCacheDir(b.cacheID("libdnf5"), bkllb.CacheMountLocked)),
+			bkllb.AsPersistentCacheDir(b.cacheID("libdnf5"), bkllb.CacheMountShared)),
 		bkllb.WithCustomNamef("install %d package%s", len(pkgs), plural(len(pkgs))),
 		b.at("packages"),
 	}

@@ -101,7 +101,7 @@ func TestBuildInstallsPackagesAsArguments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all, _ := ops(t, res.Reports)
+	all, _ := ops(t, res.Files)
 	ex := execs(all)
 	if len(ex) != 3 {
 		t.Fatalf("want install, cleanup and finish steps, got %d execs", len(ex))
@@ -130,7 +130,7 @@ func TestBuildInstallsPackagesAsArguments(t *testing.T) {
 	for _, m := range install.Mounts {
 		switch {
 		case m.MountType == pb.MountType_CACHE && m.Dest == "/var/cache/dnf":
-			cache = m.CacheOpt.Sharing == pb.CacheSharingOpt_LOCKED
+			cache = m.CacheOpt.Sharing == pb.CacheSharingOpt_SHARED
 		case m.MountType == pb.MountType_SECRET:
 			secret = m.SecretOpt.ID == "webcreds" && m.Dest == secretsDir+"/webcreds"
 		case m.Dest == repoMountPath(0):
@@ -162,7 +162,7 @@ repos:
 	if err != nil {
 		t.Fatal(err)
 	}
-	all, _ := ops(t, res.Reports)
+	all, _ := ops(t, res.Files)
 	if n := execs(all)[0].Network; n != pb.NetMode_NONE {
 		t.Errorf("install with only local repos has network %v", n)
 	}
@@ -174,7 +174,7 @@ func TestBuildStepsCarryYAMLLocations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all, def := ops(t, res.Reports)
+	all, def := ops(t, res.Files)
 	lineOf := map[string]int32{}
 	for i, dt := range def.Def {
 		locs := def.Source.Locations[digest.FromBytes(dt).String()]
@@ -215,7 +215,7 @@ func TestInstallCacheKeyIgnoresFinishArgs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		all, def := ops(t, res.Reports)
+		all, def := ops(t, res.Files)
 		for i, op := range all {
 			if e := op.GetExec(); e != nil && e.Meta.Args[1] == scriptPath+"/install.sh" {
 				return digest.FromBytes(def.Def[i]).String()
@@ -244,7 +244,7 @@ func TestPlainRuntimeGetsHybridLayer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		all, _ := ops(t, res.Reports)
+		all, _ := ops(t, res.Files)
 		var links []string
 		for _, op := range all {
 			if f := op.GetFile(); f != nil {
@@ -305,7 +305,7 @@ func TestNoCacheIgnoresCacheOfEveryStep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, def := ops(t, res.Reports)
+	_, def := ops(t, res.Files)
 	n := 0
 	for _, md := range def.Metadata {
 		if md.IgnoreCache {

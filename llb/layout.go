@@ -37,7 +37,12 @@ func Layout(files bkllb.State, o LayoutOptions, opts ...bkllb.ConstraintsOpt) bk
 			append(opts, bkllb.WithCustomName("copy /usr and /etc to files/"))...)
 	} else {
 		filesLayer = bkllb.Scratch().File(
-			bkllb.Copy(files, "/", "/files/", copyTree(), owner),
+			bkllb.Copy(files, "/", "/files/", &bkllb.CopyInfo{
+				CopyDirContentsOnly: true,
+				CreateDestPath:      true,
+				CreatedTime:         o.Epoch,
+				ExcludePatterns:     []string{ReportDir[1:]},
+			}, owner),
 			append(opts, bkllb.WithCustomName("copy /app to files/"))...)
 	}
 

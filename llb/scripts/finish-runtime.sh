@@ -5,7 +5,9 @@
 # frontend's size bookkeeping.
 set -eu
 root=/sysroot
-out=/flatpak-frontend
+
+. "$(dirname "$0")/common.sh"
+out=$root/.flatpak-frontend
 mkdir -p "$out"
 
 if [ -d "$root/usr/etc" ] && [ -n "$(ls -A "$root/usr/etc")" ]; then
@@ -26,8 +28,7 @@ fi
 
 # Flatpak stores files 0644 or 0755 and nothing special.
 find "$root/usr" "$root/etc" \( -type b -o -type c -o -type p -o -type s \) -exec rm -f {} +
-chmod -R a-st "$root/usr" "$root/etc"
-chmod -R u=rwX,go=rX "$root/usr" "$root/etc"
+canonical_modes "$root/usr" "$root/etc"
 
 find "$root/usr" -type f -printf '%s usr/%P\0' >"$out/files"
 find "$root/etc" -type f -printf '%s etc/%P\0' >>"$out/files"

@@ -7,7 +7,9 @@
 # FFE_RENAME_ICON, FFE_COPY_ICON, FFE_RENAME_APPDATA, FFE_NAME_PREFIX,
 # FFE_NAME_SUFFIX, FFE_APPDATA_LICENSE (XML-escaped), FFE_COMPOSE.
 set -eu
-out=/flatpak-frontend
+out=/app/.flatpak-frontend
+
+. "$(dirname "$0")/common.sh"
 mkdir -p "$out"
 apps=/app/share/applications
 id=$FFE_ID
@@ -102,7 +104,6 @@ fi
 
 # Flatpak stores files 0644 or 0755, owned by root, and nothing special.
 find /app \( -type b -o -type c -o -type p -o -type s \) -exec rm -f {} +
-chmod -R a-st /app
-chmod -R u=rwX,go=rX /app
+canonical_modes /app
 
-find /app -type f -printf '%s %P\0' >"$out/files"
+find /app -path "$out" -prune -o -type f -printf '%s %P\0' >"$out/files"

@@ -1,5 +1,5 @@
 # Installs the packages named in "$@" with $FFE_INSTALLER and reports what
-# the install added under /flatpak-frontend. Package names only ever arrive
+# the install added in $FFE_OUT. Package names only ever arrive
 # as arguments; nothing here is built from spec text.
 #
 # Environment: FFE_INSTALLER (microdnf|dnf5|dnf), FFE_ROOT (install into
@@ -9,7 +9,7 @@
 # FFE_SECRET_REPOS (space-separated REPO=SECRETFILE), FFE_DIAGNOSE=1 (never
 # fail: write the reports and exit 0).
 set -u
-out=/flatpak-frontend
+out=$FFE_OUT
 root=${FFE_ROOT:-}
 mkdir -p "$out"
 
