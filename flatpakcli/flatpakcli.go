@@ -51,7 +51,7 @@ func (in *Installation) Import(ctx context.Context, ociDir string) error {
 			return err
 		}
 	}
-	if _, err := in.run(ctx, "flatpak", "build-import-bundle", "--oci", in.Repo, ociDir); err != nil {
+	if _, err := in.run(ctx, "flatpak", "build-import-bundle", "--oci", "--no-update-summary", in.Repo, ociDir); err != nil {
 		return err
 	}
 	_, err := in.run(ctx, "flatpak", "build-update-repo", in.Repo)

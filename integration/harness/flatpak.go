@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/flatpak-frontend/flatpak-frontend/flatpakcli"
 )
 
 // FlatpakRemote is the name of the remote that serves [FlatpakEnv.Repo].
@@ -22,7 +24,6 @@ type FlatpakEnv struct {
 	Repo    string // ostree repo, served as remote FlatpakRemote
 	home    string
 	runtime string // XDG_RUNTIME_DIR
-	remote  bool
 }
 
 // Flatpak makes a new FlatpakEnv in t's temporary folder.
@@ -82,39 +83,29 @@ func (f *FlatpakEnv) Command(args ...string) (string, error) {
 	return stdout.String(), nil
 }
 
+// installation drives flatpak in this environment the way
+// flatpak-frontend build --install does.
+func (f *FlatpakEnv) installation() *flatpakcli.Installation {
+	return &flatpakcli.Installation{Repo: f.Repo, Remote: FlatpakRemote, Env: f.Env()}
+}
+
 // ImportOCI imports an OCI image layout folder into the repo
-// (flatpak build-import-bundle --oci), failing t with flatpak's output if it
-// refuses. The image's index.json must name it with its Flatpak ref
-// (org.opencontainers.image.ref.name). Use [FlatpakEnv.Command] to expect a
-// failure.
+// (flatpak build-import-bundle --oci) and updates the repo's summary,
+// failing t with flatpak's output if it refuses. The image's index.json must
+// name it with its Flatpak ref (org.opencontainers.image.ref.name). Use
+// [FlatpakEnv.Command] to expect a failure.
 func (f *FlatpakEnv) ImportOCI(t testing.TB, dir string) {
 	t.Helper()
-	if _, err := f.Command("build-import-bundle", "--oci", "--no-update-summary", f.Repo, dir); err != nil {
+	if err := f.installation().Import(context.Background(), dir); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// UpdateRepo regenerates the repo's summary, which install reads.
-func (f *FlatpakEnv) UpdateRepo(t testing.TB) {
-	t.Helper()
-	if _, err := f.Command("build-update-repo", f.Repo); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// Install installs a ref or app id from the repo into the user
-// installation, adding the remote (without GPG) the first time. It updates
-// the repo's summary first, so importing is all that is needed before.
+// Install installs (or updates) a ref or app id from the repo into the user
+// installation, adding the remote (without GPG) the first time.
 func (f *FlatpakEnv) Install(t testing.TB, ref string) {
 	t.Helper()
-	f.UpdateRepo(t)
-	if !f.remote {
-		if _, err := f.Command("remote-add", "--user", "--no-gpg-verify", FlatpakRemote, f.Repo); err != nil {
-			t.Fatal(err)
-		}
-		f.remote = true
-	}
-	if _, err := f.Command("install", "--user", "-y", "--noninteractive", FlatpakRemote, ref); err != nil {
+	if err := f.installation().Install(context.Background(), ref); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -124,7 +115,7 @@ func (f *FlatpakEnv) Install(t testing.TB, ref string) {
 // with the output if it fails.
 func (f *FlatpakEnv) Run(t testing.TB, args ...string) string {
 	t.Helper()
-	out, err := f.Command(append([]string{"run"}, args...)...)
+	out, err := f.installation().Run(context.Background(), args...)
 	if err != nil {
 		t.Fatal(err)
 	}
