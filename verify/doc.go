@@ -23,6 +23,7 @@
 // flatpak_has_name_prefix requires. Blob digests and the config's diff_ids
 // are checked as the layers are read.
 //
-// An OCI layout must also name the image in index.json with its ref
-// (org.opencontainers.image.ref.name), which build-import-bundle needs.
+// An OCI layout must also list the image manifest in index.json with a name
+// (org.opencontainers.image.ref.name), which build-import-bundle needs; the
+// name itself is free (the ref comes from the org.flatpak.ref label).
 package verify
