@@ -22,6 +22,10 @@ import (
 // buildctl build ... --opt requestid=flatpak.schema.
 const SchemaSubrequest = "flatpak.schema"
 
+// callSchemaSubrequest is the schema request as `docker buildx build --call
+// flatpak.schema` names it: buildx prefixes the name with "frontend.".
+const callSchemaSubrequest = "frontend." + SchemaSubrequest
+
 const keyRequestID = "requestid"
 
 var schemaDefinition = subrequests.Request{
@@ -38,7 +42,7 @@ func (b *build) subrequest(ctx context.Context) (*client.Result, bool, error) {
 	switch b.bc.BuildOpts().Opts[keyRequestID] {
 	case "":
 		return nil, false, nil
-	case SchemaSubrequest:
+	case SchemaSubrequest, callSchemaSubrequest:
 		res := client.NewResult()
 		res.AddMeta("result.json", spec.Schema())
 		res.AddMeta("result.txt", spec.Schema())

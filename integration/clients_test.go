@@ -21,6 +21,7 @@ import (
 	"github.com/flatpak-frontend/flatpak-frontend/buildx"
 	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
 	"github.com/flatpak-frontend/flatpak-frontend/ocilayout"
+	"github.com/flatpak-frontend/flatpak-frontend/verify"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -130,10 +131,10 @@ func exampleInputs(t *testing.T) []string {
 }
 
 // flatpakImportable checks what flatpak build-import-bundle --oci needs of
-// an OCI layout, and then imports it: index.json names exactly one entry
-// (org.opencontainers.image.ref.name, whatever its value: buildctl and buildx
-// write "latest" there), that entry is an image manifest, not an index, and
-// the image's org.flatpak.ref label is ref.
+// an OCI layout, runs verify on it, and imports it. index.json must name
+// exactly one entry (org.opencontainers.image.ref.name, whatever its value:
+// buildctl and buildx write "latest" there), that entry must be an image
+// manifest, not an index, and the image's org.flatpak.ref label must be ref.
 func flatpakImportable(t *testing.T, dir, ref string) {
 	t.Helper()
 	idx, err := ocilayout.ReadIndex(dir)
@@ -159,6 +160,14 @@ func flatpakImportable(t *testing.T, dir, ref string) {
 	}
 	if got := img.Config.Labels[ocilayout.FlatpakRefLabel]; got != ref {
 		t.Fatalf("%s: label %s = %q, want %q", dir, ocilayout.FlatpakRefLabel, got, ref)
+	}
+	// What docs/usage.md says to run before publishing.
+	rep, err := verify.Check(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range rep.Problems {
+		t.Errorf("flatpak-frontend verify %s: %s", dir, p)
 	}
 	harness.Flatpak(t).ImportOCI(t, dir)
 }
@@ -197,9 +206,9 @@ func TestExampleNamesTheImageMakeImagePushes(t *testing.T) {
 }
 
 // TestBuildctlGatewayPushesTheExampleAndFlatpakRunsIt: buildctl runs the
-// frontend image directly (gateway.v0) and pushes the app to a registry;
-// skopeo copies it into an OCI layout named with the Flatpak ref, which
-// Flatpak imports, installs and runs.
+// frontend image directly (gateway.v0) and pushes the app, with a provenance
+// attestation, to a registry; skopeo copies it into an OCI layout named with
+// the Flatpak ref, which Flatpak imports, installs and runs.
 func TestBuildctlGatewayPushesTheExampleAndFlatpakRunsIt(t *testing.T) {
 	img, _ := frontendImage(t)
 	ex := exampleDir(t)
@@ -207,7 +216,9 @@ func TestBuildctlGatewayPushesTheExampleAndFlatpakRunsIt(t *testing.T) {
 	args := append([]string{"build", "--progress=plain", "--frontend", "gateway.v0", "--opt", "source=" + img,
 		"--local", "context=" + ex, "--local", "dockerfile=" + ex},
 		exampleInputs(t)...)
-	args = append(args, "--output", "type=image,name="+app+",push=true")
+	// An attestation makes the pushed image an index; skopeo picks the
+	// app's manifest out of it.
+	args = append(args, "--opt", "attest:provenance=mode=max", "--output", "type=image,name="+app+",push=true")
 	if _, err := buildctl(t, args...); err != nil {
 		t.Fatal(err)
 	}
@@ -331,25 +342,144 @@ func frontendContext(t *testing.T) []string {
 	return []string{"--build-context", exampleFrontendName + "=oci-layout://" + oci}
 }
 
-// TestDockerBuildxBuildsTheExampleThatFlatpakInstallsAndRuns is the
-// command of docs/usage.md: docker buildx build of the example with the
-// runtime and the RPMs as build contexts, to an OCI layout that Flatpak
-// imports, installs and runs as it is (--provenance=false: buildx's default
-// provenance attestation would make the export an image index).
+// docCommands returns the `docker buildx build` commands in the ```sh
+// blocks of a Markdown file of the checkout, each split into its words
+// (lines ending in \ joined).
+func docCommands(t *testing.T, file string) [][]string {
+	t.Helper()
+	dt, err := os.ReadFile(filepath.Join(repoRoot(t), file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cmds [][]string
+	inBlock, cont := false, ""
+	for _, line := range strings.Split(string(dt), "\n") {
+		switch {
+		case strings.HasPrefix(line, "```"):
+			inBlock = line == "```sh"
+			cont = ""
+			continue
+		case !inBlock:
+			continue
+		}
+		line = cont + strings.TrimSpace(line)
+		if strings.HasSuffix(line, "\\") {
+			cont = strings.TrimSuffix(line, "\\")
+			continue
+		}
+		cont = ""
+		if strings.HasPrefix(line, "docker buildx build ") {
+			cmds = append(cmds, strings.Fields(line))
+		}
+	}
+	if len(cmds) == 0 {
+		t.Fatalf("%s has no docker buildx build command", file)
+	}
+	return cmds
+}
+
+// localize points a documented command at what the harness has instead of
+// what make image-oci and make fixtures write into the checkout, and its
+// outputs into work. It fails t if the command uses anything else of the
+// shell.
+func localize(t *testing.T, words []string, work string) (args []string, dest string) {
+	t.Helper()
+	_, frontendOCI := frontendImage(t)
+	r := strings.NewReplacer(
+		"$PWD/bin/frontend-image", frontendOCI,
+		"$PWD/.cache/example/runtime", harness.Runtime(t).Dir,
+		".cache/example/rpms", harness.RPMRepo(t),
+		"$PWD/", work+"/",
+		"dest=", "dest="+work+"/",
+	)
+	for _, w := range words[1:] {
+		w = r.Replace(w)
+		if strings.ContainsAny(w, "$'\"`*?") {
+			t.Fatalf("documented command %q: the test cannot run %q", strings.Join(words, " "), w)
+		}
+		if _, d, ok := strings.Cut(w, "dest="); ok {
+			dest, _, _ = strings.Cut(d, ",")
+		}
+		args = append(args, w)
+	}
+	return args, dest
+}
+
+// TestDockerBuildxBuildsTheExampleThatFlatpakInstallsAndRuns runs the
+// docker buildx build of the quick start in docs/usage.md, as written: the
+// example with the runtime and the RPMs as build contexts, to an OCI layout
+// that Flatpak imports, installs and runs as it is. Buildx asks for its
+// default provenance attestation (mode=min, inline-only), which BuildKit
+// leaves out of a single-platform OCI export, so the layout stays one image
+// manifest.
 func TestDockerBuildxBuildsTheExampleThatFlatpakInstallsAndRuns(t *testing.T) {
 	d := dockerBuildx(t)
-	oci := filepath.Join(t.TempDir(), "hello.oci")
-	args := append([]string{"buildx", "build", "--progress=plain", "-f", "examples/hello/flatpak.yaml"}, frontendContext(t)...)
-	args = append(args,
-		"--build-context", "runtime=oci-layout://"+harness.Runtime(t).Dir,
-		"--build-context", "rpms="+harness.RPMRepo(t),
-		"--provenance=false",
-		"--output", "type=oci,dest="+oci+",tar=false", ".")
+	args, oci := localize(t, docCommands(t, "docs/usage.md")[0], t.TempDir())
 	if out, err := d.run(t, "", args...); err != nil {
 		t.Fatalf("docker buildx build: %v\n%s", err, out)
 	}
 	flatpakImportable(t, oci, helloRef)
 	installAndRunHello(t, oci)
+}
+
+// TestExamplesBuildWithTheirReadmeCommands runs every command of
+// examples/README.md, in order, and installs and runs what they build.
+func TestExamplesBuildWithTheirReadmeCommands(t *testing.T) {
+	d := dockerBuildx(t)
+	work := t.TempDir()
+	refs := map[string]string{
+		"hello.oci":        helloRef,
+		"viewer.oci":       "app/org.example.Viewer/x86_64/stable",
+		"fedora.oci":       "app/org.example.Hello/x86_64/fedora",
+		"base-runtime.oci": "runtime/org.example.BasePlatform/x86_64/1",
+		"base-app.oci":     helloRef,
+	}
+	cmds := docCommands(t, "examples/README.md")
+	if len(cmds) != len(refs) {
+		t.Fatalf("examples/README.md has %d commands, the test knows %d outputs", len(cmds), len(refs))
+	}
+	built := map[string]string{}
+	for _, c := range cmds {
+		args, dest := localize(t, c, work)
+		name := filepath.Base(dest)
+		ref, ok := refs[name]
+		if !ok {
+			t.Fatalf("examples/README.md builds %s, which the test does not know", name)
+		}
+		if out, err := d.run(t, "", args...); err != nil {
+			t.Fatalf("%s: %v\n%s", strings.Join(c, " "), err, out)
+		}
+		flatpakImportable(t, dest, ref)
+		built[name] = dest
+	}
+
+	// The apps on the test runtime, side by side.
+	fp := harness.Flatpak(t)
+	fp.ImportOCI(t, harness.Runtime(t).Dir)
+	for _, name := range []string{"hello.oci", "viewer.oci", "fedora.oci"} {
+		fp.ImportOCI(t, built[name])
+	}
+	fp.Install(t, harness.RuntimeID)
+	for app, want := range map[string]string{
+		"org.example.Hello//stable": harness.HelloOutput,
+		"org.example.Viewer":        "Viewer 2.0",
+		"org.example.Hello//fedora": harness.HelloOutput,
+	} {
+		fp.Install(t, app)
+		if out := fp.Run(t, app); !strings.Contains(out, want) {
+			t.Errorf("flatpak run %s printed %q, want %q", app, out, want)
+		}
+	}
+
+	// The runtime example and the app on it.
+	fp = harness.Flatpak(t)
+	fp.ImportOCI(t, built["base-runtime.oci"])
+	fp.ImportOCI(t, built["base-app.oci"])
+	fp.Install(t, "org.example.BasePlatform")
+	fp.Install(t, "org.example.Hello")
+	if out := fp.Run(t, "org.example.Hello"); !strings.Contains(out, harness.HelloOutput) {
+		t.Errorf("flatpak run org.example.Hello on org.example.BasePlatform printed %q", out)
+	}
 }
 
 // TestDockerBuildxShowsTheYAMLLinesOfAnError: a mistake in flatpak.yaml
@@ -383,7 +513,8 @@ finish-args:
 }
 
 // TestDockerBuildxCallListsWhatTheFileBuilds: --call targets and --call
-// outline answer from the flatpak.yaml without building.
+// outline answer from the flatpak.yaml without building; --call
+// flatpak.schema prints the JSON Schema of flatpak.yaml.
 func TestDockerBuildxCallListsWhatTheFileBuilds(t *testing.T) {
 	d := dockerBuildx(t)
 	for _, tc := range []struct {
@@ -392,6 +523,7 @@ func TestDockerBuildxCallListsWhatTheFileBuilds(t *testing.T) {
 	}{
 		{"targets", []string{"org.example.Hello (default)", "Flatpak app org.example.Hello, branch stable"}},
 		{"outline", []string{"RUNTIME_IMAGE", "SOURCE_DATE_EPOCH"}},
+		{"flatpak.schema", []string{`"title": "flatpak.yaml"`, `"finish-args"`}},
 	} {
 		t.Run(tc.call, func(t *testing.T) {
 			args := append([]string{"buildx", "build", "--call", tc.call, "-f", "examples/hello/flatpak.yaml"}, frontendContext(t)...)
