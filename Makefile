@@ -83,9 +83,10 @@ image-binaries:
 	@mkdir -p $(IMAGE_DIR)
 	@for p in $$(echo '$(IMAGE_PLATFORMS)' | tr , ' '); do \
 		arch=$${p#linux/}; arch=$${arch%%/*}; \
-		echo "CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $(GO) build -trimpath -o $(IMAGE_DIR)/flatpak-frontend-linux-$$arch ./cmd/flatpak-frontend"; \
+		set -x; \
 		CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $(GO) build -trimpath -ldflags='-s -w' -buildvcs=false \
 			-o $(IMAGE_DIR)/flatpak-frontend-linux-$$arch ./cmd/flatpak-frontend || exit 1; \
+		set +x; \
 	done
 
 # The docker buildx plugin (github.com/docker/buildx, pinned in package
