@@ -340,3 +340,53 @@ func TestTenThousandPackagesTranslate(t *testing.T) {
 	}
 	t.Fatal("no install step")
 }
+
+// TestCleanupCommandsCannotEditTheReports: cleanup-commands tries to drop
+// hello from the install's reports; the rpms label must still list it.
+func TestCleanupCommandsCannotEditTheReports(t *testing.T) {
+	yaml := appSpec("hello") + "cleanup-commands: |\n" +
+		"  for f in /app/.flatpak-frontend/rpms /app/.flatpak-frontend/rpms-added; do\n" +
+		"    [ -f \"$f\" ] && sed -i '/^hello\t/d' \"$f\"\n" +
+		"  done\n" +
+		"  true\n"
+	res, err := build(t, buildOpts{dir: writeSpec(t, yaml), file: "flatpak.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := readImage(t, res.oci, "").config.Config.Labels["org.flatpak-frontend.rpms"]
+	if !strings.Contains(l, " hello 1.0-1.noarch") {
+		t.Errorf("cleanup-commands removed hello from the rpms label: %q", l)
+	}
+}
+
+// TestRuntimeCleanupCommandsCannotEditTheReports: the same for a runtime,
+// whose cleanup-commands run inside the new root beside its reports.
+func TestRuntimeCleanupCommandsCannotEditTheReports(t *testing.T) {
+	yaml := `id: org.example.BasePlatform
+build-runtime: true
+branch: "1"
+packages:
+  - base-runtime
+cleanup-commands: |
+  for f in /.flatpak-frontend/rpms /.flatpak-frontend/rpms-added; do
+    [ -f "$f" ] && sed -i '/^base-runtime	/d' "$f"
+  done
+  true
+repos:
+  - name: example
+    context: rpms
+    path: .
+`
+	rt := harness.Runtime(t)
+	res, err := build(t, buildOpts{
+		dir: writeSpec(t, yaml), file: "flatpak.yaml", noRuntimeContext: true,
+		contexts: map[string]string{"base": "oci-layout://" + rt.Dir + "@" + rt.Digest},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := readImage(t, res.oci, "").config.Config.Labels["org.flatpak-frontend.rpms"]
+	if !strings.Contains(l, " base-runtime ") {
+		t.Errorf("cleanup-commands removed base-runtime from the rpms label: %q", l)
+	}
+}

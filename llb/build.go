@@ -152,7 +152,7 @@ func (b *builder) app() (*Result, error) {
 		app = st.GetMount(sysroot + appDir)
 	}
 	if strings.TrimSpace(b.s.CleanupCommands) != "" {
-		st := b.cleanup(root, bkllb.AddMount(appDir, app))
+		st := b.cleanup(root, bkllb.AddMount(appDir, app), hideReports(appDir+ReportDir))
 		app = st.GetMount(appDir)
 	}
 	st := b.finish(root, "finish.sh", "finish /app", b.finishEnv(),
@@ -179,7 +179,7 @@ func (b *builder) runtime() (*Result, error) {
 	newRoot := st.GetMount(sysroot)
 	if strings.TrimSpace(b.s.CleanupCommands) != "" {
 		// cleanup-commands run inside the new root, as in a chroot.
-		newRoot = b.cleanup(withEnv(newRoot, nil)).Root()
+		newRoot = b.cleanup(withEnv(newRoot, nil), hideReports(ReportDir)).Root()
 	}
 	fin := b.finish(root, "finish-runtime.sh", "finish the runtime", nil,
 		bkllb.AddMount(sysroot, newRoot))
@@ -324,6 +324,13 @@ func (b *builder) cacheID(what string) string {
 		id = b.o.CacheNamespace + "/" + id
 	}
 	return id
+}
+
+// hideReports covers the reports with an empty tmpfs while
+// cleanup-commands run: the spec's script must not edit what the frontend
+// takes as the truth about the installed RPMs (the rpms label, the SBOM).
+func hideReports(dir string) bkllb.RunOption {
+	return bkllb.AddMount(dir, bkllb.Scratch(), bkllb.Tmpfs())
 }
 
 func (b *builder) cleanup(root bkllb.State, extra ...bkllb.RunOption) bkllb.ExecState {
