@@ -51,15 +51,17 @@ if [ -n "$reposdir" ] && [ -n "${FFE_SECRET_REPOS:-}" ]; then
 	done
 fi
 
+# timeout: give up on a repo that stalls for 15 s (dnf's default is 30 s,
+# for each of several attempts).
 case "$FFE_INSTALLER" in
 microdnf)
 	set -- microdnf -y --nodocs ${root:+"--installroot=$root"} --setopt=install_weak_deps=0 --setopt=keepcache=1 ${reposdir:+--setopt=reposdir=$reposdir} ${FFE_RELEASEVER:+--releasever=$FFE_RELEASEVER} install "$@"
 	;;
 dnf5)
-	set -- dnf5 -y ${root:+"--installroot=$root"} --setopt=install_weak_deps=False --setopt=keepcache=True ${reposdir:+--setopt=reposdir=$reposdir} ${FFE_RELEASEVER:+--releasever=$FFE_RELEASEVER} install "$@"
+	set -- dnf5 -y ${root:+"--installroot=$root"} --setopt=timeout=15 --setopt=install_weak_deps=False --setopt=keepcache=True ${reposdir:+--setopt=reposdir=$reposdir} ${FFE_RELEASEVER:+--releasever=$FFE_RELEASEVER} install "$@"
 	;;
 dnf)
-	set -- dnf -y ${root:+"--installroot=$root"} --setopt=install_weak_deps=False --setopt=keepcache=True ${reposdir:+--setopt=reposdir=$reposdir} ${FFE_RELEASEVER:+--releasever=$FFE_RELEASEVER} install "$@"
+	set -- dnf -y ${root:+"--installroot=$root"} --setopt=timeout=15 --setopt=install_weak_deps=False --setopt=keepcache=True ${reposdir:+--setopt=reposdir=$reposdir} ${FFE_RELEASEVER:+--releasever=$FFE_RELEASEVER} install "$@"
 	;;
 *)
 	fail "unknown installer $FFE_INSTALLER"
