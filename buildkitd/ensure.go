@@ -3,13 +3,11 @@ package buildkitd
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -60,75 +58,11 @@ func DefaultCacheDir() (string, error) {
 // that holds the module), and takes a few minutes on two cores.
 func Ensure(ctx context.Context, cacheDir string) (buildkitdPath, buildctlPath string, err error) {
 	binDir := filepath.Join(cacheDir, "buildkit", Version)
-	buildkitdPath = filepath.Join(binDir, "buildkitd")
-	buildctlPath = filepath.Join(binDir, "buildctl")
-	if isFile(buildkitdPath) && isFile(buildctlPath) {
-		return buildkitdPath, buildctlPath, nil
-	}
-	if err := os.MkdirAll(binDir, 0o755); err != nil {
+	m := GoModule{Path: Module, Version: Version, Commands: []string{"./cmd/buildkitd", "./cmd/buildctl"}}
+	if err := m.EnsureBuilt(ctx, binDir); err != nil {
 		return "", "", err
 	}
-	unlock, err := LockFile(ctx, binDir+".lock")
-	if err != nil {
-		return "", "", err
-	}
-	defer unlock()
-	// Another process may have built them while we waited for the lock.
-	if isFile(buildkitdPath) && isFile(buildctlPath) {
-		return buildkitdPath, buildctlPath, nil
-	}
-	if err := build(ctx, binDir); err != nil {
-		return "", "", fmt.Errorf("building buildkitd %s: %w", Version, err)
-	}
-	return buildkitdPath, buildctlPath, nil
-}
-
-func build(ctx context.Context, binDir string) error {
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	tmp, err := os.MkdirTemp("", "buildkit-src-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-
-	// `go mod download` outside any module so the project's (maybe
-	// half-edited) go.mod plays no part.
-	var info struct{ Dir, Error string }
-	cmd := exec.CommandContext(ctx, goBin, "mod", "download", "-json", Module+"@"+Version)
-	cmd.Dir = tmp
-	cmd.Env = append(os.Environ(), "GOFLAGS=", "GO111MODULE=on")
-	out, err := cmd.Output()
-	if jerr := json.Unmarshal(out, &info); jerr != nil || info.Dir == "" {
-		return fmt.Errorf("go mod download %s@%s: %v %s %s", Module, Version, err, info.Error, stderrOf(err))
-	}
-
-	// The module cache is read-only and building with -mod=mod may touch
-	// go.sum, so build from a writable copy.
-	src := filepath.Join(tmp, "src")
-	if out, err := exec.CommandContext(ctx, "cp", "-a", info.Dir, src).CombinedOutput(); err != nil {
-		return fmt.Errorf("copy module source: %v: %s", err, out)
-	}
-	if out, err := exec.CommandContext(ctx, "chmod", "-R", "u+w", src).CombinedOutput(); err != nil {
-		return fmt.Errorf("chmod module source: %v: %s", err, out)
-	}
-	// Build into a temporary folder and rename, so a half-written binary is
-	// never mistaken for a finished one.
-	outDir := filepath.Join(tmp, "out")
-	cmd = exec.CommandContext(ctx, goBin, "build", "-mod=mod", "-o", outDir+"/", "./cmd/buildkitd", "./cmd/buildctl")
-	cmd.Dir = src
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=", "GOWORK=off")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build: %v: %s", err, out)
-	}
-	for _, name := range []string{"buildctl", "buildkitd"} {
-		if err := moveFile(filepath.Join(outDir, name), filepath.Join(binDir, name)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return filepath.Join(binDir, "buildkitd"), filepath.Join(binDir, "buildctl"), nil
 }
 
 // moveFile renames, falling back to copy+rename when src and dst are on

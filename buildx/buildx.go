@@ -2,14 +2,9 @@ package buildx
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
-	"strings"
 
 	"github.com/flatpak-frontend/flatpak-frontend/buildkitd"
 )
@@ -31,26 +26,17 @@ const (
 // cores the first time.
 func Ensure(ctx context.Context, cacheDir string) (string, error) {
 	binDir := filepath.Join(cacheDir, "buildx", Version)
-	bin := filepath.Join(binDir, PluginName)
-	if isFile(bin) {
-		return bin, nil
+	m := buildkitd.GoModule{
+		Path:     Module,
+		Version:  Version,
+		Commands: []string{"./cmd/buildx"},
+		// The version shows in `docker buildx version`, as in a release build.
+		LDFlags: "-s -w -X " + Module + "/version.Version=" + Version + " -X " + Module + "/version.Package=" + Module,
 	}
-	if err := os.MkdirAll(binDir, 0o755); err != nil {
+	if err := m.EnsureBuilt(ctx, binDir); err != nil {
 		return "", err
 	}
-	unlock, err := buildkitd.LockFile(ctx, binDir+".lock")
-	if err != nil {
-		return "", err
-	}
-	defer unlock()
-	// Another process may have built it while we waited for the lock.
-	if isFile(bin) {
-		return bin, nil
-	}
-	if err := build(ctx, bin); err != nil {
-		return "", fmt.Errorf("building %s@%s: %w", Module, Version, err)
-	}
-	return bin, nil
+	return filepath.Join(binDir, "buildx"), nil
 }
 
 // Install makes the plugin at bin available to `docker` run with
@@ -69,69 +55,4 @@ func Install(configDir, bin string) error {
 		return err
 	}
 	return os.Symlink(abs, dst)
-}
-
-func build(ctx context.Context, bin string) error {
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	tmp, err := os.MkdirTemp("", "buildx-src-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-
-	// Outside any module, so this project's go.mod plays no part.
-	var info struct{ Dir, Error string }
-	cmd := exec.CommandContext(ctx, goBin, "mod", "download", "-json", Module+"@"+Version)
-	cmd.Dir = tmp
-	cmd.Env = append(os.Environ(), "GOFLAGS=", "GO111MODULE=on", "GOWORK=off")
-	out, err := cmd.Output()
-	if jerr := json.Unmarshal(out, &info); jerr != nil || info.Dir == "" {
-		return fmt.Errorf("go mod download %s@%s: %v %s %s", Module, Version, err, info.Error, stderrOf(err))
-	}
-
-	// The module cache is read-only and -mod=mod may rewrite go.sum: build
-	// from a writable copy.
-	src := filepath.Join(tmp, "src")
-	for _, args := range [][]string{{"cp", "-a", info.Dir, src}, {"chmod", "-R", "u+w", src}} {
-		if out, err := exec.CommandContext(ctx, args[0], args[1:]...).CombinedOutput(); err != nil {
-			return fmt.Errorf("%s: %v: %s", strings.Join(args, " "), err, out)
-		}
-	}
-	// The version shows in `docker buildx version`, as in a release build.
-	ldflags := "-s -w -X " + Module + "/version.Version=" + Version +
-		" -X " + Module + "/version.Package=" + Module
-	out2 := filepath.Join(tmp, PluginName)
-	cmd = exec.CommandContext(ctx, goBin, "build", "-mod=mod", "-trimpath", "-ldflags", ldflags, "-o", out2, "./cmd/buildx")
-	cmd.Dir = src
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=", "GOWORK=off", "GO111MODULE=on")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build ./cmd/buildx: %v: %s", err, out)
-	}
-	// Copy next to the destination and rename, so a half-written binary is
-	// never mistaken for a finished one.
-	dt, err := os.ReadFile(out2)
-	if err != nil {
-		return err
-	}
-	part := bin + ".part"
-	if err := os.WriteFile(part, dt, 0o755); err != nil {
-		return err
-	}
-	return os.Rename(part, bin)
-}
-
-func isFile(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.Mode().IsRegular()
-}
-
-func stderrOf(err error) string {
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return string(ee.Stderr)
-	}
-	return ""
 }
