@@ -167,33 +167,10 @@ func TestImageMatchesFlatpakBuildBundle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	work := t.TempDir()
-	app := filepath.Join(work, "app")
-	if err := os.MkdirAll(filepath.Join(app, "var"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(filepath.Join(tree, "files"), filepath.Join(app, "files")); err != nil {
-		t.Fatal(err)
-	}
-	initial := "[Application]\nname=org.example.Hello\nruntime=org.example.Platform/x86_64/1\nsdk=org.example.Platform/x86_64/1\n"
-	if err := os.WriteFile(filepath.Join(app, "metadata"), []byte(initial), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	flatpak := func(args ...string) {
-		t.Helper()
-		out, err := exec.Command("flatpak", args...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("flatpak %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	flatpak(append([]string{"build-finish", "--command=hello"}, append(s.FinishArgs, app)...)...)
+	app, bundle := classicBundle(t, filepath.Join(tree, "files"), s.FinishArgs)
 	if want, got := mustRead(t, filepath.Join(app, "metadata")), mustRead(t, filepath.Join(tree, "metadata")); !bytes.Equal(want, got) {
 		t.Errorf("metadata differs from build-finish's:\n--- build-finish\n%s\n--- ours\n%s", want, got)
 	}
-	repo := filepath.Join(work, "repo")
-	flatpak("build-export", repo, app, "stable")
-	bundle := filepath.Join(work, "bundle")
-	flatpak("build-bundle", "--oci", repo, bundle, "org.example.Hello", "stable")
 	theirs := readImage(t, bundle, "")
 
 	// Values that depend on the commit, time or compression.
@@ -244,4 +221,36 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return dt
+}
+
+// classicBundle runs the classic pipeline on an app's files: build-finish
+// with finishArgs (command hello), build-export and build-bundle --oci. It
+// returns the finished app folder and the bundle's OCI layout.
+func classicBundle(t *testing.T, files string, finishArgs []string) (app, bundle string) {
+	t.Helper()
+	work := t.TempDir()
+	app = filepath.Join(work, "app")
+	if err := os.MkdirAll(filepath.Join(app, "var"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(files, filepath.Join(app, "files")); err != nil {
+		t.Fatal(err)
+	}
+	initial := "[Application]\nname=org.example.Hello\nruntime=org.example.Platform/x86_64/1\nsdk=org.example.Platform/x86_64/1\n"
+	if err := os.WriteFile(filepath.Join(app, "metadata"), []byte(initial), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	flatpak := func(args ...string) {
+		t.Helper()
+		out, err := exec.Command("flatpak", args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("flatpak %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	flatpak(append([]string{"build-finish", "--command=hello"}, append(finishArgs, app)...)...)
+	repo := filepath.Join(work, "repo")
+	flatpak("build-export", repo, app, "stable")
+	bundle = filepath.Join(work, "bundle")
+	flatpak("build-bundle", "--oci", repo, bundle, "org.example.Hello", "stable")
+	return app, bundle
 }

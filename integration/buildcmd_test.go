@@ -14,34 +14,6 @@ import (
 	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
 )
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
-
-// frontendBinary builds cmd/flatpak-frontend once per test process.
-func frontendBinary(t *testing.T) string {
-	t.Helper()
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "flatpak-frontend-bin-")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "flatpak-frontend")
-		out, err := exec.Command("go", "build", "-o", binPath, "../cmd/flatpak-frontend").CombinedOutput()
-		if err != nil {
-			binErr = err
-			t.Logf("%s", out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
-}
-
 // buildCmd is `flatpak-frontend build` of the example with the test runtime
 // and repo, installing into fp's throwaway Flatpak installation.
 func buildCmd(t *testing.T, fp *harness.FlatpakEnv, addr string, extra ...string) *exec.Cmd {
@@ -52,7 +24,7 @@ func buildCmd(t *testing.T, fp *harness.FlatpakEnv, addr string, extra ...string
 		"--build-context", "rpms=" + harness.RPMRepo(t),
 	}, extra...)
 	args = append(args, exampleDir(t))
-	cmd := exec.Command(frontendBinary(t), args...)
+	cmd := exec.Command(cli(t), args...)
 	cmd.Env = append(fp.Env(), "XDG_DATA_HOME="+filepath.Join(fp.UserDir, "data"))
 	if addr != "" {
 		cmd.Env = append(cmd.Env, "BUILDKIT_HOST="+addr)

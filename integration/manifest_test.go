@@ -141,7 +141,7 @@ func TestAffectedFindsPackagesInLayoutsAndRegistries(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	bin := buildCLI(t)
+	bin := cli(t)
 	for _, c := range []struct {
 		query string
 		code  int
@@ -193,20 +193,10 @@ func TestAffectedFindsPackagesInLayoutsAndRegistries(t *testing.T) {
 	}
 }
 
-// buildCLI builds the flatpak-frontend command once per test.
-func buildCLI(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "flatpak-frontend")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/flatpak-frontend").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // TestInitWritesSpecsThatBuildAndRun: a packager points init at an RPM (or
 // its repository) and builds the file it writes, unchanged; Flatpak runs it.
 func TestInitWritesSpecsThatBuildAndRun(t *testing.T) {
-	bin := buildCLI(t)
+	bin := cli(t)
 	for _, c := range []struct {
 		name    string
 		args    []string
@@ -268,7 +258,7 @@ func TestAffectedTellsRuntimeFromAppPackages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := buildCLI(t)
+	bin := cli(t)
 	run := func(query string) (string, int) {
 		cmd := exec.Command(bin, "affected", "--package", query, rt.oci, app.oci)
 		var stdout, stderr bytes.Buffer

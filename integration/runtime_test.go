@@ -50,6 +50,25 @@ func buildBaseRuntime(t *testing.T) *buildResult {
 	return res
 }
 
+// buildAppOnBaseRuntime builds examples/runtime/app.yaml on a runtime that
+// buildBaseRuntime made, with the test runtime's dnf.
+func buildAppOnBaseRuntime(t *testing.T, runtime *buildResult) *buildResult {
+	t.Helper()
+	app, err := build(t, buildOpts{
+		dir:              runtimeExampleDir(t),
+		file:             "app.yaml",
+		noRuntimeContext: true,
+		contexts: map[string]string{
+			"runtime": layoutContext(t, runtime.oci),
+			"base":    "oci-layout://" + harness.Runtime(t).Dir + "@" + harness.Runtime(t).Digest,
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return app
+}
+
 // TestBuildRuntimeThenAppOnIt is the whole chain with no hand-made image
 // but the build image: a runtime built by the frontend installs in Flatpak,
 // and an app built on it (with the build image's dnf, since the runtime has
@@ -79,18 +98,7 @@ func TestBuildRuntimeThenAppOnIt(t *testing.T) {
 		}
 	}
 
-	app, err := build(t, buildOpts{
-		dir:              runtimeExampleDir(t),
-		file:             "app.yaml",
-		noRuntimeContext: true,
-		contexts: map[string]string{
-			"runtime": layoutContext(t, runtime.oci),
-			"base":    "oci-layout://" + harness.Runtime(t).Dir + "@" + harness.Runtime(t).Digest,
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := buildAppOnBaseRuntime(t, runtime)
 
 	fp := harness.Flatpak(t)
 	fp.ImportOCI(t, runtime.oci)

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/flatpak-frontend/flatpak-frontend/clientbuild"
@@ -31,34 +30,6 @@ func mustVerify(t *testing.T, source string) *verify.Report {
 		t.Errorf("verify: %s", p)
 	}
 	return rep
-}
-
-var (
-	cliOnce sync.Once
-	cliPath string
-	cliErr  error
-)
-
-// cli builds the flatpak-frontend command once per test binary.
-func cli(t *testing.T) string {
-	t.Helper()
-	cliOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "ffe-cli-")
-		if err != nil {
-			cliErr = err
-			return
-		}
-		cliPath = filepath.Join(dir, "flatpak-frontend")
-		out, err := exec.Command("go", "build", "-o", cliPath, "../cmd/flatpak-frontend").CombinedOutput()
-		if err != nil {
-			cliErr = err
-			cliPath = string(out)
-		}
-	})
-	if cliErr != nil {
-		t.Fatalf("go build ../cmd/flatpak-frontend: %v\n%s", cliErr, cliPath)
-	}
-	return cliPath
 }
 
 // runVerifyCLI runs `flatpak-frontend verify SOURCE` and returns its exit
@@ -87,18 +58,7 @@ func TestVerifyPassesEveryImageTheBuildsMake(t *testing.T) {
 		t.Fatal(err)
 	}
 	runtime := buildBaseRuntime(t)
-	onRuntime, err := build(t, buildOpts{
-		dir:              runtimeExampleDir(t),
-		file:             "app.yaml",
-		noRuntimeContext: true,
-		contexts: map[string]string{
-			"runtime": layoutContext(t, runtime.oci),
-			"base":    "oci-layout://" + harness.Runtime(t).Dir + "@" + harness.Runtime(t).Digest,
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	onRuntime := buildAppOnBaseRuntime(t, runtime)
 	for _, tc := range []struct{ name, dir, ref string }{
 		{"example app", app.oci, "app/org.example.Hello/x86_64/stable"},
 		{"example runtime", runtime.oci, "runtime/org.example.BasePlatform/x86_64/1"},
@@ -127,30 +87,8 @@ func TestVerifyPassesFlatpakBuildBundleOfOurFiles(t *testing.T) {
 	}
 	tree := t.TempDir()
 	readImage(t, res.oci, tree)
-	work := t.TempDir()
-	appDir := filepath.Join(work, "app")
-	if err := os.MkdirAll(appDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(filepath.Join(tree, "files"), filepath.Join(appDir, "files")); err != nil {
-		t.Fatal(err)
-	}
-	initial := "[Application]\nname=org.example.Hello\nruntime=org.example.Platform/x86_64/1\nsdk=org.example.Platform/x86_64/1\n"
-	if err := os.WriteFile(filepath.Join(appDir, "metadata"), []byte(initial), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	flatpak := func(args ...string) {
-		t.Helper()
-		out, err := exec.Command("flatpak", args...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("flatpak %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	flatpak("build-finish", "--command=hello", "--share=network", "--socket=wayland", "--talk-name=org.freedesktop.Notifications", appDir)
-	repo := filepath.Join(work, "repo")
-	flatpak("build-export", repo, appDir, "stable")
-	bundle := filepath.Join(work, "bundle")
-	flatpak("build-bundle", "--oci", repo, bundle, "org.example.Hello", "stable")
+	_, bundle := classicBundle(t, filepath.Join(tree, "files"),
+		[]string{"--share=network", "--socket=wayland", "--talk-name=org.freedesktop.Notifications"})
 	mustVerify(t, bundle)
 	if code, out := runVerifyCLI(t, bundle); code != 0 {
 		t.Errorf("flatpak-frontend verify of build-bundle's image: exit %d\n%s", code, out)
