@@ -39,9 +39,10 @@ func parseError(filename string, data []byte, err error) error {
 	}
 	info := &pb.SourceInfo{Filename: filename, Data: data, Language: "yaml"}
 	out := error(list)
-	// Innermost first: clients print sources in the order they were added.
-	for i := len(list) - 1; i >= 0; i-- {
-		out = errdefs.WithSource(out, &errdefs.Source{Info: info, Ranges: []*pb.Range{fllb.PBRange(list[i].Range)}})
+	// errdefs.Sources lists the innermost first, and clients print them in
+	// that order: wrap in file order.
+	for _, e := range list {
+		out = errdefs.WithSource(out, &errdefs.Source{Info: info, Ranges: []*pb.Range{fllb.PBRange(e.Range)}})
 	}
 	return out
 }

@@ -175,8 +175,8 @@ func locatedError(s *spec.Spec, items []located) error {
 		msgs[i] = it.msg
 	}
 	err := errors.New(strings.Join(msgs, "\n"))
-	for i := len(items) - 1; i >= 0; i-- {
-		err = wrapSpec(s, err, items[i].path...)
+	for _, it := range items {
+		err = wrapSpec(s, err, it.path...)
 	}
 	return err
 }
