@@ -1,6 +1,7 @@
 package frontend
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/flatpak-frontend/flatpak-frontend/spec"
@@ -44,8 +45,19 @@ func TestParseErrorGivesEachErrorItsLocation(t *testing.T) {
 			t.Errorf("source %+v", s)
 		}
 	}
-	if srcs[0].Ranges[0].Start.Line != 1 || srcs[1].Ranges[0].Start.Line != 2 {
-		t.Errorf("lines %d, %d; want 1, 2", srcs[0].Ranges[0].Start.Line, srcs[1].Ranges[0].Start.Line)
+	// One location per error, in file order, the branch's on line 2 last.
+	var list spec.Errors
+	errors.As(err, &list)
+	if len(srcs) != len(list) {
+		t.Errorf("%d sources for %d errors", len(srcs), len(list))
+	}
+	for i := 1; i < len(srcs); i++ {
+		if srcs[i].Ranges[0].Start.Line < srcs[i-1].Ranges[0].Start.Line {
+			t.Errorf("sources out of file order: line %d after line %d", srcs[i].Ranges[0].Start.Line, srcs[i-1].Ranges[0].Start.Line)
+		}
+	}
+	if last := srcs[len(srcs)-1].Ranges[0].Start.Line; last != 2 {
+		t.Errorf("last source on line %d, want 2 (branch)", last)
 	}
 }
 
