@@ -496,21 +496,7 @@ func (p *parser) decodeValue(n *yaml.Node, v reflect.Value, path []any) {
 			return
 		}
 		m := reflect.MakeMap(v.Type())
-		seen := map[string]*yaml.Node{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, val := resolve(n.Content[i]), resolve(n.Content[i+1])
-			if k.Kind != yaml.ScalarNode {
-				p.errorf(k, "%skeys must be strings, got %s", prefix(path), describe(k))
-				continue
-			}
-			if prev, dup := seen[k.Value]; dup {
-				p.errorf(k, "%sduplicate key %q (first at line %d)", prefix(path), k.Value, prev.Line)
-				continue
-			}
-			seen[k.Value] = k
-			kp := join(path, k.Value)
-			p.src.set(p.rangeOf(k), join(kp, Key)...)
-			p.record(val, kp)
+		p.mapEntries(n, path, func(k, val *yaml.Node, kp []any) {
 			e := reflect.New(v.Type().Elem()).Elem()
 			if v.Type().Elem().Kind() == reflect.Struct && isNull(val) {
 				p.errorf(val, "%sexpected %s, got %s", prefix(kp), typeName(v.Type().Elem()), describe(val))
@@ -518,7 +504,7 @@ func (p *parser) decodeValue(n *yaml.Node, v reflect.Value, path []any) {
 				p.decodeValue(val, e, kp)
 			}
 			m.SetMapIndex(reflect.ValueOf(k.Value), e)
-		}
+		})
 		v.Set(m)
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
@@ -605,6 +591,29 @@ func (p *parser) decodeArgs(n *yaml.Node, v reflect.Value, path []any) {
 		return
 	}
 	args := map[string]string{}
+	p.mapEntries(n, path, func(k, val *yaml.Node, kp []any) {
+		if !isArgName(k.Value) {
+			p.errorf(k, "%sbuild argument name %q must be letters, digits and '_', not starting with a digit", prefix(path), k.Value)
+		}
+		def := ""
+		if !isNull(val) {
+			if s, ok := p.scalar(val, kp, "a string (the default value)"); ok {
+				def = s
+			}
+		}
+		if o, ok := p.opts.BuildArgs[k.Value]; ok {
+			def = o
+		}
+		args[k.Value] = def
+	})
+	p.args = args
+	v.Set(reflect.ValueOf(args))
+}
+
+// mapEntries calls fn for each entry of a string-keyed mapping, with the
+// entry's path, after recording the positions of its key and value;
+// non-string and duplicate keys are errors.
+func (p *parser) mapEntries(n *yaml.Node, path []any, fn func(k, val *yaml.Node, kp []any)) {
 	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := resolve(n.Content[i]), resolve(n.Content[i+1])
@@ -620,22 +629,8 @@ func (p *parser) decodeArgs(n *yaml.Node, v reflect.Value, path []any) {
 		kp := join(path, k.Value)
 		p.src.set(p.rangeOf(k), join(kp, Key)...)
 		p.record(val, kp)
-		if !isArgName(k.Value) {
-			p.errorf(k, "%sbuild argument name %q must be letters, digits and '_', not starting with a digit", prefix(path), k.Value)
-		}
-		def := ""
-		if !isNull(val) {
-			if s, ok := p.scalar(val, kp, "a string (the default value)"); ok {
-				def = s
-			}
-		}
-		if o, ok := p.opts.BuildArgs[k.Value]; ok {
-			def = o
-		}
-		args[k.Value] = def
+		fn(k, val, kp)
 	}
-	p.args = args
-	v.Set(reflect.ValueOf(args))
 }
 
 func isArgName(s string) bool {
