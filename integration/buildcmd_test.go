@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -84,7 +83,7 @@ func TestBuildCommandInterruptStopsItsDaemon(t *testing.T) {
 	fp := harness.Flatpak(t)
 	out := t.TempDir()
 	cmd := buildCmd(t, fp, "", "--no-cache", "--output", "oci:"+out)
-	var stderr syncBuffer
+	var stderr progressBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -125,22 +124,4 @@ func processesUsing(s string) []string {
 		}
 	}
 	return pids
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

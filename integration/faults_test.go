@@ -17,6 +17,7 @@ import (
 	"github.com/flatpak-frontend/flatpak-frontend/buildkitd"
 	"github.com/flatpak-frontend/flatpak-frontend/clientbuild"
 	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
+	"github.com/moby/buildkit/client"
 )
 
 // urlSpec is the hello app installed from one repo at url.
@@ -141,26 +142,73 @@ func TestBuildNamesCorruptRepo(t *testing.T) {
 // there, whole.
 func TestFailedBuildKeepsThePreviousImage(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "oci")
-	rt := harness.Runtime(t)
-	do := func(yaml string) error {
-		dir := writeSpec(t, yaml)
-		var log bytes.Buffer
-		_, err := clientbuild.Build(context.Background(), harness.Client(t), clientbuild.Options{
-			File: filepath.Join(dir, "flatpak.yaml"), ContextDir: dir,
-			Contexts: map[string]string{"rpms": harness.RPMRepo(t), "runtime": "oci-layout://" + rt.Dir + "@" + rt.Digest},
-			Progress: "plain", ProgressOut: &log, OCIDir: out,
-		})
-		return err
-	}
-	if err := do(appSpec("hello")); err != nil {
+	if err := buildInto(t, harness.Client(t), out, appSpec("hello")); err != nil {
 		t.Fatal(err)
 	}
 	before := readIndex(t, out)
-	if err := do(appSpec("hello", "no-such-package")); err == nil {
+	if err := buildInto(t, harness.Client(t), out, appSpec("hello", "no-such-package")); err == nil {
 		t.Fatal("a build with a missing package succeeded")
 	}
-	if after := readIndex(t, out); after.Digest != before.Digest {
-		t.Errorf("the failed build replaced the image: %s, was %s", after.Digest, before.Digest)
+	assertImageKept(t, out, before.Digest.String())
+}
+
+// TestFullDiskFailsClearlyAndKeepsThePreviousImage puts a daemon's state
+// folder on a 64 MiB tmpfs, which the runtime alone overflows: the build
+// fails saying the disk is full, and the image an earlier build left in the
+// output folder stays whole.
+func TestFullDiskFailsClearlyAndKeepsThePreviousImage(t *testing.T) {
+	ctx := context.Background()
+	out := filepath.Join(t.TempDir(), "oci")
+	if err := buildInto(t, harness.Client(t), out, appSpec("hello")); err != nil {
+		t.Fatal(err)
+	}
+	before := readIndex(t, out)
+
+	small := t.TempDir()
+	if b, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", small).CombinedOutput(); err != nil {
+		t.Fatalf("mount a small tmpfs: %v: %s", err, b)
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", small).Run() })
+	d, err := buildkitd.Start(ctx, buildkitd.Options{Root: filepath.Join(small, "buildkitd")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Stop() })
+	c, err := d.Client(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	err = buildInto(t, c, out, appSpec("hello"))
+	if err == nil {
+		t.Fatal("a build on a full disk succeeded")
+	}
+	if !strings.Contains(err.Error(), "no space left on device") {
+		t.Errorf("the error does not say the disk is full: %v", err)
+	}
+	assertImageKept(t, out, before.Digest.String())
+}
+
+// buildInto builds a spec on the test runtime with c into the OCI folder out.
+func buildInto(t *testing.T, c *client.Client, out, yaml string) error {
+	t.Helper()
+	rt := harness.Runtime(t)
+	dir := writeSpec(t, yaml)
+	var log bytes.Buffer
+	_, err := clientbuild.Build(context.Background(), c, clientbuild.Options{
+		File: filepath.Join(dir, "flatpak.yaml"), ContextDir: dir,
+		Contexts: map[string]string{"rpms": harness.RPMRepo(t), "runtime": "oci-layout://" + rt.Dir + "@" + rt.Digest},
+		Progress: "plain", ProgressOut: &log, OCIDir: out,
+	})
+	return err
+}
+
+// assertImageKept checks that out still holds the image with digest want,
+// whole, and nothing a failed build began beside it.
+func assertImageKept(t *testing.T, out, want string) {
+	t.Helper()
+	if after := readIndex(t, out); after.Digest.String() != want {
+		t.Errorf("the failed build replaced the image: %s, was %s", after.Digest, want)
 	}
 	mustVerify(t, out)
 	leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(out), ".*"))
