@@ -32,8 +32,19 @@ for f in "/app/share/metainfo/$id.metainfo.xml" "/app/share/appdata/$id.appdata.
 	[ -e "$f" ] && appdata=$f && break
 done
 
+# Files are edited in place only when they are files of /app: a symlink
+# planted by a package or cleanup-commands could point anywhere.
+must_be_file() {
+	if [ -L "$1" ] || [ ! -f "$1" ]; then
+		echo "flatpak-frontend: $1 is not a regular file; refusing to edit it" >&2
+		exit 1
+	fi
+}
+
 # Replaces the text of one XML element (first occurrence) in a file.
 xml_set() { # FILE ELEMENT OLD NEW: OLD empty matches any text
+	must_be_file "$1"
+	rm -f "$1.ffe"
 	FFE_EL=$2 FFE_OLD=$3 FFE_NEW=$4 awk '
 	BEGIN { el = ENVIRON["FFE_EL"]; old = ENVIRON["FFE_OLD"]; new = ENVIRON["FFE_NEW"] }
 	{
@@ -61,6 +72,8 @@ fi
 
 # Edits keys of the [Desktop Entry] group of a desktop file.
 desktop_edit() { # FILE
+	must_be_file "$1"
+	rm -f "$1.ffe"
 	awk '
 	BEGIN { pre = ENVIRON["FFE_NAME_PREFIX"]; suf = ENVIRON["FFE_NAME_SUFFIX"]; from = ENVIRON["FFE_RENAME_ICON"]; to = ENVIRON["FFE_ID"] }
 	/^\[/ { entry = ($0 == "[Desktop Entry]") }
