@@ -45,6 +45,8 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		return res, err
 	}
 
+	// What each platform's build produced, by platform ID (the key
+	// dockerui uses for a platform's refs).
 	var mu sync.Mutex
 	refs := map[string]string{}
 	sboms := map[string][]byte{}
@@ -57,9 +59,9 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		if err != nil {
 			return nil, err
 		}
+		id := platforms.FormatAll(platforms.Normalize(platform))
 		mu.Lock()
-		refs[platforms.FormatAll(platform)] = r.flatpakRef
-		sboms[platforms.FormatAll(platforms.Normalize(platform))] = r.sbom
+		refs[id], sboms[id] = r.flatpakRef, r.sbom
 		mu.Unlock()
 		return r.BuildResult, nil
 	})
@@ -73,16 +75,18 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err := b.attachSBOMs(ctx, res, sboms); err != nil {
 		return nil, err
 	}
-	// Flatpak finds the image in an OCI layout by this annotation.
-	for _, p := range bc.TargetPlatforms {
+	// Flatpak finds the image in an OCI layout by this annotation (when
+	// the client keeps it: buildctl and buildx write "latest" instead).
+	for id, ref := range refs {
+		var p *ocispecs.Platform
 		if bc.MultiPlatformRequested {
-			res.AddMeta(exptypes.AnnotationManifestDescriptorKey(&p, ocispecs.AnnotationRefName), []byte(refs[platforms.FormatAll(p)]))
+			pp, err := platforms.Parse(id)
+			if err != nil {
+				return nil, err
+			}
+			p = &pp
 		}
-	}
-	if !bc.MultiPlatformRequested {
-		for _, r := range refs {
-			res.AddMeta(exptypes.AnnotationManifestDescriptorKey(nil, ocispecs.AnnotationRefName), []byte(r))
-		}
+		res.AddMeta(exptypes.AnnotationManifestDescriptorKey(p, ocispecs.AnnotationRefName), []byte(ref))
 	}
 	return res, nil
 }
