@@ -108,6 +108,14 @@ func Start(ctx context.Context, opts Options) (_ *Daemon, retErr error) {
 	d.addr = "unix://" + filepath.Join(d.sockDir, "buildkitd.sock")
 	d.logPath = filepath.Join(d.root, "buildkitd.log")
 
+	// A transfer cut short (a client interrupted while it sent an OCI
+	// layout's blob) leaves a partial ingest that the next transfer of that
+	// blob tries to resume, which a client's content store cannot do
+	// ("unsupported offset"). No transfer spans two daemon runs: drop them.
+	ingests, _ := filepath.Glob(filepath.Join(d.root, "state", "*", "content", "ingest", "*"))
+	for _, p := range ingests {
+		os.RemoveAll(p)
+	}
 	cfgPath := filepath.Join(d.root, "buildkitd.toml")
 	if err := os.WriteFile(cfgPath, []byte(configTOML(opts, runc)), 0o644); err != nil {
 		return nil, err

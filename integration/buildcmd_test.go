@@ -2,7 +2,6 @@ package integration
 
 import (
 	"bytes"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -108,20 +107,7 @@ func TestBuildCommandInterruptStopsItsDaemon(t *testing.T) {
 		t.Errorf("exit after SIGINT: %v, want status 130", err)
 	}
 	root := filepath.Join(harness.CacheDir(), "buildcmd-test-state")
-	if pids := processesUsing(root); len(pids) > 0 {
+	if pids := processesWith(root); len(pids) > 0 {
 		t.Errorf("processes still running with %s: %v", root, pids)
 	}
-}
-
-// processesUsing lists the pids whose command line mentions s.
-func processesUsing(s string) []string {
-	var pids []string
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err == nil && bytes.Contains(cmdline, []byte(s)) {
-			pids = append(pids, e.Name())
-		}
-	}
-	return pids
 }

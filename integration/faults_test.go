@@ -169,11 +169,7 @@ func TestFullDiskFailsClearlyAndKeepsThePreviousImage(t *testing.T) {
 		t.Fatalf("mount a small tmpfs: %v: %s", err, b)
 	}
 	t.Cleanup(func() { exec.Command("umount", "-l", small).Run() })
-	d, err := buildkitd.Start(ctx, buildkitd.Options{Root: filepath.Join(small, "buildkitd")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Stop() })
+	d := privateDaemon(t, filepath.Join(small, "buildkitd"))
 	c, err := d.Client(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -187,6 +183,18 @@ func TestFullDiskFailsClearlyAndKeepsThePreviousImage(t *testing.T) {
 		t.Errorf("the error does not say the disk is full: %v", err)
 	}
 	assertImageKept(t, out, before.Digest.String())
+}
+
+// privateDaemon starts a buildkitd of the test's own on the state folder
+// root, stopped when the test ends.
+func privateDaemon(t *testing.T, root string) *buildkitd.Daemon {
+	t.Helper()
+	d, err := buildkitd.Start(context.Background(), buildkitd.Options{Root: root})
+	if err != nil {
+		t.Fatalf("start buildkitd on %s: %v", root, err)
+	}
+	t.Cleanup(func() { d.Stop() })
+	return d
 }
 
 // buildInto builds a spec on the test runtime with c into the OCI folder out.
@@ -261,11 +269,7 @@ func daemonPID(t *testing.T, root string) int {
 func TestDaemonKilledMidBuildThenRestarted(t *testing.T) {
 	ctx := context.Background()
 	root := filepath.Join(t.TempDir(), "buildkitd")
-	d, err := buildkitd.Start(ctx, buildkitd.Options{Root: root})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Stop() })
+	d := privateDaemon(t, root)
 	rt := harness.Runtime(t)
 	build := func(d *buildkitd.Daemon, yaml, out string, progress *progressBuffer) error {
 		c, err := d.Client(ctx)
@@ -330,11 +334,7 @@ func TestDaemonKilledMidBuildThenRestarted(t *testing.T) {
 		t.Errorf("the killed build's step still runs after Stop: pids %v", pids)
 	}
 
-	d2, err := buildkitd.Start(ctx, buildkitd.Options{Root: root})
-	if err != nil {
-		t.Fatalf("restart on the same root: %v", err)
-	}
-	t.Cleanup(func() { d2.Stop() })
+	d2 := privateDaemon(t, root)
 	out := filepath.Join(t.TempDir(), "oci")
 	progress = &progressBuffer{}
 	if err := build(d2, appSpec("hello"), out, progress); err != nil {

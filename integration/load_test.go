@@ -56,11 +56,11 @@ func TestFiftyRebuildsLeakNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	socket := strings.TrimPrefix(harness.Addr(), "unix://")
-	daemon := processesUsing(socket)
+	daemon := processesWith(socket)
 	if len(daemon) != 1 {
 		t.Fatalf("want one buildkitd serving %s, found pids %v", socket, daemon)
 	}
-	pid := daemon[0]
+	pid := strconv.Itoa(daemon[0])
 	before := children(t, pid)
 	var rss []int
 	for i := range 50 {

@@ -14,7 +14,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/flatpak-frontend/flatpak-frontend/buildkitd"
 	"github.com/flatpak-frontend/flatpak-frontend/clientbuild"
 	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
 	"github.com/klauspost/compress/zstd"
@@ -233,11 +232,7 @@ func TestSecretIsNotKeptInTheDaemonState(t *testing.T) {
 	repo := startAuthRepo(t, user, password)
 	ctx := context.Background()
 	root := filepath.Join(t.TempDir(), "buildkitd")
-	d, err := buildkitd.Start(ctx, buildkitd.Options{Root: root})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Stop() })
+	d := privateDaemon(t, root)
 	c, err := d.Client(ctx)
 	if err != nil {
 		t.Fatal(err)
