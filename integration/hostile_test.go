@@ -165,22 +165,7 @@ repos:
     gpgkey: "https://example.org/` + marker + `.key"
     includepkgs: ["hello*"]
 `
-	s, err := spec.Parse("flatpak.yaml", []byte(yaml), spec.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := llb.Build(s, llb.Options{
-		Platform: ocispecs.Platform{OS: "linux", Architecture: "amd64"},
-		Arch:     "x86_64",
-		Runtime:  llb.Image{State: bkllb.Image("example.org/runtime"), Installer: spec.InstallerDnf},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	def, err := res.Files.Marshal(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	def := translate(t, yaml)
 	execs, inFiles := 0, false
 	for _, dt := range def.Def {
 		var op pb.Op
@@ -241,23 +226,7 @@ repos:
 // TestInstallFromContextRepoHasNoNetwork: with only repos from build
 // contexts, no step of the build gets the network.
 func TestInstallFromContextRepoHasNoNetwork(t *testing.T) {
-	s, err := spec.Parse("flatpak.yaml", []byte(appSpec("hello")), spec.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := llb.Build(s, llb.Options{
-		Platform: ocispecs.Platform{OS: "linux", Architecture: "amd64"},
-		Arch:     "x86_64",
-		Runtime:  llb.Image{State: bkllb.Image("example.org/runtime"), Installer: spec.InstallerDnf},
-		Contexts: map[string]bkllb.State{"rpms": bkllb.Local("rpms")},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	def, err := res.Files.Marshal(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	def := translate(t, appSpec("hello"))
 	for _, dt := range def.Def {
 		var op pb.Op
 		if err := op.UnmarshalVT(dt); err != nil {
@@ -300,22 +269,7 @@ func TestTenThousandPackagesTranslate(t *testing.T) {
 	for i := 0; i < 10000; i++ {
 		b.WriteString("  - package-number-" + strings.Repeat("x", i%13) + "-" + strconv.Itoa(i) + "\n")
 	}
-	s, err := spec.Parse("flatpak.yaml", []byte(b.String()), spec.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := llb.Build(s, llb.Options{
-		Platform: ocispecs.Platform{OS: "linux", Architecture: "amd64"},
-		Arch:     "x86_64",
-		Runtime:  llb.Image{State: bkllb.Image("example.org/runtime"), Installer: spec.InstallerDnf},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	def, err := res.Files.Marshal(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	def := translate(t, b.String())
 	for _, dt := range def.Def {
 		var op pb.Op
 		if err := op.UnmarshalVT(dt); err != nil {
@@ -389,4 +343,28 @@ repos:
 	if !strings.Contains(l, " base-runtime ") {
 		t.Errorf("cleanup-commands removed base-runtime from the rpms label: %q", l)
 	}
+}
+
+// translate parses a spec and marshals the LLB of its build on a stand-in
+// runtime with dnf, with a local context named rpms.
+func translate(t *testing.T, yaml string) *bkllb.Definition {
+	t.Helper()
+	s, err := spec.Parse("flatpak.yaml", []byte(yaml), spec.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := llb.Build(s, llb.Options{
+		Platform: ocispecs.Platform{OS: "linux", Architecture: "amd64"},
+		Arch:     "x86_64",
+		Runtime:  llb.Image{State: bkllb.Image("example.org/runtime"), Installer: spec.InstallerDnf},
+		Contexts: map[string]bkllb.State{"rpms": bkllb.Local("rpms")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := res.Files.Marshal(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return def
 }
