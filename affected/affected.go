@@ -12,6 +12,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/flatpak-frontend/flatpak-frontend/imagesource"
+	"io"
 	"strings"
 
 	"github.com/flatpak-frontend/flatpak-frontend/keyfile"
@@ -115,11 +117,6 @@ func (img *Image) Describe(p rpmmanifest.Package) string {
 	return "runtime " + img.Runtime
 }
 
-// store reads blobs of one source.
-type store interface {
-	fetch(ctx context.Context, d ocispecs.Descriptor) ([]byte, error)
-}
-
 const (
 	refTypeAnnotation   = "vnd.docker.reference.type"
 	refDigestAnnotation = "vnd.docker.reference.digest"
@@ -131,7 +128,7 @@ const (
 )
 
 // walk loads every image reachable from roots.
-func walk(ctx context.Context, source string, s store, roots []ocispecs.Descriptor) ([]*Image, error) {
+func walk(ctx context.Context, source string, s imagesource.Blobs, roots []ocispecs.Descriptor) ([]*Image, error) {
 	w := &walker{source: source, s: s, seen: map[digest.Digest]bool{}, atts: map[digest.Digest][]ocispecs.Descriptor{}}
 	var manifests []ocispecs.Descriptor
 	if err := w.collect(ctx, roots, &manifests); err != nil {
@@ -156,7 +153,7 @@ func walk(ctx context.Context, source string, s store, roots []ocispecs.Descript
 
 type walker struct {
 	source string
-	s      store
+	s      imagesource.Blobs
 	seen   map[digest.Digest]bool
 	// atts maps an image manifest to its attestation manifests.
 	atts map[digest.Digest][]ocispecs.Descriptor
@@ -192,7 +189,12 @@ func (w *walker) json(ctx context.Context, d ocispecs.Descriptor, v any) error {
 	if d.Size > maxBlob {
 		return fmt.Errorf("blob %s is %d bytes, too big for metadata", d.Digest, d.Size)
 	}
-	dt, err := w.s.fetch(ctx, d)
+	rc, err := w.s.Open(ctx, d)
+	if err != nil {
+		return err
+	}
+	dt, err := io.ReadAll(io.LimitReader(rc, maxBlob))
+	rc.Close()
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,7 @@ import (
 // memBlobs is a blob source in memory.
 type memBlobs map[digest.Digest][]byte
 
-func (m memBlobs) open(_ context.Context, d ocispecs.Descriptor) (io.ReadCloser, error) {
+func (m memBlobs) Open(_ context.Context, d ocispecs.Descriptor) (io.ReadCloser, error) {
 	b, ok := m[d.Digest]
 	if !ok {
 		return nil, fmt.Errorf("blob %s not found", d.Digest)

@@ -57,7 +57,7 @@ func (c *checker) layer(img string, n int, d ocispecs.Descriptor, diffID digest.
 		c.problem(img, where, "bad digest: %v", err)
 		return
 	}
-	rc, err := c.src.open(c.ctx, d)
+	rc, err := c.src.Open(c.ctx, d)
 	if err != nil {
 		c.problem(img, where, "cannot be read: %v", err)
 		return

@@ -4,14 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/flatpak-frontend/flatpak-frontend/imagesource"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
-	"github.com/containerd/containerd/v2/core/remotes"
-	"github.com/containerd/containerd/v2/core/remotes/docker"
-	"github.com/distribution/reference"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -63,33 +61,10 @@ func isIndex(mt string) bool    { return mt == ocispecs.MediaTypeImageIndex || m
 // HTTP). The error is for a source that cannot be read at all; everything
 // wrong with what could be read is a Problem.
 func Check(ctx context.Context, source string) (*Report, error) {
-	if dir, ok := strings.CutPrefix(source, "oci-layout://"); ok {
+	if dir, ok := imagesource.LayoutDir(source); ok {
 		return CheckLayout(ctx, dir)
 	}
-	if st, err := os.Stat(source); err == nil && st.IsDir() {
-		return CheckLayout(ctx, source)
-	}
-	return CheckRemote(ctx, strings.TrimPrefix(source, "docker-image://"))
-}
-
-// blobs opens the blobs of one image source.
-type blobs interface {
-	open(ctx context.Context, d ocispecs.Descriptor) (io.ReadCloser, error)
-}
-
-type layoutBlobs string
-
-func (l layoutBlobs) open(_ context.Context, d ocispecs.Descriptor) (io.ReadCloser, error) {
-	if err := d.Digest.Validate(); err != nil {
-		return nil, err
-	}
-	return os.Open(filepath.Join(string(l), "blobs", d.Digest.Algorithm().String(), d.Digest.Encoded()))
-}
-
-type remoteBlobs struct{ f remotes.Fetcher }
-
-func (r remoteBlobs) open(ctx context.Context, d ocispecs.Descriptor) (io.ReadCloser, error) {
-	return r.f.Fetch(ctx, d)
+	return CheckRemote(ctx, source)
 }
 
 // CheckLayout verifies the images of an OCI layout directory.
@@ -98,7 +73,7 @@ func CheckLayout(ctx context.Context, dir string) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: not an OCI layout: %w", dir, err)
 	}
-	c := &checker{ctx: ctx, src: layoutBlobs(dir), rep: &Report{Source: dir}}
+	c := &checker{ctx: ctx, src: imagesource.Layout(dir), rep: &Report{Source: dir}}
 	var idx ocispecs.Index
 	if err := json.Unmarshal(dt, &idx); err != nil {
 		c.problem(dir, "index.json", "not valid JSON: %v", err)
@@ -138,22 +113,11 @@ func CheckLayout(ctx context.Context, dir string) (*Report, error) {
 // CheckRemote verifies the image (or every image of the index) ref names
 // in a registry, read anonymously.
 func CheckRemote(ctx context.Context, ref string) (*Report, error) {
-	named, err := reference.ParseDockerRef(ref)
+	desc, blobs, err := imagesource.Remote(ctx, ref)
 	if err != nil {
-		return nil, fmt.Errorf("%s: neither an OCI layout directory nor an image reference: %w", ref, err)
+		return nil, err
 	}
-	resolver := docker.NewResolver(docker.ResolverOptions{
-		Hosts: docker.ConfigureDefaultRegistries(docker.WithPlainHTTP(docker.MatchLocalhost)),
-	})
-	name, desc, err := resolver.Resolve(ctx, named.String())
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", ref, err)
-	}
-	f, err := resolver.Fetcher(ctx, name)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", ref, err)
-	}
-	c := &checker{ctx: ctx, src: remoteBlobs{f}, rep: &Report{Source: ref}}
+	c := &checker{ctx: ctx, src: blobs, rep: &Report{Source: ref}}
 	c.walk(ref, []ocispecs.Descriptor{desc}, 0)
 	if len(c.images) == 0 {
 		c.problem(ref, "manifest", "no image manifest")
@@ -163,7 +127,7 @@ func CheckRemote(ctx context.Context, ref string) (*Report, error) {
 
 type checker struct {
 	ctx    context.Context
-	src    blobs
+	src    imagesource.Blobs
 	rep    *Report
 	images []*imageInfo
 	seen   map[digest.Digest]bool
@@ -216,7 +180,7 @@ func (c *checker) readJSON(d ocispecs.Descriptor, v any) error {
 	if d.Size > maxJSONBlob {
 		return fmt.Errorf("blob %s is %d bytes, more than a manifest or config may be", d.Digest, d.Size)
 	}
-	rc, err := c.src.open(c.ctx, d)
+	rc, err := c.src.Open(c.ctx, d)
 	if err != nil {
 		return fmt.Errorf("blob %s cannot be read: %v", d.Digest, err)
 	}

@@ -1,0 +1,74 @@
+// Package imagesource opens an image source named the way the packager's
+// commands (affected, verify) take them: an OCI layout directory (also
+// written oci-layout://DIR) or a registry reference (also
+// docker-image://REF), read anonymously, over plain HTTP on localhost as
+// docker and BuildKit do.
+package imagesource
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/containerd/containerd/v2/core/remotes"
+	"github.com/containerd/containerd/v2/core/remotes/docker"
+	"github.com/distribution/reference"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Blobs opens the blobs of a source by descriptor.
+type Blobs interface {
+	Open(ctx context.Context, d ocispecs.Descriptor) (io.ReadCloser, error)
+}
+
+// LayoutDir returns the directory a source names when it is an OCI layout.
+func LayoutDir(source string) (string, bool) {
+	if dir, ok := strings.CutPrefix(source, "oci-layout://"); ok {
+		return dir, true
+	}
+	if st, err := os.Stat(source); err == nil && st.IsDir() {
+		return source, true
+	}
+	return "", false
+}
+
+// Layout is the blobs of an OCI layout directory.
+type Layout string
+
+func (l Layout) Open(_ context.Context, d ocispecs.Descriptor) (io.ReadCloser, error) {
+	if err := d.Digest.Validate(); err != nil {
+		return nil, err
+	}
+	return os.Open(filepath.Join(string(l), "blobs", d.Digest.Algorithm().String(), d.Digest.Encoded()))
+}
+
+// Remote resolves a registry reference and returns its descriptor (an
+// image manifest or index) and its blobs.
+func Remote(ctx context.Context, ref string) (ocispecs.Descriptor, Blobs, error) {
+	ref = strings.TrimPrefix(ref, "docker-image://")
+	named, err := reference.ParseDockerRef(ref)
+	if err != nil {
+		return ocispecs.Descriptor{}, nil, fmt.Errorf("%s: neither an OCI layout directory nor an image reference: %w", ref, err)
+	}
+	resolver := docker.NewResolver(docker.ResolverOptions{
+		Hosts: docker.ConfigureDefaultRegistries(docker.WithPlainHTTP(docker.MatchLocalhost)),
+	})
+	name, desc, err := resolver.Resolve(ctx, named.String())
+	if err != nil {
+		return ocispecs.Descriptor{}, nil, fmt.Errorf("%s: %w", ref, err)
+	}
+	f, err := resolver.Fetcher(ctx, name)
+	if err != nil {
+		return ocispecs.Descriptor{}, nil, fmt.Errorf("%s: %w", ref, err)
+	}
+	return desc, remoteBlobs{f}, nil
+}
+
+type remoteBlobs struct{ f remotes.Fetcher }
+
+func (r remoteBlobs) Open(ctx context.Context, d ocispecs.Descriptor) (io.ReadCloser, error) {
+	return r.f.Fetch(ctx, d)
+}
