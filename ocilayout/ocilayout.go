@@ -129,3 +129,54 @@ func ReadBlob(dir string, d digest.Digest, v any) error {
 	}
 	return nil
 }
+
+// Blobs returns every blob the layout's index.json reaches: manifests,
+// indexes, configs and layers.
+func Blobs(dir string) (map[digest.Digest]bool, error) {
+	idx, err := ReadIndex(dir)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[digest.Digest]bool{}
+	var walk func(ds []ocispecs.Descriptor) error
+	walk = func(ds []ocispecs.Descriptor) error {
+		for _, d := range ds {
+			if seen[d.Digest] {
+				continue
+			}
+			seen[d.Digest] = true
+			switch d.MediaType {
+			case ocispecs.MediaTypeImageIndex, ocispecs.MediaTypeImageManifest,
+				"application/vnd.docker.distribution.manifest.list.v2+json",
+				"application/vnd.docker.distribution.manifest.v2+json":
+			default:
+				continue
+			}
+			// Both kinds in one: an index has manifests, a manifest a
+			// config and layers.
+			var m struct {
+				Manifests []ocispecs.Descriptor `json:"manifests"`
+				Config    *ocispecs.Descriptor  `json:"config"`
+				Layers    []ocispecs.Descriptor `json:"layers"`
+				Subject   *ocispecs.Descriptor  `json:"subject"`
+			}
+			if err := ReadBlob(dir, d.Digest, &m); err != nil {
+				return err
+			}
+			next := append(m.Manifests, m.Layers...)
+			for _, p := range []*ocispecs.Descriptor{m.Config, m.Subject} {
+				if p != nil {
+					next = append(next, *p)
+				}
+			}
+			if err := walk(next); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := walk(idx.Manifests); err != nil {
+		return nil, err
+	}
+	return seen, nil
+}
