@@ -155,7 +155,7 @@ func TestBench(t *testing.T) {
 			}
 		}
 		mustCold()
-		fe = record("cold_frontend")(e.frontendBuild(ctx, e.c, mainApp()))
+		fe = record("cold_frontend")(e.frontendBuild(ctx, e.c, mainApp(), ""))
 		if i == 0 && !fe.trace.cached("[context runtime] OCI load") {
 			logf("warning: the runtime was not found cached after the import")
 		}
@@ -165,16 +165,18 @@ func TestBench(t *testing.T) {
 	}
 
 	// Rebuilds on a warm cache: one more cold build first (counted too).
+	// Each rebuild writes into the OCI layout the builds before it wrote,
+	// as a packager's rebuild does.
 	mustCold()
-	record("cold_frontend")(e.frontendBuild(ctx, e.c, mainApp()))
+	out := record("cold_frontend")(e.frontendBuild(ctx, e.c, mainApp(), "")).OCI
 	for range runs {
-		record("noop_rebuild")(e.frontendBuild(ctx, e.c, mainApp()))
+		record("noop_rebuild")(e.frontendBuild(ctx, e.c, mainApp(), out))
 	}
 	reinstalls := 0
 	for i := range runs {
 		a := mainApp()
 		a.FinishArgs = append(slices.Clone(a.FinishArgs), fmt.Sprintf("--env=BENCH_REBUILD=%d-%d", i, time.Now().UnixNano()))
-		r := record("finish_args_rebuild")(e.frontendBuild(ctx, e.c, a))
+		r := record("finish_args_rebuild")(e.frontendBuild(ctx, e.c, a, out))
 		if r.trace.ran("install ") {
 			reinstalls = 1
 		}
@@ -182,14 +184,14 @@ func TestBench(t *testing.T) {
 	for i := range min(runs, plugins) {
 		a := mainApp()
 		a.Packages = append(slices.Clone(a.Packages), fmt.Sprintf("bench-plugin-%d", i+1))
-		record("add_package_rebuild")(e.frontendBuild(ctx, e.c, a))
+		record("add_package_rebuild")(e.frontendBuild(ctx, e.c, a, out))
 	}
 
 	// Eight different apps at once on one daemon, against one of them
 	// alone, both cold.
 	mustCold()
 	one := variantApp(0)
-	record("concurrent_1")(e.frontendBuild(ctx, e.c, one))
+	record("concurrent_1")(e.frontendBuild(ctx, e.c, one, ""))
 	mustCold()
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -205,7 +207,7 @@ func TestBench(t *testing.T) {
 				return
 			}
 			defer c.Close()
-			res[i], errs[i] = e.frontendBuild(ctx, c, variantApp(i))
+			res[i], errs[i] = e.frontendBuild(ctx, c, variantApp(i), "")
 		}()
 	}
 	wg.Wait()

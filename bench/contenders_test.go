@@ -138,8 +138,8 @@ type result struct {
 }
 
 // frontendBuild builds an app with this frontend, in-process, as the
-// integration tests do.
-func (e *env) frontendBuild(ctx context.Context, c *client.Client, a app) (*result, error) {
+// integration tests do, into the OCI layout out (a new folder when empty).
+func (e *env) frontendBuild(ctx context.Context, c *client.Client, a app, out string) (*result, error) {
 	dir := e.tempDir("frontend-" + a.ID)
 	var b bytes.Buffer
 	if err := e.yamlTmpl.Execute(&b, a); err != nil {
@@ -148,7 +148,9 @@ func (e *env) frontendBuild(ctx context.Context, c *client.Client, a app) (*resu
 	if err := os.WriteFile(filepath.Join(dir, "flatpak.yaml"), b.Bytes(), 0o644); err != nil {
 		return nil, err
 	}
-	out := filepath.Join(dir, "oci")
+	if out == "" {
+		out = filepath.Join(dir, "oci")
+	}
 	start := time.Now()
 	tr := newTrace(start)
 	_, err := clientbuild.Build(ctx, c, clientbuild.Options{
