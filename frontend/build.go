@@ -177,8 +177,13 @@ func (b *build) platform(ctx context.Context, p ocispecs.Platform) (*platformRes
 	if err != nil {
 		return nil, wrapSpec(s, err, "finish-args")
 	}
+	if !s.BuildRuntime {
+		if err := rep.readLayers(ctx, filesRef); err != nil {
+			return nil, err
+		}
+	}
 	flatpakRef := fmt.Sprintf("%s/%s/%s/%s", kind, s.ID, arch, s.Branch)
-	final := fllb.Layout(res.Files, fllb.LayoutOptions{Metadata: md, Exports: exports, Runtime: s.BuildRuntime, Epoch: b.cfg.Epoch})
+	final := fllb.Layout(res.Files, fllb.LayoutOptions{Metadata: md, Exports: exports, Runtime: s.BuildRuntime, Epoch: b.cfg.Epoch, Layers: rep.layers})
 	ref, err := b.solve(ctx, final, p)
 	if err != nil {
 		return nil, err

@@ -24,6 +24,8 @@ type reports struct {
 	// brought in (the rest came with the runtime).
 	rpms  []rpm
 	added []rpm
+	// layers split an app's files/ by source package.
+	layers []fllb.Layer
 }
 
 type rpm struct {
@@ -63,6 +65,32 @@ func readReports(ctx context.Context, ref client.Reference) (*reports, error) {
 		*dst = parseRPMs(dt)
 	}
 	return r, nil
+}
+
+// readLayers splits an app's files by the owners and tree reports.
+func (r *reports) readLayers(ctx context.Context, ref client.Reference) error {
+	var dt [2][]byte
+	for i, name := range []string{"owners", "tree"} {
+		var err error
+		if dt[i], err = ref.ReadFile(ctx, client.ReadRequest{Filename: fllb.ReportDir + "/" + name}); err != nil {
+			return errors.Wrapf(err, "read the build's %s report", name)
+		}
+	}
+	var owners []fllb.Owner
+	for _, line := range strings.Split(string(dt[0]), "\n") {
+		if f := strings.SplitN(line, "\t", 3); len(f) == 3 {
+			owners = append(owners, fllb.Owner{Package: f[0], SourceRPM: f[1], Path: f[2]})
+		}
+	}
+	var entries []fllb.Entry
+	for _, rec := range bytes.Split(dt[1], []byte{0}) {
+		typ, name, ok := strings.Cut(string(rec), " ")
+		if ok && name != "" {
+			entries = append(entries, fllb.Entry{Path: name, Dir: typ == "d"})
+		}
+	}
+	r.layers = fllb.SplitLayers(entries, owners)
+	return nil
 }
 
 func parseRPMs(dt []byte) []rpm {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/flatpak-frontend/flatpak-frontend/spec"
 	"github.com/moby/buildkit/solver/errdefs"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
 )
@@ -253,4 +254,51 @@ func classicBundle(t *testing.T, files string, finishArgs []string) (app, bundle
 	bundle = filepath.Join(work, "bundle")
 	flatpak("build-bundle", "--oci", repo, bundle, "org.example.Hello", "stable")
 	return app, bundle
+}
+
+// TestRebuildAddingAPackageKeepsTheOtherLayers: each source package's files
+// are a layer of their own, so a rebuild that adds a package into the same
+// OCI layout keeps the other layers' blobs, writes one more, drops what
+// only the old image used, and Flatpak runs the result.
+func TestRebuildAddingAPackageKeepsTheOtherLayers(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "oci")
+	if _, err := build(t, buildOpts{dir: writeSpec(t, appSpec("hello")), file: "flatpak.yaml", out: out}); err != nil {
+		t.Fatal(err)
+	}
+	before := readImage(t, out, "")
+	// hello and hello-data, then metadata and export/.
+	if n := len(before.manifest.Layers); n != 3 {
+		t.Fatalf("%d layers, want 3 (one per source package, one for metadata)", n)
+	}
+	oldManifest := readIndex(t, out)
+
+	if _, err := build(t, buildOpts{dir: writeSpec(t, appSpec("hello", "hello-extra")), file: "flatpak.yaml", out: out}); err != nil {
+		t.Fatal(err)
+	}
+	after := readImage(t, out, "")
+	if n := len(after.manifest.Layers); n != 4 {
+		t.Fatalf("%d layers after adding hello-extra, want 4", n)
+	}
+	for _, l := range before.manifest.Layers {
+		if !slices.ContainsFunc(after.manifest.Layers, func(d ocispecs.Descriptor) bool { return d.Digest == l.Digest }) {
+			t.Errorf("layer %s of the first build is not in the rebuild: it was made again", l.Digest)
+		}
+	}
+	if _, err := os.Stat(blobPath(out, oldManifest)); err == nil {
+		t.Error("the replaced image's manifest is still in the layout")
+	}
+
+	fp := harness.Flatpak(t)
+	fp.ImportOCI(t, harness.Runtime(t).Dir)
+	fp.ImportOCI(t, out)
+	fp.Install(t, "org.example.Platform")
+	fp.Install(t, "org.example.Hello")
+	for file, want := range map[string]string{
+		"/app/share/hello/extra.txt":    "Extra content from hello-extra",
+		"/app/share/hello/greeting.txt": "Greetings from hello-data",
+	} {
+		if got := fp.Run(t, "--command=cat", "org.example.Hello", file); !strings.Contains(got, want) {
+			t.Errorf("%s in the installed app: %q, want %q", file, got, want)
+		}
+	}
 }

@@ -22,6 +22,8 @@ type buildOpts struct {
 	contexts map[string]string
 	// noRuntimeContext leaves the runtime to the spec or a build arg.
 	noRuntimeContext bool
+	// out is the OCI layout to write (default: a new folder).
+	out string
 }
 
 // buildResult is what a build left behind.
@@ -48,7 +50,10 @@ func build(t *testing.T, o buildOpts) (*buildResult, error) {
 		contexts[k] = v
 	}
 	var log bytes.Buffer
-	out := filepath.Join(t.TempDir(), "oci")
+	out := o.out
+	if out == "" {
+		out = filepath.Join(t.TempDir(), "oci")
+	}
 	res, err := clientbuild.Build(context.Background(), harness.Client(t), clientbuild.Options{
 		File:        filepath.Join(o.dir, o.file),
 		ContextDir:  o.dir,

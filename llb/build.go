@@ -102,7 +102,9 @@ type Result struct {
 	// a runtime its new root (usr/ and etc/). Its ReportDir holds the
 	// files the steps wrote for the frontend: rpms, rpms-before and
 	// rpms-added (NAME, EPOCHNUM, VERSION, RELEASE, ARCH, SOURCERPM per
-	// line, tab-separated), files (SIZE PATH, NUL-separated), and after a
+	// line, tab-separated), owners (NAME, SOURCERPM, PATH per line: who
+	// owns which file), files (SIZE PATH, NUL-separated), tree (TYPE PATH,
+	// NUL-separated, find's %y: every entry of an app's /app), and after a
 	// failed install in Diagnose mode: missing, outside, installer.log.
 	// The reports live inside the result, not in a mount of their own, so
 	// that an exported build cache, which follows the image's ancestry,

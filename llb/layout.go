@@ -18,32 +18,46 @@ type LayoutOptions struct {
 	Runtime bool
 	// Epoch, when set, is the timestamp of every file.
 	Epoch *time.Time
+	// Layers split an app's files/ (see SplitLayers); none: one layer.
+	Layers []Layer
 }
 
 // Layout returns the Flatpak image of a build's files: files/ in one
-// layer, metadata and export/ in a small second one (so a change of
-// finish-args rebuilds only that), and for runtimes the container entries
-// in a third.
+// layer or as o.Layers split it, metadata and export/ in a small layer of
+// its own (so a change of finish-args rebuilds only that), and for runtimes
+// the container entries in a last one.
 func Layout(files bkllb.State, o LayoutOptions, opts ...bkllb.ConstraintsOpt) bkllb.State {
 	owner := bkllb.WithUIDGID(0, 0)
 	copyTree := func() *bkllb.CopyInfo {
 		return &bkllb.CopyInfo{CopyDirContentsOnly: true, CreateDestPath: true, CreatedTime: o.Epoch}
 	}
-	var filesLayer bkllb.State
-	if o.Runtime {
-		filesLayer = bkllb.Scratch().File(
+	var layers []bkllb.State
+	switch {
+	case o.Runtime:
+		layers = append(layers, bkllb.Scratch().File(
 			bkllb.Copy(files, "/usr/", "/files/", copyTree(), owner).
 				Copy(files, "/etc/", "/files/etc/", copyTree(), owner),
-			append(opts, bkllb.WithCustomName("copy /usr and /etc to files/"))...)
-	} else {
-		filesLayer = bkllb.Scratch().File(
-			bkllb.Copy(files, "/", "/files/", &bkllb.CopyInfo{
-				CopyDirContentsOnly: true,
-				CreateDestPath:      true,
-				CreatedTime:         o.Epoch,
-				ExcludePatterns:     []string{ReportDir[1:]},
-			}, owner),
-			append(opts, bkllb.WithCustomName("copy /app to files/"))...)
+			append(opts, bkllb.WithCustomName("copy /usr and /etc to files/"))...))
+	case len(o.Layers) > 1:
+		for _, l := range o.Layers {
+			name := bkllb.WithCustomNamef("files/ of %s", l.Name)
+			ci := copyTree()
+			ci.IncludePatterns = l.Include
+			if o.Epoch == nil {
+				layers = append(layers, bkllb.Scratch().File(bkllb.Copy(files, "/", "/files/", ci, owner), append(opts, name)...))
+				continue
+			}
+			// Folders a filtered copy creates take the time their content
+			// was written; a plain copy of the selection dates them too.
+			ci.CreatedTime = nil
+			sel := bkllb.Scratch().File(bkllb.Copy(files, "/", "/", ci), append(opts, name)...)
+			layers = append(layers, bkllb.Scratch().File(bkllb.Copy(sel, "/", "/files/", copyTree(), owner), append(opts, name)...))
+		}
+	default:
+		ci := copyTree()
+		ci.ExcludePatterns = []string{ReportDir[1:]}
+		layers = append(layers, bkllb.Scratch().File(bkllb.Copy(files, "/", "/files/", ci, owner),
+			append(opts, bkllb.WithCustomName("copy /app to files/"))...))
 	}
 
 	mo := []bkllb.MkfileOption{owner}
@@ -65,7 +79,7 @@ func Layout(files bkllb.State, o LayoutOptions, opts ...bkllb.ConstraintsOpt) bk
 	if o.Runtime {
 		name = "write metadata"
 	}
-	layers := []bkllb.State{filesLayer, bkllb.Scratch().File(small, append(opts, bkllb.WithCustomName(name))...)}
+	layers = append(layers, bkllb.Scratch().File(small, append(opts, bkllb.WithCustomName(name))...))
 	if o.Runtime {
 		layers = append(layers, Hybrid(bkllb.Scratch(), o.Epoch, opts...))
 	}

@@ -87,21 +87,26 @@ fi
 rpmlist >"$out/rpms"
 LC_ALL=C comm -13 "$out/rpms-before" "$out/rpms" >"$out/rpms-added"
 
-# Packages the runtime should have provided show up as files outside /app.
-: >"$out/outside"
+# Who owns which file (NAME, SOURCERPM, PATH per line): the frontend puts
+# each source package's files in a layer of its own, and an app's packages
+# must keep to /app.
+cut -f1 "$out/rpms-added" | LC_ALL=C sort -u | xargs -r rpm ${root:+"--root=$root"} -q \
+	--qf '[%{=NAME}\t%{=SOURCERPM}\t%{FILENAMES}\n]' >"$out/owners" 2>"$out/owners.err"
+# rpm can complain and still exit 0.
+if [ $? != 0 ] || [ -s "$out/owners.err" ]; then
+	cat "$out/owners.err" >&2
+	fail "cannot list the installed packages' files"
+fi
+
 if [ "${FFE_KIND:-app}" = runtime ]; then
+	: >"$out/outside"
 	echo ok >"$out/status"
 	exit 0
 fi
-cut -f1 "$out/rpms-added" | while read -r name; do
-	case " ${FFE_ALLOW:-} " in *" $name "*) continue ;; esac
-	rpmq -ql "$name" | while read -r f; do
-		case "$f" in
-		/app | /app/* | "(contains no files)") ;;
-		*) printf '%s\t%s\n' "$name" "$f" ;;
-		esac
-	done
-done >>"$out/outside"
+# Packages the runtime should have provided show up as files outside /app.
+FFE_ALLOW=${FFE_ALLOW:-} awk -F '\t' '
+BEGIN { n = split(ENVIRON["FFE_ALLOW"], a, " "); for (i = 1; i <= n; i++) allow[a[i]] = 1 }
+!($1 in allow) && $3 != "/app" && substr($3, 1, 5) != "/app/" { print $1 "\t" $3 }' "$out/owners" >"$out/outside"
 if [ -s "$out/outside" ]; then
 	cut -f1 "$out/outside" | uniq | while read -r name; do
 		printf 'flatpak-frontend: package %s installs files outside /app:\n' "$name" >&2

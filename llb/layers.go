@@ -1,0 +1,172 @@
+package llb
+
+import (
+	"cmp"
+	"fmt"
+	"hash/fnv"
+	"path"
+	"slices"
+	"strings"
+)
+
+// MaxLayers bounds how many layers an app's files/ is split into.
+const MaxLayers = 32
+
+// Layer is one layer of an app's files/: what Include (patterns relative to
+// /app, nil for everything) selects.
+type Layer struct {
+	Name    string
+	Include []string
+}
+
+// Entry is one entry of /app, as the finish step listed it.
+type Entry struct {
+	Path string // relative to /app
+	Dir  bool
+}
+
+// Owner says that a package owns a path (absolute, as rpm lists it).
+type Owner struct {
+	Package, SourceRPM, Path string
+}
+
+// otherLayer holds what no package owns.
+const otherLayer = "other"
+
+// SplitLayers puts each source package's files in a layer of its own, and
+// what no package owns in a last one, so that a package whose files did not
+// change keeps its layer (BuildKit keys a copy by the content it selects)
+// and its compressed blob from build to build. Past MaxLayers source
+// packages share layers by a hash of their names. Folders (two levels
+// below /app or deeper) whose whole content falls in one layer are selected
+// as one pattern.
+func SplitLayers(entries []Entry, owners []Owner) []Layer {
+	owners = slices.Clone(owners)
+	slices.SortStableFunc(owners, func(a, b Owner) int { return cmp.Compare(a.Package, b.Package) })
+	owner := map[string]string{}
+	groups := map[string]bool{}
+	for _, o := range owners {
+		rel, ok := strings.CutPrefix(o.Path, appDir+"/")
+		if !ok {
+			continue
+		}
+		if _, seen := owner[rel]; !seen {
+			g := sourceName(o)
+			owner[rel] = g
+			groups[g] = true
+		}
+	}
+	if len(groups) > MaxLayers {
+		for rel, g := range owner {
+			h := fnv.New32a()
+			h.Write([]byte(g))
+			owner[rel] = fmt.Sprintf("bucket-%02d", h.Sum32()%MaxLayers)
+		}
+	}
+
+	children := map[string][]Entry{}
+	for _, e := range entries {
+		children[parentOf(e.Path)] = append(children[parentOf(e.Path)], e)
+	}
+	// layerOf is the one layer everything under an entry goes to, or ""
+	// when that is more than one.
+	pure := map[string]string{}
+	var layerOf func(e Entry) string
+	layerOf = func(e Entry) string {
+		g, ok := owner[e.Path]
+		if !ok {
+			g = otherLayer
+		}
+		if kids := children[e.Path]; e.Dir && len(kids) > 0 {
+			g = "?"
+			for _, k := range kids {
+				switch kg := layerOf(k); {
+				case kg == "":
+					g = ""
+				case g == "?":
+					g = kg
+				case g != kg:
+					g = ""
+				}
+			}
+		}
+		pure[e.Path] = g
+		return g
+	}
+	for _, e := range children[""] {
+		layerOf(e)
+	}
+
+	include := map[string][]string{}
+	var select_ func(e Entry)
+	select_ = func(e Entry) {
+		// Folders right under /app/share, /app/lib... are where packages of
+		// different sources meet (plugins, data); selecting one whole
+		// would change its layer's selection when another package adds to it.
+		if g := pure[e.Path]; g != "" && (!e.Dir || len(children[e.Path]) == 0 || strings.Count(e.Path, "/") >= 2) {
+			include[g] = append(include[g], escapePattern(e.Path))
+			return
+		}
+		for _, k := range children[e.Path] {
+			select_(k)
+		}
+	}
+	for _, e := range children[""] {
+		select_(e)
+	}
+	if len(include) <= 1 {
+		return []Layer{{Name: "all"}}
+	}
+	var out []Layer
+	for g, inc := range include {
+		slices.Sort(inc)
+		out = append(out, Layer{Name: g, Include: inc})
+	}
+	slices.SortFunc(out, func(a, b Layer) int {
+		if (a.Name == otherLayer) != (b.Name == otherLayer) {
+			if a.Name == otherLayer {
+				return 1
+			}
+			return -1
+		}
+		return cmp.Compare(a.Name, b.Name)
+	})
+	return out
+}
+
+// sourceName is the name of the source package a package was built from
+// (its SOURCERPM without version, release and .src.rpm).
+func sourceName(o Owner) string {
+	s, ok := strings.CutSuffix(o.SourceRPM, ".src.rpm")
+	if !ok {
+		return o.Package
+	}
+	for range 2 {
+		i := strings.LastIndexByte(s, '-')
+		if i <= 0 {
+			return o.Package
+		}
+		s = s[:i]
+	}
+	return s
+}
+
+func parentOf(p string) string {
+	d := path.Dir(p)
+	if d == "." {
+		return ""
+	}
+	return d
+}
+
+// escapePattern makes a path a pattern that matches just it.
+func escapePattern(p string) string {
+	var b strings.Builder
+	for _, r := range p {
+		if strings.ContainsRune(`\*?[]!`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

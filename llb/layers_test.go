@@ -1,0 +1,161 @@
+package llb
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/moby/patternmatcher"
+)
+
+// tree makes entries from paths; a trailing slash marks a folder, and the
+// folders above each path are added.
+func tree(paths ...string) []Entry {
+	seen := map[string]bool{}
+	var out []Entry
+	add := func(p string, dir bool) {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, Entry{Path: p, Dir: dir})
+		}
+	}
+	for _, p := range paths {
+		dir := strings.HasSuffix(p, "/")
+		p = strings.TrimSuffix(p, "/")
+		for d := path.Dir(p); d != "."; d = path.Dir(d) {
+			add(d, true)
+		}
+		add(p, dir)
+	}
+	return out
+}
+
+func owns(pkg, srpm string, paths ...string) []Owner {
+	var out []Owner
+	for _, p := range paths {
+		out = append(out, Owner{Package: pkg, SourceRPM: srpm, Path: "/app/" + strings.TrimSuffix(p, "/")})
+	}
+	return out
+}
+
+// checkCover checks that each leaf entry (a file or an empty folder) is in
+// exactly one layer and returns which.
+func checkCover(t *testing.T, entries []Entry, layers []Layer) map[string]string {
+	t.Helper()
+	parents := map[string]bool{}
+	for _, e := range entries {
+		parents[path.Dir(e.Path)] = true
+	}
+	got := map[string]string{}
+	for _, e := range entries {
+		if e.Dir && parents[e.Path] {
+			continue
+		}
+		var in []string
+		for _, l := range layers {
+			pm, err := patternmatcher.New(l.Include)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok, _ := pm.MatchesOrParentMatches(e.Path); ok || l.Include == nil {
+				in = append(in, l.Name)
+			}
+		}
+		if len(in) != 1 {
+			t.Errorf("%s is in layers %v, want exactly one", e.Path, in)
+			continue
+		}
+		got[e.Path] = in[0]
+	}
+	return got
+}
+
+func TestSplitLayersBySourcePackage(t *testing.T) {
+	entries := tree(
+		"bin/gimp", "lib/libgimp.so.2", "share/gimp/2.0/scripts/a.scm", "share/gimp/2.0/scripts/b.scm",
+		"share/gimp/2.0/plug-ins/extra/x.py", "share/applications/org.gimp.GIMP.desktop",
+		"share/icons/hicolor/64x64/apps/org.gimp.GIMP.png", "share/empty/", "lib/weird[1]*?.so", "!bang",
+		"share/app-info/xmls/org.gimp.GIMP.xml.gz",
+	)
+	var owners []Owner
+	owners = append(owners, owns("gimp", "gimp-2.10.38-1.fc41.src.rpm", "bin/gimp", "share/gimp/2.0/scripts/a.scm",
+		"share/gimp/2.0/scripts/b.scm", "share/applications/org.gimp.GIMP.desktop", "share/gimp/2.0/scripts/")...)
+	owners = append(owners, owns("gimp-libs", "gimp-2.10.38-1.fc41.src.rpm", "lib/libgimp.so.2", "lib/weird[1]*?.so")...)
+	owners = append(owners, owns("gimp-extra", "gimp-extra-plugins-1.0-1.fc41.src.rpm", "share/gimp/2.0/plug-ins/extra/x.py", "share/empty/", "!bang")...)
+	owners = append(owners, owns("hicolor", "hicolor-icon-theme-0.17-1.src.rpm", "share/icons/hicolor/64x64/apps/org.gimp.GIMP.png")...)
+	layers := SplitLayers(entries, owners)
+
+	var names []string
+	for _, l := range layers {
+		names = append(names, l.Name)
+	}
+	if want := []string{"gimp", "gimp-extra-plugins", "hicolor-icon-theme", "other"}; !slices.Equal(names, want) {
+		t.Fatalf("layers %v, want %v (one per source package, what no package owns last)", names, want)
+	}
+	got := checkCover(t, entries, layers)
+	for p, want := range map[string]string{
+		"bin/gimp": "gimp", "lib/libgimp.so.2": "gimp", "lib/weird[1]*?.so": "gimp",
+		"share/gimp/2.0/plug-ins/extra/x.py": "gimp-extra-plugins", "share/empty": "gimp-extra-plugins",
+		"!bang": "gimp-extra-plugins", "share/app-info/xmls/org.gimp.GIMP.xml.gz": "other",
+	} {
+		if got[p] != want {
+			t.Errorf("%s is in layer %q, want %q", p, got[p], want)
+		}
+	}
+	// A folder deep enough and wholly one package's is one pattern.
+	if !slices.Contains(layers[0].Include, "share/gimp/2.0/scripts") {
+		t.Errorf("gimp's patterns %q do not select share/gimp/2.0/scripts as a whole", layers[0].Include)
+	}
+	// Right under share/ packages of different sources meet: no pattern
+	// selects share/gimp as a whole even though only gimp owns files there
+	// today.
+	for _, l := range layers {
+		if slices.Contains(l.Include, "share/gimp") || slices.Contains(l.Include, "share") {
+			t.Errorf("layer %s selects a shared folder whole: %q", l.Name, l.Include)
+		}
+	}
+}
+
+func TestSplitLayersOneSourceIsOneLayer(t *testing.T) {
+	entries := tree("bin/hello", "share/hello/data")
+	layers := SplitLayers(entries, owns("hello", "hello-1-1.src.rpm", "bin/hello", "share/hello/data"))
+	if len(layers) != 1 || layers[0].Include != nil {
+		t.Fatalf("layers = %+v, want one selecting everything", layers)
+	}
+	if got := SplitLayers(nil, nil); len(got) != 1 {
+		t.Fatalf("no entries: %+v", got)
+	}
+}
+
+func TestSplitLayersBoundedAndStable(t *testing.T) {
+	var paths []string
+	var owners []Owner
+	for i := range 3 * MaxLayers {
+		p := fmt.Sprintf("lib/pkg%03d/lib.so", i)
+		paths = append(paths, p)
+		owners = append(owners, owns(fmt.Sprintf("pkg%03d", i), fmt.Sprintf("pkg%03d-1-1.src.rpm", i), p)...)
+	}
+	before := SplitLayers(tree(paths...), owners)
+	if len(before) > MaxLayers {
+		t.Fatalf("%d layers, want at most %d", len(before), MaxLayers)
+	}
+	checkCover(t, tree(paths...), before)
+
+	// One more package changes the selection of one layer only.
+	paths = append(paths, "lib/newpkg/lib.so")
+	owners = append(owners, owns("newpkg", "newpkg-1-1.src.rpm", "lib/newpkg/lib.so")...)
+	after := SplitLayers(tree(paths...), owners)
+	checkCover(t, tree(paths...), after)
+	changed := 0
+	for _, a := range after {
+		i := slices.IndexFunc(before, func(b Layer) bool { return b.Name == a.Name })
+		if i < 0 || !slices.Equal(before[i].Include, a.Include) {
+			changed++
+		}
+	}
+	if changed != 1 {
+		t.Errorf("adding a package changed %d layers, want 1", changed)
+	}
+}
