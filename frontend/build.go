@@ -190,7 +190,9 @@ func (b *build) platform(ctx context.Context, p ocispecs.Platform) (*platformRes
 	}
 	img := b.image(p, flatpakRef, md, rep.installedSize(md, exports))
 	if !s.BuildRuntime {
-		maps.Copy(img.Config.Labels, appstreamLabels(ctx, ref, s.ID))
+		// From the files, not the image: reading the image would make
+		// BuildKit assemble its layers into one tree, which nothing needs.
+		maps.Copy(img.Config.Labels, appstreamLabels(ctx, filesRef, s.ID))
 	}
 	doc, err := b.recordContents(img, flatpakRef, runtimeRef, rep)
 	if err != nil {

@@ -121,8 +121,8 @@ func (b *build) image(p ocispecs.Platform, ref string, md []byte, installedSize 
 // appstreamLabels are the labels that let registry clients (GNOME Software,
 // flatpak remote-ls on an OCI remote) show an app without pulling it:
 // org.freedesktop.appstream.appdata is the app's AppStream file and
-// org.freedesktop.appstream.icon-64/-128 its icons as data: URLs. Missing
-// files just leave the label out.
+// org.freedesktop.appstream.icon-64/-128 its icons as data: URLs, read from
+// ref, the app's /app. Missing files just leave the label out.
 func appstreamLabels(ctx context.Context, ref client.Reference, id string) map[string]string {
 	read := func(p string) []byte {
 		dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: p})
@@ -132,14 +132,14 @@ func appstreamLabels(ctx context.Context, ref client.Reference, id string) map[s
 		return dt
 	}
 	out := map[string]string{}
-	for _, p := range []string{"/files/share/metainfo/" + id + ".metainfo.xml", "/files/share/appdata/" + id + ".appdata.xml"} {
+	for _, p := range []string{"/share/metainfo/" + id + ".metainfo.xml", "/share/appdata/" + id + ".appdata.xml"} {
 		if dt := read(p); dt != nil {
 			out["org.freedesktop.appstream.appdata"] = string(dt)
 			break
 		}
 	}
 	for _, size := range []string{"64", "128"} {
-		if dt := read("/files/share/icons/hicolor/" + size + "x" + size + "/apps/" + id + ".png"); dt != nil {
+		if dt := read("/share/icons/hicolor/" + size + "x" + size + "/apps/" + id + ".png"); dt != nil {
 			out["org.freedesktop.appstream.icon-"+size] = "data:image/png;base64," + base64.StdEncoding.EncodeToString(dt)
 		}
 	}
