@@ -12,11 +12,11 @@ import (
 // MaxLayers bounds how many layers an app's files/ is split into.
 const MaxLayers = 32
 
-// Layer is one layer of an app's files/: what Include (patterns relative to
-// /app, nil for everything) selects.
+// Layer is one layer of an app's files/: the entries at Paths (relative to
+// /app, folders with all they hold; nil for everything).
 type Layer struct {
-	Name    string
-	Include []string
+	Name  string
+	Paths []string
 }
 
 // Entry is one entry of /app, as the finish step listed it.
@@ -38,8 +38,8 @@ const otherLayer = "other"
 // change keeps its layer (BuildKit keys a copy by the content it selects)
 // and its compressed blob from build to build. Past MaxLayers source
 // packages share layers by a hash of their names. Folders (two levels
-// below /app or deeper) whose whole content falls in one layer are selected
-// as one pattern.
+// below /app or deeper) whose whole content falls in one layer are taken
+// whole.
 func SplitLayers(entries []Entry, owners []Owner) []Layer {
 	owners = slices.Clone(owners)
 	slices.SortStableFunc(owners, func(a, b Owner) int { return cmp.Compare(a.Package, b.Package) })
@@ -104,7 +104,7 @@ func SplitLayers(entries []Entry, owners []Owner) []Layer {
 		// different sources meet (plugins, data); selecting one whole
 		// would change its layer's selection when another package adds to it.
 		if g := pure[e.Path]; g != "" && (!e.Dir || len(children[e.Path]) == 0 || strings.Count(e.Path, "/") >= 2) {
-			include[g] = append(include[g], escapePattern(e.Path))
+			include[g] = append(include[g], e.Path)
 			return
 		}
 		for _, k := range children[e.Path] {
@@ -120,7 +120,7 @@ func SplitLayers(entries []Entry, owners []Owner) []Layer {
 	var out []Layer
 	for g, inc := range include {
 		slices.Sort(inc)
-		out = append(out, Layer{Name: g, Include: inc})
+		out = append(out, Layer{Name: g, Paths: inc})
 	}
 	slices.SortFunc(out, func(a, b Layer) int {
 		if (a.Name == otherLayer) != (b.Name == otherLayer) {
@@ -157,16 +157,4 @@ func parentOf(p string) string {
 		return ""
 	}
 	return d
-}
-
-// escapePattern makes a path a pattern that matches just it.
-func escapePattern(p string) string {
-	var b strings.Builder
-	for _, r := range p {
-		if strings.ContainsRune(`\*?[]!`, r) {
-			b.WriteByte('\\')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }

@@ -41,17 +41,28 @@ func Layout(files bkllb.State, o LayoutOptions, opts ...bkllb.ConstraintsOpt) bk
 	case len(o.Layers) > 1:
 		for _, l := range o.Layers {
 			name := bkllb.WithCustomNamef("files/ of %s", l.Name)
-			ci := copyTree()
-			ci.IncludePatterns = l.Include
-			if o.Epoch == nil {
-				layers = append(layers, bkllb.Scratch().File(bkllb.Copy(files, "/", "/files/", ci, owner), append(opts, name)...))
-				continue
+			// Copies of the paths themselves: no walk of all of /app.
+			// BuildKit keys each by the content at its path.
+			var fa *bkllb.FileAction
+			dest := "/files/"
+			if o.Epoch != nil {
+				// Folders made for one path change when the next path
+				// lands in them; a plain copy of the selection dates them.
+				dest = "/"
 			}
-			// Folders a filtered copy creates take the time their content
-			// was written; a plain copy of the selection dates them too.
-			ci.CreatedTime = nil
-			sel := bkllb.Scratch().File(bkllb.Copy(files, "/", "/", ci), append(opts, name)...)
-			layers = append(layers, bkllb.Scratch().File(bkllb.Copy(sel, "/", "/files/", copyTree(), owner), append(opts, name)...))
+			for _, p := range l.Paths {
+				ci := &bkllb.CopyInfo{CreateDestPath: true, CreatedTime: o.Epoch}
+				if fa == nil {
+					fa = bkllb.Copy(files, "/"+p, dest+p, ci, owner)
+				} else {
+					fa = fa.Copy(files, "/"+p, dest+p, ci, owner)
+				}
+			}
+			layer := bkllb.Scratch().File(fa, append(opts, name)...)
+			if o.Epoch != nil {
+				layer = bkllb.Scratch().File(bkllb.Copy(layer, "/", "/files/", copyTree(), owner), append(opts, name)...)
+			}
+			layers = append(layers, layer)
 		}
 	default:
 		ci := copyTree()
