@@ -105,7 +105,8 @@ type Result struct {
 	// line, tab-separated), owners (NAME, SOURCERPM, PATH per line: who
 	// owns which file), files (SIZE PATH, NUL-separated), tree (TYPE PATH,
 	// NUL-separated, find's %y: every entry of an app's /app), and after a
-	// failed install in Diagnose mode: missing, outside, installer.log.
+	// failed install in Diagnose mode: missing, outside, installer.log,
+	// installer-status and error.
 	// The reports live inside the result, not in a mount of their own, so
 	// that an exported build cache, which follows the image's ancestry,
 	// holds them too.
@@ -278,12 +279,14 @@ func (b *builder) install(root bkllb.State, installer spec.Installer, extra []bk
 		bkllb.AddEnv("FFE_INSTALLER", string(installer)),
 		bkllb.AddMount(scriptPath, scripts(), bkllb.Readonly),
 		bkllb.AddMount(tmpDir, bkllb.Scratch(), bkllb.Tmpfs()),
+		// Private: dnf's cache lock records a PID, which another build's
+		// PID namespace takes for a dead process (dnf then fails on the
+		// lock file), and a locked mount would serialize concurrent
+		// builds. A build running beside another gets a cache of its own.
 		bkllb.AddMount("/var/cache/dnf", bkllb.Scratch(),
-			// dnf locks its own cache; a locked mount would serialize
-			// concurrent builds.
-			bkllb.AsPersistentCacheDir(b.cacheID("dnf"), bkllb.CacheMountShared)),
+			bkllb.AsPersistentCacheDir(b.cacheID("dnf"), bkllb.CacheMountPrivate)),
 		bkllb.AddMount("/var/cache/libdnf5", bkllb.Scratch(),
-			bkllb.AsPersistentCacheDir(b.cacheID("libdnf5"), bkllb.CacheMountShared)),
+			bkllb.AsPersistentCacheDir(b.cacheID("libdnf5"), bkllb.CacheMountPrivate)),
 		bkllb.WithCustomNamef("install %d package%s", len(pkgs), plural(len(pkgs))),
 		b.at("packages"),
 	}

@@ -130,7 +130,7 @@ func TestBuildInstallsPackagesAsArguments(t *testing.T) {
 	for _, m := range install.Mounts {
 		switch {
 		case m.MountType == pb.MountType_CACHE && m.Dest == "/var/cache/dnf":
-			cache = m.CacheOpt.Sharing == pb.CacheSharingOpt_SHARED
+			cache = m.CacheOpt.Sharing == pb.CacheSharingOpt_PRIVATE
 		case m.MountType == pb.MountType_SECRET:
 			secret = m.SecretOpt.ID == "webcreds" && m.Dest == secretsDir+"/webcreds"
 		case m.Dest == repoMountPath(0):
