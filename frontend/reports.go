@@ -168,6 +168,12 @@ func (b *build) diagnose(ctx context.Context, opts fllb.Options) error {
 		}
 		return locatedError(s, found)
 	}
+	if read("installer-status") == "0" {
+		// The installer did its part; a later check failed.
+		if e := read("error"); e != "" {
+			return wrapSpec(s, errors.Errorf("installing the packages failed: %s", e), "packages")
+		}
+	}
 	if log := read("installer.log"); log != "" {
 		lines := strings.Split(log, "\n")
 		if len(lines) > 15 {

@@ -23,6 +23,7 @@ rpmlist() {
 
 fail() {
 	printf 'flatpak-frontend: %s\n' "$*" >&2
+	printf '%s\n' "$*" >"$out/error"
 	[ "${FFE_DIAGNOSE:-}" = 1 ] && exit 0
 	exit 1
 }
