@@ -110,7 +110,7 @@ func Build(ctx context.Context, c *client.Client, o Options) (*Result, error) {
 		if err := ocilayout.ExposeFlatpakImages(o.OCIDir); err != nil {
 			return nil, err
 		}
-		if err := publishLayout(ctx, o.OCIDir, ociDir); err != nil {
+		if err := publishLayout(o.OCIDir, ociDir); err != nil {
 			return nil, fmt.Errorf("write the OCI layout %s: %w", ociDir, err)
 		}
 	}

@@ -1,13 +1,12 @@
 package clientbuild
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
-	"github.com/flatpak-frontend/flatpak-frontend/buildkitd"
 	"github.com/flatpak-frontend/flatpak-frontend/ocilayout"
 )
 
@@ -65,16 +64,22 @@ func eachBlob(dir string, f func(alg, name string)) error {
 // index.json or an index pointing at missing blobs. Then the blobs only the
 // replaced image used are removed. Builds publishing into the same dir take
 // turns.
-func publishLayout(ctx context.Context, staging, dir string) error {
+func publishLayout(staging, dir string) error {
 	if _, err := os.Stat(filepath.Join(staging, "index.json")); err != nil {
 		return fmt.Errorf("the export wrote no index.json: %w", err)
 	}
-	dir = filepath.Clean(dir)
-	unlock, err := buildkitd.LockFile(ctx, filepath.Join(filepath.Dir(dir), "."+filepath.Base(dir)+".lock"))
+	// The lock is on dir itself, so nothing is left beside it.
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	lock, err := os.Open(dir)
 	if err != nil {
 		return err
 	}
-	defer unlock()
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return fmt.Errorf("lock %s: %w", dir, err)
+	}
 	// Unreadable or missing: nothing is removed.
 	old, _ := ocilayout.Blobs(dir)
 

@@ -1,7 +1,6 @@
 package clientbuild
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -76,7 +75,7 @@ func TestPublishLayoutReplacesTheIndexAndDropsOnlyTheOldImagesBlobs(t *testing.T
 	}
 	now := writeLayout(t, staging, true, "b", "c")
 	want, _ := os.ReadFile(filepath.Join(staging, "index.json"))
-	if err := publishLayout(context.Background(), staging, out); err != nil {
+	if err := publishLayout(staging, out); err != nil {
 		t.Fatal(err)
 	}
 	if idx, _ := os.ReadFile(filepath.Join(out, "index.json")); len(idx) == 0 || string(idx) != string(want) {
@@ -104,7 +103,7 @@ func TestPublishLayoutWithoutIndexLeavesTheOldImage(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeLayout(t, staging, false, "c") // an export cut short: no index.json
-	if err := publishLayout(context.Background(), staging, out); err == nil {
+	if err := publishLayout(staging, out); err == nil {
 		t.Fatal("published a layout without index.json")
 	}
 	if dt, _ := os.ReadFile(filepath.Join(out, "index.json")); string(dt) != string(before) {
