@@ -177,10 +177,8 @@ func (b *build) platform(ctx context.Context, p ocispecs.Platform) (*platformRes
 	if err != nil {
 		return nil, wrapSpec(s, err, "finish-args")
 	}
-	if !s.BuildRuntime {
-		if err := rep.readLayers(ctx, filesRef); err != nil {
-			return nil, err
-		}
+	if err := rep.readLayers(ctx, filesRef, s.BuildRuntime); err != nil {
+		return nil, err
 	}
 	flatpakRef := fmt.Sprintf("%s/%s/%s/%s", kind, s.ID, arch, s.Branch)
 	final := fllb.Layout(res.Files, fllb.LayoutOptions{Metadata: md, Exports: exports, Runtime: s.BuildRuntime, Epoch: b.cfg.Epoch, Layers: rep.layers})

@@ -24,7 +24,7 @@ type reports struct {
 	// brought in (the rest came with the runtime).
 	rpms  []rpm
 	added []rpm
-	// layers split an app's files/ by source package.
+	// layers split files/ by source package.
 	layers []fllb.Layer
 }
 
@@ -67,8 +67,8 @@ func readReports(ctx context.Context, ref client.Reference) (*reports, error) {
 	return r, nil
 }
 
-// readLayers splits an app's files by the owners and tree reports.
-func (r *reports) readLayers(ctx context.Context, ref client.Reference) error {
+// readLayers splits the files by the owners and tree reports.
+func (r *reports) readLayers(ctx context.Context, ref client.Reference, runtime bool) error {
 	var dt [2][]byte
 	for i, name := range []string{"owners", "tree"} {
 		var err error
@@ -89,7 +89,7 @@ func (r *reports) readLayers(ctx context.Context, ref client.Reference) error {
 			entries = append(entries, fllb.Entry{Path: name, Dir: typ == "d"})
 		}
 	}
-	r.layers = fllb.SplitLayers(entries, owners)
+	r.layers = fllb.SplitLayers(entries, owners, runtime)
 	return nil
 }
 

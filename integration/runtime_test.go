@@ -83,6 +83,11 @@ func TestBuildRuntimeThenAppOnIt(t *testing.T) {
 	if md := img.config.Config.Labels["org.flatpak.metadata"]; !strings.Contains(md, "[Runtime]\nname=org.example.BasePlatform\n") {
 		t.Errorf("runtime metadata label = %q", md)
 	}
+	// files/ of base-runtime, files/ of what no package owns (the rpm
+	// database), metadata, the container entries.
+	if n := len(img.manifest.Layers); n != 4 {
+		t.Errorf("runtime image has %d layers, want 4", n)
+	}
 	var names []string
 	for _, h := range img.entries {
 		names = append(names, strings.TrimSuffix(h.Name, "/"))

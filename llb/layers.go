@@ -37,16 +37,22 @@ const otherLayer = "other"
 // what no package owns in a last one, so that a package whose files did not
 // change keeps its layer (BuildKit keys a copy by the content it selects)
 // and its compressed blob from build to build. Past MaxLayers source
-// packages share layers by a hash of their names. Folders (two levels
-// below /app or deeper) whose whole content falls in one layer are taken
-// whole.
-func SplitLayers(entries []Entry, owners []Owner) []Layer {
+// packages share layers by a hash of their names. Folders whose whole
+// content falls in one layer are taken whole, from two levels below /app
+// (an app) or /usr (a runtime) down. Entries and the layers' paths are
+// relative to the root the packages went into: an app's /app, or a
+// runtime's new root (usr/ and etc/).
+func SplitLayers(entries []Entry, owners []Owner, runtime bool) []Layer {
+	prefix, minSlashes := appDir+"/", 2
+	if runtime {
+		prefix, minSlashes = "/", 3
+	}
 	owners = slices.Clone(owners)
 	slices.SortStableFunc(owners, func(a, b Owner) int { return cmp.Compare(a.Package, b.Package) })
 	owner := map[string]string{}
 	groups := map[string]bool{}
 	for _, o := range owners {
-		rel, ok := strings.CutPrefix(o.Path, appDir+"/")
+		rel, ok := strings.CutPrefix(o.Path, prefix)
 		if !ok {
 			continue
 		}
@@ -100,10 +106,10 @@ func SplitLayers(entries []Entry, owners []Owner) []Layer {
 	include := map[string][]string{}
 	var select_ func(e Entry)
 	select_ = func(e Entry) {
-		// Folders right under /app/share, /app/lib... are where packages of
-		// different sources meet (plugins, data); selecting one whole
-		// would change its layer's selection when another package adds to it.
-		if g := pure[e.Path]; g != "" && (!e.Dir || len(children[e.Path]) == 0 || strings.Count(e.Path, "/") >= 2) {
+		// Folders right under /app/share, /usr/lib... are where packages of
+		// different sources meet (plugins, data); taking one whole would
+		// change its layer's paths when another package adds to it.
+		if g := pure[e.Path]; g != "" && (!e.Dir || len(children[e.Path]) == 0 || strings.Count(e.Path, "/") >= minSlashes) {
 			include[g] = append(include[g], e.Path)
 			return
 		}

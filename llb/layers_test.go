@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	bkllb "github.com/moby/buildkit/client/llb"
 )
 
 // tree makes entries from paths; a trailing slash marks a folder, and the
@@ -79,7 +81,7 @@ func TestSplitLayersBySourcePackage(t *testing.T) {
 	owners = append(owners, owns("gimp-libs", "gimp-2.10.38-1.fc41.src.rpm", "lib/libgimp.so.2", "lib/weird[1]*?.so")...)
 	owners = append(owners, owns("gimp-extra", "gimp-extra-plugins-1.0-1.fc41.src.rpm", "share/gimp/2.0/plug-ins/extra/x.py", "share/empty/", "!bang")...)
 	owners = append(owners, owns("hicolor", "hicolor-icon-theme-0.17-1.src.rpm", "share/icons/hicolor/64x64/apps/org.gimp.GIMP.png")...)
-	layers := SplitLayers(entries, owners)
+	layers := SplitLayers(entries, owners, false)
 
 	var names []string
 	for _, l := range layers {
@@ -114,11 +116,11 @@ func TestSplitLayersBySourcePackage(t *testing.T) {
 
 func TestSplitLayersOneSourceIsOneLayer(t *testing.T) {
 	entries := tree("bin/hello", "share/hello/data")
-	layers := SplitLayers(entries, owns("hello", "hello-1-1.src.rpm", "bin/hello", "share/hello/data"))
+	layers := SplitLayers(entries, owns("hello", "hello-1-1.src.rpm", "bin/hello", "share/hello/data"), false)
 	if len(layers) != 1 || layers[0].Paths != nil {
 		t.Fatalf("layers = %+v, want one selecting everything", layers)
 	}
-	if got := SplitLayers(nil, nil); len(got) != 1 {
+	if got := SplitLayers(nil, nil, false); len(got) != 1 {
 		t.Fatalf("no entries: %+v", got)
 	}
 }
@@ -131,7 +133,7 @@ func TestSplitLayersBoundedAndStable(t *testing.T) {
 		paths = append(paths, p)
 		owners = append(owners, owns(fmt.Sprintf("pkg%03d", i), fmt.Sprintf("pkg%03d-1-1.src.rpm", i), p)...)
 	}
-	before := SplitLayers(tree(paths...), owners)
+	before := SplitLayers(tree(paths...), owners, false)
 	if len(before) > MaxLayers {
 		t.Fatalf("%d layers, want at most %d", len(before), MaxLayers)
 	}
@@ -140,7 +142,7 @@ func TestSplitLayersBoundedAndStable(t *testing.T) {
 	// One more package changes the selection of one layer only.
 	paths = append(paths, "lib/newpkg/lib.so")
 	owners = append(owners, owns("newpkg", "newpkg-1-1.src.rpm", "lib/newpkg/lib.so")...)
-	after := SplitLayers(tree(paths...), owners)
+	after := SplitLayers(tree(paths...), owners, false)
 	checkCover(t, tree(paths...), after)
 	changed := 0
 	for _, a := range after {
@@ -151,5 +153,55 @@ func TestSplitLayersBoundedAndStable(t *testing.T) {
 	}
 	if changed != 1 {
 		t.Errorf("adding a package changed %d layers, want 1", changed)
+	}
+}
+
+func TestSplitLayersOfARuntime(t *testing.T) {
+	entries := tree("usr/bin/bash", "usr/lib64/libc.so.6", "usr/share/zoneinfo/Europe/Paris",
+		"usr/share/zoneinfo/Europe/Berlin", "usr/share/zoneinfo/UTC", "etc/passwd",
+		"usr/lib/sysimage/rpm/rpmdb.sqlite")
+	var owners []Owner
+	for pkg, paths := range map[string][]string{
+		"bash-5.2-1.fc41.src.rpm":     {"/usr/bin/bash"},
+		"glibc-2.40-1.fc41.src.rpm":   {"/usr/lib64/libc.so.6"},
+		"tzdata-2024a-1.fc41.src.rpm": {"/usr/share/zoneinfo/Europe/Paris", "/usr/share/zoneinfo/Europe/Berlin", "/usr/share/zoneinfo/UTC"},
+		"setup-2.15-1.fc41.src.rpm":   {"/etc/passwd"},
+	} {
+		for _, p := range paths {
+			owners = append(owners, Owner{Package: strings.Split(pkg, "-")[0], SourceRPM: pkg, Path: p})
+		}
+	}
+	layers := SplitLayers(entries, owners, true)
+	got := checkCover(t, entries, layers)
+	for p, want := range map[string]string{
+		"usr/bin/bash": "bash", "etc/passwd": "setup", "usr/share/zoneinfo/UTC": "tzdata",
+		"usr/lib/sysimage/rpm/rpmdb.sqlite": "other",
+	} {
+		if got[p] != want {
+			t.Errorf("%s is in layer %q, want %q", p, got[p], want)
+		}
+	}
+	for _, l := range layers {
+		// usr/share/zoneinfo is where other packages may add zones; its
+		// subfolder is deep enough to take whole.
+		if l.Name == "tzdata" && !slices.Equal(l.Paths, []string{"usr/share/zoneinfo/Europe", "usr/share/zoneinfo/UTC"}) {
+			t.Errorf("tzdata's paths = %q", l.Paths)
+		}
+	}
+
+	// The runtime's /usr is files/ and its /etc files/etc.
+	all, _ := ops(t, Layout(bkllb.Image("example.com/root"), LayoutOptions{Metadata: []byte("x"), Runtime: true, Layers: layers}))
+	dests := map[string]string{}
+	for _, op := range all {
+		for _, a := range op.GetFile().GetActions() {
+			if c := a.GetCopy(); c != nil {
+				dests[c.Src] = c.Dest
+			}
+		}
+	}
+	for src, want := range map[string]string{"/usr/bin/bash": "/files/bin/bash", "/etc/passwd": "/files/etc/passwd", "/usr/share/zoneinfo/Europe": "/files/share/zoneinfo/Europe"} {
+		if dests[src] != want {
+			t.Errorf("%s is copied to %q, want %q", src, dests[src], want)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package llb
 
 import (
+	"strings"
 	"time"
 
 	bkllb "github.com/moby/buildkit/client/llb"
@@ -18,7 +19,7 @@ type LayoutOptions struct {
 	Runtime bool
 	// Epoch, when set, is the timestamp of every file.
 	Epoch *time.Time
-	// Layers split an app's files/ (see SplitLayers); none: one layer.
+	// Layers split files/ (see SplitLayers); none: one layer.
 	Layers []Layer
 }
 
@@ -33,15 +34,10 @@ func Layout(files bkllb.State, o LayoutOptions, opts ...bkllb.ConstraintsOpt) bk
 	}
 	var layers []bkllb.State
 	switch {
-	case o.Runtime:
-		layers = append(layers, bkllb.Scratch().File(
-			bkllb.Copy(files, "/usr/", "/files/", copyTree(), owner).
-				Copy(files, "/etc/", "/files/etc/", copyTree(), owner),
-			append(opts, bkllb.WithCustomName("copy /usr and /etc to files/"))...))
 	case len(o.Layers) > 1:
 		for _, l := range o.Layers {
 			name := bkllb.WithCustomNamef("files/ of %s", l.Name)
-			// Copies of the paths themselves: no walk of all of /app.
+			// Copies of the paths themselves: no walk of the whole tree.
 			// BuildKit keys each by the content at its path.
 			var fa *bkllb.FileAction
 			dest := "/files/"
@@ -52,10 +48,11 @@ func Layout(files bkllb.State, o LayoutOptions, opts ...bkllb.ConstraintsOpt) bk
 			}
 			for _, p := range l.Paths {
 				ci := &bkllb.CopyInfo{CreateDestPath: true, CreatedTime: o.Epoch}
+				to := dest + inFiles(p, o.Runtime)
 				if fa == nil {
-					fa = bkllb.Copy(files, "/"+p, dest+p, ci, owner)
+					fa = bkllb.Copy(files, "/"+p, to, ci, owner)
 				} else {
-					fa = fa.Copy(files, "/"+p, dest+p, ci, owner)
+					fa = fa.Copy(files, "/"+p, to, ci, owner)
 				}
 			}
 			layer := bkllb.Scratch().File(fa, append(opts, name)...)
@@ -64,6 +61,11 @@ func Layout(files bkllb.State, o LayoutOptions, opts ...bkllb.ConstraintsOpt) bk
 			}
 			layers = append(layers, layer)
 		}
+	case o.Runtime:
+		layers = append(layers, bkllb.Scratch().File(
+			bkllb.Copy(files, "/usr/", "/files/", copyTree(), owner).
+				Copy(files, "/etc/", "/files/etc/", copyTree(), owner),
+			append(opts, bkllb.WithCustomName("copy /usr and /etc to files/"))...))
 	default:
 		ci := copyTree()
 		ci.ExcludePatterns = []string{ReportDir[1:]}
@@ -95,4 +97,18 @@ func Layout(files bkllb.State, o LayoutOptions, opts ...bkllb.ConstraintsOpt) bk
 		layers = append(layers, Hybrid(bkllb.Scratch(), o.Epoch, opts...))
 	}
 	return bkllb.Merge(layers, append(opts, bkllb.WithCustomName("lay out the Flatpak image"))...)
+}
+
+// inFiles is where a path of the build's tree goes under files/: an app's
+// /app is files/, a runtime's /usr is files/ and its /etc files/etc.
+func inFiles(p string, runtime bool) string {
+	if runtime {
+		if p == "usr" {
+			return ""
+		}
+		if rest, ok := strings.CutPrefix(p, "usr/"); ok {
+			return rest
+		}
+	}
+	return p
 }

@@ -32,3 +32,7 @@ canonical_modes "$root/usr" "$root/etc"
 
 find "$root/usr" -type f -printf '%s usr/%P\0' >"$out/files"
 find "$root/etc" -type f -printf '%s etc/%P\0' >>"$out/files"
+
+# Every entry of usr/ and etc/ with its type, for the frontend to put each
+# source package's files in a layer of their own.
+(cd "$root" && find usr etc -printf '%y %p\0') >"$out/tree"
