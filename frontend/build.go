@@ -181,7 +181,7 @@ func (b *build) platform(ctx context.Context, p ocispecs.Platform) (*platformRes
 		return nil, err
 	}
 	flatpakRef := fmt.Sprintf("%s/%s/%s/%s", kind, s.ID, arch, s.Branch)
-	final := fllb.Layout(res.Files, fllb.LayoutOptions{Metadata: md, Exports: exports, Runtime: s.BuildRuntime, Epoch: b.cfg.Epoch, Layers: rep.layers})
+	final := fllb.Layout(res.Files, fllb.LayoutOptions{Metadata: md, Exports: rep.exported(exports), Runtime: s.BuildRuntime, Epoch: b.cfg.Epoch, Layers: rep.layers})
 	ref, err := b.solve(ctx, final, p)
 	if err != nil {
 		return nil, err

@@ -24,8 +24,10 @@ type reports struct {
 	// brought in (the rest came with the runtime).
 	rpms  []rpm
 	added []rpm
-	// layers split files/ by source package.
-	layers []fllb.Layer
+	// entries are what the build's tree holds; layers split files/ by
+	// source package.
+	entries []fllb.Entry
+	layers  []fllb.Layer
 }
 
 type rpm struct {
@@ -89,6 +91,7 @@ func (r *reports) readLayers(ctx context.Context, ref client.Reference, runtime 
 			entries = append(entries, fllb.Entry{Path: name, Dir: typ == "d"})
 		}
 	}
+	r.entries = entries
 	r.layers = fllb.SplitLayers(entries, owners, runtime)
 	return nil
 }
@@ -101,6 +104,21 @@ func parseRPMs(dt []byte) []rpm {
 			continue
 		}
 		out = append(out, rpm{f[0], f[1], f[2], f[3], f[4], f[5]})
+	}
+	return out
+}
+
+// exported lists the entries (not folders) that the export globs select.
+func (r *reports) exported(globs []string) []string {
+	pm, err := patternmatcher.New(globs)
+	if err != nil || len(globs) == 0 {
+		return nil
+	}
+	var out []string
+	for _, e := range r.entries {
+		if ok, _ := pm.MatchesOrParentMatches(e.Path); ok && !e.Dir {
+			out = append(out, e.Path)
+		}
 	}
 	return out
 }

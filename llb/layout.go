@@ -11,8 +11,8 @@ import (
 type LayoutOptions struct {
 	// Metadata is the Flatpak metadata file.
 	Metadata []byte
-	// Exports are include patterns, relative to /app, of the files
-	// flatpak build-finish would export (apps only).
+	// Exports are the paths, relative to /app, of the files flatpak
+	// build-finish would export (apps only).
 	Exports []string
 	// Runtime lays out a runtime: files is a root whose usr/ becomes
 	// files/ and etc/ files/etc/, and the image gets the container entries.
@@ -79,13 +79,18 @@ func Layout(files bkllb.State, o LayoutOptions, opts ...bkllb.ConstraintsOpt) bk
 	}
 	small := bkllb.Mkfile("/metadata", 0o644, o.Metadata, mo...)
 	if len(o.Exports) > 0 {
-		// Directories a filtered copy creates get the current time; a
-		// second, plain copy gives them the epoch too.
-		exports := bkllb.Scratch().File(bkllb.Copy(files, "/", "/", &bkllb.CopyInfo{
-			CopyDirContentsOnly: true,
-			AllowEmptyWildcard:  true,
-			IncludePatterns:     o.Exports,
-		}), append(opts, bkllb.WithCustomName("select exports"))...)
+		// Folders made for one path change when the next lands in them;
+		// a second, plain copy gives them the epoch too.
+		var fa *bkllb.FileAction
+		for _, p := range o.Exports {
+			ci := &bkllb.CopyInfo{CreateDestPath: true}
+			if fa == nil {
+				fa = bkllb.Copy(files, "/"+p, "/"+p, ci)
+			} else {
+				fa = fa.Copy(files, "/"+p, "/"+p, ci)
+			}
+		}
+		exports := bkllb.Scratch().File(fa, append(opts, bkllb.WithCustomName("select exports"))...)
 		small = small.Copy(exports, "/", "/export/", copyTree(), owner)
 	}
 	name := "write metadata and export/"
