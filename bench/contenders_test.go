@@ -73,11 +73,16 @@ func (e *env) tempDir(what string) string {
 	return d
 }
 
-// cold empties the daemon's cache and imports the runtime again, so the
-// next build starts where a fresh daemon with the runtime pulled would.
+// cold empties the daemon's cache and the client's blob pool and imports
+// the runtime again, so the next build starts where a fresh daemon with the
+// runtime pulled would.
 func (e *env) cold(ctx context.Context) error {
 	if err := e.c.Prune(ctx, nil, client.PruneAll); err != nil {
 		return fmt.Errorf("prune: %w", err)
+	}
+	// The client's blob pool is a cache too.
+	if err := os.RemoveAll(filepath.Join(e.work, "blobs")); err != nil {
+		return err
 	}
 	du, err := e.c.DiskUsage(ctx)
 	if err != nil {
@@ -163,6 +168,9 @@ func (e *env) frontendBuild(ctx context.Context, c *client.Client, a app, out st
 		Progress:    "rawjson",
 		ProgressOut: tr,
 		OCIDir:      out,
+		// As flatpak-frontend build does: blobs any build wrote are
+		// linked, not sent again.
+		BlobPool: filepath.Join(e.work, "blobs"),
 	})
 	d := time.Since(start)
 	if err != nil {

@@ -6,6 +6,8 @@ package clientbuild
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -18,6 +20,8 @@ import (
 	"github.com/flatpak-frontend/flatpak-frontend/frontend"
 	"github.com/flatpak-frontend/flatpak-frontend/ocilayout"
 	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/client/ociindex"
+	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
 	"github.com/moby/buildkit/util/progress/progressui"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -47,6 +51,9 @@ type Options struct {
 	ProgressOut io.Writer
 	// OCIDir receives the image as an OCI layout directory, when set.
 	OCIDir string
+	// BlobPool, when set, is a folder of blobs shared by builds (see
+	// exportStore); it must be on OCIDir's file system to save anything.
+	BlobPool string
 	// Push is an image reference to push to, when set.
 	Push string
 	// Attrs are extra frontend options.
@@ -107,11 +114,17 @@ func Build(ctx context.Context, c *client.Client, o Options) (*Result, error) {
 		return nil, err
 	}
 	if o.OCIDir != "" {
+		if err := writeIndex(o.OCIDir, resp.ExporterResponse); err != nil {
+			return nil, err
+		}
 		if err := ocilayout.ExposeFlatpakImages(o.OCIDir); err != nil {
 			return nil, err
 		}
 		if err := publishLayout(o.OCIDir, ociDir); err != nil {
 			return nil, fmt.Errorf("write the OCI layout %s: %w", ociDir, err)
+		}
+		if o.BlobPool != "" {
+			prunePool(o.BlobPool)
 		}
 	}
 	return &Result{Digest: resp.ExporterResponse["containerimage.digest"], Response: resp.ExporterResponse}, nil
@@ -163,15 +176,16 @@ func (o Options) solveOpt() (*client.SolveOpt, error) {
 		opt.Session = append(opt.Session, secretsprovider.NewSecretProvider(store))
 	}
 	if o.OCIDir != "" {
-		if err := os.MkdirAll(o.OCIDir, 0o755); err != nil {
+		store, err := newExportStore(o.OCIDir, o.BlobPool)
+		if err != nil {
 			return nil, err
 		}
 		opt.Exports = append(opt.Exports, client.ExportEntry{
 			Type: client.ExporterOCI,
 			// zstd: BuildKit's gzip is single-threaded and the slowest
 			// part of an export; flatpak imports zstd layers.
-			Attrs:     map[string]string{"tar": "false", "compression": "zstd"},
-			OutputDir: o.OCIDir,
+			Attrs:       map[string]string{"tar": "false", "compression": "zstd"},
+			OutputStore: store,
 		})
 	}
 	if o.Push != "" {
@@ -258,4 +272,25 @@ func flatpakImage(dir string) (*ocispecs.Descriptor, error) {
 		return nil, fmt.Errorf("%s holds %d images named with a Flatpak ref; name one with oci-layout://%s@DIGEST", dir, len(found), dir)
 	}
 	return &found[0], nil
+}
+
+// writeIndex records the exported image in the layout's index.json, as
+// the client does for an export to a folder (it does not for a store).
+func writeIndex(dir string, resp map[string]string) error {
+	dt, err := base64.StdEncoding.DecodeString(resp[exptypes.ExporterImageDescriptorKey])
+	if err != nil || len(dt) == 0 {
+		return fmt.Errorf("the export named no image descriptor")
+	}
+	var desc ocispecs.Descriptor
+	if err := json.Unmarshal(dt, &desc); err != nil {
+		return err
+	}
+	names := []ociindex.NameOrTag{ociindex.Tag("latest")}
+	if n := resp[exptypes.ExporterImageNameKey]; n != "" {
+		names = nil
+		for _, name := range strings.Split(n, ",") {
+			names = append(names, ociindex.Name(name))
+		}
+	}
+	return ociindex.NewStoreIndex(dir).Put(desc, names...)
 }

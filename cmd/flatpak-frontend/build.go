@@ -96,8 +96,18 @@ func runBuild(args []string) int {
 	if *sbom {
 		o.Attrs = map[string]string{"attest:sbom": ""}
 	}
+	// Blobs earlier builds wrote are linked from a pool in the cache
+	// folder instead of sent again; the image to install goes beside it.
+	cache, err := buildkitd.DefaultCacheDir()
+	if err != nil {
+		return fail(err)
+	}
+	o.BlobPool = filepath.Join(cache, "blobs")
 	if *install && o.OCIDir == "" {
-		tmp, err := os.MkdirTemp("", "flatpak-frontend-oci-")
+		if err := os.MkdirAll(cache, 0o755); err != nil {
+			return fail(err)
+		}
+		tmp, err := os.MkdirTemp(cache, "install-oci-")
 		if err != nil {
 			return fail(err)
 		}

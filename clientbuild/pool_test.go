@@ -1,0 +1,73 @@
+package clientbuild
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/containerd/containerd/v2/core/content"
+	"github.com/containerd/errdefs"
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+func inode(t *testing.T, p string) uint64 {
+	t.Helper()
+	var st syscall.Stat_t
+	if err := syscall.Stat(p, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Ino
+}
+
+func TestExportStoreSharesBlobsThroughThePool(t *testing.T) {
+	ctx := context.Background()
+	work := t.TempDir()
+	pool := filepath.Join(work, "pool")
+	blob := []byte("a layer")
+	desc := ocispecs.Descriptor{Digest: digest.FromBytes(blob), Size: int64(len(blob))}
+
+	first, err := newExportStore(filepath.Join(work, "a"), pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := content.WriteBlob(ctx, first, "x", bytes.NewReader(blob), desc); err != nil {
+		t.Fatal(err)
+	}
+	if inode(t, blobFile(filepath.Join(work, "a"), desc.Digest)) != inode(t, pooled(pool, desc.Digest)) {
+		t.Fatal("the written blob was not linked into the pool")
+	}
+
+	// A second build into another folder finds it without writing it.
+	second, err := newExportStore(filepath.Join(work, "b"), pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := second.Writer(ctx, content.WithRef("y"), content.WithDescriptor(desc)); !errdefs.IsAlreadyExists(err) {
+		t.Fatalf("Writer of a pooled blob: %v, want already exists", err)
+	}
+	if info, err := second.Info(ctx, desc.Digest); err != nil || info.Size != desc.Size {
+		t.Fatalf("Info = %+v, %v", info, err)
+	}
+	if inode(t, blobFile(filepath.Join(work, "b"), desc.Digest)) != inode(t, pooled(pool, desc.Digest)) {
+		t.Fatal("the pooled blob was not linked into the second layout")
+	}
+	if _, err := second.Info(ctx, digest.FromString("other")); !errdefs.IsNotFound(err) {
+		t.Fatalf("Info of an unknown blob: %v", err)
+	}
+
+	// Pruning keeps what a layout links to and drops the rest.
+	prunePool(pool)
+	if _, err := os.Stat(pooled(pool, desc.Digest)); err != nil {
+		t.Fatal("pruning removed a blob layouts use")
+	}
+	os.RemoveAll(filepath.Join(work, "a"))
+	os.RemoveAll(filepath.Join(work, "b"))
+	prunePool(pool)
+	if _, err := os.Stat(pooled(pool, desc.Digest)); err == nil {
+		t.Fatal("pruning kept a blob no layout uses")
+	}
+}
