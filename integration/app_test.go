@@ -302,3 +302,31 @@ func TestRebuildAddingAPackageKeepsTheOtherLayers(t *testing.T) {
 		}
 	}
 }
+
+// TestPythonBytecodeStaysValidInFlatpak: a Flatpak install dates every file
+// 1970-01-01, so byte code that records its source's build-time mtime would
+// be stale there and Python would compile the module on every start. The
+// build sets the recorded mtime of valid .pyc files to 0, as
+// flatpak-builder does; the check runs in the installed app, the way
+// Python itself compares them.
+func TestPythonBytecodeStaysValidInFlatpak(t *testing.T) {
+	res, err := build(t, buildOpts{dir: writeSpec(t, appSpec("hello", "hello-python")), file: "flatpak.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp := harness.Flatpak(t)
+	fp.ImportOCI(t, harness.Runtime(t).Dir)
+	fp.ImportOCI(t, res.oci)
+	fp.Install(t, "org.example.Platform")
+	fp.Install(t, "org.example.Hello")
+	const check = `
+import glob, os, struct
+pyc = glob.glob("/app/lib/hello/__pycache__/hello_greet.*.pyc")[0]
+st = os.stat("/app/lib/hello/hello_greet.py")
+flags, mtime, size = struct.unpack("<III", open(pyc, "rb").read(16)[4:16])
+print("valid" if flags == 0 and mtime == int(st.st_mtime) and size == st.st_size else "stale", mtime, int(st.st_mtime))
+`
+	if out := fp.Run(t, "--command=python3", "org.example.Hello", "-c", check); !strings.HasPrefix(out, "valid") {
+		t.Errorf("the installed app's byte code is %s", out)
+	}
+}

@@ -27,6 +27,7 @@ var rpmRepo fixture
 //     metainfo; Requires hello-data and /bin/sh.
 //   - hello-data: /app/share/hello/greeting.txt (see [HelloGreeting]).
 //   - hello-extra: /app/share/hello/extra.txt.
+//   - hello-python: /app/lib/hello/hello_greet.py and its byte code.
 //   - bad-usr: wrongly installs /usr/share/bad-usr/file.txt.
 //   - viewer: a second app whose desktop file, icon and appdata are not
 //     named after an app id (viewer.desktop, viewer.png, viewer.appdata.xml).

@@ -115,6 +115,33 @@ if [ "${FFE_COMPOSE:-}" = 1 ] && [ -n "$appdata" ]; then
 	fi
 fi
 
+# Python byte code records its source's mtime, and a Flatpak install dates
+# every file 1970-01-01 (ostree keeps no mtimes): valid .pyc files get 0
+# there, as flatpak-builder does, so Python does not compile every module
+# again on every start. Symlinks are left alone.
+if find /app -path "$out" -prune -o -name '*.pyc' -print -quit | grep -q . && command -v python3 >/dev/null 2>&1; then
+	python3 - <<'PY'
+import os, struct
+for root, dirs, files in os.walk("/app"):
+    if os.path.basename(root) != "__pycache__":
+        continue
+    for name in files:
+        pyc = os.path.join(root, name)
+        src = os.path.join(os.path.dirname(root), name.split(".", 1)[0] + ".py")
+        if not name.endswith(".pyc") or os.path.islink(pyc) or not os.path.isfile(src):
+            continue
+        st = os.stat(src)
+        with open(pyc, "r+b") as f:
+            head = f.read(16)
+            if len(head) < 16 or int.from_bytes(head[:2], "little") < 3390:
+                continue
+            flags, mtime, size = struct.unpack("<III", head[4:16])
+            if flags == 0 and mtime == int(st.st_mtime) & 0xFFFFFFFF and size == st.st_size & 0xFFFFFFFF:
+                f.seek(8)
+                f.write(bytes(4))
+PY
+fi
+
 # Flatpak stores files 0644 or 0755, owned by root, and nothing special.
 find /app \( -type b -o -type c -o -type p -o -type s \) -exec rm -f {} +
 canonical_modes /app
