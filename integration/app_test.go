@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flatpak-frontend/flatpak-frontend/rpmmanifest"
 	"github.com/flatpak-frontend/flatpak-frontend/spec"
 	"github.com/moby/buildkit/solver/errdefs"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -259,11 +261,23 @@ func classicBundle(t *testing.T, files string, finishArgs []string) (app, bundle
 // TestRebuildAddingAPackageKeepsTheOtherLayers: each source package's files
 // are a layer of their own, so a rebuild that adds a package into the same
 // OCI layout keeps the other layers' blobs, writes one more, drops what
-// only the old image used, and Flatpak runs the result.
+// only the old image used, and Flatpak runs the result. The added package
+// is installed on top of the app's last install; a rebuild without one of
+// its packages starts over.
 func TestRebuildAddingAPackageKeepsTheOtherLayers(t *testing.T) {
+	// An app id of its own: no other test's install is this app's last.
+	id := fmt.Sprintf("org.example.Hello.Run%d", time.Now().UnixNano())
+	spec := func(packages ...string) string {
+		return strings.Replace(appSpec(packages...), "id: org.example.Hello\n", "id: "+id+"\n", 1)
+	}
+	const onTop = "installing on top of this app's last install"
 	out := filepath.Join(t.TempDir(), "oci")
-	if _, err := build(t, buildOpts{dir: writeSpec(t, appSpec("hello")), file: "flatpak.yaml", out: out}); err != nil {
+	res, err := build(t, buildOpts{dir: writeSpec(t, spec("hello")), file: "flatpak.yaml", out: out})
+	if err != nil {
 		t.Fatal(err)
+	}
+	if strings.Contains(res.log, onTop) {
+		t.Fatal("the first build of the app installed on top of something")
 	}
 	before := readImage(t, out, "")
 	// hello and hello-data, then metadata and export/.
@@ -272,8 +286,12 @@ func TestRebuildAddingAPackageKeepsTheOtherLayers(t *testing.T) {
 	}
 	oldManifest := readIndex(t, out)
 
-	if _, err := build(t, buildOpts{dir: writeSpec(t, appSpec("hello", "hello-extra")), file: "flatpak.yaml", out: out}); err != nil {
+	res, err = build(t, buildOpts{dir: writeSpec(t, spec("hello", "hello-extra")), file: "flatpak.yaml", out: out})
+	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(res.log, onTop) {
+		t.Error("adding hello-extra installed everything again")
 	}
 	after := readImage(t, out, "")
 	if n := len(after.manifest.Layers); n != 4 {
@@ -287,19 +305,41 @@ func TestRebuildAddingAPackageKeepsTheOtherLayers(t *testing.T) {
 	if _, err := os.Stat(blobPath(out, oldManifest)); err == nil {
 		t.Error("the replaced image's manifest is still in the layout")
 	}
+	label := imageLabel(t, out, rpmmanifest.Label)
+	for _, p := range []string{"hello ", "hello-data ", "hello-extra "} {
+		if !strings.Contains(label, "\na "+p) {
+			t.Errorf("the rpms label does not list %s as bundled:\n%s", p, label)
+		}
+	}
 
 	fp := harness.Flatpak(t)
 	fp.ImportOCI(t, harness.Runtime(t).Dir)
 	fp.ImportOCI(t, out)
 	fp.Install(t, "org.example.Platform")
-	fp.Install(t, "org.example.Hello")
+	fp.Install(t, id)
 	for file, want := range map[string]string{
 		"/app/share/hello/extra.txt":    "Extra content from hello-extra",
 		"/app/share/hello/greeting.txt": "Greetings from hello-data",
 	} {
-		if got := fp.Run(t, "--command=cat", "org.example.Hello", file); !strings.Contains(got, want) {
+		if got := fp.Run(t, "--command=cat", id, file); !strings.Contains(got, want) {
 			t.Errorf("%s in the installed app: %q, want %q", file, got, want)
 		}
+	}
+
+	// Without hello (and so hello-data), nothing of the last install stays.
+	res, err = build(t, buildOpts{dir: writeSpec(t, spec("hello-extra")), file: "flatpak.yaml", out: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(res.log, onTop) {
+		t.Error("a rebuild without a package installed on top of the last install")
+	}
+	var names []string
+	for _, h := range readImage(t, out, "").entries {
+		names = append(names, h.Name)
+	}
+	if slices.Contains(names, "files/bin/hello") || slices.Contains(names, "files/share/hello/greeting.txt") || !slices.Contains(names, "files/share/hello/extra.txt") {
+		t.Errorf("after dropping hello the image holds %q", names)
 	}
 }
 

@@ -41,6 +41,7 @@ const (
 	tmpDir     = "/run/flatpak-frontend/tmp"
 	secretsDir = "/run/flatpak-frontend/secrets"
 	scriptPath = "/run/flatpak-frontend/script"
+	installOut = "/run/flatpak-frontend/out"
 )
 
 var (
@@ -129,11 +130,24 @@ func (b *builder) app() (*Result, error) {
 
 	installer := b.installer(o.Runtime)
 	if installer != "" {
-		st := b.install(root, installer, []bkllb.RunOption{
-			bkllb.AddEnv("FFE_OUT", appDir+ReportDir),
-			bkllb.AddMount(appDir, app),
-		})
-		root, app = st.Root(), st.GetMount(appDir)
+		// /app is the app's last install, kept in a cache mount so that
+		// added packages go on top of it (see install.sh); the step's
+		// output is a copy. Locked: a build must find the state the one
+		// before it left (a private mount still held by the build before
+		// would be a new, empty one); builds of the same app take turns.
+		opts := []bkllb.RunOption{
+			bkllb.AddEnv("FFE_OUT", installOut+ReportDir),
+			bkllb.AddEnv("FFE_APP_OUT", installOut),
+			bkllb.AddMount(installOut, app),
+			bkllb.AddMount(appDir, bkllb.Scratch(),
+				bkllb.AsPersistentCacheDir(b.cacheID("install-"+b.s.ID), bkllb.CacheMountLocked)),
+		}
+		if o.NoCache || o.Epoch != nil {
+			// Reproducible and no-cache builds start from nothing.
+			opts = append(opts, bkllb.AddEnv("FFE_FRESH", "1"))
+		}
+		st := b.install(root, installer, opts)
+		root, app = st.Root(), st.GetMount(installOut)
 	} else {
 		// The runtime has no package manager: the build image's installs
 		// onto the runtime's tree (as OSBS did with base_image).

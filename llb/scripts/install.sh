@@ -7,7 +7,7 @@
 # FFE_REPOSDIR (optional), FFE_RELEASEVER (optional), FFE_ALLOW
 # (space-separated packages allowed to own files outside /app),
 # FFE_SECRET_REPOS (space-separated REPO=SECRETFILE), FFE_DIAGNOSE=1 (never
-# fail: write the reports and exit 0).
+# fail: write the reports and exit 0), FFE_APP_OUT and FFE_FRESH (below).
 set -u
 out=$FFE_OUT
 root=${FFE_ROOT:-}
@@ -52,6 +52,49 @@ if [ -n "$reposdir" ] && [ -n "${FFE_SECRET_REPOS:-}" ]; then
 	done
 fi
 
+# FFE_APP_OUT: /app is a cache folder keeping this app's last install (and
+# in $state the rpm database after it); the packages go there and are
+# copied to FFE_APP_OUT, the step's output, at the end. When the runtime,
+# the installer and the repos are the same (every repo a build context, its
+# repodata unchanged) and packages were only added, the installer adds the
+# new ones to the last install instead of starting over. FFE_FRESH=1 always
+# starts over.
+state=/app/.flatpak-frontend-state
+if [ -n "${FFE_APP_OUT:-}" ]; then
+	dbpath=$(rpm --eval '%{_dbpath}')
+	fingerprint=$(
+		{
+			cat "$out/rpms-before"
+			echo "$FFE_INSTALLER ${FFE_RELEASEVER:-} ${FFE_ALLOW:-} $dbpath"
+			if [ -n "${FFE_REPOSDIR:-}" ]; then
+				for f in "$FFE_REPOSDIR"/*.repo; do
+					cat "$f"
+					sed -n 's/^baseurl=file:\/\///p' "$f" | while read -r dir; do
+						cat "$dir/repodata/repomd.xml" || echo unreadable
+					done
+				done
+			fi
+		} | sha256sum | cut -d' ' -f1
+	)
+	reuse=
+	if [ "${FFE_FRESH:-}" != 1 ] && [ "${FFE_DIAGNOSE:-}" != 1 ] && [ -n "${FFE_REPOSDIR:-}" ] &&
+		! grep -hE '^(baseurl|metalink|mirrorlist)=' "$FFE_REPOSDIR"/*.repo | grep -qv '^baseurl=file://' &&
+		[ -f "$state/complete" ] && [ "$(cat "$state/fingerprint")" = "$fingerprint" ]; then
+		reuse=1
+		while read -r had; do
+			case " $* " in *" $had "*) ;; *) reuse= ;; esac
+		done <"$state/packages"
+	fi
+	if [ -n "$reuse" ]; then
+		rm -f "$state/complete"
+		echo "flatpak-frontend: installing on top of this app's last install"
+		rm -rf "$dbpath" && cp -a "$state/rpmdb" "$dbpath" || fail "cannot restore the last install's rpm database"
+	else
+		find /app -mindepth 1 -delete && mkdir "$state" || fail "cannot empty /app"
+	fi
+	printf '%s\n' "$@" >"$state/packages.new"
+fi
+
 # timeout: give up on a repo that stalls for 15 s (dnf's default is 30 s,
 # for each of several attempts).
 case "$FFE_INSTALLER" in
@@ -88,6 +131,7 @@ fi
 rpmlist >"$out/rpms"
 LC_ALL=C comm -13 "$out/rpms-before" "$out/rpms" >"$out/rpms-added"
 
+
 # Who owns which file (NAME, SOURCERPM, PATH per line): the frontend puts
 # each source package's files in a layer of its own, and an app's packages
 # must keep to /app.
@@ -114,5 +158,13 @@ if [ -s "$out/outside" ]; then
 		grep "^$name	" "$out/outside" | cut -f2 | head -n 5 | sed 's/^/  /' >&2
 	done
 	fail "packages that install outside /app must come from the runtime (or be listed in allow-outside-app)"
+fi
+if [ -n "${FFE_APP_OUT:-}" ]; then
+	cp -a /app/. "$FFE_APP_OUT/" && rm -rf "$FFE_APP_OUT/${state#/app/}" ||
+		fail "cannot copy /app to the step's output"
+	# Kept for the next build, marked complete only once whole.
+	rm -rf "$state/rpmdb" && cp -a "$dbpath" "$state/rpmdb" &&
+		echo "$fingerprint" >"$state/fingerprint" && mv "$state/packages.new" "$state/packages" &&
+		: >"$state/complete"
 fi
 echo ok >"$out/status"
