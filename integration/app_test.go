@@ -271,11 +271,33 @@ func TestRebuildAddingAPackageKeepsTheOtherLayers(t *testing.T) {
 		return strings.Replace(appSpec(packages...), "id: org.example.Hello\n", "id: "+id+"\n", 1)
 	}
 	const onTop = "installing on top of this app's last install"
+	// A repo of its own: with the harness's, another test's install of the
+	// same packages would be a cache hit (a cache mount is no part of a
+	// step's key), and this app would have no last install.
 	out := filepath.Join(t.TempDir(), "oci")
-	res, err := build(t, buildOpts{dir: writeSpec(t, spec("hello")), file: "flatpak.yaml", out: out})
-	if err != nil {
-		t.Fatal(err)
+	repo := t.TempDir()
+	makeRepo := func() {
+		t.Helper()
+		for _, name := range []string{"hello", "hello-data", "hello-extra"} {
+			dt := mustRead(t, harness.RPMFile(t, name))
+			if err := os.WriteFile(filepath.Join(repo, filepath.Base(harness.RPMFile(t, name))), dt, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if out, err := exec.Command("createrepo_c", "--no-database", repo).CombinedOutput(); err != nil {
+			t.Fatalf("createrepo_c: %v\n%s", err, out)
+		}
 	}
+	makeRepo()
+	rebuild := func(packages ...string) *buildResult {
+		t.Helper()
+		res, err := build(t, buildOpts{dir: writeSpec(t, spec(packages...)), file: "flatpak.yaml", out: out, contexts: map[string]string{"rpms": repo}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	res := rebuild("hello")
 	if strings.Contains(res.log, onTop) {
 		t.Fatal("the first build of the app installed on top of something")
 	}
@@ -286,10 +308,7 @@ func TestRebuildAddingAPackageKeepsTheOtherLayers(t *testing.T) {
 	}
 	oldManifest := readIndex(t, out)
 
-	res, err = build(t, buildOpts{dir: writeSpec(t, spec("hello", "hello-extra")), file: "flatpak.yaml", out: out})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res = rebuild("hello", "hello-extra")
 	if !strings.Contains(res.log, onTop) {
 		t.Error("adding hello-extra installed everything again")
 	}
@@ -327,11 +346,7 @@ func TestRebuildAddingAPackageKeepsTheOtherLayers(t *testing.T) {
 	}
 
 	// Without hello (and so hello-data), nothing of the last install stays.
-	res, err = build(t, buildOpts{dir: writeSpec(t, spec("hello-extra")), file: "flatpak.yaml", out: out})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(res.log, onTop) {
+	if res = rebuild("hello-extra"); strings.Contains(res.log, onTop) {
 		t.Error("a rebuild without a package installed on top of the last install")
 	}
 	var names []string
@@ -340,6 +355,12 @@ func TestRebuildAddingAPackageKeepsTheOtherLayers(t *testing.T) {
 	}
 	if slices.Contains(names, "files/bin/hello") || slices.Contains(names, "files/share/hello/greeting.txt") || !slices.Contains(names, "files/share/hello/extra.txt") {
 		t.Errorf("after dropping hello the image holds %q", names)
+	}
+
+	// Packages added again, but the repo changed meanwhile: start over.
+	makeRepo()
+	if res = rebuild("hello", "hello-extra"); strings.Contains(res.log, onTop) {
+		t.Error("a rebuild after the repo changed installed on top of the last install")
 	}
 }
 
