@@ -17,8 +17,8 @@
 //     runtime tree, flatpak build-finish, build-export, build-bundle --oci;
 //
 // and rebuilds with this frontend (nothing changed, finish-args changed, one
-// package added; each into the OCI layout the build before it wrote, as a
-// packager's rebuild does), 8 different apps built at once, and the parse + LLB
+// package added to the spec of the build before; each into the OCI layout
+// the build before it wrote, as a packager's rebuild does), 8 different apps built at once, and the parse + LLB
 // marshal time of a 500-package spec (BenchmarkParseAndMarshal500Packages in
 // package llb). It prints one "NAME: VALUE" line per figure and writes every
 // run, with per-step (vertex) timings, to .cache/bench/.
