@@ -276,18 +276,7 @@ func TestRebuildAddingAPackageKeepsTheOtherLayers(t *testing.T) {
 	// step's key), and this app would have no last install.
 	out := filepath.Join(t.TempDir(), "oci")
 	repo := t.TempDir()
-	makeRepo := func() {
-		t.Helper()
-		for _, name := range []string{"hello", "hello-data", "hello-extra"} {
-			dt := mustRead(t, harness.RPMFile(t, name))
-			if err := os.WriteFile(filepath.Join(repo, filepath.Base(harness.RPMFile(t, name))), dt, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if out, err := exec.Command("createrepo_c", "--no-database", repo).CombinedOutput(); err != nil {
-			t.Fatalf("createrepo_c: %v\n%s", err, out)
-		}
-	}
+	makeRepo := func() { writeRepo(t, repo, "hello", "hello-data", "hello-extra") }
 	makeRepo()
 	rebuild := func(packages ...string) *buildResult {
 		t.Helper()
@@ -361,6 +350,36 @@ func TestRebuildAddingAPackageKeepsTheOtherLayers(t *testing.T) {
 	makeRepo()
 	if res = rebuild("hello", "hello-extra"); strings.Contains(res.log, onTop) {
 		t.Error("a rebuild after the repo changed installed on top of the last install")
+	}
+}
+
+// writeRepo makes dir an RPM repo of the named test packages.
+func writeRepo(t *testing.T, dir string, names ...string) {
+	t.Helper()
+	for _, name := range names {
+		rpm := harness.RPMFile(t, name)
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(rpm)), mustRead(t, rpm), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out, err := exec.Command("createrepo_c", "--no-database", dir).CombinedOutput(); err != nil {
+		t.Fatalf("createrepo_c: %v\n%s", err, out)
+	}
+}
+
+// TestChangedContextRepoIsReadAgain: a repo given as a build context is
+// mounted at the same path in every build, so dnf's cache (a cache mount
+// kept between builds) must not stand in for its repodata. A package added
+// to the repo since the last build is found.
+func TestChangedContextRepoIsReadAgain(t *testing.T) {
+	repo := t.TempDir()
+	writeRepo(t, repo, "hello", "hello-data")
+	if _, err := build(t, buildOpts{dir: writeSpec(t, appSpec("hello")), file: "flatpak.yaml", contexts: map[string]string{"rpms": repo}}); err != nil {
+		t.Fatal(err)
+	}
+	writeRepo(t, repo, "hello-extra")
+	if _, err := build(t, buildOpts{dir: writeSpec(t, appSpec("hello", "hello-extra")), file: "flatpak.yaml", contexts: map[string]string{"rpms": repo}}); err != nil {
+		t.Fatalf("a package added to the repo was not found: %v", err)
 	}
 }
 

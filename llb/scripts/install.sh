@@ -95,6 +95,17 @@ if [ -n "${FFE_APP_OUT:-}" ]; then
 	printf '%s\n' "$@" >"$state/packages.new"
 fi
 
+# A build-context repo is mounted at the same path in every build while its
+# repodata changes: what the installer cached of it is dropped.
+if [ -n "${FFE_REPOSDIR:-}" ]; then
+	for f in "$FFE_REPOSDIR"/*.repo; do
+		if grep -q '^baseurl=file://' "$f"; then
+			id=$(sed -n 's/^\[\(.*\)\]$/\1/p' "$f" | head -n 1)
+			[ -n "$id" ] && rm -rf /var/cache/dnf/"$id"-* /var/cache/dnf/"$id".solv /var/cache/dnf/"$id"-filenames.solvx /var/cache/libdnf5/"$id"-*
+		fi
+	done
+fi
+
 # timeout: give up on a repo that stalls for 15 s (dnf's default is 30 s,
 # for each of several attempts).
 case "$FFE_INSTALLER" in
