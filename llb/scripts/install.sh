@@ -171,8 +171,10 @@ if [ -s "$out/outside" ]; then
 	fail "packages that install outside /app must come from the runtime (or be listed in allow-outside-app)"
 fi
 if [ -n "${FFE_APP_OUT:-}" ]; then
-	cp -a /app/. "$FFE_APP_OUT/" && rm -rf "$FFE_APP_OUT/${state#/app/}" ||
-		fail "cannot copy /app to the step's output"
+	for e in /app/* /app/.[!.]* /app/..?*; do
+		[ -e "$e" ] || [ -L "$e" ] || continue
+		[ "$e" = "$state" ] || cp -a "$e" "$FFE_APP_OUT/" || fail "cannot copy /app to the step's output"
+	done
 	# Kept for the next build, marked complete only once whole.
 	rm -rf "$state/rpmdb" && cp -a "$dbpath" "$state/rpmdb" &&
 		echo "$fingerprint" >"$state/fingerprint" && mv "$state/packages.new" "$state/packages" &&
