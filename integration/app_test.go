@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -262,8 +263,9 @@ func classicBundle(t *testing.T, files string, finishArgs []string) (app, bundle
 // are a layer of their own, so a rebuild that adds a package into the same
 // OCI layout keeps the other layers' blobs, writes one more, drops what
 // only the old image used, and Flatpak runs the result. The added package
-// is installed on top of the app's last install; a rebuild without one of
-// its packages starts over.
+// is installed on top of the app's last install (kept from the second
+// build on); a rebuild without one of its packages, or after the repo
+// changed, starts over.
 func TestRebuildAddingAPackageKeepsTheOtherLayers(t *testing.T) {
 	// An app id of its own: no other test's install is this app's last.
 	id := fmt.Sprintf("org.example.Hello.Run%d", time.Now().UnixNano())
@@ -289,6 +291,12 @@ func TestRebuildAddingAPackageKeepsTheOtherLayers(t *testing.T) {
 	res := rebuild("hello")
 	if strings.Contains(res.log, onTop) {
 		t.Fatal("the first build of the app installed on top of something")
+	}
+	// The first build keeps nothing (keeping costs a copy); a rebuild
+	// that installs again, here for a changed repo, keeps its install.
+	makeRepo()
+	if res = rebuild("hello"); strings.Contains(res.log, onTop) {
+		t.Fatal("a build after the repo changed installed on top of the last install")
 	}
 	before := readImage(t, out, "")
 	// hello and hello-data, then metadata and export/.
@@ -362,7 +370,9 @@ func writeRepo(t *testing.T, dir string, names ...string) {
 			t.Fatal(err)
 		}
 	}
-	if out, err := exec.Command("createrepo_c", "--no-database", dir).CombinedOutput(); err != nil {
+	// A revision of its own: repodata made twice in one second is the same.
+	rev := strconv.FormatInt(time.Now().UnixNano(), 10)
+	if out, err := exec.Command("createrepo_c", "--no-database", "--revision", rev, dir).CombinedOutput(); err != nil {
 		t.Fatalf("createrepo_c: %v\n%s", err, out)
 	}
 }

@@ -33,15 +33,16 @@ import (
 const (
 	// ReportDir is where Result.Files holds the build's reports. Layout
 	// leaves it out of the image.
-	ReportDir  = "/.flatpak-frontend"
-	appDir     = "/app"
-	sysroot    = "/sysroot"
-	reposDir   = "/run/flatpak-frontend/repos.d"
-	contextDir = "/run/flatpak-frontend/context"
-	tmpDir     = "/run/flatpak-frontend/tmp"
-	secretsDir = "/run/flatpak-frontend/secrets"
-	scriptPath = "/run/flatpak-frontend/script"
-	installOut = "/run/flatpak-frontend/out"
+	ReportDir    = "/.flatpak-frontend"
+	appDir       = "/app"
+	sysroot      = "/sysroot"
+	reposDir     = "/run/flatpak-frontend/repos.d"
+	contextDir   = "/run/flatpak-frontend/context"
+	tmpDir       = "/run/flatpak-frontend/tmp"
+	secretsDir   = "/run/flatpak-frontend/secrets"
+	scriptPath   = "/run/flatpak-frontend/script"
+	installOut   = "/run/flatpak-frontend/out"
+	installState = "/run/flatpak-frontend/state"
 )
 
 var (
@@ -130,16 +131,17 @@ func (b *builder) app() (*Result, error) {
 
 	installer := b.installer(o.Runtime)
 	if installer != "" {
-		// /app is the app's last install, kept in a cache mount so that
-		// added packages go on top of it (see install.sh); the step's
-		// output is a copy. Locked: a build must find the state the one
-		// before it left (a private mount still held by the build before
-		// would be a new, empty one); builds of the same app take turns.
+		// The app's last install is kept in a cache mount, so that added
+		// packages go on top of it (see install.sh). Locked: a build must
+		// find the state the one before it left (a private mount still
+		// held by the build before would be a new, empty one); builds of
+		// the same app take turns.
 		opts := []bkllb.RunOption{
 			bkllb.AddEnv("FFE_OUT", installOut+ReportDir),
 			bkllb.AddEnv("FFE_APP_OUT", installOut),
+			bkllb.AddEnv("FFE_STATE", installState),
 			bkllb.AddMount(installOut, app),
-			bkllb.AddMount(appDir, bkllb.Scratch(),
+			bkllb.AddMount(installState, bkllb.Scratch(),
 				bkllb.AsPersistentCacheDir(b.cacheID("install-"+b.s.ID), bkllb.CacheMountLocked)),
 		}
 		if o.NoCache || o.Epoch != nil {

@@ -21,9 +21,17 @@ rpmlist() {
 	rpmq -qa --qf '%{NAME}\t%{EPOCHNUM}\t%{VERSION}\t%{RELEASE}\t%{ARCH}\t%{SOURCERPM}\n' | LC_ALL=C sort
 }
 
+# /app goes back to a folder for the steps after this one.
+restore_app() {
+	if [ -n "${FFE_APP_OUT:-}" ] && [ -L /app ]; then
+		rm -f /app && mkdir -m 0755 /app
+	fi
+}
+
 fail() {
 	printf 'flatpak-frontend: %s\n' "$*" >&2
 	printf '%s\n' "$*" >"$out/error"
+	restore_app
 	[ "${FFE_DIAGNOSE:-}" = 1 ] && exit 0
 	exit 1
 }
@@ -52,14 +60,17 @@ if [ -n "$reposdir" ] && [ -n "${FFE_SECRET_REPOS:-}" ]; then
 	done
 fi
 
-# FFE_APP_OUT: /app is a cache folder keeping this app's last install (and
-# in $state the rpm database after it); the packages go there and are
-# copied to FFE_APP_OUT, the step's output, at the end. When the runtime,
-# the installer and the repos are the same (every repo a build context, its
-# repodata unchanged) and packages were only added, the installer adds the
-# new ones to the last install instead of starting over. FFE_FRESH=1 always
-# starts over.
-state=/app/.flatpak-frontend-state
+# FFE_APP_OUT is the step's output and FFE_STATE a cache folder kept
+# between builds of this app; /app is a link to one of them while the
+# installer runs. Keeping the install costs a copy of /app, so the first
+# build installs straight into the output and only marks the app as seen;
+# later ones install into $FFE_STATE/app and copy it to the output. When the
+# runtime, the installer and the repos are the same (every repo a build
+# context, its repodata unchanged) and packages were only added, the
+# installer adds the new ones to the kept install instead of starting over.
+# FFE_FRESH=1 always starts over.
+state=${FFE_STATE:-}
+keep=
 if [ -n "${FFE_APP_OUT:-}" ]; then
 	dbpath=$(rpm --eval '%{_dbpath}')
 	fingerprint=$(
@@ -85,12 +96,20 @@ if [ -n "${FFE_APP_OUT:-}" ]; then
 			case " $* " in *" $had "*) ;; *) reuse= ;; esac
 		done <"$state/packages"
 	fi
+	rm -f "$state/complete"
+	rm -rf /app || fail "cannot replace /app"
 	if [ -n "$reuse" ]; then
-		rm -f "$state/complete"
+		keep=1
 		echo "flatpak-frontend: installing on top of this app's last install"
 		rm -rf "$dbpath" && cp -a "$state/rpmdb" "$dbpath" || fail "cannot restore the last install's rpm database"
+		ln -s "$state/app" /app
+	elif [ -e "$state/seen" ] && [ "${FFE_DIAGNOSE:-}" != 1 ]; then
+		keep=1
+		rm -rf "$state/app" "$state/rpmdb" && mkdir "$state/app" || fail "cannot empty $state"
+		ln -s "$state/app" /app
 	else
-		find /app -mindepth 1 -delete && mkdir "$state" || fail "cannot empty /app"
+		: >"$state/seen"
+		ln -s "$FFE_APP_OUT" /app
 	fi
 	printf '%s\n' "$@" >"$state/packages.new"
 fi
@@ -170,14 +189,15 @@ if [ -s "$out/outside" ]; then
 	done
 	fail "packages that install outside /app must come from the runtime (or be listed in allow-outside-app)"
 fi
-if [ -n "${FFE_APP_OUT:-}" ]; then
-	for e in /app/* /app/.[!.]* /app/..?*; do
+if [ -n "$keep" ]; then
+	for e in "$state"/app/* "$state"/app/.[!.]* "$state"/app/..?*; do
 		[ -e "$e" ] || [ -L "$e" ] || continue
-		[ "$e" = "$state" ] || cp -a "$e" "$FFE_APP_OUT/" || fail "cannot copy /app to the step's output"
+		cp -a "$e" "$FFE_APP_OUT/" || fail "cannot copy /app to the step's output"
 	done
 	# Kept for the next build, marked complete only once whole.
 	rm -rf "$state/rpmdb" && cp -a "$dbpath" "$state/rpmdb" &&
 		echo "$fingerprint" >"$state/fingerprint" && mv "$state/packages.new" "$state/packages" &&
 		: >"$state/complete"
 fi
+restore_app
 echo ok >"$out/status"
