@@ -161,7 +161,6 @@ fi
 rpmlist >"$out/rpms"
 LC_ALL=C comm -13 "$out/rpms-before" "$out/rpms" >"$out/rpms-added"
 
-
 # Who owns which file (NAME, SOURCERPM, PATH per line): the frontend puts
 # each source package's files in a layer of its own, and an app's packages
 # must keep to /app.
