@@ -39,22 +39,13 @@ func Layout(files bkllb.State, o LayoutOptions, opts ...bkllb.ConstraintsOpt) bk
 			name := bkllb.WithCustomNamef("files/ of %s", l.Name)
 			// Copies of the paths themselves: no walk of the whole tree.
 			// BuildKit keys each by the content at its path.
-			var fa *bkllb.FileAction
 			dest := "/files/"
 			if o.Epoch != nil {
 				// Folders made for one path change when the next path
 				// lands in them; a plain copy of the selection dates them.
 				dest = "/"
 			}
-			for _, p := range l.Paths {
-				ci := &bkllb.CopyInfo{CreateDestPath: true, CreatedTime: o.Epoch}
-				to := dest + inFiles(p, o.Runtime)
-				if fa == nil {
-					fa = bkllb.Copy(files, "/"+p, to, ci, owner)
-				} else {
-					fa = fa.Copy(files, "/"+p, to, ci, owner)
-				}
-			}
+			fa := copyPaths(files, l.Paths, func(p string) string { return dest + inFiles(p, o.Runtime) }, o.Epoch, owner)
 			layer := bkllb.Scratch().File(fa, append(opts, name)...)
 			if o.Epoch != nil {
 				layer = bkllb.Scratch().File(bkllb.Copy(layer, "/", "/files/", copyTree(), owner), append(opts, name)...)
@@ -81,15 +72,7 @@ func Layout(files bkllb.State, o LayoutOptions, opts ...bkllb.ConstraintsOpt) bk
 	if len(o.Exports) > 0 {
 		// Folders made for one path change when the next lands in them;
 		// a second, plain copy gives them the epoch too.
-		var fa *bkllb.FileAction
-		for _, p := range o.Exports {
-			ci := &bkllb.CopyInfo{CreateDestPath: true}
-			if fa == nil {
-				fa = bkllb.Copy(files, "/"+p, "/"+p, ci)
-			} else {
-				fa = fa.Copy(files, "/"+p, "/"+p, ci)
-			}
-		}
+		fa := copyPaths(files, o.Exports, func(p string) string { return "/" + p }, nil)
 		exports := bkllb.Scratch().File(fa, append(opts, bkllb.WithCustomName("select exports"))...)
 		small = small.Copy(exports, "/", "/export/", copyTree(), owner)
 	}
@@ -116,4 +99,19 @@ func inFiles(p string, runtime bool) string {
 		}
 	}
 	return p
+}
+
+// copyPaths copies each path of files (relative to its root) to to(path),
+// making the folders above it.
+func copyPaths(files bkllb.State, paths []string, to func(string) string, created *time.Time, opts ...bkllb.CopyOption) *bkllb.FileAction {
+	var fa *bkllb.FileAction
+	for _, p := range paths {
+		ci := &bkllb.CopyInfo{CreateDestPath: true, CreatedTime: created}
+		if fa == nil {
+			fa = bkllb.Copy(files, "/"+p, to(p), append([]bkllb.CopyOption{ci}, opts...)...)
+		} else {
+			fa = fa.Copy(files, "/"+p, to(p), append([]bkllb.CopyOption{ci}, opts...)...)
+		}
+	}
+	return fa
 }
