@@ -171,11 +171,11 @@ func (b *builder) app() (*Result, error) {
 		app = st.GetMount(sysroot + appDir)
 	}
 	if strings.TrimSpace(b.s.CleanupCommands) != "" {
-		st := b.cleanup(root, bkllb.AddMount(appDir, app), hideReports(appDir+ReportDir))
+		st := b.cleanup(root, installed(appDir, app), hideReports(appDir+ReportDir))
 		app = st.GetMount(appDir)
 	}
 	st := b.finish(root, "finish.sh", "finish /app", b.finishEnv(),
-		bkllb.AddMount(appDir, app))
+		installed(appDir, app))
 	return &Result{Files: st.GetMount(appDir)}, nil
 }
 
@@ -201,8 +201,16 @@ func (b *builder) runtime() (*Result, error) {
 		newRoot = b.cleanup(withEnv(newRoot, nil), hideReports(ReportDir)).Root()
 	}
 	fin := b.finish(root, "finish-runtime.sh", "finish the runtime", nil,
-		bkllb.AddMount(sysroot, newRoot))
+		installed(sysroot, newRoot))
 	return &Result{Files: fin.GetMount(sysroot)}, nil
+}
+
+// installed mounts what an install wrote for a step that changes it. The
+// step is keyed by the steps before it, not by a checksum of the files:
+// the install's log and rpm database differ on every run, so that checksum
+// would never match another build's, and it costs a read of every file.
+func installed(dest string, st bkllb.State) bkllb.RunOption {
+	return bkllb.AddMount(dest, st, bkllb.ContentCache(bkllb.MountContentCacheOff))
 }
 
 // container is an image's root ready to run steps in.

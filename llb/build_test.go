@@ -146,6 +146,15 @@ func TestBuildInstallsPackagesAsArguments(t *testing.T) {
 	if v, _ := env(ex[2], "FFE_RENAME_ICON"); v != "viewer" {
 		t.Errorf("finish FFE_RENAME_ICON = %q", v)
 	}
+	// The steps after the install are keyed by it, not by a checksum of
+	// /app, which never matches another run's.
+	for _, e := range ex[1:] {
+		for _, m := range e.Mounts {
+			if m.Dest == appDir && m.ContentCache != pb.MountContentCache_OFF {
+				t.Errorf("%q: /app content cache %v, want off", e.Meta.Args, m.ContentCache)
+			}
+		}
+	}
 }
 
 func TestBuildLocalReposHaveNoNetwork(t *testing.T) {
