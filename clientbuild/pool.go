@@ -2,21 +2,28 @@ package clientbuild
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
+	"time"
 
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/containerd/v2/plugins/content/local"
 	"github.com/containerd/errdefs"
 	digest "github.com/opencontainers/go-digest"
+	"golang.org/x/sys/unix"
 )
 
 // exportStore is the content store the exporter writes the OCI layout in
 // dir through. With a pool (a folder of blobs shared by builds, hard links
 // to the same files the layouts hold), a blob an earlier build wrote is
 // linked in instead of sent again: rebuilds into new folders (build
-// --install) and apps that share packages write each blob once.
+// --install) and apps that share packages write each blob once. Builds
+// running at the same time, in this process or others, take turns on
+// each blob (a lock file per blob), so the second finds what the first
+// wrote.
 type exportStore struct {
 	content.Store
 	dir, pool string
@@ -77,22 +84,43 @@ func (s *exportStore) Writer(ctx context.Context, opts ...content.WriterOpt) (co
 			return nil, err
 		}
 	}
-	if wo.Desc.Digest != "" && s.fromPool(wo.Desc.Digest) {
+	d := wo.Desc.Digest
+	if d == "" || d.Validate() != nil {
+		w, err := s.Store.Writer(ctx, opts...)
+		if err != nil {
+			return nil, err
+		}
+		return &pooledWriter{Writer: w, s: s}, nil
+	}
+	if s.fromPool(d) {
+		return nil, errdefs.ErrAlreadyExists
+	}
+	unlock, err := lockBlob(ctx, s.pool, d)
+	if err != nil {
+		return nil, err
+	}
+	if s.fromPool(d) {
+		unlock()
 		return nil, errdefs.ErrAlreadyExists
 	}
 	w, err := s.Store.Writer(ctx, opts...)
 	if err != nil {
+		unlock()
 		return nil, err
 	}
-	return &pooledWriter{Writer: w, s: s}, nil
+	return &pooledWriter{Writer: w, s: s, unlock: sync.OnceFunc(unlock)}, nil
 }
 
 type pooledWriter struct {
 	content.Writer
-	s *exportStore
+	s      *exportStore
+	unlock func()
 }
 
 func (w *pooledWriter) Commit(ctx context.Context, size int64, expected digest.Digest, opts ...content.Opt) error {
+	if w.unlock != nil {
+		defer w.unlock()
+	}
 	if err := w.Writer.Commit(ctx, size, expected, opts...); err != nil {
 		return err
 	}
@@ -105,11 +133,65 @@ func (w *pooledWriter) Commit(ctx context.Context, size int64, expected digest.D
 	return nil
 }
 
+func (w *pooledWriter) Close() error {
+	if w.unlock != nil {
+		defer w.unlock()
+	}
+	return w.Writer.Close()
+}
+
+// locksDir holds the pool's lock files; prunePool leaves it alone.
+const locksDir = "locks"
+
+// lockBlob waits until no other writer, in this process or another, holds
+// d's lock, and takes it. The holder removes the lock file before letting
+// go, so a waiter that got a file since removed tries again with a new one.
+func lockBlob(ctx context.Context, pool string, d digest.Digest) (unlock func(), err error) {
+	dir := filepath.Join(pool, locksDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	p := filepath.Join(dir, d.Algorithm().String()+"-"+d.Encoded())
+	for {
+		f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)
+		if err != nil {
+			return nil, err
+		}
+		for {
+			err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+			if err != unix.EWOULDBLOCK && err != unix.EINTR {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				f.Close()
+				return nil, ctx.Err()
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", p, err)
+		}
+		var held, now unix.Stat_t
+		if unix.Fstat(int(f.Fd()), &held) == nil && unix.Stat(p, &now) == nil && held.Ino == now.Ino {
+			return func() {
+				os.Remove(p)
+				f.Close()
+			}, nil
+		}
+		f.Close()
+	}
+}
+
 // prunePool removes pooled blobs no layout links to any more (one link:
 // the pool's own). A build linking one meanwhile keeps its link.
 func prunePool(pool string) {
 	algs, _ := os.ReadDir(pool)
 	for _, alg := range algs {
+		if alg.Name() == locksDir {
+			continue
+		}
 		files, _ := os.ReadDir(filepath.Join(pool, alg.Name()))
 		for _, f := range files {
 			p := filepath.Join(pool, alg.Name(), f.Name())

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/errdefs"
@@ -69,5 +70,69 @@ func TestExportStoreSharesBlobsThroughThePool(t *testing.T) {
 	prunePool(pool)
 	if _, err := os.Stat(pooled(pool, desc.Digest)); err == nil {
 		t.Fatal("pruning kept a blob no layout uses")
+	}
+}
+
+func TestExportStoresWriteABlobOnceAtATime(t *testing.T) {
+	ctx := context.Background()
+	work := t.TempDir()
+	pool := filepath.Join(work, "pool")
+	blob := []byte("a shared layer")
+	desc := ocispecs.Descriptor{Digest: digest.FromBytes(blob), Size: int64(len(blob))}
+	a, err := newExportStore(filepath.Join(work, "a"), pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := newExportStore(filepath.Join(work, "b"), pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// While a writes the blob, b waits for it, then finds it pooled.
+	wa, err := a.Writer(ctx, content.WithRef("a"), content.WithDescriptor(desc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan error, 1)
+	go func() {
+		_, err := b.Writer(ctx, content.WithRef("b"), content.WithDescriptor(desc))
+		got <- err
+	}()
+	select {
+	case err := <-got:
+		t.Fatalf("second writer did not wait for the first: %v", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	if _, err := wa.Write(blob); err != nil {
+		t.Fatal(err)
+	}
+	if err := wa.Commit(ctx, desc.Size, desc.Digest); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-got; !errdefs.IsAlreadyExists(err) {
+		t.Fatalf("second writer after the first committed: %v, want already exists", err)
+	}
+	if _, err := os.Stat(blobFile(filepath.Join(work, "b"), desc.Digest)); err != nil {
+		t.Fatal("the second layout did not get the blob")
+	}
+
+	// A writer given up on lets the next one write.
+	other := []byte("another layer")
+	od := ocispecs.Descriptor{Digest: digest.FromBytes(other), Size: int64(len(other))}
+	w, err := a.Writer(ctx, content.WithRef("a2"), content.WithDescriptor(od))
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if _, err := b.Writer(short, content.WithRef("b2"), content.WithDescriptor(od)); err == nil {
+		t.Fatal("a writer got a blob another one holds")
+	}
+	w.Close()
+	if err := content.WriteBlob(ctx, b, "b3", bytes.NewReader(other), od); err != nil {
+		t.Fatalf("after the first writer closed: %v", err)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(pool, locksDir)); len(ents) != 0 {
+		t.Errorf("lock files left: %v", ents)
 	}
 }
