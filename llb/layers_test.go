@@ -191,17 +191,35 @@ func TestSplitLayersOfARuntime(t *testing.T) {
 
 	// The runtime's /usr is files/ and its /etc files/etc.
 	all, _ := ops(t, Layout(bkllb.Image("example.com/root"), LayoutOptions{Metadata: []byte("x"), Runtime: true, Layers: layers}))
-	dests := map[string]string{}
+	type sel struct{ src, dest string }
+	sels := map[string]sel{}
 	for _, op := range all {
 		for _, a := range op.GetFile().GetActions() {
 			if c := a.GetCopy(); c != nil {
-				dests[c.Src] = c.Dest
+				for _, p := range c.IncludePatterns {
+					sels[p] = sel{c.Src, c.Dest}
+				}
 			}
 		}
 	}
-	for src, want := range map[string]string{"/usr/bin/bash": "/files/bin/bash", "/etc/passwd": "/files/etc/passwd", "/usr/share/zoneinfo/Europe": "/files/share/zoneinfo/Europe"} {
-		if dests[src] != want {
-			t.Errorf("%s is copied to %q, want %q", src, dests[src], want)
+	for pattern, want := range map[string]sel{
+		"bin/bash":              {"/usr", "/files/"},
+		"etc/passwd":            {"/", "/files/"},
+		"share/zoneinfo/Europe": {"/usr", "/files/"},
+	} {
+		if sels[pattern] != want {
+			t.Errorf("%s is copied from %+v, want %+v", pattern, sels[pattern], want)
+		}
+	}
+}
+
+func TestLiteralPatterns(t *testing.T) {
+	for p, want := range map[string]string{
+		"share/app":     "share/app",
+		"!x/a*b?[c]\\d": "\\!x/a\\*b\\?\\[c\\]\\\\d",
+	} {
+		if got := literalPattern(p); got != want {
+			t.Errorf("literalPattern(%q) = %q, want %q", p, got, want)
 		}
 	}
 }

@@ -37,15 +37,13 @@ func Layout(files bkllb.State, o LayoutOptions, opts ...bkllb.ConstraintsOpt) bk
 	case len(o.Layers) > 1:
 		for _, l := range o.Layers {
 			name := bkllb.WithCustomNamef("files/ of %s", l.Name)
-			// Copies of the paths themselves: no walk of the whole tree.
-			// BuildKit keys each by the content at its path.
 			dest := "/files/"
 			if o.Epoch != nil {
-				// Folders made for one path change when the next path
-				// lands in them; a plain copy of the selection dates them.
+				// A plain copy of the selection gives the folders above
+				// the paths the epoch too.
 				dest = "/"
 			}
-			fa := copyPaths(files, l.Paths, func(p string) string { return dest + inFiles(p, o.Runtime) }, o.Epoch, owner)
+			fa := copySelected(nil, files, l.Paths, o.Runtime, dest, o.Epoch, owner)
 			layer := bkllb.Scratch().File(fa, append(opts, name)...)
 			if o.Epoch != nil {
 				layer = bkllb.Scratch().File(bkllb.Copy(layer, "/", "/files/", copyTree(), owner), append(opts, name)...)
@@ -69,10 +67,14 @@ func Layout(files bkllb.State, o LayoutOptions, opts ...bkllb.ConstraintsOpt) bk
 		mo = append(mo, bkllb.WithCreatedTime(*o.Epoch))
 	}
 	small := bkllb.Mkfile("/metadata", 0o644, o.Metadata, mo...)
-	if len(o.Exports) > 0 {
+	switch {
+	case len(o.Exports) == 0:
+	case o.Epoch == nil:
+		small = copySelected(small, files, o.Exports, false, "/export/", nil, owner)
+	default:
 		// Folders made for one path change when the next lands in them;
 		// a second, plain copy gives them the epoch too.
-		fa := copyPaths(files, o.Exports, func(p string) string { return "/" + p }, nil)
+		fa := copySelected(nil, files, o.Exports, false, "/", nil)
 		exports := bkllb.Scratch().File(fa, append(opts, bkllb.WithCustomName("select exports"))...)
 		small = small.Copy(exports, "/", "/export/", copyTree(), owner)
 	}
@@ -87,7 +89,72 @@ func Layout(files bkllb.State, o LayoutOptions, opts ...bkllb.ConstraintsOpt) bk
 	return bkllb.Merge(layers, append(opts, bkllb.WithCustomName("lay out the Flatpak image"))...)
 }
 
-// inFiles is where a path of the build's tree goes under files/: an app's
+// copySelected adds to fa (nil: a new action) copies of the entries at
+// paths of files (relative to its root; folders with all they hold) below
+// dest, where inFiles puts them:
+// one copy per source folder, selecting the paths by include patterns.
+// BuildKit keys such a copy by one checksum of its selection; a copy action
+// per path would cost a checksum, a mount and a write of the whole
+// checksum tree to its database for each path.
+func copySelected(fa *bkllb.FileAction, files bkllb.State, paths []string, runtime bool, dest string, created *time.Time, opts ...bkllb.CopyOption) *bkllb.FileAction {
+	type source struct {
+		src      string
+		patterns []string
+		all      bool
+	}
+	var sources []*source
+	add := func(src, rel string) {
+		var s *source
+		for _, c := range sources {
+			if c.src == src {
+				s = c
+			}
+		}
+		if s == nil {
+			s = &source{src: src}
+			sources = append(sources, s)
+		}
+		if rel == "" {
+			s.all = true
+		}
+		s.patterns = append(s.patterns, literalPattern(rel))
+	}
+	for _, p := range paths {
+		if runtime && (p == "usr" || strings.HasPrefix(p, "usr/")) {
+			add("/usr/", strings.TrimPrefix(strings.TrimPrefix(p, "usr"), "/"))
+		} else {
+			add("/", p)
+		}
+	}
+	for _, s := range sources {
+		ci := &bkllb.CopyInfo{CopyDirContentsOnly: true, CreateDestPath: true, CreatedTime: created}
+		if !s.all {
+			ci.IncludePatterns = s.patterns
+		}
+		co := append([]bkllb.CopyOption{ci}, opts...)
+		if fa == nil {
+			fa = bkllb.Copy(files, s.src, dest, co...)
+		} else {
+			fa = fa.Copy(files, s.src, dest, co...)
+		}
+	}
+	return fa
+}
+
+// literalPattern is a pattern that matches path p only: BuildKit's
+// patterns give meaning to *, ?, [, \ and a leading !.
+func literalPattern(p string) string {
+	var b strings.Builder
+	for _, r := range p {
+		if strings.ContainsRune(`*?[]\!`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// inFiles is where// inFiles is where a path of the build's tree goes under files/: an app's
 // /app is files/, a runtime's /usr is files/ and its /etc files/etc.
 func inFiles(p string, runtime bool) string {
 	if runtime {
@@ -99,19 +166,4 @@ func inFiles(p string, runtime bool) string {
 		}
 	}
 	return p
-}
-
-// copyPaths copies each path of files (relative to its root) to to(path),
-// making the folders above it.
-func copyPaths(files bkllb.State, paths []string, to func(string) string, created *time.Time, opts ...bkllb.CopyOption) *bkllb.FileAction {
-	var fa *bkllb.FileAction
-	for _, p := range paths {
-		ci := &bkllb.CopyInfo{CreateDestPath: true, CreatedTime: created}
-		if fa == nil {
-			fa = bkllb.Copy(files, "/"+p, to(p), append([]bkllb.CopyOption{ci}, opts...)...)
-		} else {
-			fa = fa.Copy(files, "/"+p, to(p), append([]bkllb.CopyOption{ci}, opts...)...)
-		}
-	}
-	return fa
 }
