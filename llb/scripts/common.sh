@@ -4,7 +4,6 @@
 # files, no setuid, setgid or sticky bits, as Flatpak stores them. Only what
 # differs is changed: a chmod on overlayfs copies the whole file up.
 canonical_modes() {
-	find "$@" -type d ! -perm 0755 -exec chmod a-st,u=rwx,go=rx {} +
-	find "$@" -type f -perm /0111 ! -perm 0755 -exec chmod a-st,u=rwx,go=rx {} +
-	find "$@" -type f ! -perm /0111 ! -perm 0644 -exec chmod a-st,u=rw,go=r {} +
+	find "$@" \( \( -type d -o -type f -perm /0111 \) ! -perm 0755 -exec chmod a-st,u=rwx,go=rx {} + \) -o \
+		\( -type f ! -perm /0111 ! -perm 0644 -exec chmod a-st,u=rw,go=r {} + \)
 }

@@ -30,9 +30,6 @@ fi
 find "$root/usr" "$root/etc" \( -type b -o -type c -o -type p -o -type s \) -exec rm -f {} +
 canonical_modes "$root/usr" "$root/etc"
 
-find "$root/usr" -type f -printf '%s usr/%P\0' >"$out/files"
-find "$root/etc" -type f -printf '%s etc/%P\0' >>"$out/files"
-
 # Every entry of usr/ and etc/ with its type, for the frontend to put each
-# source package's files in a layer of their own.
-(cd "$root" && find usr etc -printf '%y %p\0') >"$out/tree"
+# source package's files in a layer of their own; and the files' sizes.
+(cd "$root" && find usr etc -fprintf "$out/tree" '%y %p\0' -type f -fprintf "$out/files" '%s %p\0')

@@ -146,8 +146,6 @@ fi
 find /app \( -type b -o -type c -o -type p -o -type s \) -exec rm -f {} +
 canonical_modes /app
 
-find /app -path "$out" -prune -o -type f -printf '%s %P\0' >"$out/files"
-
 # Every entry with its type (f, d, l...), for the frontend to put each
-# source package's files in a layer of their own.
-find /app -mindepth 1 -path "$out" -prune -o -printf '%y %P\0' >"$out/tree"
+# source package's files in a layer of their own; and the files' sizes.
+find /app -mindepth 1 -path "$out" -prune -o -fprintf "$out/tree" '%y %P\0' -type f -fprintf "$out/files" '%s %P\0'
