@@ -21,5 +21,12 @@
 // the build before it wrote, as a packager's rebuild does), 8 different apps built at once, and the parse + LLB
 // marshal time of a 500-package spec (BenchmarkParseAndMarshal500Packages in
 // package llb). It prints one "NAME: VALUE" line per figure and writes every
-// run, with per-step (vertex) timings, to .cache/bench/.
+// run, with per-step (vertex) timings, to .cache/bench/. Every timed cold
+// build starts after a prune, the runtime's import and a sync. The
+// concurrent pair (one app alone, then eight) runs BENCH_RUNS times too,
+// and records the CPU time buildkitd, its processes and the benchmark used.
+//
+// TestBenchConcurrent runs only that pair, for working on it; with
+// BENCH_MARK=1 it logs when the eight start on CLOCK_MONOTONIC, to cut a
+// system-wide `perf record -k CLOCK_MONOTONIC` to them (perf report --time).
 package bench
