@@ -24,17 +24,28 @@ func inode(t *testing.T, p string) uint64 {
 	return st.Ino
 }
 
+// store is an export store writing into work/name, pooling in work/pool.
+func store(t *testing.T, work, name string) content.Store {
+	t.Helper()
+	s, err := newExportStore(filepath.Join(work, name), filepath.Join(work, "pool"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func blobDesc(blob []byte) ocispecs.Descriptor {
+	return ocispecs.Descriptor{Digest: digest.FromBytes(blob), Size: int64(len(blob))}
+}
+
 func TestExportStoreSharesBlobsThroughThePool(t *testing.T) {
 	ctx := context.Background()
 	work := t.TempDir()
 	pool := filepath.Join(work, "pool")
 	blob := []byte("a layer")
-	desc := ocispecs.Descriptor{Digest: digest.FromBytes(blob), Size: int64(len(blob))}
+	desc := blobDesc(blob)
 
-	first, err := newExportStore(filepath.Join(work, "a"), pool)
-	if err != nil {
-		t.Fatal(err)
-	}
+	first := store(t, work, "a")
 	if err := content.WriteBlob(ctx, first, "x", bytes.NewReader(blob), desc); err != nil {
 		t.Fatal(err)
 	}
@@ -43,10 +54,7 @@ func TestExportStoreSharesBlobsThroughThePool(t *testing.T) {
 	}
 
 	// A second build into another folder finds it without writing it.
-	second, err := newExportStore(filepath.Join(work, "b"), pool)
-	if err != nil {
-		t.Fatal(err)
-	}
+	second := store(t, work, "b")
 	if _, err := second.Writer(ctx, content.WithRef("y"), content.WithDescriptor(desc)); !errdefs.IsAlreadyExists(err) {
 		t.Fatalf("Writer of a pooled blob: %v, want already exists", err)
 	}
@@ -78,15 +86,8 @@ func TestExportStoresWriteABlobOnceAtATime(t *testing.T) {
 	work := t.TempDir()
 	pool := filepath.Join(work, "pool")
 	blob := []byte("a shared layer")
-	desc := ocispecs.Descriptor{Digest: digest.FromBytes(blob), Size: int64(len(blob))}
-	a, err := newExportStore(filepath.Join(work, "a"), pool)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := newExportStore(filepath.Join(work, "b"), pool)
-	if err != nil {
-		t.Fatal(err)
-	}
+	desc := blobDesc(blob)
+	a, b := store(t, work, "a"), store(t, work, "b")
 
 	// While a writes the blob, b waits for it, then finds it pooled.
 	wa, err := a.Writer(ctx, content.WithRef("a"), content.WithDescriptor(desc))
@@ -118,7 +119,7 @@ func TestExportStoresWriteABlobOnceAtATime(t *testing.T) {
 
 	// A writer given up on lets the next one write.
 	other := []byte("another layer")
-	od := ocispecs.Descriptor{Digest: digest.FromBytes(other), Size: int64(len(other))}
+	od := blobDesc(other)
 	w, err := a.Writer(ctx, content.WithRef("a2"), content.WithDescriptor(od))
 	if err != nil {
 		t.Fatal(err)
