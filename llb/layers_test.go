@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	bkllb "github.com/moby/buildkit/client/llb"
+	"github.com/moby/patternmatcher"
 )
 
 // tree makes entries from paths; a trailing slash marks a folder, and the
@@ -220,6 +221,29 @@ func TestLiteralPatterns(t *testing.T) {
 	} {
 		if got := literalPattern(p); got != want {
 			t.Errorf("literalPattern(%q) = %q, want %q", p, got, want)
+		}
+	}
+	// As BuildKit matches them: the path and what it holds, nothing else
+	// (coreutils has /usr/bin/[).
+	for p, others := range map[string][]string{
+		"bin/[":         {"bin/a", "bin/[a", "bin"},
+		"share/a*b/x?y": {"share/aab/xzy", "share/a*b/xy"},
+		"!bang":         {"bang"},
+		"back\\slash":   {"back/slash", "backslash"},
+	} {
+		m, err := patternmatcher.New([]string{literalPattern(p)})
+		if err != nil {
+			t.Fatalf("%q: %v", p, err)
+		}
+		for _, q := range []string{p, p + "/inside"} {
+			if ok, err := m.MatchesOrParentMatches(q); !ok || err != nil {
+				t.Errorf("pattern of %q does not match %q (%v)", p, q, err)
+			}
+		}
+		for _, q := range others {
+			if ok, _ := m.MatchesOrParentMatches(q); ok {
+				t.Errorf("pattern of %q matches %q", p, q)
+			}
 		}
 	}
 }
