@@ -38,8 +38,9 @@ const otherLayer = "other"
 // change keeps its layer (BuildKit keys a copy by the content it selects)
 // and its compressed blob from build to build. Past MaxLayers source
 // packages share layers by a hash of their names. Folders whose whole
-// content falls in one layer are taken whole, from two levels below /app
-// (an app) or /usr (a runtime) down. Entries and the layers' paths are
+// content falls in one layer, and which a package of that layer owns, are
+// taken whole, from two levels below /app (an app) or /usr (a runtime)
+// down. Entries and the layers' paths are
 // relative to the root the packages went into: an app's /app, or a
 // runtime's new root (usr/ and etc/).
 func SplitLayers(entries []Entry, owners []Owner, runtime bool) []Layer {
@@ -106,10 +107,13 @@ func SplitLayers(entries []Entry, owners []Owner, runtime bool) []Layer {
 	include := map[string][]string{}
 	var select_ func(e Entry)
 	select_ = func(e Entry) {
-		// Folders right under /app/share, /usr/lib... are where packages of
-		// different sources meet (plugins, data); taking one whole would
-		// change its layer's paths when another package adds to it.
-		if g := pure[e.Path]; g != "" && (!e.Dir || len(children[e.Path]) == 0 || strings.Count(e.Path, "/") >= minSlashes) {
+		// A folder is taken whole only where a package of its layer owns
+		// it, below the folders right under /app/share, /usr/lib...:
+		// packages of different sources meet in the others (plugins,
+		// data, locales), and taking one whole would change its layer's
+		// paths when another package adds to it.
+		if g := pure[e.Path]; g != "" && (!e.Dir || len(children[e.Path]) == 0 ||
+			strings.Count(e.Path, "/") >= minSlashes && owner[e.Path] == g) {
 			include[g] = append(include[g], e.Path)
 			return
 		}

@@ -115,6 +115,27 @@ func TestSplitLayersBySourcePackage(t *testing.T) {
 	}
 }
 
+func TestSplitLayersKeepAPackagesPathsWhenAnotherAddsToItsFolders(t *testing.T) {
+	// Plugins of two sources meet in folders neither package owns.
+	one := owns("plugin-a", "plugin-a-1-1.src.rpm", "lib/app/plugins/a.so", "share/app/plugins/a/1.txt", "share/app/plugins/a/2.txt")
+	app := owns("app", "app-1-1.src.rpm", "bin/app")
+	before := SplitLayers(tree("bin/app", "lib/app/plugins/a.so", "share/app/plugins/a/1.txt", "share/app/plugins/a/2.txt"), append(app, one...), false)
+	entries := tree("bin/app", "lib/app/plugins/a.so", "lib/app/plugins/b.so", "share/app/plugins/a/1.txt", "share/app/plugins/a/2.txt", "share/app/plugins/b/1.txt")
+	after := SplitLayers(entries, slices.Concat(app, one, owns("plugin-b", "plugin-b-1-1.src.rpm", "lib/app/plugins/b.so", "share/app/plugins/b/1.txt")), false)
+	checkCover(t, entries, after)
+	paths := func(ls []Layer, name string) []string {
+		for _, l := range ls {
+			if l.Name == name {
+				return l.Paths
+			}
+		}
+		return nil
+	}
+	if a, b := paths(before, "plugin-a"), paths(after, "plugin-a"); len(a) == 0 || !slices.Equal(a, b) {
+		t.Errorf("plugin-a's paths went from %q to %q when plugin-b was added", a, b)
+	}
+}
+
 func TestSplitLayersOneSourceIsOneLayer(t *testing.T) {
 	entries := tree("bin/hello", "share/hello/data")
 	layers := SplitLayers(entries, owns("hello", "hello-1-1.src.rpm", "bin/hello", "share/hello/data"), false)
@@ -165,7 +186,7 @@ func TestSplitLayersOfARuntime(t *testing.T) {
 	for pkg, paths := range map[string][]string{
 		"bash-5.2-1.fc41.src.rpm":     {"/usr/bin/bash"},
 		"glibc-2.40-1.fc41.src.rpm":   {"/usr/lib64/libc.so.6"},
-		"tzdata-2024a-1.fc41.src.rpm": {"/usr/share/zoneinfo/Europe/Paris", "/usr/share/zoneinfo/Europe/Berlin", "/usr/share/zoneinfo/UTC"},
+		"tzdata-2024a-1.fc41.src.rpm": {"/usr/share/zoneinfo/Europe", "/usr/share/zoneinfo/Europe/Paris", "/usr/share/zoneinfo/Europe/Berlin", "/usr/share/zoneinfo/UTC"},
 		"setup-2.15-1.fc41.src.rpm":   {"/etc/passwd"},
 	} {
 		for _, p := range paths {
