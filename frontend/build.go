@@ -237,7 +237,12 @@ func (b *build) repoContexts(ctx context.Context) (map[string]llb.State, error) 
 			out[name] = *st
 			continue
 		}
-		nc, err := b.bc.NamedContext(name, dockerui.ContextOpt{})
+		var opt dockerui.ContextOpt
+		if !slices.Contains(ps, ".") {
+			// A local folder: only the repos' paths are sent.
+			opt.AsyncLocalOpts = func() []llb.LocalOption { return []llb.LocalOption{llb.FollowPaths(ps)} }
+		}
+		nc, err := b.bc.NamedContext(name, opt)
 		if err != nil {
 			return nil, err
 		}

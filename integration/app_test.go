@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -390,6 +391,37 @@ func TestChangedContextRepoIsReadAgain(t *testing.T) {
 	writeRepo(t, repo, "hello-extra")
 	if _, err := build(t, buildOpts{dir: writeSpec(t, appSpec("hello", "hello-extra")), file: "flatpak.yaml", contexts: map[string]string{"rpms": repo}}); err != nil {
 		t.Fatalf("a package added to the repo was not found: %v", err)
+	}
+}
+
+// TestNamedContextSendsOnlyTheRepoPath: a repo in a folder of a larger
+// named build context is sent alone, as from the main context.
+func TestNamedContextSendsOnlyTheRepoPath(t *testing.T) {
+	dir := t.TempDir()
+	repo := filepath.Join(dir, "repo")
+	if err := os.Mkdir(repo, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeRepo(t, repo, "hello", "hello-data")
+	// Beside the repo: what the build must not wait for.
+	if err := os.WriteFile(filepath.Join(dir, "unrelated.bin"), bytes.Repeat([]byte("x"), 16<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	yaml := strings.Replace(strings.Replace(appSpec("hello"), "context: rpms", "context: pkgs", 1), "path: .", "path: repo", 1)
+	res, err := build(t, buildOpts{dir: writeSpec(t, yaml), file: "flatpak.yaml", contexts: map[string]string{"pkgs": dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The plain progress says how much each transfer sent.
+	sizes := regexp.MustCompile(`transferring pkgs: ([0-9.]+)([kMG]?B)`).FindAllStringSubmatch(res.log, -1)
+	if len(sizes) == 0 {
+		t.Fatalf("no transfer of pkgs in the log")
+	}
+	for _, m := range sizes {
+		n, _ := strconv.ParseFloat(m[1], 64)
+		if m[2] == "MB" && n >= 1 || m[2] == "GB" {
+			t.Errorf("the transfer of the context sent %s%s: more than its repo", m[1], m[2])
+		}
 	}
 }
 
