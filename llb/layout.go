@@ -91,8 +91,9 @@ func Layout(files bkllb.State, o LayoutOptions, opts ...bkllb.ConstraintsOpt) bk
 
 // copySelected adds to fa (nil: a new action) copies of the entries at
 // paths of files (relative to its root; folders with all they hold) below
-// dest, where inFiles puts them:
-// one copy per source folder, selecting the paths by include patterns.
+// dest, a runtime's usr/ paths without usr/ (its /usr is files/, its /etc
+// files/etc): one copy per source folder, selecting the paths by include
+// patterns.
 // BuildKit keys such a copy by one checksum of its selection; a copy action
 // per path would cost a checksum, a mount and a write of the whole
 // checksum tree to its database for each path.
@@ -152,18 +153,4 @@ func literalPattern(p string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
-}
-
-// inFiles is where// inFiles is where a path of the build's tree goes under files/: an app's
-// /app is files/, a runtime's /usr is files/ and its /etc files/etc.
-func inFiles(p string, runtime bool) string {
-	if runtime {
-		if p == "usr" {
-			return ""
-		}
-		if rest, ok := strings.CutPrefix(p, "usr/"); ok {
-			return rest
-		}
-	}
-	return p
 }
