@@ -303,14 +303,17 @@ func (b *builder) install(root bkllb.State, installer spec.Installer, extra []bk
 		bkllb.AddEnv("FFE_INSTALLER", string(installer)),
 		bkllb.AddMount(scriptPath, scripts(), bkllb.Readonly),
 		bkllb.AddMount(tmpDir, bkllb.Scratch(), bkllb.Tmpfs()),
-		// Private: dnf's cache lock records a PID, which another build's
-		// PID namespace takes for a dead process (dnf then fails on the
-		// lock file), and a locked mount would serialize concurrent
+		// The installers' caches (dnf, dnf5, microdnf), kept between
+		// builds. Private: dnf's cache lock records a PID, which another
+		// build's PID namespace takes for a dead process (dnf then fails
+		// on the lock file), and a locked mount would serialize concurrent
 		// builds. A build running beside another gets a cache of its own.
 		bkllb.AddMount("/var/cache/dnf", bkllb.Scratch(),
 			bkllb.AsPersistentCacheDir(b.cacheID("dnf"), bkllb.CacheMountPrivate)),
 		bkllb.AddMount("/var/cache/libdnf5", bkllb.Scratch(),
 			bkllb.AsPersistentCacheDir(b.cacheID("libdnf5"), bkllb.CacheMountPrivate)),
+		bkllb.AddMount("/var/cache/yum", bkllb.Scratch(),
+			bkllb.AsPersistentCacheDir(b.cacheID("yum"), bkllb.CacheMountPrivate)),
 		bkllb.WithCustomNamef("install %d package%s", len(pkgs), plural(len(pkgs))),
 		b.at("packages"),
 	}

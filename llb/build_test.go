@@ -126,19 +126,26 @@ func TestBuildInstallsPackagesAsArguments(t *testing.T) {
 			t.Errorf("%q runs with network %v", e.Meta.Args, e.Network)
 		}
 	}
-	var cache, secret, ctxMount bool
+	var secret, ctxMount bool
+	caches := map[string]bool{}
 	for _, m := range install.Mounts {
 		switch {
-		case m.MountType == pb.MountType_CACHE && m.Dest == "/var/cache/dnf":
-			cache = m.CacheOpt.Sharing == pb.CacheSharingOpt_PRIVATE
+		case m.MountType == pb.MountType_CACHE:
+			caches[m.Dest] = m.CacheOpt.Sharing == pb.CacheSharingOpt_PRIVATE
 		case m.MountType == pb.MountType_SECRET:
 			secret = m.SecretOpt.ID == "webcreds" && m.Dest == secretsDir+"/webcreds"
 		case m.Dest == repoMountPath(0):
 			ctxMount = m.Readonly && m.Selector == "/rpms/repo"
 		}
 	}
-	if !cache || !secret || !ctxMount {
-		t.Errorf("install mounts: dnf cache %v, secret %v, read-only repo dir %v", cache, secret, ctxMount)
+	if !secret || !ctxMount {
+		t.Errorf("install mounts: secret %v, read-only repo dir %v", secret, ctxMount)
+	}
+	// Where dnf, dnf5 and microdnf keep their caches.
+	for _, dir := range []string{"/var/cache/dnf", "/var/cache/libdnf5", "/var/cache/yum"} {
+		if !caches[dir] {
+			t.Errorf("no private cache mount at %s (cache mounts: %v)", dir, caches)
+		}
 	}
 	if got := ex[1].Meta.Args; !slices.Equal(got, []string{"/bin/sh", "-c", "rm -rf /app/share/doc"}) {
 		t.Errorf("cleanup args = %q", got)

@@ -120,22 +120,54 @@ if [ -n "${FFE_REPOSDIR:-}" ]; then
 	for f in "$FFE_REPOSDIR"/*.repo; do
 		if grep -q '^baseurl=file://' "$f"; then
 			id=$(sed -n 's/^\[\(.*\)\]$/\1/p' "$f" | head -n 1)
-			[ -n "$id" ] && rm -rf /var/cache/dnf/"$id"-* /var/cache/dnf/"$id".solv /var/cache/dnf/"$id"-filenames.solvx /var/cache/libdnf5/"$id"-*
+			[ -n "$id" ] && rm -rf /var/cache/dnf/"$id"-* /var/cache/dnf/"$id".solv /var/cache/dnf/"$id"-filenames.solvx \
+				/var/cache/libdnf5/"$id"-* /var/cache/yum/metadata/"$id" /var/cache/yum/metadata/"$id"-* /var/cache/yum/solv/"$id".solv /var/cache/yum/solv/"$id"-*.solvx
 		fi
 	done
+fi
+
+# With --installroot, the installers would keep their caches in the
+# install root; these options keep them in the step's cache mounts. microdnf
+# refuses --installroot without its config, plugins, cache, repo and vars
+# folders named.
+rootopts=
+if [ -n "$root" ]; then
+	case "$FFE_INSTALLER" in
+	microdnf)
+		conf=/etc/dnf/dnf.conf
+		if [ ! -f "$conf" ]; then
+			conf=/run/flatpak-frontend/tmp/dnf.conf
+			echo '[main]' >"$conf"
+		fi
+		reposdir=${reposdir:-/etc/yum.repos.d}
+		rootopts="--config=$conf --noplugins --setopt=cachedir=/var/cache/yum --setopt=varsdir=/etc/dnf/vars"
+		# The release version of the build image, as dnf's --releasever=/
+		# (microdnf would look for os-release in the install root).
+		if [ -z "${FFE_RELEASEVER:-}" ]; then
+			if v=$(rpm -q --qf '%{VERSION}\n' --whatprovides system-release 2>/dev/null); then
+				FFE_RELEASEVER=$(echo "$v" | head -n 1)
+			elif [ -f /etc/os-release ]; then
+				FFE_RELEASEVER=$(sed -n 's/^VERSION_ID="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' /etc/os-release)
+			fi
+		fi
+		;;
+	dnf)
+		rootopts=--setopt=cachedir=/var/cache/dnf
+		;;
+	esac
 fi
 
 # timeout: give up on a repo that stalls for 15 s (dnf's default is 30 s,
 # for each of several attempts).
 case "$FFE_INSTALLER" in
 microdnf)
-	set -- microdnf -y --nodocs ${root:+"--installroot=$root"} --setopt=install_weak_deps=0 --setopt=keepcache=1 ${reposdir:+--setopt=reposdir=$reposdir} ${FFE_RELEASEVER:+--releasever=$FFE_RELEASEVER} install "$@"
+	set -- microdnf -y --nodocs ${root:+"--installroot=$root"} $rootopts --setopt=install_weak_deps=0 --setopt=keepcache=1 ${reposdir:+--setopt=reposdir=$reposdir} ${FFE_RELEASEVER:+--releasever=$FFE_RELEASEVER} install "$@"
 	;;
 dnf5)
 	set -- dnf5 -y ${root:+"--installroot=$root"} --setopt=timeout=15 --setopt=install_weak_deps=False --setopt=keepcache=True ${reposdir:+--setopt=reposdir=$reposdir} ${FFE_RELEASEVER:+--releasever=$FFE_RELEASEVER} install "$@"
 	;;
 dnf)
-	set -- dnf -y ${root:+"--installroot=$root"} --setopt=timeout=15 --setopt=install_weak_deps=False --setopt=keepcache=True ${reposdir:+--setopt=reposdir=$reposdir} ${FFE_RELEASEVER:+--releasever=$FFE_RELEASEVER} install "$@"
+	set -- dnf -y ${root:+"--installroot=$root"} $rootopts --setopt=timeout=15 --setopt=install_weak_deps=False --setopt=keepcache=True ${reposdir:+--setopt=reposdir=$reposdir} ${FFE_RELEASEVER:+--releasever=$FFE_RELEASEVER} install "$@"
 	;;
 *)
 	fail "unknown installer $FFE_INSTALLER"
