@@ -161,7 +161,7 @@ fi
 # for each of several attempts).
 case "$FFE_INSTALLER" in
 microdnf)
-	set -- microdnf -y --nodocs ${root:+"--installroot=$root"} $rootopts --setopt=install_weak_deps=0 --setopt=keepcache=1 ${reposdir:+--setopt=reposdir=$reposdir} ${FFE_RELEASEVER:+--releasever=$FFE_RELEASEVER} install "$@"
+	set -- microdnf -y ${root:+"--installroot=$root"} $rootopts --setopt=install_weak_deps=0 --setopt=keepcache=1 ${reposdir:+--setopt=reposdir=$reposdir} ${FFE_RELEASEVER:+--releasever=$FFE_RELEASEVER} install "$@"
 	;;
 dnf5)
 	set -- dnf5 -y ${root:+"--installroot=$root"} --setopt=timeout=15 --setopt=install_weak_deps=False --setopt=keepcache=True ${reposdir:+--setopt=reposdir=$reposdir} ${FFE_RELEASEVER:+--releasever=$FFE_RELEASEVER} install "$@"
