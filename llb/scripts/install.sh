@@ -17,8 +17,10 @@ rpmq() {
 	rpm ${root:+"--root=$root"} "$@"
 }
 
+# rpm's own status, not sort's.
 rpmlist() {
-	rpmq -qa --qf '%{NAME}\t%{EPOCHNUM}\t%{VERSION}\t%{RELEASE}\t%{ARCH}\t%{SOURCERPM}\n' | LC_ALL=C sort
+	list=$(rpmq -qa --qf '%{NAME}\t%{EPOCHNUM}\t%{VERSION}\t%{RELEASE}\t%{ARCH}\t%{SOURCERPM}\n') || return 1
+	[ -z "$list" ] || printf '%s\n' "$list" | LC_ALL=C sort
 }
 
 # /app goes back to a folder for the steps after this one.
@@ -190,7 +192,7 @@ if [ "$status" != 0 ]; then
 	fail "$FFE_INSTALLER failed with exit status $status"
 fi
 
-rpmlist >"$out/rpms"
+rpmlist >"$out/rpms" || fail "cannot read the rpm database after the install"
 LC_ALL=C comm -13 "$out/rpms-before" "$out/rpms" >"$out/rpms-added"
 
 # Who owns which file (NAME, SOURCERPM, PATH per line): the frontend puts
