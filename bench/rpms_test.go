@@ -44,12 +44,14 @@ var mainPackages = []string{
 	"bench-data", "bench-locale", "bench-help",
 }
 
-// pkgDef is one generated package: its files under /app and what it
-// requires.
+// pkgDef is one generated package: its files under /app, the folders it
+// owns (as Fedora's guidelines ask of a package for the folders it makes,
+// but not of locale files' folders) and what it requires.
 type pkgDef struct {
 	name     string
 	requires []string
 	files    []fileDef
+	dirs     []string
 }
 
 // fileDef is one file or a numbered series of them (Name holds a %d).
@@ -76,6 +78,7 @@ func benchPackages() []pkgDef {
 	pkgs := []pkgDef{{
 		name:     mainPackage,
 		requires: append([]string{"/bin/sh"}, mainPackages[1:]...),
+		dirs:     []string{"/app/libexec/bench"},
 		files: []fileDef{
 			{name: "/app/bin/bench", kind: literal, mode: 0o755, text: "#!/bin/sh\necho \"Hello from " + mainID + "\"\n"},
 			{name: "/app/libexec/bench/bench-core", size: 6 * mb, kind: binary, mode: 0o755},
@@ -85,32 +88,38 @@ func benchPackages() []pkgDef {
 		},
 	}}
 	for i := 1; i <= 4; i++ {
-		pkgs = append(pkgs, pkgDef{name: fmt.Sprintf("bench-lib-%d", i), files: []fileDef{
+		pkgs = append(pkgs, pkgDef{name: fmt.Sprintf("bench-lib-%d", i), dirs: []string{
+			fmt.Sprintf("/app/lib/bench-%d", i), fmt.Sprintf("/app/lib/bench-%d/modules", i), fmt.Sprintf("/app/share/bench-%d", i),
+		}, files: []fileDef{
 			{name: fmt.Sprintf("/app/lib/libbench-%d.so.1.0.0", i), size: 5 * mb, kind: binary, mode: 0o755},
 			{name: fmt.Sprintf("/app/lib/bench-%d/modules/module-%%02d.so", i), count: 20, size: 100 * kb, kind: binary, mode: 0o755},
 			{name: fmt.Sprintf("/app/share/bench-%d/module-%%02d.conf", i), count: 20, size: 2 * kb, kind: text},
 		}})
 	}
 	pkgs = append(pkgs,
-		pkgDef{name: "bench-data", files: []fileDef{
+		pkgDef{name: "bench-data", dirs: []string{"/app/share/bench/data"}, files: []fileDef{
 			{name: "/app/share/bench/data/file-%03d.txt", count: 400, size: 24 * kb, kind: text},
 		}},
 		pkgDef{name: "bench-locale", files: []fileDef{
 			{name: "/app/share/locale/l%02d/LC_MESSAGES/bench.mo", count: 60, size: 48 * kb, kind: text},
 		}},
-		pkgDef{name: "bench-help", files: []fileDef{
+		pkgDef{name: "bench-help", dirs: []string{"/app/share/help/C/bench"}, files: []fileDef{
 			{name: "/app/share/help/C/bench/page-%03d.html", count: 500, size: 4 * kb, kind: text},
 		}},
 	)
 	for i := 1; i <= plugins; i++ {
-		pkgs = append(pkgs, pkgDef{name: fmt.Sprintf("bench-plugin-%d", i), requires: []string{mainPackage}, files: []fileDef{
+		pkgs = append(pkgs, pkgDef{name: fmt.Sprintf("bench-plugin-%d", i), requires: []string{mainPackage}, dirs: []string{
+			fmt.Sprintf("/app/share/bench/plugins/plugin-%d", i),
+		}, files: []fileDef{
 			{name: fmt.Sprintf("/app/lib/bench/plugins/plugin-%d.so", i), size: 2 * mb, kind: binary, mode: 0o755},
 			{name: fmt.Sprintf("/app/share/bench/plugins/plugin-%d/%%02d.txt", i), count: 10, size: 8 * kb, kind: text},
 		}})
 	}
 	for i := range variants {
 		id := variantID(i)
-		pkgs = append(pkgs, pkgDef{name: fmt.Sprintf("bench-variant-%d", i), requires: []string{mainPackage}, files: []fileDef{
+		pkgs = append(pkgs, pkgDef{name: fmt.Sprintf("bench-variant-%d", i), requires: []string{mainPackage}, dirs: []string{
+			fmt.Sprintf("/app/share/bench/variant-%d", i),
+		}, files: []fileDef{
 			{name: "/app/share/applications/" + id + ".desktop", kind: literal, text: desktopFile(id)},
 			{name: "/app/share/icons/hicolor/64x64/apps/" + id + ".png", kind: pngIcon},
 			{name: fmt.Sprintf("/app/share/bench/variant-%d/data.bin", i), size: 1 * mb, kind: binary},
@@ -197,6 +206,9 @@ func buildRPMs(ctx context.Context, out string, spec []byte) error {
 	for i, p := range benchPackages() {
 		rng := rand.New(rand.NewPCG(uint64(i), 0x5eed))
 		var list []string
+		for _, d := range p.dirs {
+			list = append(list, "%dir "+d)
+		}
 		for _, f := range p.files {
 			names := []string{f.name}
 			if f.count > 0 {
