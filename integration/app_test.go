@@ -3,6 +3,8 @@ package integration
 import (
 	"bytes"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -391,6 +393,42 @@ func TestChangedContextRepoIsReadAgain(t *testing.T) {
 	writeRepo(t, repo, "hello-extra")
 	if _, err := build(t, buildOpts{dir: writeSpec(t, appSpec("hello", "hello-extra")), file: "flatpak.yaml", contexts: map[string]string{"rpms": repo}}); err != nil {
 		t.Fatalf("a package added to the repo was not found: %v", err)
+	}
+}
+
+// TestRemoteRepoIsReadAgain: the installers keep a remote repo's metadata
+// in a cache mount between builds, and would trust it for up to two days
+// (dnf's metadata_expire); a package published since the last build is
+// found all the same.
+func TestRemoteRepoIsReadAgain(t *testing.T) {
+	repo := t.TempDir()
+	writeRepo(t, repo, "hello", "hello-data")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.FileServer(http.Dir(repo))}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	// A repo id of its own: no other build cached its metadata.
+	id := "remote-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	spec := func(packages ...string) string {
+		return `id: org.example.Hello
+runtime-name: org.example.Platform
+runtime-version: "1"
+command: hello
+packages: [` + strings.Join(packages, ", ") + `]
+repos:
+  - name: ` + id + `
+    baseurl: http://` + ln.Addr().String() + `/
+`
+	}
+	if _, err := build(t, buildOpts{dir: writeSpec(t, spec("hello")), file: "flatpak.yaml"}); err != nil {
+		t.Fatal(err)
+	}
+	writeRepo(t, repo, "hello-extra")
+	if _, err := build(t, buildOpts{dir: writeSpec(t, spec("hello", "hello-extra")), file: "flatpak.yaml"}); err != nil {
+		t.Fatalf("a package published since the last build was not found: %v", err)
 	}
 }
 

@@ -159,17 +159,20 @@ if [ -n "$root" ]; then
 	esac
 fi
 
-# timeout: give up on a repo that stalls for 15 s (dnf's default is 30 s,
-# for each of several attempts).
+# --refresh: a repo's cached metadata is checked against its repomd.xml
+# (one small download for a remote repo), not trusted for dnf's
+# metadata_expire (two days), which would miss a package or an update
+# published since the last build. timeout: give up on a repo that stalls
+# for 15 s (dnf's default is 30 s, for each of several attempts).
 case "$FFE_INSTALLER" in
 microdnf)
-	set -- microdnf -y ${root:+"--installroot=$root"} $rootopts --setopt=install_weak_deps=0 --setopt=keepcache=1 ${reposdir:+--setopt=reposdir=$reposdir} ${FFE_RELEASEVER:+--releasever=$FFE_RELEASEVER} install "$@"
+	set -- microdnf -y --refresh ${root:+"--installroot=$root"} $rootopts --setopt=install_weak_deps=0 --setopt=keepcache=1 ${reposdir:+--setopt=reposdir=$reposdir} ${FFE_RELEASEVER:+--releasever=$FFE_RELEASEVER} install "$@"
 	;;
 dnf5)
-	set -- dnf5 -y ${root:+"--installroot=$root"} --setopt=timeout=15 --setopt=install_weak_deps=False --setopt=keepcache=True ${reposdir:+--setopt=reposdir=$reposdir} ${FFE_RELEASEVER:+--releasever=$FFE_RELEASEVER} install "$@"
+	set -- dnf5 -y --refresh ${root:+"--installroot=$root"} --setopt=timeout=15 --setopt=install_weak_deps=False --setopt=keepcache=True ${reposdir:+--setopt=reposdir=$reposdir} ${FFE_RELEASEVER:+--releasever=$FFE_RELEASEVER} install "$@"
 	;;
 dnf)
-	set -- dnf -y ${root:+"--installroot=$root"} $rootopts --setopt=timeout=15 --setopt=install_weak_deps=False --setopt=keepcache=True ${reposdir:+--setopt=reposdir=$reposdir} ${FFE_RELEASEVER:+--releasever=$FFE_RELEASEVER} install "$@"
+	set -- dnf -y --refresh ${root:+"--installroot=$root"} $rootopts --setopt=timeout=15 --setopt=install_weak_deps=False --setopt=keepcache=True ${reposdir:+--setopt=reposdir=$reposdir} ${FFE_RELEASEVER:+--releasever=$FFE_RELEASEVER} install "$@"
 	;;
 *)
 	fail "unknown installer $FFE_INSTALLER"
