@@ -153,6 +153,10 @@ if [ -n "$root" ]; then
 			fi
 		fi
 		;;
+	dnf5)
+		# dnf5-installroot(7): paths given on the command line are the host's.
+		rootopts="--setopt=cachedir=/var/cache/libdnf5 --setopt=system_cachedir=/var/cache/libdnf5"
+		;;
 	dnf)
 		rootopts=--setopt=cachedir=/var/cache/dnf
 		;;
@@ -169,7 +173,7 @@ microdnf)
 	set -- microdnf -y --refresh ${root:+"--installroot=$root"} $rootopts --setopt=install_weak_deps=0 --setopt=keepcache=1 ${reposdir:+--setopt=reposdir=$reposdir} ${FFE_RELEASEVER:+--releasever=$FFE_RELEASEVER} install "$@"
 	;;
 dnf5)
-	set -- dnf5 -y --refresh ${root:+"--installroot=$root"} --setopt=timeout=15 --setopt=install_weak_deps=False --setopt=keepcache=True ${reposdir:+--setopt=reposdir=$reposdir} ${FFE_RELEASEVER:+--releasever=$FFE_RELEASEVER} install "$@"
+	set -- dnf5 -y --refresh ${root:+"--installroot=$root"} $rootopts --setopt=timeout=15 --setopt=install_weak_deps=False --setopt=keepcache=True ${reposdir:+--setopt=reposdir=$reposdir} ${FFE_RELEASEVER:+--releasever=$FFE_RELEASEVER} install "$@"
 	;;
 dnf)
 	set -- dnf -y --refresh ${root:+"--installroot=$root"} $rootopts --setopt=timeout=15 --setopt=install_weak_deps=False --setopt=keepcache=True ${reposdir:+--setopt=reposdir=$reposdir} ${FFE_RELEASEVER:+--releasever=$FFE_RELEASEVER} install "$@"
