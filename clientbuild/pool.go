@@ -84,24 +84,20 @@ func (s *exportStore) Writer(ctx context.Context, opts ...content.WriterOpt) (co
 			return nil, err
 		}
 	}
-	d := wo.Desc.Digest
-	if d == "" || d.Validate() != nil {
-		w, err := s.Store.Writer(ctx, opts...)
-		if err != nil {
+	// Writers of the same blob take turns; one without a digest is alone.
+	unlock := func() {}
+	if d := wo.Desc.Digest; d != "" && d.Validate() == nil {
+		if s.fromPool(d) {
+			return nil, errdefs.ErrAlreadyExists
+		}
+		var err error
+		if unlock, err = lockBlob(ctx, s.pool, d); err != nil {
 			return nil, err
 		}
-		return &pooledWriter{Writer: w, s: s}, nil
-	}
-	if s.fromPool(d) {
-		return nil, errdefs.ErrAlreadyExists
-	}
-	unlock, err := lockBlob(ctx, s.pool, d)
-	if err != nil {
-		return nil, err
-	}
-	if s.fromPool(d) {
-		unlock()
-		return nil, errdefs.ErrAlreadyExists
+		if s.fromPool(d) {
+			unlock()
+			return nil, errdefs.ErrAlreadyExists
+		}
 	}
 	w, err := s.Store.Writer(ctx, opts...)
 	if err != nil {
@@ -118,9 +114,7 @@ type pooledWriter struct {
 }
 
 func (w *pooledWriter) Commit(ctx context.Context, size int64, expected digest.Digest, opts ...content.Opt) error {
-	if w.unlock != nil {
-		defer w.unlock()
-	}
+	defer w.unlock()
 	if err := w.Writer.Commit(ctx, size, expected, opts...); err != nil {
 		return err
 	}
@@ -134,9 +128,7 @@ func (w *pooledWriter) Commit(ctx context.Context, size int64, expected digest.D
 }
 
 func (w *pooledWriter) Close() error {
-	if w.unlock != nil {
-		defer w.unlock()
-	}
+	defer w.unlock()
 	return w.Writer.Close()
 }
 
