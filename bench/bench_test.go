@@ -78,17 +78,23 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
+// benchRuns is BENCH_RUNS, 3 when unset.
+func benchRuns(t *testing.T) int {
+	v := os.Getenv(runsEnv)
+	if v == "" {
+		return 3
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		t.Fatalf("%s=%q: want a positive number", runsEnv, v)
+	}
+	return n
+}
+
 // TestBench is `make bench`.
 func TestBench(t *testing.T) {
 	ctx := context.Background()
-	runs := 3
-	if v := os.Getenv(runsEnv); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			t.Fatalf("%s=%q: want a positive number", runsEnv, v)
-		}
-		runs = n
-	}
+	runs := benchRuns(t)
 	budget := 8 * time.Minute
 	if v := os.Getenv(budgetEnv); v != "" {
 		d, err := time.ParseDuration(v)
@@ -359,12 +365,7 @@ func (e *env) concurrent(ctx context.Context) (one, all *result, err error) {
 // for working on it: go test -tags bench -run TestBenchConcurrent -v ./bench/
 func TestBenchConcurrent(t *testing.T) {
 	ctx := context.Background()
-	runs := 3
-	if v := os.Getenv(runsEnv); v != "" {
-		if n, err := strconv.Atoi(v); err == nil && n > 0 {
-			runs = n
-		}
-	}
+	runs := benchRuns(t)
 	e := newEnv(t)
 	var ratios []float64
 	for range runs {
