@@ -33,7 +33,7 @@ vet:
 
 # Build the pinned buildkitd and buildctl into the cache (tests do this too).
 buildkitd:
-	$(GO) run ./buildkitd/cmd/ensure
+	$(GO) run ./packager/buildkitd/cmd/ensure
 
 clean-cache:
 	rm -rf .cache/fixtures
@@ -43,7 +43,7 @@ clean-cache:
 # BENCH_RUNS (default 3) and BENCH_BUDGET (default 8m) size it.
 .PHONY: bench
 bench:
-	$(GO) test -tags bench -run '^TestBench$$' -count=1 -v -timeout 30m ./bench/
+	$(GO) test -tags bench -run '^TestBench$$' -count=1 -v -timeout 30m ./internal/bench/
 
 # The frontend image (see Dockerfile): the static binary of each platform in
 # IMAGE_PLATFORMS is built with CGO_ENABLED=0 into IMAGE_DIR, which is the
@@ -72,7 +72,7 @@ image-oci:
 	$(MAKE) image IMAGE_OUTPUT='type=oci,dest=$(IMAGE_OCI),tar=false,name=$(IMAGE)'
 
 image: image-binaries
-	$(GO) run ./buildkitd/cmd/withdaemon -registry $(REGISTRY) -- \
+	$(GO) run ./packager/buildkitd/cmd/withdaemon -registry $(REGISTRY) -- \
 		buildctl build --frontend dockerfile.v0 \
 		--local context=$(IMAGE_DIR) --local dockerfile=. \
 		--opt platform=$(IMAGE_PLATFORMS) \
@@ -93,4 +93,4 @@ image-binaries:
 # buildx) built into the cache; with DOCKER_CONFIG=DIR also installed there
 # as DIR/cli-plugins/docker-buildx.
 buildx:
-	$(GO) run ./buildx/cmd/ensure $(if $(DOCKER_CONFIG),-docker-config $(DOCKER_CONFIG))
+	$(GO) run ./internal/buildx/cmd/ensure $(if $(DOCKER_CONFIG),-docker-config $(DOCKER_CONFIG))

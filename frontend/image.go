@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/flatpak-frontend/flatpak-frontend/finishargs"
-	"github.com/flatpak-frontend/flatpak-frontend/labels"
-	"github.com/flatpak-frontend/flatpak-frontend/metadata"
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/finishargs"
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/labels"
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/metadata"
 	"github.com/flatpak-frontend/flatpak-frontend/spec"
 	"github.com/moby/buildkit/frontend/gateway/client"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/flatpak-frontend/flatpak-frontend/rpmmanifest"
-	"github.com/flatpak-frontend/flatpak-frontend/sbom"
+	"github.com/flatpak-frontend/flatpak-frontend/rpm/manifest"
+	"github.com/flatpak-frontend/flatpak-frontend/rpm/sbom"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/gateway/client"
 	gatewaypb "github.com/moby/buildkit/frontend/gateway/pb"
@@ -25,12 +25,12 @@ const sbomPath = "/sbom.spdx.json"
 // packages are the image's RPMs with their origin: for an app, those the
 // install added are bundled into /app, the rest came with the runtime; a
 // runtime's are all its own.
-func (r *reports) packages(runtime bool) ([]rpmmanifest.Package, error) {
+func (r *reports) packages(runtime bool) ([]manifest.Package, error) {
 	added := map[rpm]bool{}
 	for _, p := range r.added {
 		added[p] = true
 	}
-	var out []rpmmanifest.Package
+	var out []manifest.Package
 	for _, p := range r.rpms {
 		epoch, err := strconv.Atoi(p.Epoch)
 		if err != nil {
@@ -40,11 +40,11 @@ func (r *reports) packages(runtime bool) ([]rpmmanifest.Package, error) {
 		if src == "(none)" {
 			src = ""
 		}
-		origin := rpmmanifest.Runtime
+		origin := manifest.Runtime
 		if added[p] && !runtime {
-			origin = rpmmanifest.App
+			origin = manifest.App
 		}
-		out = append(out, rpmmanifest.Package{Name: p.Name, Epoch: epoch, Version: p.Version,
+		out = append(out, manifest.Package{Name: p.Name, Epoch: epoch, Version: p.Version,
 			Release: p.Release, Arch: p.Arch, SourceRPM: src, Origin: origin})
 	}
 	return out, nil
@@ -58,14 +58,14 @@ func (b *build) recordContents(img *dockerspec.DockerOCIImage, flatpakRef, runti
 	if err != nil {
 		return nil, err
 	}
-	label, err := rpmmanifest.Encode(pkgs)
+	label, err := manifest.Encode(pkgs)
 	if err != nil {
 		return nil, err
 	}
 	if img.Config.Labels == nil {
 		img.Config.Labels = map[string]string{}
 	}
-	img.Config.Labels[rpmmanifest.Label] = label
+	img.Config.Labels[manifest.Label] = label
 	created := time.Now()
 	if b.cfg.Epoch != nil {
 		created = *b.cfg.Epoch

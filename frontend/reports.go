@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/flatpak-frontend/flatpak-frontend/labels"
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/labels"
 	fllb "github.com/flatpak-frontend/flatpak-frontend/llb"
 	"github.com/flatpak-frontend/flatpak-frontend/spec"
 	"github.com/moby/buildkit/frontend/gateway/client"

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/distribution/reference"
-	"github.com/flatpak-frontend/flatpak-frontend/keyfile"
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/keyfile"
 	fllb "github.com/flatpak-frontend/flatpak-frontend/llb"
 	"github.com/flatpak-frontend/flatpak-frontend/spec"
 	"github.com/moby/buildkit/client/llb"

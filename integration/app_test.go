@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flatpak-frontend/flatpak-frontend/rpmmanifest"
+	"github.com/flatpak-frontend/flatpak-frontend/rpm/manifest"
 	"github.com/flatpak-frontend/flatpak-frontend/spec"
 	"github.com/moby/buildkit/solver/errdefs"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -324,7 +324,7 @@ func TestRebuildAddingAPackageKeepsTheOtherLayers(t *testing.T) {
 	if _, err := os.Stat(blobPath(out, oldManifest)); err == nil {
 		t.Error("the replaced image's manifest is still in the layout")
 	}
-	label := imageLabel(t, out, rpmmanifest.Label)
+	label := imageLabel(t, out, manifest.Label)
 	for _, p := range []string{"hello ", "hello-data ", "hello-extra "} {
 		if !strings.Contains(label, "\na "+p) {
 			t.Errorf("the rpms label does not list %s as bundled:\n%s", p, label)

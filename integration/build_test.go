@@ -6,9 +6,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/flatpak-frontend/flatpak-frontend/clientbuild"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/localbuild"
 	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
-	"github.com/flatpak-frontend/flatpak-frontend/ocilayout"
+	"github.com/flatpak-frontend/flatpak-frontend/oci/layout"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -54,7 +54,7 @@ func build(t *testing.T, o buildOpts) (*buildResult, error) {
 	if out == "" {
 		out = filepath.Join(t.TempDir(), "oci")
 	}
-	res, err := clientbuild.Build(context.Background(), harness.Client(t), clientbuild.Options{
+	res, err := localbuild.Build(context.Background(), harness.Client(t), localbuild.Options{
 		File:        filepath.Join(o.dir, o.file),
 		ContextDir:  o.dir,
 		BuildArgs:   o.args,
@@ -74,7 +74,7 @@ func build(t *testing.T, o buildOpts) (*buildResult, error) {
 // readIndex returns the descriptor of the Flatpak image of an OCI layout.
 func readIndex(t *testing.T, dir string) ocispecs.Descriptor {
 	t.Helper()
-	dgst, err := clientbuild.LayoutDigest(dir)
+	dgst, err := localbuild.LayoutDigest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

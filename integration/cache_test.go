@@ -81,7 +81,7 @@ func (vs vertices) names() string {
 }
 
 // buildWithCache builds the example app in-process, as build does, with
-// cache exports and imports (which clientbuild.Options do not offer).
+// cache exports and imports (which localbuild.Options do not offer).
 func buildWithCache(t *testing.T, c *client.Client, exports, imports []client.CacheOptionsEntry) vertices {
 	t.Helper()
 	dir := exampleDir(t)

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flatpak-frontend/flatpak-frontend/buildkitd"
-	"github.com/flatpak-frontend/flatpak-frontend/clientbuild"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/buildkitd"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/localbuild"
 	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
 	"github.com/moby/buildkit/client"
 )
@@ -203,7 +203,7 @@ func buildInto(t *testing.T, c *client.Client, out, yaml string) error {
 	rt := harness.Runtime(t)
 	dir := writeSpec(t, yaml)
 	var log bytes.Buffer
-	_, err := clientbuild.Build(context.Background(), c, clientbuild.Options{
+	_, err := localbuild.Build(context.Background(), c, localbuild.Options{
 		File: filepath.Join(dir, "flatpak.yaml"), ContextDir: dir,
 		Contexts: map[string]string{"rpms": harness.RPMRepo(t), "runtime": "oci-layout://" + rt.Dir + "@" + rt.Digest},
 		Progress: "plain", ProgressOut: &log, OCIDir: out,
@@ -278,7 +278,7 @@ func TestDaemonKilledMidBuildThenRestarted(t *testing.T) {
 		}
 		defer c.Close()
 		dir := writeSpec(t, yaml)
-		_, err = clientbuild.Build(ctx, c, clientbuild.Options{
+		_, err = localbuild.Build(ctx, c, localbuild.Options{
 			File: filepath.Join(dir, "flatpak.yaml"), ContextDir: dir,
 			Contexts: map[string]string{"rpms": harness.RPMRepo(t), "runtime": "oci-layout://" + rt.Dir + "@" + rt.Digest},
 			Progress: "plain", ProgressOut: progress, OCIDir: out,

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
-	"github.com/flatpak-frontend/flatpak-frontend/keyfile"
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/keyfile"
 	"github.com/flatpak-frontend/flatpak-frontend/llb"
 	"github.com/flatpak-frontend/flatpak-frontend/spec"
 	bkllb "github.com/moby/buildkit/client/llb"

@@ -10,12 +10,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flatpak-frontend/flatpak-frontend/clientbuild"
-	"github.com/flatpak-frontend/flatpak-frontend/initspec"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/localbuild"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/initspec"
 	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
-	"github.com/flatpak-frontend/flatpak-frontend/ocilayout"
-	"github.com/flatpak-frontend/flatpak-frontend/rpmmanifest"
-	"github.com/flatpak-frontend/flatpak-frontend/sbom"
+	"github.com/flatpak-frontend/flatpak-frontend/oci/layout"
+	"github.com/flatpak-frontend/flatpak-frontend/rpm/manifest"
+	"github.com/flatpak-frontend/flatpak-frontend/rpm/sbom"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -87,17 +87,17 @@ func TestBuildRecordsPackagesInLabelAndSBOM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// What clientbuild must do for attestation-carrying exports.
+	// What localbuild must do for attestation-carrying exports.
 	if err := ocilayout.ExposeFlatpakImages(res.oci); err != nil {
 		t.Fatal(err)
 	}
 
-	label := imageLabel(t, res.oci, rpmmanifest.Label)
+	label := imageLabel(t, res.oci, manifest.Label)
 	want := "v1\na hello 1.0-1.noarch =\na hello-data 1.0-1.noarch =\nr runtime-provides 1-1.noarch ="
 	if label != want {
-		t.Errorf("label %s =\n%s\nwant\n%s", rpmmanifest.Label, label, want)
+		t.Errorf("label %s =\n%s\nwant\n%s", manifest.Label, label, want)
 	}
-	fromLabel, err := rpmmanifest.Decode(label)
+	fromLabel, err := manifest.Decode(label)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestBuildRecordsPackagesInLabelAndSBOM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rpmmanifest.Sort(fromSBOM)
+	manifest.Sort(fromSBOM)
 	if !slices.Equal(fromLabel, fromSBOM) {
 		t.Errorf("SBOM lists\n%+v\nthe label\n%+v", fromSBOM, fromLabel)
 	}
@@ -132,7 +132,7 @@ func TestAffectedFindsPackagesInLayoutsAndRegistries(t *testing.T) {
 	}
 	// The same image in the registry, pushed by the frontend's client.
 	ref := harness.Registry(t) + "/example/hello:stable"
-	_, err = clientbuild.Build(context.Background(), harness.Client(t), clientbuild.Options{
+	_, err = localbuild.Build(context.Background(), harness.Client(t), localbuild.Options{
 		File: filepath.Join(exampleDir(t), "flatpak.yaml"), ContextDir: exampleDir(t),
 		Contexts: map[string]string{"rpms": harness.RPMRepo(t), "runtime": "oci-layout://" + harness.Runtime(t).Dir + "@" + harness.Runtime(t).Digest},
 		Attrs:    sbomAttrs, Progress: "quiet", Push: ref,
@@ -250,7 +250,7 @@ func TestAffectedTellsRuntimeFromAppPackages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := imageLabel(t, rt.oci, rpmmanifest.Label); !strings.Contains(got, "\nr base-runtime ") {
+	if got := imageLabel(t, rt.oci, manifest.Label); !strings.Contains(got, "\nr base-runtime ") {
 		t.Errorf("runtime label %q does not record base-runtime as the runtime's", got)
 	}
 	app, err := build(t, buildOpts{dir: runtimeExampleDir(t), file: "app.yaml", noRuntimeContext: true,

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/containerd/containerd/v2/core/content"
-	"github.com/flatpak-frontend/flatpak-frontend/clientbuild"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/localbuild"
 	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
 	"github.com/moby/buildkit/client"
 	"github.com/tonistiigi/fsutil"
@@ -27,7 +27,7 @@ func runtimeExampleDir(t *testing.T) string {
 // layoutContext is a named context for an OCI layout this test built.
 func layoutContext(t *testing.T, dir string) string {
 	t.Helper()
-	dgst, err := clientbuild.LayoutDigest(dir)
+	dgst, err := localbuild.LayoutDigest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ RUN sh -c 'set -e; test -f /etc/passwd; test -x /usr/bin/busybox; test -d /var/t
 		LocalMounts:   map[string]fsutil.FS{"context": fsys, "dockerfile": fsys},
 		Exports:       []client.ExportEntry{{Type: client.ExporterLocal, OutputDir: out}},
 	}
-	if err := clientbuild.AddContext(&opt, "runtime", "oci-layout://"+runtime.oci); err != nil {
+	if err := localbuild.AddContext(&opt, "runtime", "oci-layout://"+runtime.oci); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := harness.Client(t).Solve(context.Background(), nil, opt, nil); err != nil {

@@ -14,7 +14,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/flatpak-frontend/flatpak-frontend/clientbuild"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/localbuild"
 	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
 	"github.com/klauspost/compress/zstd"
 	"github.com/moby/buildkit/client"
@@ -91,7 +91,7 @@ func buildWithSecretOn(t *testing.T, c *client.Client, yaml, creds string, noCac
 	rt := harness.Runtime(t)
 	var log bytes.Buffer
 	out := filepath.Join(t.TempDir(), "oci")
-	res, err := clientbuild.Build(context.Background(), c, clientbuild.Options{
+	res, err := localbuild.Build(context.Background(), c, localbuild.Options{
 		File:        filepath.Join(dir, "flatpak.yaml"),
 		ContextDir:  dir,
 		Contexts:    map[string]string{"runtime": "oci-layout://" + rt.Dir + "@" + rt.Digest},

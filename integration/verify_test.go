@@ -10,10 +10,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flatpak-frontend/flatpak-frontend/clientbuild"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/localbuild"
 	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
-	"github.com/flatpak-frontend/flatpak-frontend/labels"
-	"github.com/flatpak-frontend/flatpak-frontend/verify"
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/labels"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/verify"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -100,7 +100,7 @@ func TestVerifyPassesFlatpakBuildBundleOfOurFiles(t *testing.T) {
 func TestVerifyRegistryImage(t *testing.T) {
 	ref := harness.Registry(t) + "/verify/hello:1"
 	var log bytes.Buffer
-	_, err := clientbuild.Build(context.Background(), harness.Client(t), clientbuild.Options{
+	_, err := localbuild.Build(context.Background(), harness.Client(t), localbuild.Options{
 		File:        filepath.Join(exampleDir(t), "flatpak.yaml"),
 		ContextDir:  exampleDir(t),
 		Contexts:    map[string]string{"rpms": harness.RPMRepo(t), "runtime": "oci-layout://" + harness.Runtime(t).Dir + "@" + harness.Runtime(t).Digest},

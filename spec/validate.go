@@ -8,7 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/flatpak-frontend/flatpak-frontend/finishargs"
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/finishargs"
 )
 
 // Arches are the architecture names platforms.only and platforms.not accept

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/flatpak-frontend/flatpak-frontend/affected"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/affected"
 )
 
 // queries collects repeated --package flags.

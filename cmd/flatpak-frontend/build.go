@@ -10,9 +10,9 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/flatpak-frontend/flatpak-frontend/buildkitd"
-	"github.com/flatpak-frontend/flatpak-frontend/clientbuild"
-	"github.com/flatpak-frontend/flatpak-frontend/flatpakcli"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/buildkitd"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/localbuild"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/flatpakcli"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
 	"github.com/sirupsen/logrus"
@@ -63,7 +63,7 @@ func runBuild(args []string) int {
 	}
 	*install = *install || *run
 
-	o := clientbuild.Options{ContextDir: ".", Progress: *progress, NoCache: *noCache, Platforms: platforms}
+	o := localbuild.Options{ContextDir: ".", Progress: *progress, NoCache: *noCache, Platforms: platforms}
 	if fs.NArg() == 1 {
 		o.ContextDir = fs.Arg(0)
 	}
@@ -128,7 +128,7 @@ func runBuild(args []string) int {
 	return code
 }
 
-func buildWith(ctx context.Context, addr string, o clientbuild.Options, install, run bool) int {
+func buildWith(ctx context.Context, addr string, o localbuild.Options, install, run bool) int {
 	if addr == "" {
 		root, err := daemonRoot()
 		if err != nil {
@@ -154,13 +154,13 @@ func buildWith(ctx context.Context, addr string, o clientbuild.Options, install,
 	}
 	defer c.Close()
 
-	res, err := clientbuild.Build(ctx, c, o)
+	res, err := localbuild.Build(ctx, c, o)
 	if err != nil {
 		return fail(err)
 	}
 	ref := "the image"
 	if o.OCIDir != "" {
-		if r, err := clientbuild.LayoutRef(o.OCIDir); err == nil {
+		if r, err := localbuild.LayoutRef(o.OCIDir); err == nil {
 			ref = r
 		}
 	}
@@ -198,7 +198,7 @@ func buildWith(ctx context.Context, addr string, o clientbuild.Options, install,
 
 // installImages imports the runtime (when it came as an OCI layout and is
 // not installed) and the built image, then installs the built image.
-func installImages(ctx context.Context, in *flatpakcli.Installation, o clientbuild.Options) error {
+func installImages(ctx context.Context, in *flatpakcli.Installation, o localbuild.Options) error {
 	if rt, ok := o.Contexts["runtime"]; ok && strings.HasPrefix(rt, "oci-layout://") {
 		dir, _, _ := strings.Cut(strings.TrimPrefix(rt, "oci-layout://"), "@")
 		if err := in.Import(ctx, dir); err != nil {
@@ -208,13 +208,13 @@ func installImages(ctx context.Context, in *flatpakcli.Installation, o clientbui
 	if err := in.Import(ctx, o.OCIDir); err != nil {
 		return err
 	}
-	ref, err := clientbuild.LayoutRef(o.OCIDir)
+	ref, err := localbuild.LayoutRef(o.OCIDir)
 	if err != nil {
 		return err
 	}
 	if rt, ok := o.Contexts["runtime"]; ok && strings.HasPrefix(rt, "oci-layout://") {
 		dir, _, _ := strings.Cut(strings.TrimPrefix(rt, "oci-layout://"), "@")
-		rtRef, err := clientbuild.LayoutRef(dir)
+		rtRef, err := localbuild.LayoutRef(dir)
 		if err == nil {
 			if err := in.Install(ctx, rtRef); err != nil {
 				return err

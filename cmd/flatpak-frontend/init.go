@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/flatpak-frontend/flatpak-frontend/initspec"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/initspec"
 )
 
 // runInit writes a first flatpak.yaml for an RPM: exit 0 written, 1 the

@@ -8,7 +8,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/flatpak-frontend/flatpak-frontend/verify"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/verify"
 )
 
 // runVerify checks images against Flatpak's rules: exit 0 all valid, 1

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flatpak-frontend/flatpak-frontend/buildkitd"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/buildkitd"
 )
 
 // fixture builds a cached folder once per process; other processes share

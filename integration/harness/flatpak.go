@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flatpak-frontend/flatpak-frontend/flatpakcli"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/flatpakcli"
 )
 
 // FlatpakRemote is the name of the remote that serves [FlatpakEnv.Repo].

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flatpak-frontend/flatpak-frontend/buildkitd"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/buildkitd"
 	"github.com/moby/buildkit/client"
 	"github.com/sirupsen/logrus"
 )

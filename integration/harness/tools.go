@@ -9,7 +9,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/flatpak-frontend/flatpak-frontend/buildkitd"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/buildkitd"
 )
 
 // debianPackages are what the harness and the tests use from the host,

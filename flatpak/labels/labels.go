@@ -1,0 +1,172 @@
+package labels
+
+import (
+	"encoding/base64"
+	"fmt"
+	"math/bits"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/gvariant"
+)
+
+// Label names.
+const (
+	Ref           = "org.flatpak.ref"
+	Metadata      = "org.flatpak.metadata"
+	InstalledSize = "org.flatpak.installed-size"
+	DownloadSize  = "org.flatpak.download-size"
+	Timestamp     = "org.flatpak.timestamp"
+	Subject       = "org.flatpak.subject"
+	Body          = "org.flatpak.body"
+	// CommitMetadataPrefix is followed by an ostree commit metadata key.
+	CommitMetadataPrefix = "org.flatpak.commit-metadata."
+)
+
+// Commit metadata keys (written as CommitMetadataPrefix + key).
+const (
+	KeyMetadata          = "xa.metadata"
+	KeyRef               = "xa.ref"
+	KeyInstalledSize     = "xa.installed-size"
+	KeyDownloadSize      = "xa.download-size"
+	KeyRefBinding        = "ostree.ref-binding"
+	KeyCollectionBinding = "ostree.collection-binding"
+	// KeyEndOfLife and KeyEndOfLifeRebase are OSTREE_COMMIT_META_KEY_ENDOFLIFE
+	// and OSTREE_COMMIT_META_KEY_ENDOFLIFE_REBASE, what `flatpak build-export
+	// --end-of-life[-rebase]` sets and what flatpak's OCI code reads back.
+	KeyEndOfLife       = "ostree.endoflife"
+	KeyEndOfLifeRebase = "ostree.endoflife-rebase"
+)
+
+// Input is what the labels are computed from.
+type Input struct {
+	// Ref is the full ref: app/ID/ARCH/BRANCH or runtime/ID/ARCH/BRANCH.
+	Ref string
+	// Metadata is the metadata file.
+	Metadata []byte
+	// InstalledSize is the size of the files on disk: see InstalledSizeOf.
+	InstalledSize uint64
+	// DownloadSize is xa.download-size and, unless LayerSize is set,
+	// org.flatpak.download-size. Flatpak puts the sum of the compressed
+	// ostree objects in the first and the size of the compressed OCI layer
+	// in the second; neither is known before the image is exported, and
+	// both are only shown to users as estimates.
+	DownloadSize uint64
+	// LayerSize, if not 0, is org.flatpak.download-size.
+	LayerSize uint64
+	// EndOfLife marks the build end-of-life with this reason.
+	EndOfLife string
+	// EndOfLifeRebase is the ID that replaces this one; the label holds the
+	// ref with the ID replaced, as build-export writes it.
+	EndOfLifeRebase string
+	// CollectionID is ostree.collection-binding ("" as build-export writes
+	// without --collection-id).
+	CollectionID string
+	// Timestamp is the commit time; zero omits the label.
+	Timestamp time.Time
+	// Subject and Body are the commit's; empty omits them. DefaultSubject
+	// and DefaultBody give what build-export writes.
+	Subject, Body string
+}
+
+// DefaultSubject is build-export's default commit subject.
+func DefaultSubject(id string) string { return "Export " + id }
+
+// DefaultBody is build-export's default commit body for a ref, naming the
+// flatpak version (such as "1.14.10") it claims to be built with.
+func DefaultBody(ref, flatpakVersion string) string {
+	p := strings.Split(ref, "/")
+	if len(p) != 4 {
+		return ""
+	}
+	return fmt.Sprintf("Name: %s\nArch: %s\nBranch: %s\nBuilt with: Flatpak %s\n", p[1], p[2], p[3], flatpakVersion)
+}
+
+func variant(v gvariant.Value) (string, error) {
+	b, err := gvariant.Variant(v)
+	if err != nil {
+		return "", err
+	}
+	return base64.StdEncoding.EncodeToString(b), nil
+}
+
+// Check reports why in cannot be labelled faithfully: a ref that is not
+// app/ID/ARCH/BRANCH or runtime/ID/ARCH/BRANCH, or a NUL byte in a string
+// (GVariant strings cannot hold one).
+func Check(in Input) error {
+	parts := strings.Split(in.Ref, "/")
+	if len(parts) != 4 || (parts[0] != "app" && parts[0] != "runtime") || parts[1] == "" || parts[2] == "" || parts[3] == "" {
+		return fmt.Errorf("labels: ref %q is not app/ID/ARCH/BRANCH or runtime/ID/ARCH/BRANCH", in.Ref)
+	}
+	for _, s := range []string{in.Ref, string(in.Metadata), in.EndOfLife, in.EndOfLifeRebase, in.CollectionID} {
+		if strings.IndexByte(s, 0) >= 0 {
+			return fmt.Errorf("labels: %q contains a NUL byte", s)
+		}
+	}
+	return nil
+}
+
+// Flatpak returns the labels `flatpak build-bundle --oci` writes for in.
+// Call Check first: for input Check refuses, commit-metadata labels that
+// cannot be encoded are left out.
+func Flatpak(in Input) map[string]string {
+	parts := strings.Split(in.Ref, "/")
+	for len(parts) < 4 {
+		parts = append(parts, "")
+	}
+	l := map[string]string{
+		Ref:           in.Ref,
+		Metadata:      string(in.Metadata),
+		InstalledSize: strconv.FormatUint(in.InstalledSize, 10),
+		DownloadSize:  strconv.FormatUint(in.DownloadSize, 10),
+	}
+	if in.LayerSize != 0 {
+		l[DownloadSize] = strconv.FormatUint(in.LayerSize, 10)
+	}
+	cm := map[string]gvariant.Value{
+		KeyMetadata:          gvariant.String(string(in.Metadata)),
+		KeyRef:               gvariant.String(in.Ref),
+		KeyInstalledSize:     gvariant.Uint64(bits.ReverseBytes64(in.InstalledSize)),
+		KeyDownloadSize:      gvariant.Uint64(bits.ReverseBytes64(in.DownloadSize)),
+		KeyRefBinding:        gvariant.StringArray([]string{in.Ref}),
+		KeyCollectionBinding: gvariant.String(in.CollectionID),
+	}
+	if in.EndOfLife != "" {
+		cm[KeyEndOfLife] = gvariant.String(in.EndOfLife)
+	}
+	if in.EndOfLifeRebase != "" {
+		cm[KeyEndOfLifeRebase] = gvariant.String(parts[0] + "/" + in.EndOfLifeRebase + "/" + parts[2] + "/" + parts[3])
+	}
+	for k, v := range cm {
+		if s, err := variant(v); err == nil {
+			l[CommitMetadataPrefix+k] = s
+		}
+	}
+	if !in.Timestamp.IsZero() {
+		l[Timestamp] = strconv.FormatInt(in.Timestamp.Unix(), 10)
+	}
+	if in.Subject != "" {
+		l[Subject] = in.Subject
+	}
+	if in.Body != "" {
+		l[Body] = in.Body
+	}
+	return l
+}
+
+// FileSize is the installed size of one regular file of size bytes: flatpak
+// (_flatpak_repo_collect_sizes) counts every regular file of the commit —
+// metadata, files/... and export/... alike, each path on its own — rounded
+// up to a multiple of 512 bytes. Directories and symlinks count nothing.
+func FileSize(size uint64) uint64 { return (size + 511) / 512 * 512 }
+
+// InstalledSizeOf is xa.installed-size / org.flatpak.installed-size for the
+// sizes of the commit's regular files (not directories or symlinks).
+func InstalledSizeOf(regularFileSizes ...uint64) uint64 {
+	var total uint64
+	for _, s := range regularFileSizes {
+		total += FileSize(s)
+	}
+	return total
+}

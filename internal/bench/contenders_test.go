@@ -1,0 +1,380 @@
+//go:build bench
+
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"text/template"
+	"time"
+
+	"github.com/containerd/containerd/v2/core/content"
+	contentlocal "github.com/containerd/containerd/v2/plugins/content/local"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/localbuild"
+	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/client/llb"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/tonistiigi/fsutil"
+	"golang.org/x/sys/unix"
+)
+
+// baseFinishArgs are the benchmark app's finish-args; the Containerfile's
+// prepared metadata (testdata/containerfile/metadata) says the same.
+var baseFinishArgs = []string{
+	"--share=ipc",
+	"--socket=wayland",
+	"--socket=fallback-x11",
+	"--filesystem=xdg-documents:ro",
+	"--talk-name=org.freedesktop.Notifications",
+	"--env=BENCH_STYLE=fast",
+}
+
+// app is one flatpak.yaml of the benchmark.
+type app struct {
+	ID         string
+	Packages   []string
+	FinishArgs []string
+}
+
+func mainApp() app {
+	return app{ID: mainID, Packages: mainPackages, FinishArgs: baseFinishArgs}
+}
+
+// runtimeStoreID is the OCI store the runtime is served from, as
+// localbuild names the store of --build-context runtime=oci-layout://...
+const runtimeStoreID = "context-runtime"
+
+// env is the benchmark's daemon, fixtures and scratch space.
+type env struct {
+	t        *testing.T
+	c        *client.Client
+	rt       harness.RuntimeImage
+	rpms     string
+	work     string
+	pristine string // the runtime's files/, unpacked for the host pipeline
+	yamlTmpl *template.Template
+	n        int
+}
+
+func (e *env) tempDir(what string) string {
+	e.n++
+	d := filepath.Join(e.work, fmt.Sprintf("%03d-%s", e.n, what))
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		e.t.Fatal(err)
+	}
+	return d
+}
+
+// cold empties the daemon's cache and the client's blob pool and imports
+// the runtime again, so the next build starts where a fresh daemon with the
+// runtime pulled would.
+func (e *env) cold(ctx context.Context) error {
+	if err := e.c.Prune(ctx, nil, client.PruneAll); err != nil {
+		return fmt.Errorf("prune: %w", err)
+	}
+	// The client's blob pool is a cache too.
+	if err := os.RemoveAll(filepath.Join(e.work, "blobs")); err != nil {
+		return err
+	}
+	du, err := e.c.DiskUsage(ctx)
+	if err != nil {
+		return err
+	}
+	var left int64
+	for _, r := range du {
+		left += r.Size
+	}
+	if left > 1<<20 {
+		logf("after prune %d records (%d bytes) are left", len(du), left)
+	}
+	// The same source the runtime named context turns into, so the
+	// frontend's and the Dockerfile frontend's loads find it cached.
+	p := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
+	st := llb.OCILayout("docker.io/library/runtime@"+e.rt.Digest, llb.OCIStore("", runtimeStoreID), llb.Platform(p))
+	def, err := st.Marshal(ctx, llb.Platform(p))
+	if err != nil {
+		return err
+	}
+	// Listing the result mounts it, which unpacks the layers: a solve
+	// alone leaves them lazy, and the next build would pay for unpacking.
+	_, err = e.c.Build(ctx, client.SolveOpt{OCIStores: e.runtimeStores()}, "", func(ctx context.Context, gw gateway.Client) (*gateway.Result, error) {
+		res, err := gw.Solve(ctx, gateway.SolveRequest{Definition: def.ToPB(), Evaluate: true})
+		if err != nil {
+			return nil, err
+		}
+		ref, err := res.SingleRef()
+		if err != nil {
+			return nil, err
+		}
+		if _, err := ref.ReadDir(ctx, gateway.ReadDirRequest{Path: "/files"}); err != nil {
+			return nil, err
+		}
+		return res, nil
+	}, nil)
+	if err != nil {
+		return fmt.Errorf("import the runtime: %w", err)
+	}
+	// Write back what the prune and the import left dirty, so that the
+	// next build, whichever contender it is, does not pay for it.
+	unix.Sync()
+	return nil
+}
+
+func (e *env) runtimeStores() map[string]content.Store {
+	store, err := contentlocal.NewStore(e.rt.Dir)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return map[string]content.Store{runtimeStoreID: store}
+}
+
+// result is one timed build.
+type result struct {
+	Seconds float64            `json:"seconds"`
+	Steps   []step             `json:"steps,omitempty"`
+	Parts   map[string]float64 `json:"parts,omitempty"` // host pipeline
+	// CPU is the CPU time buildkitd, its children and the benchmark used
+	// (concurrent scenarios).
+	CPU   float64 `json:"cpu,omitempty"`
+	OCI   string  `json:"oci"`
+	trace *trace
+}
+
+// frontendBuild builds an app with this frontend, in-process, as the
+// integration tests do, into the OCI layout out (a new folder when empty).
+func (e *env) frontendBuild(ctx context.Context, c *client.Client, a app, out string) (*result, error) {
+	dir := e.tempDir("frontend-" + a.ID)
+	var b bytes.Buffer
+	if err := e.yamlTmpl.Execute(&b, a); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "flatpak.yaml"), b.Bytes(), 0o644); err != nil {
+		return nil, err
+	}
+	if out == "" {
+		out = filepath.Join(dir, "oci")
+	}
+	start := time.Now()
+	tr := newTrace(start)
+	_, err := localbuild.Build(ctx, c, localbuild.Options{
+		File:       filepath.Join(dir, "flatpak.yaml"),
+		ContextDir: dir,
+		Contexts: map[string]string{
+			"rpms":    e.rpms,
+			"runtime": "oci-layout://" + e.rt.Dir + "@" + e.rt.Digest,
+		},
+		Progress:    "rawjson",
+		ProgressOut: tr,
+		OCIDir:      out,
+		// As flatpak-frontend build does: blobs any build wrote are
+		// linked, not sent again.
+		BlobPool: filepath.Join(e.work, "blobs"),
+	})
+	d := time.Since(start)
+	if err != nil {
+		return nil, fmt.Errorf("frontend build of %s: %w", a.ID, err)
+	}
+	return &result{Seconds: d.Seconds(), Steps: tr.steps(), OCI: out, trace: tr}, nil
+}
+
+// containerfileBuild builds the main app from testdata/containerfile with
+// the Dockerfile frontend built into buildkitd.
+func (e *env) containerfileBuild(ctx context.Context) (*result, error) {
+	cfDir, err := filepath.Abs(filepath.Join("testdata", "containerfile"))
+	if err != nil {
+		return nil, err
+	}
+	out := filepath.Join(e.tempDir("containerfile"), "oci")
+	cfFS, err := fsutil.NewFS(cfDir)
+	if err != nil {
+		return nil, err
+	}
+	rpmsFS, err := fsutil.NewFS(e.rpms)
+	if err != nil {
+		return nil, err
+	}
+	opt := client.SolveOpt{
+		Frontend: "dockerfile.v0",
+		FrontendAttrs: map[string]string{
+			"filename":           "Containerfile",
+			"build-arg:PACKAGES": strings.Join(mainPackages, " "),
+			"context:runtime":    "oci-layout://" + runtimeStoreID + "@" + e.rt.Digest,
+			"context:rpms":       "local:rpms",
+		},
+		LocalMounts: map[string]fsutil.FS{"context": cfFS, "dockerfile": cfFS, "rpms": rpmsFS},
+		OCIStores:   e.runtimeStores(),
+		Exports: []client.ExportEntry{{
+			Type:      client.ExporterOCI,
+			Attrs:     map[string]string{"tar": "false"},
+			OutputDir: out,
+		}},
+	}
+	start := time.Now()
+	tr := newTrace(start)
+	ch := make(chan *client.SolveStatus)
+	done := make(chan struct{})
+	go func() { tr.consume(ch); close(done) }()
+	_, err = e.c.Solve(ctx, nil, opt, ch)
+	d := time.Since(start)
+	<-done
+	if err != nil {
+		return nil, fmt.Errorf("Containerfile build: %w", err)
+	}
+	return &result{Seconds: d.Seconds(), Steps: tr.steps(), OCI: out, trace: tr}, nil
+}
+
+// prepareHostRuntime unpacks the runtime image's files/ once; every host
+// pipeline run copies it.
+func (e *env) prepareHostRuntime(ctx context.Context) error {
+	dir := filepath.Join(e.work, "runtime-tree")
+	var idx ocispecs.Index
+	if err := readJSON(filepath.Join(e.rt.Dir, "index.json"), &idx); err != nil {
+		return err
+	}
+	var mf ocispecs.Manifest
+	if err := readJSON(blobPath(e.rt.Dir, idx.Manifests[0]), &mf); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, l := range mf.Layers {
+		if err := runCmd(ctx, "", nil, "tar", "-xzf", blobPath(e.rt.Dir, l), "-C", dir); err != nil {
+			return err
+		}
+	}
+	if !isDir(filepath.Join(dir, "files", "lib", "sysimage", "rpm")) {
+		return fmt.Errorf("the runtime has no rpmdb in files/lib/sysimage/rpm")
+	}
+	e.pristine = filepath.Join(dir, "files")
+	return nil
+}
+
+// toolsBuild is the classic pipeline on the host: dnf --installroot into a
+// copy of the runtime tree, flatpak build-finish, build-export and
+// build-bundle --oci.
+func (e *env) toolsBuild(ctx context.Context, t *testing.T) (*result, error) {
+	work := e.tempDir("flatpak-tools")
+	root := filepath.Join(work, "root")
+	home := filepath.Join(work, "home")
+	build := filepath.Join(work, "build")
+	out := filepath.Join(work, "oci")
+	fp := harness.Flatpak(t) // its ostree repo receives the export
+	for _, d := range []string{root, home, build} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	// Debian's rpm keeps its database in ~/.rpmdb; the runtime's is where
+	// Fedora keeps it.
+	if err := os.WriteFile(filepath.Join(home, ".rpmmacros"), []byte("%_dbpath /usr/lib/sysimage/rpm\n"), 0o644); err != nil {
+		return nil, err
+	}
+	env := append(os.Environ(), "HOME="+home)
+	parts := map[string]float64{}
+	timed := func(name string, f func() error) error {
+		start := time.Now()
+		err := f()
+		parts[name] += time.Since(start).Seconds()
+		return err
+	}
+	start := time.Now()
+	steps := []struct {
+		name string
+		f    func() error
+	}{
+		{"copy runtime tree", func() error {
+			if err := runCmd(ctx, "", nil, "cp", "-a", e.pristine, filepath.Join(root, "usr")); err != nil {
+				return err
+			}
+			for link, target := range map[string]string{"etc": "usr/etc", "bin": "usr/bin", "sbin": "usr/sbin", "lib": "usr/lib", "lib64": "usr/lib64"} {
+				if err := os.Symlink(target, filepath.Join(root, link)); err != nil {
+					return err
+				}
+			}
+			for _, d := range []string{"var/tmp", "tmp", "run"} {
+				if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
+		{"dnf --installroot", func() error {
+			args := []string{"-y", "--installroot=" + root, "--releasever=1",
+				"--setopt=install_weak_deps=False", "--setopt=keepcache=True",
+				"--setopt=reposdir=/dev/null", "--repofrompath=bench,file://" + e.rpms,
+				"--setopt=bench.gpgcheck=0", "install"}
+			return runCmd(ctx, "", env, "dnf", append(args, mainPackages...)...)
+		}},
+		{"flatpak build-finish", func() error {
+			if err := os.Rename(filepath.Join(root, "app"), filepath.Join(build, "files")); err != nil {
+				return err
+			}
+			md := "[Application]\nname=" + mainID + "\nruntime=" + harness.RuntimeID + "/x86_64/" + harness.RuntimeBranch +
+				"\nsdk=" + harness.RuntimeID + "/x86_64/" + harness.RuntimeBranch + "\n"
+			if err := os.WriteFile(filepath.Join(build, "metadata"), []byte(md), 0o644); err != nil {
+				return err
+			}
+			_, err := fp.Command(append([]string{"build-finish", "--command=bench"}, append(baseFinishArgs, build)...)...)
+			return err
+		}},
+		{"flatpak build-export", func() error {
+			_, err := fp.Command("build-export", fp.Repo, build, "stable")
+			return err
+		}},
+		{"flatpak build-bundle --oci", func() error {
+			_, err := fp.Command("build-bundle", "--oci", fp.Repo, out, mainID, "stable")
+			return err
+		}},
+	}
+	for _, s := range steps {
+		if err := timed(s.name, s.f); err != nil {
+			return nil, fmt.Errorf("host pipeline, %s: %w", s.name, err)
+		}
+	}
+	d := time.Since(start)
+	// The copy is large; remove it outside the timing.
+	exec.Command("rm", "-rf", root).Run()
+	return &result{Seconds: d.Seconds(), Parts: parts, OCI: out}, nil
+}
+
+func readJSON(path string, v any) error {
+	dt, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(dt, v)
+}
+
+func blobPath(dir string, d ocispecs.Descriptor) string {
+	return filepath.Join(dir, "blobs", d.Digest.Algorithm().String(), d.Digest.Encoded())
+}
+
+// imageSize is the compressed size of an OCI layout's one image: its
+// layers, as a registry stores them and Flatpak downloads them.
+func imageSize(dir string) (layers int64, n int, err error) {
+	var idx ocispecs.Index
+	if err := readJSON(filepath.Join(dir, "index.json"), &idx); err != nil {
+		return 0, 0, err
+	}
+	if len(idx.Manifests) != 1 {
+		return 0, 0, fmt.Errorf("%s holds %d manifests", dir, len(idx.Manifests))
+	}
+	var mf ocispecs.Manifest
+	if err := readJSON(blobPath(dir, idx.Manifests[0]), &mf); err != nil {
+		return 0, 0, err
+	}
+	for _, l := range mf.Layers {
+		layers += l.Size
+	}
+	return layers, len(mf.Layers), nil
+}

@@ -1,0 +1,32 @@
+// Package bench is `make bench`: this frontend measured side by side with
+// what packagers run today, on one private buildkitd (issue 8).
+//
+// The benchmark is a test behind the build tag "bench":
+//
+//	go test -tags bench -run TestBench -v -timeout 30m ./bench/
+//
+// It builds a generated RPM repo of a mid-sized desktop app (8 packages,
+// about 50 MB and 1,100 files under /app; testdata/rpms/bench-package.spec)
+// and the harness's hybrid test runtime, then times, with the runtime
+// already imported and the cache otherwise empty ("cold"):
+//
+//   - this frontend (localbuild.Build, in-process);
+//   - a Konflux-style multi-stage Containerfile (testdata/containerfile) run
+//     by BuildKit's built-in Dockerfile frontend on the same daemon;
+//   - the classic host pipeline: dnf --installroot into a copy of the
+//     runtime tree, flatpak build-finish, build-export, build-bundle --oci;
+//
+// and rebuilds with this frontend (nothing changed, finish-args changed, one
+// package added to the spec of the build before; each into the OCI layout
+// the build before it wrote, as a packager's rebuild does), 8 different apps built at once, and the parse + LLB
+// marshal time of a 500-package spec (BenchmarkParseAndMarshal500Packages in
+// package llb). It prints one "NAME: VALUE" line per figure and writes every
+// run, with per-step (vertex) timings, to .cache/bench/. Every timed cold
+// build starts after a prune, the runtime's import and a sync. The
+// concurrent pair (one app alone, then eight) runs BENCH_RUNS times too,
+// and records the CPU time buildkitd, its processes and the benchmark used.
+//
+// TestBenchConcurrent runs only that pair, for working on it; with
+// BENCH_MARK=1 it logs when the eight start on CLOCK_MONOTONIC, to cut a
+// system-wide `perf record -k CLOCK_MONOTONIC` to them (perf report --time).
+package bench

@@ -1,0 +1,79 @@
+package initspec
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmfile"
+)
+
+// RepoContext is the build context the generated file reads a local
+// repository from: build with --build-context rpms=DIR.
+const RepoContext = "rpms"
+
+// FromFile writes the flatpak.yaml of an RPM file. When the file lies in a
+// repository (repodata/ next to it), that repository is written as a build
+// context; o.Repo overrides it.
+func FromFile(file string, o Options) ([]byte, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	p, contents, err := rpmfile.Read(f, Wanted)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	dir := filepath.Dir(file)
+	if o.Repo == nil {
+		if _, err := os.Stat(filepath.Join(dir, "repodata", "repomd.xml")); err == nil {
+			o.Repo = localRepo(dir)
+		}
+	}
+	return Generate(p, contents, o)
+}
+
+// FromRepo writes the flatpak.yaml of the newest package called name in
+// the repository at loc (directory or URL).
+func FromRepo(loc, name string, o Options) ([]byte, error) {
+	r, err := OpenRepo(loc)
+	if err != nil {
+		return nil, err
+	}
+	href, err := r.Find(name)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := r.Open(href)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	p, contents, err := rpmfile.Read(rc, Wanted)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", loc, href, err)
+	}
+	if o.Repo == nil {
+		if r.IsLocal() {
+			o.Repo = localRepo(r.dir)
+		} else {
+			o.Repo = &RepoEntry{Name: "packages", BaseURL: strings.TrimSuffix(r.base.String(), "/")}
+		}
+	}
+	return Generate(p, contents, o)
+}
+
+func localRepo(dir string) *RepoEntry {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		abs = dir
+	}
+	return &RepoEntry{
+		Name:    "packages",
+		Context: RepoContext,
+		Path:    ".",
+		Comment: "The repository the package came from, given at build time:\n  --build-context " + RepoContext + "=" + abs,
+	}
+}

@@ -1,0 +1,296 @@
+// Package localbuild runs the frontend in-process as a BuildKit client, the
+// way buildctl runs a frontend: it turns buildx-style inputs (build args,
+// named contexts, secrets, platforms) into a solve, shows progress and
+// exports the result as an OCI layout or pushes it.
+package localbuild
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/containerd/containerd/v2/core/content"
+	"github.com/containerd/containerd/v2/plugins/content/local"
+	"github.com/flatpak-frontend/flatpak-frontend/frontend"
+	"github.com/flatpak-frontend/flatpak-frontend/oci/layout"
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/client/ociindex"
+	"github.com/moby/buildkit/exporter/containerimage/exptypes"
+	"github.com/moby/buildkit/session/secrets/secretsprovider"
+	"github.com/moby/buildkit/util/progress/progressui"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/tonistiigi/fsutil"
+	"golang.org/x/sync/errgroup"
+)
+
+// Options is one build.
+type Options struct {
+	// File is the flatpak.yaml to build; ContextDir the main build context
+	// (default: the file's folder).
+	File       string
+	ContextDir string
+	// BuildArgs are --build-arg NAME=VALUE.
+	BuildArgs map[string]string
+	// Contexts are --build-context NAME=VALUE with VALUE one of
+	// oci-layout://DIR[@DIGEST], docker-image://REF or a local folder.
+	Contexts map[string]string
+	// Platforms are --platform values.
+	Platforms []string
+	// Secrets are --secret id=ID,src=FILE.
+	Secrets []secretsprovider.Source
+	NoCache bool
+	// Progress is auto, tty, plain or quiet; output goes to ProgressOut
+	// (default stderr).
+	Progress    string
+	ProgressOut io.Writer
+	// OCIDir receives the image as an OCI layout directory, when set.
+	OCIDir string
+	// BlobPool, when set, is a folder of blobs shared by builds (see
+	// exportStore); it must be on OCIDir's file system to save anything.
+	BlobPool string
+	// Push is an image reference to push to, when set.
+	Push string
+	// Attrs are extra frontend options.
+	Attrs map[string]string
+}
+
+// Result is what a build produced.
+type Result struct {
+	// Digest is the image's manifest (or index) digest.
+	Digest string
+	// Response is the exporter response.
+	Response map[string]string
+}
+
+// Build solves the spec with the frontend on the daemon behind c.
+func Build(ctx context.Context, c *client.Client, o Options) (*Result, error) {
+	// The exporter writes into a folder beside OCIDir; only a finished
+	// export replaces what OCIDir held (see publishLayout).
+	ociDir := o.OCIDir
+	if ociDir != "" {
+		staging, err := stageDir(ociDir)
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(staging)
+		o.OCIDir = staging
+	}
+	solveOpt, err := o.solveOpt()
+	if err != nil {
+		return nil, err
+	}
+	out := o.ProgressOut
+	if out == nil {
+		out = os.Stderr
+	}
+	mode := progressui.DisplayMode(o.Progress)
+	if mode == "" {
+		mode = progressui.AutoMode
+	}
+	d, err := progressui.NewDisplay(out, mode)
+	if err != nil {
+		return nil, fmt.Errorf("--progress %s: %w", o.Progress, err)
+	}
+
+	ch := make(chan *client.SolveStatus)
+	eg, ectx := errgroup.WithContext(ctx)
+	var resp *client.SolveResponse
+	eg.Go(func() error {
+		var err error
+		resp, err = c.Build(ectx, *solveOpt, "flatpak-frontend", frontend.Build, ch)
+		return err
+	})
+	eg.Go(func() error {
+		_, err := d.UpdateFrom(context.WithoutCancel(ectx), ch)
+		return err
+	})
+	if err := eg.Wait(); err != nil {
+		return nil, err
+	}
+	if o.OCIDir != "" {
+		if err := writeIndex(o.OCIDir, resp.ExporterResponse); err != nil {
+			return nil, err
+		}
+		if err := ocilayout.ExposeFlatpakImages(o.OCIDir); err != nil {
+			return nil, err
+		}
+		if err := publishLayout(o.OCIDir, ociDir); err != nil {
+			return nil, fmt.Errorf("write the OCI layout %s: %w", ociDir, err)
+		}
+		if o.BlobPool != "" {
+			prunePool(o.BlobPool)
+		}
+	}
+	return &Result{Digest: resp.ExporterResponse["containerimage.digest"], Response: resp.ExporterResponse}, nil
+}
+
+func (o Options) solveOpt() (*client.SolveOpt, error) {
+	file, err := filepath.Abs(o.File)
+	if err != nil {
+		return nil, err
+	}
+	ctxDir := o.ContextDir
+	if ctxDir == "" {
+		ctxDir = filepath.Dir(file)
+	}
+	ctxFS, err := fsutil.NewFS(ctxDir)
+	if err != nil {
+		return nil, fmt.Errorf("build context: %w", err)
+	}
+	fileFS, err := fsutil.NewFS(filepath.Dir(file))
+	if err != nil {
+		return nil, err
+	}
+	attrs := map[string]string{"filename": filepath.Base(file)}
+	for k, v := range o.BuildArgs {
+		attrs["build-arg:"+k] = v
+	}
+	if len(o.Platforms) > 0 {
+		attrs["platform"] = strings.Join(o.Platforms, ",")
+	}
+	if o.NoCache {
+		attrs["no-cache"] = ""
+	}
+	maps.Copy(attrs, o.Attrs)
+	opt := &client.SolveOpt{
+		LocalMounts:   map[string]fsutil.FS{"context": ctxFS, "dockerfile": fileFS},
+		OCIStores:     map[string]content.Store{},
+		FrontendAttrs: attrs,
+	}
+	for name, v := range o.Contexts {
+		if err := AddContext(opt, name, v); err != nil {
+			return nil, fmt.Errorf("--build-context %s=%s: %w", name, v, err)
+		}
+	}
+	if len(o.Secrets) > 0 {
+		store, err := secretsprovider.NewStore(o.Secrets)
+		if err != nil {
+			return nil, fmt.Errorf("--secret: %w", err)
+		}
+		opt.Session = append(opt.Session, secretsprovider.NewSecretProvider(store))
+	}
+	if o.OCIDir != "" {
+		store, err := newExportStore(o.OCIDir, o.BlobPool)
+		if err != nil {
+			return nil, err
+		}
+		opt.Exports = append(opt.Exports, client.ExportEntry{
+			Type: client.ExporterOCI,
+			// zstd: BuildKit's gzip is single-threaded and the slowest
+			// part of an export; flatpak imports zstd layers.
+			Attrs:       map[string]string{"tar": "false", "compression": "zstd"},
+			OutputStore: store,
+		})
+	}
+	if o.Push != "" {
+		opt.Exports = append(opt.Exports, client.ExportEntry{
+			Type:  client.ExporterImage,
+			Attrs: map[string]string{"name": o.Push, "push": "true"},
+		})
+	}
+	return opt, nil
+}
+
+// AddContext maps one named context the way buildx does: an OCI layout
+// folder becomes an OCI store of the session, a folder a local mount.
+func AddContext(opt *client.SolveOpt, name, v string) error {
+	switch {
+	case strings.HasPrefix(v, "oci-layout://"):
+		dir, dgst, _ := strings.Cut(strings.TrimPrefix(v, "oci-layout://"), "@")
+		if dgst == "" {
+			d, err := LayoutDigest(dir)
+			if err != nil {
+				return err
+			}
+			dgst = d
+		}
+		store, err := local.NewStore(dir)
+		if err != nil {
+			return err
+		}
+		storeID := "context-" + name
+		opt.OCIStores[storeID] = store
+		opt.FrontendAttrs["context:"+name] = "oci-layout://" + storeID + "@" + dgst
+	case strings.Contains(v, "://"):
+		opt.FrontendAttrs["context:"+name] = v
+	default:
+		fs, err := fsutil.NewFS(v)
+		if err != nil {
+			return err
+		}
+		opt.LocalMounts[name] = fs
+		opt.FrontendAttrs["context:"+name] = "local:" + name
+	}
+	return nil
+}
+
+// LayoutRef is the Flatpak ref an OCI layout's image is annotated with.
+func LayoutRef(dir string) (string, error) {
+	d, err := flatpakImage(dir)
+	if err != nil {
+		return "", err
+	}
+	return d.Annotations[ocispecs.AnnotationRefName], nil
+}
+
+// LayoutDigest is the digest of the image an OCI layout holds: the one
+// entry of index.json, or the one named with a Flatpak ref.
+func LayoutDigest(dir string) (string, error) {
+	idx, err := ocilayout.ReadIndex(dir)
+	if err != nil {
+		return "", err
+	}
+	if len(idx.Manifests) == 1 {
+		return idx.Manifests[0].Digest.String(), nil
+	}
+	d, err := flatpakImage(dir)
+	if err != nil {
+		return "", err
+	}
+	return d.Digest.String(), nil
+}
+
+// flatpakImage is the one image of a layout named with a Flatpak ref.
+func flatpakImage(dir string) (*ocispecs.Descriptor, error) {
+	idx, err := ocilayout.ReadIndex(dir)
+	if err != nil {
+		return nil, err
+	}
+	var found []ocispecs.Descriptor
+	for _, m := range idx.Manifests {
+		if ref := m.Annotations[ocispecs.AnnotationRefName]; strings.Count(ref, "/") == 3 {
+			found = append(found, m)
+		}
+	}
+	if len(found) != 1 {
+		return nil, fmt.Errorf("%s holds %d images named with a Flatpak ref; name one with oci-layout://%s@DIGEST", dir, len(found), dir)
+	}
+	return &found[0], nil
+}
+
+// writeIndex records the exported image in the layout's index.json, as
+// the client does for an export to a folder (it does not for a store).
+func writeIndex(dir string, resp map[string]string) error {
+	dt, err := base64.StdEncoding.DecodeString(resp[exptypes.ExporterImageDescriptorKey])
+	if err != nil || len(dt) == 0 {
+		return fmt.Errorf("the export named no image descriptor")
+	}
+	var desc ocispecs.Descriptor
+	if err := json.Unmarshal(dt, &desc); err != nil {
+		return err
+	}
+	names := []ociindex.NameOrTag{ociindex.Tag("latest")}
+	if n := resp[exptypes.ExporterImageNameKey]; n != "" {
+		names = nil
+		for _, name := range strings.Split(n, ",") {
+			names = append(names, ociindex.Name(name))
+		}
+	}
+	return ociindex.NewStoreIndex(dir).Put(desc, names...)
+}
