@@ -20,8 +20,14 @@ import (
 )
 
 // Build is the gateway build function: grpcclient.RunFromEnvironment runs it
-// in the frontend image, client.Build runs it in-process.
+// in the frontend image; BuildWith gives the function client.Build runs
+// in-process.
 func Build(ctx context.Context, c client.Client) (*client.Result, error) {
+	return build(ctx, c, Options{})
+}
+
+func build(ctx context.Context, c client.Client, o Options) (*client.Result, error) {
+	raw := c
 	c = withDefaults{c}
 	bc, err := dockerui.NewClient(c)
 	if err != nil {
@@ -40,7 +46,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		return nil, parseError(src.Filename, src.Data, err)
 	}
 
-	b := &build{c: c, bc: bc, cfg: cfg, spec: s, smap: src.SourceMap}
+	b := &builder{c: c, bc: bc, cfg: cfg, spec: s, smap: src.SourceMap, warnFn: src.Warn, raw: raw, opts: o}
 	if res, ok, err := b.subrequest(ctx); err != nil || ok {
 		return res, err
 	}
@@ -91,13 +97,18 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	return res, nil
 }
 
-// build is one frontend invocation.
-type build struct {
+// builder is one frontend invocation.
+type builder struct {
 	c    client.Client
 	bc   *dockerui.Client
 	cfg  *Config
 	spec *spec.Spec
 	smap *llb.SourceMap
+	// warnFn shows a warning at spec lines (dockerui's).
+	warnFn func(context.Context, string, client.WarnOpts)
+	// raw is the client as BuildKit gave it, opts the in-process settings.
+	raw  client.Client
+	opts Options
 }
 
 type platformResult struct {
@@ -106,9 +117,13 @@ type platformResult struct {
 	sbom       []byte
 }
 
-func (b *build) platform(ctx context.Context, p ocispecs.Platform) (*platformResult, error) {
+func (b *builder) platform(ctx context.Context, p ocispecs.Platform) (*platformResult, error) {
 	s := b.spec
 	arch, err := fllb.FlatpakArch(p)
+	if err != nil {
+		return nil, err
+	}
+	h, err := helper(b.raw, b.opts)
 	if err != nil {
 		return nil, err
 	}
@@ -121,6 +136,7 @@ func (b *build) platform(ctx context.Context, p ocispecs.Platform) (*platformRes
 		Arch:      arch,
 		Contexts:  contexts,
 		BuildArgs: s.Args,
+		Helper:    *h,
 		SourceMap: b.smap,
 		Epoch:     b.cfg.Epoch,
 		NoCache:   b.bc.IsNoCache(s.ID),
@@ -160,10 +176,11 @@ func (b *build) platform(ctx context.Context, p ocispecs.Platform) (*platformRes
 		}
 		return nil, err
 	}
-	rep, err := readReports(ctx, filesRef)
+	rep, err := readReports(ctx, filesRef, s.BuildRuntime)
 	if err != nil {
 		return nil, err
 	}
+	b.warnReports(ctx, rep)
 
 	var md []byte
 	var exports []string
@@ -176,9 +193,6 @@ func (b *build) platform(ctx context.Context, p ocispecs.Platform) (*platformRes
 	}
 	if err != nil {
 		return nil, wrapSpec(s, err, "finish-args")
-	}
-	if err := rep.readLayers(ctx, filesRef, s.BuildRuntime); err != nil {
-		return nil, err
 	}
 	flatpakRef := fmt.Sprintf("%s/%s/%s/%s", kind, s.ID, arch, s.Branch)
 	final := fllb.Layout(res.Files, fllb.LayoutOptions{Metadata: md, Exports: rep.exported(exports), Runtime: s.BuildRuntime, Epoch: b.cfg.Epoch, Layers: rep.layers})
@@ -203,7 +217,7 @@ func (b *build) platform(ctx context.Context, p ocispecs.Platform) (*platformRes
 	}, nil
 }
 
-func (b *build) solve(ctx context.Context, st llb.State, p ocispecs.Platform) (client.Reference, error) {
+func (b *builder) solve(ctx context.Context, st llb.State, p ocispecs.Platform) (client.Reference, error) {
 	def, err := st.Marshal(ctx, llb.Platform(p))
 	if err != nil {
 		return nil, err
@@ -219,7 +233,7 @@ func (b *build) solve(ctx context.Context, st llb.State, p ocispecs.Platform) (c
 
 // repoContexts loads the build contexts that repos with a path live in,
 // transferring only those paths.
-func (b *build) repoContexts(ctx context.Context) (map[string]llb.State, error) {
+func (b *builder) repoContexts(ctx context.Context) (map[string]llb.State, error) {
 	paths := map[string][]string{}
 	for _, r := range b.spec.Repos {
 		if r.Path != "" {

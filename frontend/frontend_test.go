@@ -2,6 +2,9 @@ package frontend
 
 import (
 	"errors"
+	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/flatpak-frontend/flatpak-frontend/spec"
@@ -10,10 +13,13 @@ import (
 )
 
 func TestInstalledSizeCountsExportsTwice(t *testing.T) {
-	r := &reports{
-		files: map[string]int64{"bin/hello": 100, "share/applications/org.example.Hello.desktop": 600, "share/doc/README": 0},
-		order: []string{"bin/hello", "share/applications/org.example.Hello.desktop", "share/doc/README"},
-	}
+	r := &reports{finish: &buildstep.FinishReport{Entries: []buildstep.Entry{
+		{Path: "bin", Type: 'd'},
+		{Path: "bin/hello", Type: 'f', Size: 100},
+		{Path: "share/applications/org.example.Hello.desktop", Type: 'f', Size: 600},
+		{Path: "share/doc/README", Type: 'f', Size: 0},
+		{Path: "share/doc/link", Type: 'l'},
+	}}}
 	// metadata 10 B -> 512; hello 100 -> 512; desktop 600 -> 1024 in files/
 	// and again in export/; an empty file counts 0.
 	got := r.installedSize(make([]byte, 10), []string{"share/applications/org.example.Hello.desktop"})
@@ -22,10 +28,44 @@ func TestInstalledSizeCountsExportsTwice(t *testing.T) {
 	}
 }
 
-func TestParseRPMsSkipsMalformedLines(t *testing.T) {
-	got := parseRPMs([]byte("hello\t0\t1.0\t1\tnoarch\thello-1.0-1.src.rpm\nbroken line\n\n"))
-	if len(got) != 1 || got[0].Name != "hello" || got[0].SourceRPM != "hello-1.0-1.src.rpm" {
-		t.Errorf("parseRPMs = %+v", got)
+func TestFailureErrorPointsAtThePackageLines(t *testing.T) {
+	data := []byte("id: org.example.Hello\ncommand: hello\npackages:\n  - hello\n  - helo-typo\n")
+	s, err := spec.Parse("flatpak.yaml", data, spec.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &builder{spec: s}
+	lines := func(err error) []int32 {
+		var out []int32
+		for _, src := range errdefs.Sources(err) {
+			out = append(out, src.Ranges[0].Start.Line)
+		}
+		return out
+	}
+	err = b.failureError(&buildstep.Failure{Status: 1, Missing: []string{"helo-typo"}}, nil)
+	if !strings.Contains(err.Error(), `package "helo-typo" was not found`) || !slices.Equal(lines(err), []int32{5}) {
+		t.Errorf("missing package: %v at lines %v", err, lines(err))
+	}
+	err = b.failureError(&buildstep.Failure{Status: 1, Unresolved: []buildstep.Unresolved{
+		{Capability: "libgtk-4.so.1()(64bit)", NeededBy: "hello-1.0-1.x86_64"},
+		{Capability: "libz.so.1()(64bit)", NeededBy: "dep-2:1.0-1.fc42.x86_64"},
+	}}, nil)
+	msg := err.Error()
+	if !strings.Contains(msg, "nothing provides libgtk-4.so.1()(64bit), which hello-1.0-1.x86_64 needs") ||
+		!strings.Contains(msg, "libz.so.1()(64bit)") || !strings.Contains(msg, "(pulled in as a dependency)") {
+		t.Errorf("unresolved: %v", err)
+	}
+	// hello's line, and the packages list (which starts on the same line).
+	if got := lines(err); !slices.Equal(got, []int32{4, 4}) {
+		t.Errorf("unresolved capabilities at lines %v, want hello's and the packages list's (4, 4)", got)
+	}
+	err = b.failureError(&buildstep.Failure{Status: 0, Lost: []buildstep.Lost{{Package: "hello", Path: "/app/share/x", Reason: "is missing"}}}, nil)
+	if !strings.Contains(err.Error(), "files of package hello are not in the result: /app/share/x is missing") || !slices.Equal(lines(err), []int32{4}) {
+		t.Errorf("lost files: %v at %v", err, lines(err))
+	}
+	err = b.failureError(&buildstep.Failure{Status: 1, Message: "dnf failed with exit status 1"}, []byte("line 1\nError: something\n"))
+	if !strings.Contains(err.Error(), "dnf failed with exit status 1:\nline 1\nError: something") {
+		t.Errorf("installer failure: %v", err)
 	}
 }
 

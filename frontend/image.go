@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"maps"
-	"path"
-	"slices"
 	"strings"
 	"time"
 
@@ -36,12 +34,7 @@ func appMetadata(s *spec.Spec, runtimeRef, sdkRef string, rep *reports) (md []by
 	command := s.Command
 	if command == "" {
 		// build-finish picks the first executable in files/bin.
-		for _, f := range slices.Sorted(maps.Keys(rep.files)) {
-			if path.Dir(f) == "bin" {
-				command = path.Base(f)
-				break
-			}
-		}
+		command = rep.firstBinary()
 	}
 	if command == "" && fctx.Command == "" {
 		return nil, nil, errors.New("no command: set command, or install an executable into /app/bin")
@@ -83,7 +76,7 @@ func runtimeMetadata(s *spec.Spec, arch string) ([]byte, error) {
 
 // image is the image config: the target platform and the labels
 // flatpak build-bundle --oci writes, plus the user's labels.
-func (b *build) image(p ocispecs.Platform, ref string, md []byte, installedSize uint64) *dockerspec.DockerOCIImage {
+func (b *builder) image(p ocispecs.Platform, ref string, md []byte, installedSize uint64) *dockerspec.DockerOCIImage {
 	s := b.spec
 	img := &dockerspec.DockerOCIImage{}
 	img.Platform = ocispecs.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant}

@@ -26,26 +26,18 @@ const sbomPath = "/sbom.spdx.json"
 // install added are bundled into /app, the rest came with the runtime; a
 // runtime's are all its own.
 func (r *reports) packages(runtime bool) ([]manifest.Package, error) {
-	added := map[rpm]bool{}
-	for _, p := range r.added {
-		added[p] = true
-	}
 	var out []manifest.Package
-	for _, p := range r.rpms {
+	for _, p := range r.install.Packages {
 		epoch, err := strconv.Atoi(p.Epoch)
 		if err != nil {
-			return nil, errors.Errorf("rpms report: package %s has epoch %q", p.Name, p.Epoch)
-		}
-		src := p.SourceRPM
-		if src == "(none)" {
-			src = ""
+			return nil, errors.Errorf("install report: package %s has epoch %q", p.Name, p.Epoch)
 		}
 		origin := manifest.Runtime
-		if added[p] && !runtime {
+		if p.Added && !runtime {
 			origin = manifest.App
 		}
 		out = append(out, manifest.Package{Name: p.Name, Epoch: epoch, Version: p.Version,
-			Release: p.Release, Arch: p.Arch, SourceRPM: src, Origin: origin})
+			Release: p.Release, Arch: p.Arch, SourceRPM: p.SourceRPM, Origin: origin})
 	}
 	return out, nil
 }
@@ -53,7 +45,7 @@ func (r *reports) packages(runtime bool) ([]manifest.Package, error) {
 // recordContents puts the rpms label on img and returns the image's SPDX
 // document. flatpakRef is KIND/ID/ARCH/BRANCH, runtimeRef the app's
 // runtime as ID/ARCH/BRANCH ("" for a runtime).
-func (b *build) recordContents(img *dockerspec.DockerOCIImage, flatpakRef, runtimeRef string, rep *reports) ([]byte, error) {
+func (b *builder) recordContents(img *dockerspec.DockerOCIImage, flatpakRef, runtimeRef string, rep *reports) ([]byte, error) {
 	pkgs, err := rep.packages(strings.HasPrefix(flatpakRef, "runtime/"))
 	if err != nil {
 		return nil, err
@@ -77,7 +69,7 @@ func (b *build) recordContents(img *dockerspec.DockerOCIImage, flatpakRef, runti
 // attestation, made here from the rpmdb so no scanner image runs. Clients
 // ask for SBOMs with attest:sbom (buildx --sbom=true); an attestation makes
 // the export an image index, which a Flatpak import must look inside.
-func (b *build) attachSBOMs(ctx context.Context, res *client.Result, docs map[string][]byte) error {
+func (b *builder) attachSBOMs(ctx context.Context, res *client.Result, docs map[string][]byte) error {
 	if b.bc.SBOM == nil {
 		return nil
 	}

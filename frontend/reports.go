@@ -1,111 +1,101 @@
 package frontend
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"strconv"
+	"path"
 	"strings"
 
+	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/labels"
 	fllb "github.com/flatpak-frontend/flatpak-frontend/llb"
 	"github.com/flatpak-frontend/flatpak-frontend/spec"
 	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/solver/pb"
 	"github.com/moby/patternmatcher"
 	"github.com/pkg/errors"
 )
 
-// reports is what the build says about itself (see llb.Result).
+// reports is what the build steps say about the build (package buildstep).
 type reports struct {
-	// files maps paths relative to /app to their sizes.
-	files map[string]int64
-	order []string
-	// rpms is every package in the build root; added those the install
-	// brought in (the rest came with the runtime).
-	rpms  []rpm
-	added []rpm
-	// entries are what the build's tree holds; layers split files/ by
-	// source package.
-	entries []fllb.Entry
-	layers  []fllb.Layer
+	install *buildstep.InstallReport
+	finish  *buildstep.FinishReport
+	// layers split files/ by source package.
+	layers []fllb.Layer
 }
 
-type rpm struct {
-	Name, Epoch, Version, Release, Arch, SourceRPM string
-}
-
-func readReports(ctx context.Context, ref client.Reference) (*reports, error) {
-	read := func(name string) ([]byte, error) {
-		dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: fllb.ReportDir + "/" + name})
-		if err != nil {
-			return nil, errors.Wrapf(err, "read the build's %s report", name)
-		}
-		return dt, nil
+// readReport reads one of a build's reports from its files.
+func readReport(ctx context.Context, ref client.Reference, name string) ([]byte, error) {
+	dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: buildstep.ReportDir + "/" + name})
+	if err != nil {
+		return nil, errors.Wrapf(err, "read the build's %s report", name)
 	}
-	r := &reports{files: map[string]int64{}}
-	dt, err := read("files")
+	return dt, nil
+}
+
+func readReports(ctx context.Context, ref client.Reference, runtime bool) (*reports, error) {
+	dt, err := readReport(ctx, ref, buildstep.InstallReportFile)
 	if err != nil {
 		return nil, err
 	}
-	for _, rec := range bytes.Split(dt, []byte{0}) {
-		if len(rec) == 0 {
-			continue
-		}
-		size, name, ok := strings.Cut(string(rec), " ")
-		n, err := strconv.ParseInt(size, 10, 64)
-		if !ok || err != nil {
-			return nil, errors.Errorf("bad line in the files report: %q", rec)
-		}
-		r.files[name] = n
-		r.order = append(r.order, name)
+	r := &reports{}
+	if r.install, err = buildstep.ParseInstallReport(dt); err != nil {
+		return nil, err
 	}
-	for name, dst := range map[string]*[]rpm{"rpms": &r.rpms, "rpms-added": &r.added} {
-		dt, err := read(name)
-		if err != nil {
-			return nil, err
-		}
-		*dst = parseRPMs(dt)
+	if dt, err = readReport(ctx, ref, buildstep.FinishReportFile); err != nil {
+		return nil, err
 	}
+	if r.finish, err = buildstep.ParseFinishReport(dt); err != nil {
+		return nil, err
+	}
+	r.layers = fllb.SplitLayers(r.finish.Entries, r.install.Files, runtime)
 	return r, nil
 }
 
-// readLayers splits the files by the owners and tree reports.
-func (r *reports) readLayers(ctx context.Context, ref client.Reference, runtime bool) error {
-	var dt [2][]byte
-	for i, name := range []string{"owners", "tree"} {
-		var err error
-		if dt[i], err = ref.ReadFile(ctx, client.ReadRequest{Filename: fllb.ReportDir + "/" + name}); err != nil {
-			return errors.Wrapf(err, "read the build's %s report", name)
-		}
+// warnReports shows what the steps reported that the packager should know:
+// packaged files cleanup-commands removed or changed (allowed, but never
+// silent), and the steps' notices.
+func (b *builder) warnReports(ctx context.Context, r *reports) {
+	for _, n := range r.install.Notices {
+		b.warn(ctx, n, "packages")
 	}
-	var owners []fllb.Owner
-	for _, line := range strings.Split(string(dt[0]), "\n") {
-		if f := strings.SplitN(line, "\t", 3); len(f) == 3 {
-			owners = append(owners, fllb.Owner{Package: f[0], SourceRPM: f[1], Path: f[2]})
+	byPkg := map[string][]string{}
+	var names []string
+	for _, c := range r.finish.Changes {
+		if _, ok := byPkg[c.Package]; !ok {
+			names = append(names, c.Package)
 		}
+		byPkg[c.Package] = append(byPkg[c.Package], c.What+" "+c.Path)
 	}
-	var entries []fllb.Entry
-	for _, rec := range bytes.Split(dt[1], []byte{0}) {
-		typ, name, ok := strings.Cut(string(rec), " ")
-		if ok && name != "" {
-			entries = append(entries, fllb.Entry{Path: name, Dir: typ == "d"})
-		}
+	for _, name := range names {
+		b.warn(ctx, fmt.Sprintf("cleanup-commands: %d packaged file(s) of %s: %s", len(byPkg[name]), name, firstFew(byPkg[name])), "cleanup-commands")
 	}
-	r.entries = entries
-	r.layers = fllb.SplitLayers(entries, owners, runtime)
-	return nil
 }
 
-func parseRPMs(dt []byte) []rpm {
-	var out []rpm
-	for _, line := range strings.Split(string(dt), "\n") {
-		f := strings.Split(line, "\t")
-		if len(f) != 6 {
-			continue
-		}
-		out = append(out, rpm{f[0], f[1], f[2], f[3], f[4], f[5]})
+// warn shows msg in the build's output, at a spec key's lines.
+func (b *builder) warn(ctx context.Context, msg string, key ...any) {
+	if b.warnFn == nil {
+		return
 	}
-	return out
+	var opts client.WarnOpts
+	if b.spec.Source != nil {
+		if r, ok := b.spec.Source.Range(key...); ok {
+			opts.Range = []*pb.Range{fllb.PBRange(r)}
+		}
+	}
+	b.warnFn(ctx, msg, opts)
+}
+
+// firstBinary is the first executable build-finish would pick as the
+// command: the first file of files/bin in name order.
+func (r *reports) firstBinary() string {
+	first := ""
+	for _, e := range r.finish.Entries {
+		if e.Type == 'f' && path.Dir(e.Path) == "bin" && (first == "" || e.Path < first) {
+			first = e.Path
+		}
+	}
+	return path.Base(first)
 }
 
 // exported lists the entries (not folders) that the export globs select.
@@ -115,8 +105,8 @@ func (r *reports) exported(globs []string) []string {
 		return nil
 	}
 	var out []string
-	for _, e := range r.entries {
-		if ok, _ := pm.MatchesOrParentMatches(e.Path); ok && !e.Dir {
+	for _, e := range r.finish.Entries {
+		if ok, _ := pm.MatchesOrParentMatches(e.Path); ok && e.Type != 'd' {
 			out = append(out, e.Path)
 		}
 	}
@@ -128,12 +118,14 @@ func (r *reports) exported(globs []string) []string {
 func (r *reports) installedSize(metadata []byte, exports []string) uint64 {
 	sizes := []uint64{uint64(len(metadata))}
 	pm, _ := patternmatcher.New(exports)
-	for _, name := range r.order {
-		size := uint64(r.files[name])
-		sizes = append(sizes, size)
+	for _, e := range r.finish.Entries {
+		if e.Type != 'f' {
+			continue
+		}
+		sizes = append(sizes, uint64(e.Size))
 		if pm != nil {
-			if ok, _ := pm.MatchesOrParentMatches(name); ok {
-				sizes = append(sizes, size)
+			if ok, _ := pm.MatchesOrParentMatches(e.Path); ok {
+				sizes = append(sizes, uint64(e.Size))
 			}
 		}
 	}
@@ -143,7 +135,7 @@ func (r *reports) installedSize(metadata []byte, exports []string) uint64 {
 // diagnose reruns a failed install in a mode that never fails and reads
 // why it failed, to point at the packages lines that caused it. It returns
 // nil when it learns nothing; the caller then returns BuildKit's error.
-func (b *build) diagnose(ctx context.Context, opts fllb.Options) error {
+func (b *builder) diagnose(ctx context.Context, opts fllb.Options) error {
 	opts.Diagnose = true
 	res, err := fllb.Build(b.spec, opts)
 	if err != nil {
@@ -153,53 +145,86 @@ func (b *build) diagnose(ctx context.Context, opts fllb.Options) error {
 	if err != nil {
 		return nil
 	}
-	read := func(name string) string {
-		dt, _ := ref.ReadFile(ctx, client.ReadRequest{Filename: fllb.ReportDir + "/" + name})
-		return strings.TrimSpace(string(dt))
+	dt, err := readReport(ctx, ref, buildstep.InstallReportFile)
+	if err != nil {
+		return nil
 	}
+	rep, err := buildstep.ParseInstallReport(dt)
+	if err != nil || rep.Failure == nil {
+		return nil
+	}
+	log, _ := readReport(ctx, ref, buildstep.InstallerLogFile)
+	return b.failureError(rep.Failure, log)
+}
+
+// failureError says why an install failed, at the spec lines involved.
+func (b *builder) failureError(f *buildstep.Failure, log []byte) error {
 	s := b.spec
 	var found []located
-	if missing := read("missing"); missing != "" {
-		for _, name := range strings.Split(missing, "\n") {
+	switch {
+	case len(f.Missing) > 0 || len(f.Unresolved) > 0:
+		for _, name := range f.Missing {
 			found = append(found, b.atPackage(fmt.Sprintf("package %q was not found in the enabled repositories%s", name, repoNames(s)), name))
 		}
+		for _, u := range f.Unresolved {
+			found = append(found, b.atPackage(fmt.Sprintf("nothing provides %s, which %s needs: the runtime does not have it and no enabled repository%s has a package that provides it", u.Capability, u.NeededBy, repoNames(s)), packageName(u.NeededBy)))
+		}
 		return locatedError(s, found)
-	}
-	if outside := read("outside"); outside != "" {
+	case len(f.Outside) > 0:
 		files := map[string][]string{}
 		var names []string
-		for _, line := range strings.Split(outside, "\n") {
-			name, file, _ := strings.Cut(line, "\t")
-			if _, ok := files[name]; !ok {
-				names = append(names, name)
+		for _, o := range f.Outside {
+			if _, ok := files[o.Package]; !ok {
+				names = append(names, o.Package)
 			}
-			files[name] = append(files[name], file)
+			files[o.Package] = append(files[o.Package], o.Path)
 		}
 		for _, name := range names {
-			f := files[name]
-			more := ""
-			if len(f) > 3 {
-				more = fmt.Sprintf(" and %d more", len(f)-3)
-				f = f[:3]
-			}
-			found = append(found, b.atPackage(fmt.Sprintf("package %s installs files outside /app (%s%s); the runtime should provide it, or list it in allow-outside-app", name, strings.Join(f, ", "), more), name))
+			found = append(found, b.atPackage(fmt.Sprintf("package %s installs files outside /app (%s); the runtime should provide it, or list it in allow-outside-app", name, firstFew(files[name])), name))
 		}
 		return locatedError(s, found)
+	case len(f.Lost) > 0:
+		byPkg := map[string][]string{}
+		var names []string
+		for _, l := range f.Lost {
+			if _, ok := byPkg[l.Package]; !ok {
+				names = append(names, l.Package)
+			}
+			byPkg[l.Package] = append(byPkg[l.Package], l.Path+" "+l.Reason)
+		}
+		for _, name := range names {
+			found = append(found, b.atPackage(fmt.Sprintf("files of package %s are not in the result: %s", name, firstFew(byPkg[name])), name))
+		}
+		return locatedError(s, found)
+	case f.Status == 0 || f.Status == -1 && len(log) == 0:
+		// The installer did its part, or did not run: a check failed.
+		return wrapSpec(s, errors.Errorf("installing the packages failed: %s", f.Message), "packages")
 	}
-	if read("installer-status") == "0" {
-		// The installer did its part; a later check failed.
-		if e := read("error"); e != "" {
-			return wrapSpec(s, errors.Errorf("installing the packages failed: %s", e), "packages")
+	lines := strings.Split(strings.TrimSpace(string(log)), "\n")
+	if len(lines) > 15 {
+		lines = lines[len(lines)-15:]
+	}
+	return wrapSpec(s, errors.Errorf("installing the packages failed: %s:\n%s", f.Message, strings.Join(lines, "\n")), "packages")
+}
+
+// firstFew joins up to three items and says how many more there are.
+func firstFew(items []string) string {
+	if len(items) <= 3 {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(items[:3], ", "), len(items)-3)
+}
+
+// packageName is the name of a package given as NAME-VERSION-RELEASE.ARCH
+// (how the installers print the package that needs something).
+func packageName(nevra string) string {
+	s := nevra
+	for range 2 {
+		if i := strings.LastIndexByte(s, '-'); i > 0 {
+			s = s[:i]
 		}
 	}
-	if log := read("installer.log"); log != "" {
-		lines := strings.Split(log, "\n")
-		if len(lines) > 15 {
-			lines = lines[len(lines)-15:]
-		}
-		return wrapSpec(s, errors.Errorf("installing the packages failed:\n%s", strings.Join(lines, "\n")), "packages")
-	}
-	return nil
+	return s
 }
 
 // located is a message about one spec key.
@@ -210,7 +235,7 @@ type located struct {
 
 // atPackage places a message at the packages entry that names the package,
 // or at packages when a dependency caused it.
-func (b *build) atPackage(msg, name string) located {
+func (b *builder) atPackage(msg, name string) located {
 	for i, p := range b.spec.Packages {
 		if p.Name == name {
 			return located{msg, []any{"packages", i}}

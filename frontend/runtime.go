@@ -50,7 +50,7 @@ type image struct {
 // loadImage resolves an image and looks inside it: is it a Flatpak runtime,
 // already hybrid, which installer does it have. It returns nil, nil when
 // nothing names the image.
-func (b *build) loadImage(ctx context.Context, src imageSource, p ocispecs.Platform) (*image, error) {
+func (b *builder) loadImage(ctx context.Context, src imageSource, p ocispecs.Platform) (*image, error) {
 	var (
 		st   *llb.State
 		conf *dockerspec.DockerOCIImage
@@ -118,7 +118,7 @@ func (b *build) loadImage(ctx context.Context, src imageSource, p ocispecs.Platf
 
 // runtimeRefs reads the runtime's Flatpak ref and SDK: from its labels, or
 // its /metadata file.
-func (b *build) runtimeRefs(ctx context.Context, rt *image, arch string) (runtimeRef, sdkRef string, err error) {
+func (b *builder) runtimeRefs(ctx context.Context, rt *image, arch string) (runtimeRef, sdkRef string, err error) {
 	s := b.spec
 	if !rt.flatpak {
 		return "", "", wrapSpec(s, errors.Errorf("the runtime from %s is not a Flatpak runtime image: it has no /files", rt.source), "runtime-name")

@@ -38,7 +38,7 @@ var schemaDefinition = subrequests.Request{
 
 // subrequest answers --call targets, outline, the schema request and
 // describe; ok is false for an ordinary build.
-func (b *build) subrequest(ctx context.Context) (*client.Result, bool, error) {
+func (b *builder) subrequest(ctx context.Context) (*client.Result, bool, error) {
 	switch b.bc.BuildOpts().Opts[keyRequestID] {
 	case "":
 		return nil, false, nil
@@ -78,7 +78,7 @@ func listTargets(s *spec.Spec) *targets.List {
 
 // outline lists what a build of this file can be given: its args (the
 // declared ones and the frontend's), and the secrets its repos read.
-func (b *build) outline() *outline.Outline {
+func (b *builder) outline() *outline.Outline {
 	s := b.spec
 	at := func(path ...any) *pb.Location {
 		r, ok := s.Source.Range(path...)

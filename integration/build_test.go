@@ -6,9 +6,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/flatpak-frontend/flatpak-frontend/packager/localbuild"
 	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
 	"github.com/flatpak-frontend/flatpak-frontend/oci/layout"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/localbuild"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 

@@ -17,10 +17,10 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/flatpak-frontend/flatpak-frontend/packager/buildkitd"
-	"github.com/flatpak-frontend/flatpak-frontend/internal/buildx"
 	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
+	"github.com/flatpak-frontend/flatpak-frontend/internal/buildx"
 	"github.com/flatpak-frontend/flatpak-frontend/oci/layout"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/buildkitd"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/verify"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/buildkitd"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/localbuild"
-	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
 	"github.com/moby/buildkit/client"
 )
 

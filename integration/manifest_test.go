@@ -10,10 +10,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flatpak-frontend/flatpak-frontend/packager/localbuild"
-	"github.com/flatpak-frontend/flatpak-frontend/packager/initspec"
 	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
 	"github.com/flatpak-frontend/flatpak-frontend/oci/layout"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/initspec"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/localbuild"
 	"github.com/flatpak-frontend/flatpak-frontend/rpm/manifest"
 	"github.com/flatpak-frontend/flatpak-frontend/rpm/sbom"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"

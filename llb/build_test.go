@@ -3,6 +3,8 @@ package llb
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
 	"slices"
 	"strings"
 	"testing"
@@ -53,6 +55,7 @@ func testOptions(s *spec.Spec) Options {
 		Platform:  p,
 		Arch:      "x86_64",
 		Runtime:   Image{State: bkllb.Image("example.com/runtime:1"), Installer: spec.InstallerDnf},
+		Helper:    Helper{State: bkllb.Image("example.com/frontend:1"), Args: []string{"bin/flatpak-frontend"}},
 		Contexts:  map[string]bkllb.State{"": bkllb.Local("context", bkllb.LocalUniqueID("test"))},
 		SourceMap: bkllb.NewSourceMap(nil, s.Source.Filename, "yaml", s.Source.Data),
 	}
@@ -95,51 +98,113 @@ func env(e *pb.ExecOp, key string) (string, bool) {
 	return "", false
 }
 
+// stepOf names what an exec runs: the helper's step ("install",
+// "finish"), or "sh" for a shell.
+func stepOf(e *pb.ExecOp) string {
+	a := e.Meta.Args
+	if len(a) == 3 && a[0] == buildstep.HelperDir+"/bin/flatpak-frontend" && a[1] == "step" {
+		return a[2]
+	}
+	if len(a) > 0 && a[0] == "/bin/sh" {
+		return "sh"
+	}
+	return ""
+}
+
+// stepConfig decodes the configuration mounted into an exec step.
+func stepConfig(t *testing.T, def *bkllb.Definition, all []*pb.Op, e *pb.ExecOp, v any) {
+	t.Helper()
+	var op *pb.Op
+	for _, o := range all {
+		if o.GetExec() == e {
+			op = o
+		}
+	}
+	for _, m := range e.Mounts {
+		if m.Dest != buildstep.ConfigDir {
+			continue
+		}
+		in := op.Inputs[m.Input].Digest
+		for i, dt := range def.Def {
+			if digest.FromBytes(dt).String() != in {
+				continue
+			}
+			for _, a := range all[i].GetFile().GetActions() {
+				if mk := a.GetMkfile(); mk != nil && mk.Path == "/step.json" {
+					if err := json.Unmarshal(mk.Data, v); err != nil {
+						t.Fatal(err)
+					}
+					return
+				}
+			}
+		}
+	}
+	t.Fatalf("no configuration mounted in %q", e.Meta.Args)
+}
+
 func TestBuildInstallsPackagesAsArguments(t *testing.T) {
 	s := parse(t, testSpec)
 	res, err := Build(s, testOptions(s))
 	if err != nil {
 		t.Fatal(err)
 	}
-	all, _ := ops(t, res.Files)
+	all, def := ops(t, res.Files)
 	ex := execs(all)
-	if len(ex) != 3 {
-		t.Fatalf("want install, cleanup and finish steps, got %d execs", len(ex))
+	// A repo with credentials: download with them, then install without.
+	if len(ex) != 4 {
+		t.Fatalf("want download, install, cleanup and finish steps, got %d execs", len(ex))
 	}
-	install := ex[0]
-	want := []string{"/bin/sh", scriptPath + "/install.sh", "hello", "hello-extra"}
-	if !slices.Equal(install.Meta.Args, want) {
-		t.Errorf("install args = %q, want %q (aarch64-only package dropped, names as arguments)", install.Meta.Args, want)
+	download, install := ex[0], ex[1]
+	for _, e := range ex[:2] {
+		if stepOf(e) != buildstep.StepInstall {
+			t.Errorf("args %q, want the helper's install step", e.Meta.Args)
+		}
 	}
-	if v, _ := env(install, "FFE_INSTALLER"); v != "dnf" {
-		t.Errorf("FFE_INSTALLER = %q", v)
+	var dl, in buildstep.InstallConfig
+	stepConfig(t, def, all, download, &dl)
+	stepConfig(t, def, all, install, &in)
+	want := []string{"hello", "hello-extra"}
+	if !slices.Equal(dl.Packages, want) || !slices.Equal(in.Packages, want) {
+		t.Errorf("packages = %q and %q, want %q (aarch64-only package dropped)", dl.Packages, in.Packages, want)
 	}
-	if v, _ := env(install, "FFE_SECRET_REPOS"); v != "web="+secretsDir+"/webcreds" {
-		t.Errorf("FFE_SECRET_REPOS = %q", v)
+	if dl.Mode != buildstep.ModeDownload || in.Mode != buildstep.ModeInstallDownloaded {
+		t.Errorf("modes %q, %q", dl.Mode, in.Mode)
+	}
+	if dl.Installer != "dnf" || in.Installer != "dnf" {
+		t.Errorf("installers %q, %q", dl.Installer, in.Installer)
+	}
+	if len(dl.Repos) != 2 || dl.Repos[1].Secret != buildstep.SecretsDir+"/webcreds" || dl.Repos[0].Dir != repoMountPath(0) {
+		t.Errorf("download repos = %+v", dl.Repos)
+	}
+	if len(in.Repos) != 0 {
+		t.Errorf("the install of downloaded packages has repos %+v", in.Repos)
 	}
 	// An http repo needs the network; nothing else does.
-	if install.Network != pb.NetMode_UNSET {
-		t.Errorf("install network = %v, want sandbox default", install.Network)
+	if download.Network != pb.NetMode_UNSET {
+		t.Errorf("download network = %v, want sandbox default", download.Network)
 	}
 	for _, e := range ex[1:] {
 		if e.Network != pb.NetMode_NONE {
 			t.Errorf("%q runs with network %v", e.Meta.Args, e.Network)
 		}
 	}
-	var secret, ctxMount bool
-	caches := map[string]bool{}
-	for _, m := range install.Mounts {
-		switch {
-		case m.MountType == pb.MountType_CACHE:
-			caches[m.Dest] = m.CacheOpt.Sharing == pb.CacheSharingOpt_PRIVATE
-		case m.MountType == pb.MountType_SECRET:
-			secret = m.SecretOpt.ID == "webcreds" && m.Dest == secretsDir+"/webcreds"
-		case m.Dest == repoMountPath(0):
-			ctxMount = m.Readonly && m.Selector == "/rpms/repo"
+	mounts := func(e *pb.ExecOp) (secret, ctxMount bool, caches map[string]bool) {
+		caches = map[string]bool{}
+		for _, m := range e.Mounts {
+			switch {
+			case m.MountType == pb.MountType_CACHE:
+				caches[m.Dest] = m.CacheOpt.Sharing == pb.CacheSharingOpt_PRIVATE
+			case m.MountType == pb.MountType_SECRET:
+				secret = m.SecretOpt.ID == "webcreds" && m.Dest == buildstep.SecretsDir+"/webcreds"
+			case m.Dest == repoMountPath(0):
+				ctxMount = m.Readonly && m.Selector == "/rpms/repo"
+			}
 		}
+		return
 	}
+	secret, ctxMount, caches := mounts(download)
 	if !secret || !ctxMount {
-		t.Errorf("install mounts: secret %v, read-only repo dir %v", secret, ctxMount)
+		t.Errorf("download mounts: secret %v, read-only repo dir %v", secret, ctxMount)
 	}
 	// Where dnf, dnf5 and microdnf keep their caches.
 	for _, dir := range []string{"/var/cache/dnf", "/var/cache/libdnf5", "/var/cache/yum"} {
@@ -147,15 +212,20 @@ func TestBuildInstallsPackagesAsArguments(t *testing.T) {
 			t.Errorf("no private cache mount at %s (cache mounts: %v)", dir, caches)
 		}
 	}
-	if got := ex[1].Meta.Args; !slices.Equal(got, []string{"/bin/sh", "-c", "rm -rf /app/share/doc"}) {
+	if secret, ctxMount, _ := mounts(install); secret || ctxMount {
+		t.Errorf("the install of downloaded packages mounts the secret (%v) or the repo (%v)", secret, ctxMount)
+	}
+	if got := ex[2].Meta.Args; !slices.Equal(got, []string{"/bin/sh", "-c", "rm -rf /app/share/doc"}) {
 		t.Errorf("cleanup args = %q", got)
 	}
-	if v, _ := env(ex[2], "FFE_RENAME_ICON"); v != "viewer" {
-		t.Errorf("finish FFE_RENAME_ICON = %q", v)
+	var fin buildstep.FinishConfig
+	stepConfig(t, def, all, ex[3], &fin)
+	if stepOf(ex[3]) != buildstep.StepFinish || fin.App == nil || fin.App.RenameIcon != "viewer" || !fin.CleanupCommands {
+		t.Errorf("finish %q with %+v", ex[3].Meta.Args, fin)
 	}
 	// The steps after the install are keyed by it, not by a checksum of
 	// /app, which never matches another run's.
-	for _, e := range ex[1:] {
+	for _, e := range ex[2:] {
 		for _, m := range e.Mounts {
 			if m.Dest == appDir && m.ContentCache != pb.MountContentCache_OFF {
 				t.Errorf("%q: /app content cache %v, want off", e.Meta.Args, m.ContentCache)
@@ -195,11 +265,11 @@ func TestBuildStepsCarryYAMLLocations(t *testing.T) {
 	for i, dt := range def.Def {
 		locs := def.Source.Locations[digest.FromBytes(dt).String()]
 		if e := all[i].GetExec(); e != nil && locs != nil && len(locs.Locations) > 0 {
-			lineOf[e.Meta.Args[1]] = locs.Locations[0].Ranges[0].Start.Line
+			lineOf[stepOf(e)] = locs.Locations[0].Ranges[0].Start.Line
 		}
 	}
 	// packages' value starts on line 6, cleanup-commands' on line 14.
-	if lineOf[scriptPath+"/install.sh"] != 6 || lineOf["-c"] != 14 {
+	if lineOf[buildstep.StepInstall] != 6 || lineOf["sh"] != 14 {
 		t.Errorf("lines attached to install and cleanup = %v, want 6 and 14", lineOf)
 	}
 }
@@ -233,7 +303,7 @@ func TestInstallCacheKeyIgnoresFinishArgs(t *testing.T) {
 		}
 		all, def := ops(t, res.Files)
 		for i, op := range all {
-			if e := op.GetExec(); e != nil && e.Meta.Args[1] == scriptPath+"/install.sh" {
+			if e := op.GetExec(); e != nil && stepOf(e) == buildstep.StepInstall {
 				return digest.FromBytes(def.Def[i]).String()
 			}
 		}
@@ -328,7 +398,7 @@ func TestNoCacheIgnoresCacheOfEveryStep(t *testing.T) {
 			n++
 		}
 	}
-	if n != 3 {
-		t.Errorf("%d ops ignore the cache, want the 3 steps", n)
+	if n != 4 {
+		t.Errorf("%d ops ignore the cache, want the 4 steps", n)
 	}
 }

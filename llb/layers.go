@@ -3,6 +3,7 @@ package llb
 import (
 	"cmp"
 	"fmt"
+	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
 	"hash/fnv"
 	"path"
 	"slices"
@@ -19,17 +20,6 @@ type Layer struct {
 	Paths []string
 }
 
-// Entry is one entry of /app, as the finish step listed it.
-type Entry struct {
-	Path string // relative to /app
-	Dir  bool
-}
-
-// Owner says that a package owns a path (absolute, as rpm lists it).
-type Owner struct {
-	Package, SourceRPM, Path string
-}
-
 // otherLayer holds what no package owns.
 const otherLayer = "other"
 
@@ -43,13 +33,13 @@ const otherLayer = "other"
 // down. Entries and the layers' paths are
 // relative to the root the packages went into: an app's /app, or a
 // runtime's new root (usr/ and etc/).
-func SplitLayers(entries []Entry, owners []Owner, runtime bool) []Layer {
+func SplitLayers(entries []buildstep.Entry, owners []buildstep.PackagedFile, runtime bool) []Layer {
 	prefix, minSlashes := appDir+"/", 2
 	if runtime {
 		prefix, minSlashes = "/", 3
 	}
 	owners = slices.Clone(owners)
-	slices.SortStableFunc(owners, func(a, b Owner) int { return cmp.Compare(a.Package, b.Package) })
+	slices.SortStableFunc(owners, func(a, b buildstep.PackagedFile) int { return cmp.Compare(a.Package, b.Package) })
 	owner := map[string]string{}
 	groups := map[string]bool{}
 	for _, o := range owners {
@@ -71,20 +61,20 @@ func SplitLayers(entries []Entry, owners []Owner, runtime bool) []Layer {
 		}
 	}
 
-	children := map[string][]Entry{}
+	children := map[string][]buildstep.Entry{}
 	for _, e := range entries {
 		children[parentOf(e.Path)] = append(children[parentOf(e.Path)], e)
 	}
 	// layerOf is the one layer everything under an entry goes to, or ""
 	// when that is more than one.
 	pure := map[string]string{}
-	var layerOf func(e Entry) string
-	layerOf = func(e Entry) string {
+	var layerOf func(e buildstep.Entry) string
+	layerOf = func(e buildstep.Entry) string {
 		g, ok := owner[e.Path]
 		if !ok {
 			g = otherLayer
 		}
-		if kids := children[e.Path]; e.Dir && len(kids) > 0 {
+		if kids := children[e.Path]; e.Type == 'd' && len(kids) > 0 {
 			g = "?"
 			for _, k := range kids {
 				switch kg := layerOf(k); {
@@ -105,14 +95,14 @@ func SplitLayers(entries []Entry, owners []Owner, runtime bool) []Layer {
 	}
 
 	include := map[string][]string{}
-	var select_ func(e Entry)
-	select_ = func(e Entry) {
+	var select_ func(e buildstep.Entry)
+	select_ = func(e buildstep.Entry) {
 		// A folder is taken whole only where a package of its layer owns
 		// it, below the folders right under /app/share, /usr/lib...:
 		// packages of different sources meet in the others (plugins,
 		// data, locales), and taking one whole would change its layer's
 		// paths when another package adds to it.
-		if g := pure[e.Path]; g != "" && (!e.Dir || len(children[e.Path]) == 0 ||
+		if g := pure[e.Path]; g != "" && (e.Type != 'd' || len(children[e.Path]) == 0 ||
 			strings.Count(e.Path, "/") >= minSlashes && owner[e.Path] == g) {
 			include[g] = append(include[g], e.Path)
 			return
@@ -146,7 +136,7 @@ func SplitLayers(entries []Entry, owners []Owner, runtime bool) []Layer {
 
 // sourceName is the name of the source package a package was built from
 // (its SOURCERPM without version, release and .src.rpm).
-func sourceName(o Owner) string {
+func sourceName(o buildstep.PackagedFile) string {
 	s, ok := strings.CutSuffix(o.SourceRPM, ".src.rpm")
 	if !ok {
 		return o.Package

@@ -2,6 +2,7 @@ package llb
 
 import (
 	"fmt"
+	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
 	"path"
 	"slices"
 	"strings"
@@ -13,13 +14,13 @@ import (
 
 // tree makes entries from paths; a trailing slash marks a folder, and the
 // folders above each path are added.
-func tree(paths ...string) []Entry {
+func tree(paths ...string) []buildstep.Entry {
 	seen := map[string]bool{}
-	var out []Entry
+	var out []buildstep.Entry
 	add := func(p string, dir bool) {
 		if !seen[p] {
 			seen[p] = true
-			out = append(out, Entry{Path: p, Dir: dir})
+			out = append(out, entry(p, dir))
 		}
 	}
 	for _, p := range paths {
@@ -33,17 +34,17 @@ func tree(paths ...string) []Entry {
 	return out
 }
 
-func owns(pkg, srpm string, paths ...string) []Owner {
-	var out []Owner
+func owns(pkg, srpm string, paths ...string) []buildstep.PackagedFile {
+	var out []buildstep.PackagedFile
 	for _, p := range paths {
-		out = append(out, Owner{Package: pkg, SourceRPM: srpm, Path: "/app/" + strings.TrimSuffix(p, "/")})
+		out = append(out, buildstep.PackagedFile{Package: pkg, SourceRPM: srpm, Path: "/app/" + strings.TrimSuffix(p, "/")})
 	}
 	return out
 }
 
 // checkCover checks that each leaf entry (a file or an empty folder) is in
 // exactly one layer and returns which.
-func checkCover(t *testing.T, entries []Entry, layers []Layer) map[string]string {
+func checkCover(t *testing.T, entries []buildstep.Entry, layers []Layer) map[string]string {
 	t.Helper()
 	parents := map[string]bool{}
 	for _, e := range entries {
@@ -51,7 +52,7 @@ func checkCover(t *testing.T, entries []Entry, layers []Layer) map[string]string
 	}
 	got := map[string]string{}
 	for _, e := range entries {
-		if e.Dir && parents[e.Path] {
+		if e.Type == 'd' && parents[e.Path] {
 			continue
 		}
 		var in []string
@@ -76,7 +77,7 @@ func TestSplitLayersBySourcePackage(t *testing.T) {
 		"share/icons/hicolor/64x64/apps/org.gimp.GIMP.png", "share/empty/", "lib/weird[1]*?.so", "!bang",
 		"share/app-info/xmls/org.gimp.GIMP.xml.gz",
 	)
-	var owners []Owner
+	var owners []buildstep.PackagedFile
 	owners = append(owners, owns("gimp", "gimp-2.10.38-1.fc41.src.rpm", "bin/gimp", "share/gimp/2.0/scripts/a.scm",
 		"share/gimp/2.0/scripts/b.scm", "share/applications/org.gimp.GIMP.desktop", "share/gimp/2.0/scripts/")...)
 	owners = append(owners, owns("gimp-libs", "gimp-2.10.38-1.fc41.src.rpm", "lib/libgimp.so.2", "lib/weird[1]*?.so")...)
@@ -149,7 +150,7 @@ func TestSplitLayersOneSourceIsOneLayer(t *testing.T) {
 
 func TestSplitLayersBoundedAndStable(t *testing.T) {
 	var paths []string
-	var owners []Owner
+	var owners []buildstep.PackagedFile
 	for i := range 3 * MaxLayers {
 		p := fmt.Sprintf("lib/pkg%03d/lib.so", i)
 		paths = append(paths, p)
@@ -182,7 +183,7 @@ func TestSplitLayersOfARuntime(t *testing.T) {
 	entries := tree("usr/bin/bash", "usr/lib64/libc.so.6", "usr/share/zoneinfo/Europe/Paris",
 		"usr/share/zoneinfo/Europe/Berlin", "usr/share/zoneinfo/UTC", "etc/passwd",
 		"usr/lib/sysimage/rpm/rpmdb.sqlite")
-	var owners []Owner
+	var owners []buildstep.PackagedFile
 	for pkg, paths := range map[string][]string{
 		"bash-5.2-1.fc41.src.rpm":     {"/usr/bin/bash"},
 		"glibc-2.40-1.fc41.src.rpm":   {"/usr/lib64/libc.so.6"},
@@ -190,7 +191,7 @@ func TestSplitLayersOfARuntime(t *testing.T) {
 		"setup-2.15-1.fc41.src.rpm":   {"/etc/passwd"},
 	} {
 		for _, p := range paths {
-			owners = append(owners, Owner{Package: strings.Split(pkg, "-")[0], SourceRPM: pkg, Path: p})
+			owners = append(owners, buildstep.PackagedFile{Package: strings.Split(pkg, "-")[0], SourceRPM: pkg, Path: p})
 		}
 	}
 	layers := SplitLayers(entries, owners, true)
@@ -267,4 +268,11 @@ func TestLiteralPatterns(t *testing.T) {
 			}
 		}
 	}
+}
+
+func entry(p string, dir bool) buildstep.Entry {
+	if dir {
+		return buildstep.Entry{Path: p, Type: 'd'}
+	}
+	return buildstep.Entry{Path: p, Type: 'f'}
 }

@@ -1,6 +1,7 @@
 package llb
 
 import (
+	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
 	"strings"
 	"time"
 
@@ -57,7 +58,7 @@ func Layout(files bkllb.State, o LayoutOptions, opts ...bkllb.ConstraintsOpt) bk
 			append(opts, bkllb.WithCustomName("copy /usr and /etc to files/"))...))
 	default:
 		ci := copyTree()
-		ci.ExcludePatterns = []string{ReportDir[1:]}
+		ci.ExcludePatterns = []string{buildstep.ReportDir[1:]}
 		layers = append(layers, bkllb.Scratch().File(bkllb.Copy(files, "/", "/files/", ci, owner),
 			append(opts, bkllb.WithCustomName("copy /app to files/"))...))
 	}

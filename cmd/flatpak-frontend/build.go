@@ -11,8 +11,8 @@ import (
 	"syscall"
 
 	"github.com/flatpak-frontend/flatpak-frontend/packager/buildkitd"
-	"github.com/flatpak-frontend/flatpak-frontend/packager/localbuild"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/flatpakcli"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/localbuild"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
 	"github.com/sirupsen/logrus"

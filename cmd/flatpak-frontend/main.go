@@ -28,6 +28,10 @@ func main() {
 		os.Exit(runGateway())
 	}
 	name := os.Args[1]
+	if name == "step" {
+		// Inside a build step; not listed in the usage.
+		os.Exit(runStep(os.Args[2:]))
+	}
 	for _, c := range commands {
 		if c.name == name {
 			os.Exit(c.run(os.Args[2:]))

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/flatpak-frontend/flatpak-frontend/packager/buildkitd"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/localbuild"
 	"github.com/moby/buildkit/client"
 	"github.com/sirupsen/logrus"
 )
@@ -26,6 +28,8 @@ var (
 		addr     string
 		daemon   *buildkitd.Daemon
 		registry *buildkitd.Registry
+		// helperDir holds the binary of buildHelper.
+		helperDir string
 	}
 	teardownOnce sync.Once
 )
@@ -92,6 +96,9 @@ func setup() error {
 	if err := ensureTools(ctx, state.cacheDir); err != nil {
 		return err
 	}
+	if err := buildHelper(ctx); err != nil {
+		return err
+	}
 	if state.registry, err = buildkitd.StartRegistry(ctx); err != nil {
 		return err
 	}
@@ -121,8 +128,32 @@ func setup() error {
 	return nil
 }
 
+// buildHelper builds the flatpak-frontend binary that in-process builds
+// run in their build steps (a test binary cannot be that binary), static as
+// the frontend image's, and names it in $FLATPAK_FRONTEND_HELPER.
+func buildHelper(ctx context.Context) error {
+	if os.Getenv(localbuild.HelperEnv) != "" {
+		return nil
+	}
+	dir, err := os.MkdirTemp("", "ffe-helper-")
+	if err != nil {
+		return err
+	}
+	state.helperDir = dir
+	bin := filepath.Join(dir, "flatpak-frontend")
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", bin, "github.com/flatpak-frontend/flatpak-frontend/cmd/flatpak-frontend")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("build the flatpak-frontend binary for the build steps: %v\n%s", err, out)
+	}
+	return os.Setenv(localbuild.HelperEnv, bin)
+}
+
 func teardown() {
 	teardownOnce.Do(func() {
+		if state.helperDir != "" {
+			os.RemoveAll(state.helperDir)
+		}
 		if state.daemon != nil {
 			if err := state.daemon.Stop(); err != nil {
 				fmt.Fprintf(os.Stderr, "harness: stopping buildkitd: %v\n", err)

@@ -19,8 +19,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flatpak-frontend/flatpak-frontend/packager/buildkitd"
 	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/buildkitd"
 )
 
 // rpmsRecipe changes whenever the generator below changes, so that an old

@@ -58,6 +58,9 @@ type Options struct {
 	Push string
 	// Attrs are extra frontend options.
 	Attrs map[string]string
+	// Helper is the flatpak-frontend binary the build steps run: this
+	// program when empty (and $FLATPAK_FRONTEND_HELPER is not set).
+	Helper string
 }
 
 // Result is what a build produced.
@@ -85,6 +88,11 @@ func Build(ctx context.Context, c *client.Client, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	h, err := newHelper(o.Helper)
+	if err != nil {
+		return nil, err
+	}
+	solveOpt.LocalMounts[helperContext] = h.fs
 	out := o.ProgressOut
 	if out == nil {
 		out = os.Stderr
@@ -103,7 +111,7 @@ func Build(ctx context.Context, c *client.Client, o Options) (*Result, error) {
 	var resp *client.SolveResponse
 	eg.Go(func() error {
 		var err error
-		resp, err = c.Build(ectx, *solveOpt, "flatpak-frontend", frontend.Build, ch)
+		resp, err = c.Build(ectx, *solveOpt, "flatpak-frontend", frontend.BuildWith(frontend.Options{Helper: &h.spec}), ch)
 		return err
 	})
 	eg.Go(func() error {

@@ -9,8 +9,8 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/flatpak-frontend/flatpak-frontend/packager/buildkitd"
 	"github.com/flatpak-frontend/flatpak-frontend/internal/buildx"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/buildkitd"
 )
 
 func main() {

@@ -1,0 +1,250 @@
+// Package filecheck compares the files rpm records as installed with what
+// a tree holds, as `rpm -V` would, for a build step: every packaged file
+// must be where rpm put it, of the type, size and digest rpm recorded,
+// reached through real folders only (a folder that became a symlink sends
+// the files below it out of the tree).
+package filecheck
+
+import (
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
+)
+
+// Tree is where packaged paths are looked up: a packaged path below Prefix
+// ("/app", or "/" for a whole root) is at the same place below Dir.
+type Tree struct {
+	Dir    string
+	Prefix string
+}
+
+// Problem is a packaged file that is not as rpm recorded it.
+type Problem struct {
+	File buildstep.PackagedFile
+	// What says what differs, e.g. "is missing", "changed content".
+	What string
+	// Missing is true when the file is not there at all (removed, or
+	// behind a folder that is not one).
+	Missing bool
+}
+
+// Check returns the files of files below t.Prefix that differ from what rpm
+// recorded. Files rpm did not install (excluded docs, other colors, ghosts)
+// are skipped; config files are only checked for their type, as a
+// package's scriptlets may edit them.
+func Check(files []buildstep.PackagedFile, t Tree) []Problem {
+	c := checker{t: t, dirs: map[string]error{}}
+	var problems []Problem
+	type job struct {
+		f    buildstep.PackagedFile
+		disk string
+	}
+	var hashJobs []job
+	for _, f := range files {
+		rel, ok := c.rel(f.Path)
+		if !ok || f.State != buildstep.FileStateNormal || f.Flags&buildstep.FileFlagGhost != 0 {
+			continue
+		}
+		disk, what := c.locate(rel)
+		if what != "" {
+			problems = append(problems, Problem{File: f, What: what, Missing: true})
+			continue
+		}
+		fi, err := os.Lstat(disk)
+		if err != nil {
+			problems = append(problems, Problem{File: f, What: "is missing", Missing: true})
+			continue
+		}
+		want := fs.FileMode(f.Mode & 0o170000)
+		if got := typeBits(fi.Mode()); got != want {
+			problems = append(problems, Problem{File: f, What: fmt.Sprintf("was a %s, is a %s", typeName(want), typeName(got))})
+			continue
+		}
+		if f.Flags&buildstep.FileFlagConfig != 0 {
+			continue
+		}
+		switch want {
+		case sIFLNK:
+			if target, err := os.Readlink(disk); err != nil || target != f.LinkTo {
+				problems = append(problems, Problem{File: f, What: fmt.Sprintf("points to %q, not %q", target, f.LinkTo)})
+			}
+		case sIFREG:
+			if fi.Size() != f.Size {
+				problems = append(problems, Problem{File: f, What: fmt.Sprintf("has %d bytes, not %d", fi.Size(), f.Size)})
+			} else if f.Digest != "" {
+				hashJobs = append(hashJobs, job{f, disk})
+			}
+		}
+	}
+
+	// The digests, read in parallel: this is most of the work.
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	ch := make(chan job)
+	for range max(2, runtime.NumCPU()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range ch {
+				if what := checkDigest(j.disk, j.f); what != "" {
+					mu.Lock()
+					problems = append(problems, Problem{File: j.f, What: what})
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for _, j := range hashJobs {
+		ch <- j
+	}
+	close(ch)
+	wg.Wait()
+	return problems
+}
+
+const (
+	sIFREG = fs.FileMode(0o100000)
+	sIFDIR = fs.FileMode(0o040000)
+	sIFLNK = fs.FileMode(0o120000)
+)
+
+// typeBits is a Go file mode's type as st_mode's S_IFMT bits.
+func typeBits(m fs.FileMode) fs.FileMode {
+	switch {
+	case m.IsRegular():
+		return sIFREG
+	case m.IsDir():
+		return sIFDIR
+	case m&fs.ModeSymlink != 0:
+		return sIFLNK
+	case m&fs.ModeNamedPipe != 0:
+		return 0o010000
+	case m&fs.ModeSocket != 0:
+		return 0o140000
+	case m&fs.ModeCharDevice != 0:
+		return 0o020000
+	case m&fs.ModeDevice != 0:
+		return 0o060000
+	}
+	return 0
+}
+
+func typeName(t fs.FileMode) string {
+	switch t {
+	case sIFREG:
+		return "file"
+	case sIFDIR:
+		return "folder"
+	case sIFLNK:
+		return "symlink"
+	case 0o010000:
+		return "FIFO"
+	case 0o140000:
+		return "socket"
+	case 0o020000:
+		return "character device"
+	case 0o060000:
+		return "block device"
+	}
+	return "file of unknown type"
+}
+
+type checker struct {
+	t Tree
+	// dirs caches, for a folder relative to t.Dir, why it cannot hold
+	// files (nil: it can).
+	dirs map[string]error
+}
+
+// rel is p relative to the tree's prefix, if it is below it.
+func (c *checker) rel(p string) (string, bool) {
+	p = path.Clean(p)
+	prefix := path.Clean(c.t.Prefix)
+	if prefix == "/" {
+		return strings.TrimPrefix(p, "/"), p != "/"
+	}
+	rel, ok := strings.CutPrefix(p, prefix+"/")
+	return rel, ok && rel != ""
+}
+
+// locate returns where rel is on disk, or why it cannot be there: a folder
+// above it is missing or is not a folder.
+func (c *checker) locate(rel string) (string, string) {
+	parent := path.Dir(rel)
+	if parent != "." {
+		if err := c.dir(parent); err != nil {
+			return "", err.Error()
+		}
+	}
+	return filepath.Join(c.t.Dir, filepath.FromSlash(rel)), ""
+}
+
+func (c *checker) dir(rel string) error {
+	if err, ok := c.dirs[rel]; ok {
+		return err
+	}
+	var err error
+	if parent := path.Dir(rel); parent != "." {
+		err = c.dir(parent)
+	}
+	if err == nil {
+		disk := filepath.Join(c.t.Dir, filepath.FromSlash(rel))
+		fi, lerr := os.Lstat(disk)
+		shown := path.Join(c.t.Prefix, rel)
+		switch {
+		case lerr != nil:
+			err = fmt.Errorf("is missing: %s is gone", shown)
+		case fi.Mode()&fs.ModeSymlink != 0:
+			target, _ := os.Readlink(disk)
+			err = fmt.Errorf("is not in the tree: the folder %s above it became a symlink to %s", shown, target)
+		case !fi.IsDir():
+			err = fmt.Errorf("is missing: %s above it is not a folder", shown)
+		}
+	}
+	c.dirs[rel] = err
+	return err
+}
+
+// digests are rpm's PGPHASHALGO numbers.
+var digests = map[int]func() hash.Hash{
+	1:  md5.New,
+	2:  sha1.New,
+	8:  sha256.New,
+	9:  sha512.New384,
+	10: sha512.New,
+	11: sha256.New224,
+}
+
+func checkDigest(disk string, f buildstep.PackagedFile) string {
+	newHash, ok := digests[f.DigestAlgo]
+	if !ok {
+		return ""
+	}
+	file, err := os.Open(disk)
+	if err != nil {
+		return "cannot be read: " + err.Error()
+	}
+	defer file.Close()
+	h := newHash()
+	if _, err := io.Copy(h, file); err != nil {
+		return "cannot be read: " + err.Error()
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); !strings.EqualFold(got, f.Digest) {
+		return "has changed content"
+	}
+	return ""
+}

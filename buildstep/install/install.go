@@ -1,0 +1,379 @@
+// Package install is the install step: it runs the image's package
+// manager (dnf5, dnf or microdnf) on the spec's packages and reports what
+// the install added, who owns which file, and, when it fails, why: names no
+// repo has, capabilities nothing provides, files outside /app, packaged
+// files missing from the result.
+//
+// For an app it also keeps the last install in a cache folder, so that a
+// build that only adds packages installs them on top of it (see state.go).
+package install
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
+	"github.com/flatpak-frontend/flatpak-frontend/buildstep/filecheck"
+)
+
+// appDir is where an app's packages install.
+const appDir = "/app"
+
+// Run runs the install step cfg describes, printing the installer's output
+// to out. It returns the failure, which is also in the report; with
+// cfg.Diagnose a failure is only reported.
+func Run(ctx context.Context, cfg *buildstep.InstallConfig, out io.Writer) error {
+	s := &step{cfg: cfg, out: out, rpm: rpm{root: cfg.InstallRoot}}
+	err := s.run(ctx)
+	var f *buildstep.Failure
+	if err != nil && !errors.As(err, &f) {
+		f = &buildstep.Failure{Status: -1, Message: err.Error()}
+	}
+	if f != nil {
+		s.report.Failure = f
+	}
+	if werr := s.writeReport(); werr != nil && err == nil {
+		return werr
+	}
+	if f != nil && !cfg.Diagnose {
+		return f
+	}
+	return nil
+}
+
+type step struct {
+	cfg    *buildstep.InstallConfig
+	out    io.Writer
+	rpm    rpm
+	report buildstep.InstallReport
+	state  *state
+}
+
+func (s *step) run(ctx context.Context) error {
+	cfg := s.cfg
+	if _, ok := CacheDirs[cfg.Installer]; !ok {
+		return fmt.Errorf("unknown installer %q (known: dnf5, dnf, microdnf)", cfg.Installer)
+	}
+	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
+		return err
+	}
+	before, err := s.rpm.packages(ctx)
+	if err != nil {
+		return fmt.Errorf("cannot read the rpm database: %w", err)
+	}
+	if cfg.AppOut != "" {
+		if s.state, err = openState(ctx, cfg, before, s.out); err != nil {
+			return err
+		}
+		defer s.state.restoreApp()
+	}
+	dropLocalRepoCaches(cfg.Repos)
+	reposDir, err := s.reposDir()
+	if err != nil {
+		return err
+	}
+	releaseVer, dnfConf, err := s.rootSettings(ctx)
+	if err != nil {
+		return err
+	}
+	args := cfg.Packages
+	if cfg.Mode == buildstep.ModeInstallDownloaded {
+		if err := downloadFailure(cfg.Out); err != nil {
+			return err
+		}
+		if args, err = downloaded(); err != nil {
+			return err
+		}
+	}
+	if err := s.runInstaller(ctx, command(cfg, reposDir, releaseVer, dnfConf, args)); err != nil {
+		return err
+	}
+	if cfg.Mode == buildstep.ModeDownload {
+		return nil
+	}
+
+	after, err := s.rpm.packages(ctx)
+	if err != nil {
+		return fmt.Errorf("cannot read the rpm database after the install: %w", err)
+	}
+	s.report.Packages = markAdded(before, after)
+	var added []string
+	for _, p := range s.report.Packages {
+		if p.Added && !slices.Contains(added, p.Name) {
+			added = append(added, p.Name)
+		}
+	}
+	if s.report.Files, err = s.rpm.files(ctx, added); err != nil {
+		return fmt.Errorf("cannot list the installed packages' files: %w", err)
+	}
+	if err := s.check(); err != nil {
+		return err
+	}
+	if s.state != nil {
+		return s.state.save(ctx)
+	}
+	return nil
+}
+
+// check fails the install when an app's package owns files outside /app,
+// or a packaged file is not where rpm put it.
+func (s *step) check() error {
+	cfg := s.cfg
+	tree := filecheck.Tree{Dir: filepath.Join(cfg.InstallRoot, "/"), Prefix: "/"}
+	if cfg.Kind == buildstep.KindApp {
+		var outside []buildstep.Owned
+		for _, f := range s.report.Files {
+			if f.Path != appDir && !strings.HasPrefix(f.Path, appDir+"/") && !slices.Contains(cfg.AllowOutsideApp, f.Package) {
+				outside = append(outside, buildstep.Owned{Package: f.Package, Path: f.Path})
+			}
+		}
+		if len(outside) > 0 {
+			for _, o := range outside {
+				fmt.Fprintf(s.out, "flatpak-frontend: package %s installs %s, outside /app\n", o.Package, o.Path)
+			}
+			return &buildstep.Failure{Outside: outside,
+				Message: "packages that install outside /app must come from the runtime (or be listed in allow-outside-app)"}
+		}
+		tree = filecheck.Tree{Dir: s.appDir(), Prefix: appDir}
+	} else {
+		s.notePackagedOutsideRuntime()
+	}
+	problems := filecheck.Check(s.report.Files, tree)
+	if len(problems) == 0 {
+		return nil
+	}
+	f := &buildstep.Failure{Message: "files the packages installed are not in the result"}
+	for _, p := range problems {
+		fmt.Fprintf(s.out, "flatpak-frontend: %s of package %s %s\n", p.File.Path, p.File.Package, p.What)
+		f.Lost = append(f.Lost, buildstep.Lost{Package: p.File.Package, Path: p.File.Path, Reason: p.What})
+	}
+	return f
+}
+
+// notePackagedOutsideRuntime tells the packager about packaged files a
+// runtime cannot hold: a Flatpak runtime is /usr (files/) and /etc.
+func (s *step) notePackagedOutsideRuntime() {
+	var paths []string
+	for _, f := range s.report.Files {
+		if f.State != buildstep.FileStateNormal || f.Flags&buildstep.FileFlagGhost != 0 || f.Mode&0o170000 == 0o040000 {
+			continue
+		}
+		if !strings.HasPrefix(f.Path, "/usr/") && !strings.HasPrefix(f.Path, "/etc/") {
+			paths = append(paths, f.Path)
+		}
+	}
+	if len(paths) == 0 {
+		return
+	}
+	shown := paths[:min(len(paths), 5)]
+	n := fmt.Sprintf("%d packaged files are outside /usr and /etc, which is all a Flatpak runtime holds, and are not part of it: %s", len(paths), strings.Join(shown, ", "))
+	if len(paths) > len(shown) {
+		n += ", ..."
+	}
+	fmt.Fprintln(s.out, "flatpak-frontend: "+n)
+	s.report.Notices = append(s.report.Notices, n)
+}
+
+// appDir is the real folder behind /app.
+func (s *step) appDir() string {
+	if s.cfg.InstallRoot != "" {
+		return filepath.Join(s.cfg.InstallRoot, appDir)
+	}
+	if s.state != nil {
+		return s.state.appTarget
+	}
+	return appDir
+}
+
+// markAdded returns after with the packages that are not in before marked.
+func markAdded(before, after []buildstep.Package) []buildstep.Package {
+	had := map[buildstep.Package]bool{}
+	for _, p := range before {
+		had[p] = true
+	}
+	out := slices.Clone(after)
+	for i := range out {
+		out[i].Added = !had[out[i]]
+	}
+	slices.SortFunc(out, func(a, b buildstep.Package) int {
+		return strings.Compare(a.Name+"\x00"+a.Arch+"\x00"+a.Version+"\x00"+a.Release, b.Name+"\x00"+b.Arch+"\x00"+b.Version+"\x00"+b.Release)
+	})
+	return out
+}
+
+// runInstaller runs argv with its output shown in the build log and kept
+// in the installer log; a failure says which names and capabilities were
+// not found.
+func (s *step) runInstaller(ctx context.Context, argv []string) error {
+	var log bytes.Buffer
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	w := io.MultiWriter(s.out, &log)
+	cmd.Stdout, cmd.Stderr = w, w
+	err := cmd.Run()
+	if werr := os.WriteFile(filepath.Join(s.cfg.Out, buildstep.InstallerLogFile), log.Bytes(), 0o644); werr != nil {
+		return werr
+	}
+	if err == nil {
+		return nil
+	}
+	status := -1
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		status = ee.ExitCode()
+	} else {
+		return fmt.Errorf("cannot run %s: %w", argv[0], err)
+	}
+	missing, unresolved := readFailure(log.Bytes())
+	return &buildstep.Failure{Status: status, Missing: missing, Unresolved: unresolved,
+		Message: fmt.Sprintf("%s failed with exit status %d", argv[0], status)}
+}
+
+// reposDir is the folder of .repo files the installer reads: the spec's,
+// with the credentials of repos that have a secret added in a copy on the
+// step's tmpfs (never in a layer). "" means the image's own.
+func (s *step) reposDir() (string, error) {
+	cfg := s.cfg
+	if len(cfg.Repos) == 0 {
+		return "", nil
+	}
+	hasSecret := slices.ContainsFunc(cfg.Repos, func(r buildstep.Repo) bool { return r.Secret != "" })
+	if !hasSecret {
+		return buildstep.ReposDir, nil
+	}
+	dir := filepath.Join(buildstep.TmpDir, "repos.d")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	for _, r := range cfg.Repos {
+		dt, err := os.ReadFile(filepath.Join(buildstep.ReposDir, r.ID+".repo"))
+		if err != nil {
+			return "", err
+		}
+		if r.Secret != "" {
+			cred, err := os.ReadFile(r.Secret)
+			if err != nil {
+				return "", fmt.Errorf("cannot read the secret for repo %s: %w", r.ID, err)
+			}
+			user, pass, ok := strings.Cut(strings.TrimRight(string(cred), "\r\n"), ":")
+			if !ok || strings.ContainsAny(user+pass, "\r\n") {
+				return "", fmt.Errorf("the secret for repo %s must be one line USER:PASSWORD", r.ID)
+			}
+			if len(dt) > 0 && dt[len(dt)-1] != '\n' {
+				dt = append(dt, '\n')
+			}
+			// The .repo file holds this repo's one group: the keys go
+			// to it.
+			dt = append(dt, "username="+user+"\npassword="+pass+"\n"...)
+		}
+		if err := os.WriteFile(filepath.Join(dir, r.ID+".repo"), dt, 0o600); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
+}
+
+// rootSettings are the release version and (for microdnf) the config file
+// an install into another root needs.
+func (s *step) rootSettings(ctx context.Context) (releaseVer, dnfConf string, err error) {
+	cfg := s.cfg
+	releaseVer = cfg.ReleaseVer
+	if cfg.InstallRoot == "" {
+		return releaseVer, "", nil
+	}
+	switch cfg.Installer {
+	case Dnf:
+		// dnf reads the release version from the install root, which may
+		// have none; "/" takes it from the build image.
+		if releaseVer == "" {
+			releaseVer = "/"
+		}
+	case Microdnf:
+		dnfConf = "/etc/dnf/dnf.conf"
+		if _, err := os.Stat(dnfConf); err != nil {
+			dnfConf = filepath.Join(buildstep.TmpDir, "dnf.conf")
+			if err := os.WriteFile(dnfConf, []byte("[main]\n"), 0o644); err != nil {
+				return "", "", err
+			}
+		}
+		if releaseVer == "" {
+			out, _ := exec.CommandContext(ctx, "rpm", "-q", "--qf", "%{VERSION}\n", "--whatprovides", "system-release").Output()
+			releaseVer = releaseVerOfBuildImage(string(out))
+		}
+	}
+	return releaseVer, dnfConf, nil
+}
+
+// downloaded lists the packages a download step fetched.
+func downloaded() ([]string, error) {
+	files, err := filepath.Glob(filepath.Join(buildstep.DownloadDir, "*.rpm"))
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("the download step fetched no package")
+	}
+	slices.Sort(files)
+	return files, nil
+}
+
+// downloadFailure is the failure of the download step before this one
+// (which only reports it when diagnosing), with its installer log.
+func downloadFailure(out string) error {
+	dir := filepath.Join(buildstep.DownloadDir, buildstep.ReportDir)
+	dt, err := os.ReadFile(filepath.Join(dir, buildstep.InstallReportFile))
+	if err != nil {
+		return nil
+	}
+	rep, err := buildstep.ParseInstallReport(dt)
+	if err != nil || rep.Failure == nil {
+		return err
+	}
+	if log, err := os.ReadFile(filepath.Join(dir, buildstep.InstallerLogFile)); err == nil {
+		os.WriteFile(filepath.Join(out, buildstep.InstallerLogFile), log, 0o644)
+	}
+	return rep.Failure
+}
+
+// dropLocalRepoCaches forgets what the installers cached of repos from
+// build contexts: such a repo is mounted at the same path in every build
+// while its repodata changes.
+func dropLocalRepoCaches(repos []buildstep.Repo) {
+	for _, r := range repos {
+		if r.Dir == "" {
+			continue
+		}
+		for _, pattern := range []string{
+			"/var/cache/dnf/%s-*", "/var/cache/dnf/%s.solv", "/var/cache/dnf/%s-filenames.solvx",
+			"/var/cache/libdnf5/%s-*",
+			"/var/cache/yum/metadata/%s", "/var/cache/yum/metadata/%s-*", "/var/cache/yum/solv/%s.solv", "/var/cache/yum/solv/%s-*.solvx",
+		} {
+			matches, _ := filepath.Glob(fmt.Sprintf(pattern, globEscape(r.ID)))
+			for _, m := range matches {
+				os.RemoveAll(m)
+			}
+		}
+	}
+}
+
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func (s *step) writeReport() error {
+	return os.WriteFile(filepath.Join(s.cfg.Out, buildstep.InstallReportFile), s.report.Encode(), 0o644)
+}

@@ -1,0 +1,174 @@
+package install
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
+)
+
+func TestSplitRecordsReadsShescapedOutput(t *testing.T) {
+	out := "'odd' 'odd-1.0-1.src.rpm' '/app/share/it'\\''s' 33188 2 8 'ab' 0 0 ''\n" +
+		"'odd' (none) '/app/new\nline' 16877 0 (none) '' 0 0 ''\n"
+	got, err := splitRecords([]byte(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{
+		{"odd", "odd-1.0-1.src.rpm", "/app/share/it's", "33188", "2", "8", "ab", "0", "0", ""},
+		{"odd", "(none)", "/app/new\nline", "16877", "0", "(none)", "", "0", "0", ""},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %q\nwant %q", got, want)
+	}
+	f, err := parseFile(got[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.SourceRPM != "" || f.DigestAlgo != 1 || f.Mode != 0o40755 || f.Path != "/app/new\nline" {
+		t.Errorf("parsed %+v", f)
+	}
+	if _, err := splitRecords([]byte("'open quote\n")); err == nil {
+		t.Error("an unterminated quote parsed")
+	}
+}
+
+// TestRPMQueriesOfARealDatabase builds a package with odd file names with
+// rpmbuild, installs it into a scratch root with rpm, and reads it back
+// through the step's queries.
+func TestRPMQueriesOfARealDatabase(t *testing.T) {
+	dir := t.TempDir()
+	spec := `Name: odd
+Version: 1.0
+Release: 1
+Summary: odd names
+License: MIT
+BuildArch: noarch
+%description
+odd
+%install
+mkdir -p %{buildroot}/app/share
+printf 'b\n' > "%{buildroot}/app/share/it's here"
+ln -s "it's here" %{buildroot}/app/share/link
+%files
+/app/share
+`
+	if err := os.WriteFile(filepath.Join(dir, "odd.spec"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(name string, args ...string) {
+		t.Helper()
+		if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
+			t.Fatalf("%s %q: %v\n%s", name, args, err, out)
+		}
+	}
+	run("rpmbuild", "-bb", "--define", "_topdir "+dir, filepath.Join(dir, "odd.spec"))
+	root := filepath.Join(dir, "root")
+	run("rpm", "--root", root, "--initdb")
+	run("rpm", "--root", root, "-i", "--nodeps", filepath.Join(dir, "RPMS", "noarch", "odd-1.0-1.noarch.rpm"))
+
+	r := rpm{root: root}
+	pkgs, err := r.packages(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pkgs) != 1 || pkgs[0] != (buildstep.Package{Name: "odd", Epoch: "0", Version: "1.0", Release: "1", Arch: "noarch", SourceRPM: "odd-1.0-1.src.rpm"}) {
+		t.Errorf("packages = %+v", pkgs)
+	}
+	files, err := r.files(t.Context(), []string{"odd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byPath := map[string]buildstep.PackagedFile{}
+	for _, f := range files {
+		byPath[f.Path] = f
+	}
+	if f := byPath["/app/share/it's here"]; f.Size != 2 || f.DigestAlgo != 8 || len(f.Digest) != 64 || f.Mode&0o170000 != 0o100000 {
+		t.Errorf("file: %+v", f)
+	}
+	if f := byPath["/app/share/link"]; f.LinkTo != "it's here" {
+		t.Errorf("link: %+v", f)
+	}
+	if _, err := r.files(t.Context(), []string{"not-installed"}); err == nil {
+		t.Error("a query of a package that is not installed passed")
+	}
+}
+
+func TestInstallerCommands(t *testing.T) {
+	cfg := &buildstep.InstallConfig{Installer: Dnf5, Packages: []string{"ghex"}, InstallRoot: "/sysroot"}
+	got := command(cfg, buildstep.ReposDir, "", "", cfg.Packages)
+	want := []string{"dnf5", "-y", "--refresh", "--installroot=/sysroot", "--setopt=cachedir=/var/cache/libdnf5", "--setopt=system_cachedir=/var/cache/libdnf5",
+		"--setopt=timeout=15", "--setopt=install_weak_deps=False", "--setopt=keepcache=True", "--setopt=reposdir=" + buildstep.ReposDir, "install", "ghex"}
+	if !slices.Equal(got, want) {
+		t.Errorf("dnf5:\n%q\nwant\n%q", got, want)
+	}
+	cfg = &buildstep.InstallConfig{Installer: Dnf, Mode: buildstep.ModeDownload}
+	got = command(cfg, "/r", "", "", []string{"a"})
+	if !slices.Contains(got, "--downloadonly") || !slices.Contains(got, "--downloaddir="+buildstep.DownloadDir) || got[len(got)-1] != "a" {
+		t.Errorf("dnf download: %q", got)
+	}
+	cfg = &buildstep.InstallConfig{Installer: Microdnf, InstallRoot: "/sysroot"}
+	got = command(cfg, "", "42", "/etc/dnf/dnf.conf", []string{"a"})
+	for _, w := range []string{"--config=/etc/dnf/dnf.conf", "--noplugins", "--setopt=cachedir=/var/cache/yum", "--releasever=42", "--setopt=keepcache=1"} {
+		if !slices.Contains(got, w) {
+			t.Errorf("microdnf lacks %s: %q", w, got)
+		}
+	}
+	cfg = &buildstep.InstallConfig{Installer: Dnf, Mode: buildstep.ModeInstallDownloaded}
+	got = command(cfg, "/r", "", "", []string{"/run/x.rpm"})
+	if slices.Contains(got, "--refresh") || slices.Contains(got, "--setopt=reposdir=/r") {
+		t.Errorf("an install of downloaded files reads repos: %q", got)
+	}
+}
+
+func TestReadFailureOfEachInstaller(t *testing.T) {
+	logs := map[string]string{
+		"dnf": `No match for argument: helo
+Error: Unable to find a match: helo
+`,
+		"dnf deps": `Error: 
+ Problem: conflicting requests
+  - nothing provides libgtk-4.so.1()(64bit) needed by ghex-46.1-1.x86_64
+  - nothing provides (libfoo if bar) needed by ghex-46.1-1.x86_64
+`,
+		"dnf5": `Failed to resolve the transaction:
+No match for argument: helo
+Problem: conflicting requests
+  - nothing provides libgtk-4.so.1()(64bit) needed by ghex-46.1-1.x86_64 from test
+`,
+		"microdnf": `error: No package matches 'helo'
+`,
+	}
+	want := map[string][2]string{
+		"dnf":      {"helo", ""},
+		"dnf deps": {"", "libgtk-4.so.1()(64bit)|ghex-46.1-1.x86_64,(libfoo if bar)|ghex-46.1-1.x86_64"},
+		"dnf5":     {"helo", "libgtk-4.so.1()(64bit)|ghex-46.1-1.x86_64"},
+		"microdnf": {"helo", ""},
+	}
+	for name, log := range logs {
+		missing, unresolved := readFailure([]byte(log))
+		var u []string
+		for _, x := range unresolved {
+			u = append(u, x.Capability+"|"+x.NeededBy)
+		}
+		if got := [2]string{strings.Join(missing, ","), strings.Join(u, ",")}; got != want[name] {
+			t.Errorf("%s: got %q, want %q", name, got, want[name])
+		}
+	}
+}
+
+func TestMarkAdded(t *testing.T) {
+	a := buildstep.Package{Name: "a", Epoch: "0", Version: "1", Release: "1", Arch: "noarch"}
+	b := buildstep.Package{Name: "b", Epoch: "0", Version: "1", Release: "1", Arch: "noarch"}
+	b2 := b
+	b2.Version = "2"
+	got := markAdded([]buildstep.Package{b, a}, []buildstep.Package{b2, a})
+	if len(got) != 2 || got[0].Name != "a" || got[0].Added || !got[1].Added || got[1].Version != "2" {
+		t.Errorf("got %+v", got)
+	}
+}

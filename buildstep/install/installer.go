@@ -1,0 +1,150 @@
+package install
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
+)
+
+// The package managers a step runs, and where each keeps its cache (a
+// cache mount of the step; see llb).
+const (
+	Dnf5     = "dnf5"
+	Dnf      = "dnf"
+	Microdnf = "microdnf"
+)
+
+// CacheDirs are the installers' cache folders, by installer.
+var CacheDirs = map[string]string{
+	Dnf:      "/var/cache/dnf",
+	Dnf5:     "/var/cache/libdnf5",
+	Microdnf: "/var/cache/yum",
+}
+
+// command is the installer's command line for cfg: args are package names,
+// or for ModeInstallDownloaded the downloaded files. reposDir is where the
+// .repo files are ("" for the image's own).
+func command(cfg *buildstep.InstallConfig, reposDir, releaseVer, dnfConf string, args []string) []string {
+	inst := cfg.Installer
+	argv := []string{inst, "-y"}
+	if cfg.Mode != buildstep.ModeInstallDownloaded {
+		// --refresh: a repo's cached metadata is checked against its
+		// repomd.xml (one small download for a remote repo), not trusted
+		// for metadata_expire (two days), which would miss a package or
+		// an update published since the last build.
+		argv = append(argv, "--refresh")
+	}
+	if cfg.InstallRoot != "" {
+		argv = append(argv, "--installroot="+cfg.InstallRoot)
+		// With --installroot the installers would keep their caches in
+		// the install root; these keep them in the step's cache mount.
+		switch inst {
+		case Microdnf:
+			// microdnf refuses --installroot without its config,
+			// plugins, cache, repo and vars folders named.
+			argv = append(argv, "--config="+dnfConf, "--noplugins",
+				"--setopt=cachedir="+CacheDirs[Microdnf], "--setopt=varsdir=/etc/dnf/vars")
+		case Dnf5:
+			// dnf5-installroot(7): paths given on the command line are
+			// the host's.
+			argv = append(argv, "--setopt=cachedir="+CacheDirs[Dnf5], "--setopt=system_cachedir="+CacheDirs[Dnf5])
+		case Dnf:
+			argv = append(argv, "--setopt=cachedir="+CacheDirs[Dnf])
+		}
+	}
+	if inst == Microdnf {
+		argv = append(argv, "--setopt=install_weak_deps=0", "--setopt=keepcache=1")
+	} else {
+		// timeout: give up on a repo that stalls for 15 s (the default
+		// is 30 s, for each of several attempts).
+		argv = append(argv, "--setopt=timeout=15", "--setopt=install_weak_deps=False", "--setopt=keepcache=True")
+	}
+	switch {
+	case cfg.Mode == buildstep.ModeInstallDownloaded:
+		// Only the downloaded files: no repo is read.
+		argv = append(argv, "--setopt=reposdir="+emptyDir())
+	case reposDir != "":
+		argv = append(argv, "--setopt=reposdir="+reposDir)
+	}
+	if releaseVer != "" {
+		argv = append(argv, "--releasever="+releaseVer)
+	}
+	if cfg.Mode == buildstep.ModeDownload {
+		switch inst {
+		case Microdnf:
+			return append(append(argv, "download", "--resolve", "--destdir="+buildstep.DownloadDir), args...)
+		case Dnf5:
+			argv = append(argv, "--setopt=destdir="+buildstep.DownloadDir)
+		case Dnf:
+			argv = append(argv, "--downloaddir="+buildstep.DownloadDir)
+		}
+		return append(append(argv, "install", "--downloadonly"), args...)
+	}
+	return append(append(argv, "install"), args...)
+}
+
+// emptyDir is a folder with no .repo file in it.
+func emptyDir() string {
+	dir := filepath.Join(buildstep.TmpDir, "no-repos")
+	os.MkdirAll(dir, 0o755)
+	return dir
+}
+
+// releaseVerOfBuildImage is the release version of the image a step runs
+// in, as dnf's --releasever=/ would read it: for microdnf, which would look
+// for it in the install root.
+func releaseVerOfBuildImage(systemRelease string) string {
+	if systemRelease != "" {
+		return strings.TrimSpace(strings.SplitN(systemRelease, "\n", 2)[0])
+	}
+	dt, err := os.ReadFile("/etc/os-release")
+	if err != nil {
+		return ""
+	}
+	sc := bufio.NewScanner(bytes.NewReader(dt))
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VERSION_ID="); ok {
+			return strings.Trim(v, `"'`)
+		}
+	}
+	return ""
+}
+
+// What dnf, dnf5 and microdnf print for a name no repo has, and for a
+// dependency nothing provides.
+var (
+	missingPatterns = []*regexp.Regexp{
+		regexp.MustCompile(`^No match for argument: *(.+?)\s*$`),
+		regexp.MustCompile(`^error: No package matches '(.+)'`),
+		regexp.MustCompile(`^No package (\S+) available`),
+	}
+	unresolvedPattern = regexp.MustCompile(`nothing provides (.+?) needed by (\S+)`)
+)
+
+// readFailure picks out of an installer's output the names no repo has and
+// the capabilities nothing provides, each once, in the order printed.
+func readFailure(log []byte) (missing []string, unresolved []buildstep.Unresolved) {
+	sc := bufio.NewScanner(bytes.NewReader(log))
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		for _, re := range missingPatterns {
+			if m := re.FindStringSubmatch(line); m != nil && !slices.Contains(missing, m[1]) {
+				missing = append(missing, m[1])
+			}
+		}
+		if m := unresolvedPattern.FindStringSubmatch(line); m != nil {
+			u := buildstep.Unresolved{Capability: m[1], NeededBy: m[2]}
+			if !slices.Contains(unresolved, u) {
+				unresolved = append(unresolved, u)
+			}
+		}
+	}
+	return missing, unresolved
+}

@@ -1,0 +1,171 @@
+package install
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os/exec"
+	"strconv"
+	"strings"
+
+	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
+)
+
+// rpm runs rpm queries against a root ("" for the step's own).
+type rpm struct {
+	root string
+}
+
+func (r rpm) command(ctx context.Context, args ...string) *exec.Cmd {
+	if r.root != "" {
+		args = append([]string{"--root=" + r.root}, args...)
+	}
+	return exec.CommandContext(ctx, "rpm", args...)
+}
+
+// query runs rpm and returns its output, failing on any complaint: rpm can
+// print an error and still exit 0.
+func (r rpm) query(ctx context.Context, args ...string) ([]byte, error) {
+	cmd := r.command(ctx, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if msg := strings.TrimSpace(stderr.String()); err != nil || msg != "" {
+		if msg == "" {
+			msg = err.Error()
+		}
+		return nil, fmt.Errorf("rpm %s: %s", strings.Join(args[:1], " "), msg)
+	}
+	return stdout.Bytes(), nil
+}
+
+// The query formats: every string field shell-quoted by rpm's shescape, so
+// that any byte a name holds reads back as it was.
+const (
+	packageFormat = `%{NAME:shescape} %{EPOCHNUM} %{VERSION:shescape} %{RELEASE:shescape} %{ARCH:shescape} %{SOURCERPM:shescape}\n`
+	fileFormat    = `[%{=NAME:shescape} %{=SOURCERPM:shescape} %{FILENAMES:shescape} %{FILEMODES} %{LONGFILESIZES} %{=FILEDIGESTALGO} %{FILEDIGESTS:shescape} %{FILEFLAGS} %{FILESTATES} %{FILELINKTOS:shescape}\n]`
+)
+
+// packages lists every installed package.
+func (r rpm) packages(ctx context.Context) ([]buildstep.Package, error) {
+	out, err := r.query(ctx, "-qa", "--qf", packageFormat)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := splitRecords(out)
+	if err != nil {
+		return nil, fmt.Errorf("rpm -qa: %w", err)
+	}
+	var pkgs []buildstep.Package
+	for _, f := range recs {
+		if len(f) != 6 {
+			return nil, fmt.Errorf("rpm -qa: a line with %d fields: %q", len(f), f)
+		}
+		pkgs = append(pkgs, buildstep.Package{Name: f[0], Epoch: f[1], Version: f[2], Release: f[3], Arch: f[4], SourceRPM: none(f[5])})
+	}
+	return pkgs, nil
+}
+
+// files lists the files of the named packages (installed ones only).
+func (r rpm) files(ctx context.Context, names []string) ([]buildstep.PackagedFile, error) {
+	var out []buildstep.PackagedFile
+	// Batches keep the argument list short whatever the count.
+	for len(names) > 0 {
+		n := min(len(names), 500)
+		batch := names[:n]
+		names = names[n:]
+		dt, err := r.query(ctx, append([]string{"-q", "--qf", fileFormat, "--"}, batch...)...)
+		if err != nil {
+			return nil, err
+		}
+		recs, err := splitRecords(dt)
+		if err != nil {
+			return nil, fmt.Errorf("rpm -q: %w", err)
+		}
+		for _, f := range recs {
+			pf, err := parseFile(f)
+			if err != nil {
+				return nil, fmt.Errorf("rpm -q: %w", err)
+			}
+			out = append(out, pf)
+		}
+	}
+	return out, nil
+}
+
+func parseFile(f []string) (buildstep.PackagedFile, error) {
+	if len(f) != 10 {
+		return buildstep.PackagedFile{}, fmt.Errorf("a file line with %d fields: %q", len(f), f)
+	}
+	mode, err1 := strconv.ParseUint(f[3], 10, 32)
+	size, err2 := strconv.ParseInt(f[4], 10, 64)
+	algo := 1 // MD5, what packages without the tag use
+	var err3 error
+	if f[5] != "(none)" {
+		algo, err3 = strconv.Atoi(f[5])
+	}
+	flags, err4 := strconv.ParseUint(f[7], 10, 32)
+	state, err5 := strconv.Atoi(f[8])
+	for _, err := range []error{err1, err2, err3, err4, err5} {
+		if err != nil {
+			return buildstep.PackagedFile{}, fmt.Errorf("file %q of %s: %w", f[2], f[0], err)
+		}
+	}
+	return buildstep.PackagedFile{Package: f[0], SourceRPM: none(f[1]), Path: f[2], Mode: uint32(mode), Size: size,
+		DigestAlgo: algo, Digest: f[6], Flags: uint32(flags), State: state, LinkTo: f[9]}, nil
+}
+
+// none is "" for rpm's "(none)", printed for a tag a package lacks.
+func none(s string) string {
+	if s == "(none)" {
+		return ""
+	}
+	return s
+}
+
+// splitRecords splits rpm's output into lines of words, as a POSIX shell
+// would: words are separated by spaces, a line ends at a newline outside
+// quotes, '...' quotes anything but a quote, and \' is a quote.
+func splitRecords(out []byte) ([][]string, error) {
+	var recs [][]string
+	var rec []string
+	var word []byte
+	inWord, quoted := false, false
+	for i := 0; i < len(out); i++ {
+		c := out[i]
+		switch {
+		case quoted:
+			if c == '\'' {
+				quoted = false
+			} else {
+				word = append(word, c)
+			}
+		case c == '\'':
+			quoted, inWord = true, true
+		case c == '\\' && i+1 < len(out):
+			i++
+			word, inWord = append(word, out[i]), true
+		case c == ' ' || c == '\n':
+			if inWord {
+				rec = append(rec, string(word))
+				word, inWord = word[:0], false
+			}
+			if c == '\n' && len(rec) > 0 {
+				recs = append(recs, rec)
+				rec = nil
+			}
+		default:
+			word, inWord = append(word, c), true
+		}
+	}
+	if quoted {
+		return nil, fmt.Errorf("output ends inside a quote")
+	}
+	if inWord {
+		rec = append(rec, string(word))
+	}
+	if len(rec) > 0 {
+		recs = append(recs, rec)
+	}
+	return recs, nil
+}

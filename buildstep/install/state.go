@@ -1,0 +1,203 @@
+package install
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
+	fscopy "github.com/tonistiigi/fsutil/copy"
+)
+
+// An app's install step keeps its last install in cfg.State, a cache folder
+// kept between builds of the app, and /app is a link to the step's output
+// or to the kept install while the installer runs:
+//
+//   - keeping costs a copy of /app to the output, so the first build
+//     installs straight into the output and only marks the app as seen
+//     ("seen");
+//   - later builds install into State/app, then copy it to the output and
+//     keep the rpm database beside it ("rpmdb", "packages", "fingerprint",
+//     and "complete" once all of it is written);
+//   - when the runtime, the installer and the repos are the same (every
+//     repo a build context whose repodata is unchanged) and packages were
+//     only added, the installer adds the new ones to the kept install
+//     instead of starting over.
+type state struct {
+	cfg *buildstep.InstallConfig
+	dir string
+	// keep is true when the install goes to dir/app and is kept.
+	keep bool
+	// appTarget is the folder /app links to.
+	appTarget   string
+	dbpath      string
+	fingerprint string
+}
+
+const (
+	stateSeen        = "seen"
+	stateComplete    = "complete"
+	stateFingerprint = "fingerprint"
+	statePackages    = "packages"
+	stateApp         = "app"
+	stateRPMDB       = "rpmdb"
+)
+
+func openState(ctx context.Context, cfg *buildstep.InstallConfig, before []buildstep.Package, log io.Writer) (*state, error) {
+	st := &state{cfg: cfg, dir: cfg.State}
+	out, err := exec.CommandContext(ctx, "rpm", "--eval", "%{_dbpath}").Output()
+	if err != nil {
+		return nil, fmt.Errorf("cannot find the rpm database: %w", err)
+	}
+	st.dbpath = strings.TrimSpace(string(out))
+	if st.fingerprint, err = fingerprint(cfg, st.dbpath, before); err != nil {
+		return nil, err
+	}
+	reuse := st.reusable()
+	if err := os.Remove(st.path(stateComplete)); err != nil && !os.IsNotExist(err) {
+		return nil, err
+	}
+	if err := os.RemoveAll(appDir); err != nil {
+		return nil, fmt.Errorf("cannot replace /app: %w", err)
+	}
+	_, seenErr := os.Stat(st.path(stateSeen))
+	switch {
+	case reuse:
+		st.keep = true
+		fmt.Fprintln(log, "flatpak-frontend: installing on top of this app's last install")
+		if err := os.RemoveAll(st.dbpath); err != nil {
+			return nil, err
+		}
+		if err := copyTree(ctx, st.path(stateRPMDB), st.dbpath); err != nil {
+			return nil, fmt.Errorf("cannot restore the last install's rpm database: %w", err)
+		}
+		st.appTarget = st.path(stateApp)
+	case seenErr == nil && !cfg.Diagnose:
+		st.keep = true
+		for _, p := range []string{stateApp, stateRPMDB} {
+			if err := os.RemoveAll(st.path(p)); err != nil {
+				return nil, fmt.Errorf("cannot empty %s: %w", st.dir, err)
+			}
+		}
+		if err := os.Mkdir(st.path(stateApp), 0o755); err != nil {
+			return nil, err
+		}
+		st.appTarget = st.path(stateApp)
+	default:
+		if err := os.WriteFile(st.path(stateSeen), nil, 0o644); err != nil {
+			return nil, err
+		}
+		st.appTarget = cfg.AppOut
+	}
+	if err := os.Symlink(st.appTarget, appDir); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+func (st *state) path(name string) string { return filepath.Join(st.dir, name) }
+
+// reusable is true when the kept install can take the new packages on top.
+func (st *state) reusable() bool {
+	cfg := st.cfg
+	if cfg.Fresh || cfg.Diagnose || len(cfg.Repos) == 0 {
+		return false
+	}
+	for _, r := range cfg.Repos {
+		if r.Dir == "" {
+			return false
+		}
+	}
+	if _, err := os.Stat(st.path(stateComplete)); err != nil {
+		return false
+	}
+	fp, err := os.ReadFile(st.path(stateFingerprint))
+	if err != nil || strings.TrimSpace(string(fp)) != st.fingerprint {
+		return false
+	}
+	had, err := os.ReadFile(st.path(statePackages))
+	if err != nil {
+		return false
+	}
+	for _, p := range strings.Split(string(had), "\x00") {
+		if p != "" && !slices.Contains(cfg.Packages, p) {
+			return false
+		}
+	}
+	return true
+}
+
+// fingerprint is what must not change for a kept install to be reused:
+// the runtime's packages, the installer and its settings, and the repos.
+func fingerprint(cfg *buildstep.InstallConfig, dbpath string, before []buildstep.Package) (string, error) {
+	h := sha256.New()
+	for _, p := range before {
+		fmt.Fprintf(h, "%q\n", []string{p.Name, p.Epoch, p.Version, p.Release, p.Arch, p.SourceRPM})
+	}
+	fmt.Fprintf(h, "%q %q %q %q\n", cfg.Installer, cfg.ReleaseVer, cfg.AllowOutsideApp, dbpath)
+	for _, r := range cfg.Repos {
+		dt, err := os.ReadFile(filepath.Join(buildstep.ReposDir, r.ID+".repo"))
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "%q\n", dt)
+		if r.Dir != "" {
+			md, err := os.ReadFile(filepath.Join(r.Dir, "repodata", "repomd.xml"))
+			if err != nil {
+				md = []byte("unreadable")
+			}
+			fmt.Fprintf(h, "%q\n", md)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// save copies a kept install to the step's output and keeps its rpm
+// database for the next build, marking the state complete once whole.
+func (st *state) save(ctx context.Context) error {
+	if !st.keep {
+		return nil
+	}
+	cfg := st.cfg
+	if err := copyTree(ctx, st.path(stateApp), cfg.AppOut); err != nil {
+		return fmt.Errorf("cannot copy /app to the step's output: %w", err)
+	}
+	if err := os.RemoveAll(st.path(stateRPMDB)); err != nil {
+		return err
+	}
+	if err := copyTree(ctx, st.dbpath, st.path(stateRPMDB)); err != nil {
+		return fmt.Errorf("cannot keep the rpm database: %w", err)
+	}
+	var pkgs bytes.Buffer
+	for _, p := range cfg.Packages {
+		pkgs.WriteString(p + "\x00")
+	}
+	for name, dt := range map[string][]byte{stateFingerprint: []byte(st.fingerprint + "\n"), statePackages: pkgs.Bytes()} {
+		if err := os.WriteFile(st.path(name), dt, 0o644); err != nil {
+			return err
+		}
+	}
+	return os.WriteFile(st.path(stateComplete), nil, 0o644)
+}
+
+// restoreApp makes /app a folder again for the steps after this one.
+func (st *state) restoreApp() {
+	if fi, err := os.Lstat(appDir); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		os.Remove(appDir)
+		os.Mkdir(appDir, 0o755)
+	}
+}
+
+// copyTree copies what the folder src holds into the folder dst (made if
+// missing), as cp -a does: modes, owners, times, links and hard links kept.
+func copyTree(ctx context.Context, src, dst string) error {
+	return fscopy.Copy(ctx, src, "/", dst, "/", fscopy.WithCopyInfo(fscopy.CopyInfo{CopyDirContents: true}), fscopy.AllowXAttrErrors)
+}

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
+	"github.com/flatpak-frontend/flatpak-frontend/buildstep/finish"
+	"github.com/flatpak-frontend/flatpak-frontend/buildstep/install"
+)
+
+// runStep runs one of the build's steps: BuildKit starts it inside the
+// step's container, from the binary the frontend mounted there (see package
+// buildstep). It is not meant to be run by hand.
+func runStep(args []string) int {
+	if len(args) != 1 {
+		fmt.Fprintln(os.Stderr, "usage: flatpak-frontend step install|finish (inside a build step)")
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch args[0] {
+	case buildstep.StepInstall:
+		var cfg buildstep.InstallConfig
+		if err = buildstep.ReadConfig(buildstep.ConfigFile, &cfg); err == nil {
+			err = install.Run(ctx, &cfg, os.Stdout)
+		}
+	case buildstep.StepFinish:
+		var cfg buildstep.FinishConfig
+		if err = buildstep.ReadConfig(buildstep.ConfigFile, &cfg); err == nil {
+			err = finish.Run(ctx, &cfg, os.Stdout)
+		}
+	default:
+		err = fmt.Errorf("unknown step %q", args[0])
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "flatpak-frontend: %v\n", err)
+		return 1
+	}
+	return 0
+}

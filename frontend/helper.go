@@ -1,0 +1,56 @@
+package frontend
+
+import (
+	"context"
+	"os"
+	"strings"
+
+	fllb "github.com/flatpak-frontend/flatpak-frontend/llb"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/pkg/errors"
+)
+
+// Options are the settings of a frontend run in-process (package
+// localbuild); the gateway image runs with none.
+type Options struct {
+	// Helper is the flatpak-frontend binary the build steps run. Nil: the
+	// frontend image's own, which BuildKit gives a frontend run from an
+	// image (dalec does the same).
+	Helper *fllb.Helper
+}
+
+// BuildWith is Build with in-process settings.
+func BuildWith(o Options) client.BuildFunc {
+	return func(ctx context.Context, c client.Client) (*client.Result, error) {
+		return build(ctx, c, o)
+	}
+}
+
+// currentFrontend is what BuildKit's gateway client offers a frontend that
+// runs from an image: that image, as LLB.
+type currentFrontend interface {
+	CurrentFrontend() (*llb.State, error)
+}
+
+// helper is the binary the build steps run: the one in-process settings
+// name, or this frontend's image, where this binary is.
+func helper(c client.Client, o Options) (*fllb.Helper, error) {
+	if o.Helper != nil {
+		return o.Helper, nil
+	}
+	if cf, ok := c.(currentFrontend); ok {
+		st, err := cf.CurrentFrontend()
+		if err != nil {
+			return nil, errors.Wrap(err, "read the frontend's own image")
+		}
+		if st != nil {
+			exe, err := os.Executable()
+			if err != nil {
+				return nil, err
+			}
+			return &fllb.Helper{State: *st, Args: []string{strings.TrimPrefix(exe, "/")}}, nil
+		}
+	}
+	return nil, errors.New("this BuildKit does not tell the frontend its own image, which the build steps run: use BuildKit v0.11 or later")
+}

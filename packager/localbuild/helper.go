@@ -1,0 +1,181 @@
+package localbuild
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"debug/elf"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	fllb "github.com/flatpak-frontend/flatpak-frontend/llb"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/tonistiigi/fsutil"
+)
+
+// HelperEnv names a flatpak-frontend binary for the build steps when
+// Options.Helper is empty (tests set it: a test binary is not one).
+const HelperEnv = "FLATPAK_FRONTEND_HELPER"
+
+// helperContext is the name of the local context holding the helper.
+const helperContext = "flatpak-frontend-helper"
+
+// helper is the binary the build steps run: a local context the session
+// sends, and how to run it.
+type helper struct {
+	fs   fsutil.FS
+	spec fllb.Helper
+}
+
+// newHelper prepares exe (this program, unless told otherwise) to run
+// inside build steps. A static binary is sent as it is. A dynamically
+// linked one (go install with cgo on, the default where a C compiler is
+// installed) is sent with its loader and libraries and run through that
+// loader, so it needs nothing from the image the step runs in.
+func newHelper(exe string) (*helper, error) {
+	if exe == "" {
+		exe = os.Getenv(HelperEnv)
+	}
+	if exe == "" {
+		var err error
+		if exe, err = os.Executable(); err != nil {
+			return nil, err
+		}
+	}
+	exe, err := filepath.EvalSymlinks(exe)
+	if err != nil {
+		return nil, err
+	}
+	interp, err := interpreter(exe)
+	if err != nil {
+		return nil, fmt.Errorf("the helper binary %s: %w", exe, err)
+	}
+	dir, name := filepath.Dir(exe), filepath.Base(exe)
+	args := []string{name}
+	if interp != "" {
+		if dir, err = bundle(exe, interp); err != nil {
+			return nil, fmt.Errorf("bundle the helper binary %s with its libraries: %w", exe, err)
+		}
+		args = []string{"lib/" + filepath.Base(interp), "--library-path", "lib", name}
+	}
+	fs, err := fsutil.NewFS(dir)
+	if err != nil {
+		return nil, err
+	}
+	include := []string{name}
+	if interp != "" {
+		include = append(include, "lib")
+	}
+	st := llb.Local(helperContext, llb.FollowPaths(include), llb.SharedKeyHint(dir),
+		llb.WithCustomName("[internal] load the flatpak-frontend binary the build steps run"))
+	return &helper{fs: fs, spec: fllb.Helper{State: st, Args: args}}, nil
+}
+
+// interpreter is the ELF interpreter (dynamic loader) exe asks for, "" for
+// a static binary.
+func interpreter(exe string) (string, error) {
+	f, err := elf.Open(exe)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			dt, err := io.ReadAll(p.Open())
+			if err != nil {
+				return "", err
+			}
+			return strings.TrimRight(string(dt), "\x00"), nil
+		}
+	}
+	return "", nil
+}
+
+// bundle copies exe, its loader and the libraries the loader resolves for
+// it into a folder of the user's cache named by exe's content, and returns
+// the folder: NAME and lib/.
+func bundle(exe, interp string) (string, error) {
+	sum, err := fileSum(exe)
+	if err != nil {
+		return "", err
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(cache, "flatpak-frontend", "helper", sum[:16])
+	if _, err := os.Stat(filepath.Join(dir, "complete")); err == nil {
+		return dir, nil
+	}
+	// The loader lists what it would load: "name => /path (0x...)".
+	out, err := exec.Command(interp, "--list", exe).Output()
+	if err != nil {
+		return "", fmt.Errorf("%s --list %s: %w", interp, exe, err)
+	}
+	libs := []string{interp}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		if _, rest, ok := strings.Cut(sc.Text(), "=> "); ok {
+			if p := strings.Fields(rest); len(p) > 0 && filepath.IsAbs(p[0]) {
+				libs = append(libs, p[0])
+			}
+		}
+	}
+	tmp := dir + ".tmp"
+	os.RemoveAll(tmp)
+	if err := os.MkdirAll(filepath.Join(tmp, "lib"), 0o755); err != nil {
+		return "", err
+	}
+	if err := copyFile(exe, filepath.Join(tmp, filepath.Base(exe))); err != nil {
+		return "", err
+	}
+	for _, l := range libs {
+		if err := copyFile(l, filepath.Join(tmp, "lib", filepath.Base(l))); err != nil {
+			return "", err
+		}
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "complete"), nil, 0o644); err != nil {
+		return "", err
+	}
+	os.RemoveAll(dir)
+	if err := os.Rename(tmp, dir); err != nil {
+		return "", err
+	}
+	return dir, nil
+}
+
+func fileSum(p string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// copyFile copies a file's content (following symlinks) with mode 0755.
+func copyFile(from, to string) error {
+	src, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		dst.Close()
+		return err
+	}
+	return dst.Close()
+}
