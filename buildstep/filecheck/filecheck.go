@@ -47,7 +47,7 @@ type Problem struct {
 // are skipped; config files are only checked for their type, as a
 // package's scriptlets may edit them.
 func Check(files []buildstep.PackagedFile, t Tree) []Problem {
-	c := checker{t: t, dirs: map[string]error{}}
+	c := checker{t: t, dirs: map[string]dirInfo{}}
 	var problems []Problem
 	type job struct {
 		f    buildstep.PackagedFile
@@ -165,9 +165,14 @@ func typeName(t fs.FileMode) string {
 
 type checker struct {
 	t Tree
-	// dirs caches, for a folder relative to t.Dir, why it cannot hold
-	// files (nil: it can).
-	dirs map[string]error
+	// dirs caches, for a folder relative to t.Dir, where it really is or
+	// why it cannot hold files.
+	dirs map[string]dirInfo
+}
+
+type dirInfo struct {
+	real string
+	err  error
 }
 
 // rel is p relative to the tree's prefix, if it is below it.
@@ -182,41 +187,85 @@ func (c *checker) rel(p string) (string, bool) {
 }
 
 // locate returns where rel is on disk, or why it cannot be there: a folder
-// above it is missing or is not a folder.
+// above it is missing, is not a folder, or is a symlink out of the tree. A
+// symlink to a folder inside the tree is followed, as rpm follows it.
 func (c *checker) locate(rel string) (string, string) {
-	parent := path.Dir(rel)
-	if parent != "." {
-		if err := c.dir(parent); err != nil {
+	parent, base := path.Split(rel)
+	parent = strings.TrimSuffix(parent, "/")
+	if parent != "" {
+		real, err := c.dir(parent, 0)
+		if err != nil {
 			return "", err.Error()
 		}
+		rel = path.Join(real, base)
 	}
 	return filepath.Join(c.t.Dir, filepath.FromSlash(rel)), ""
 }
 
-func (c *checker) dir(rel string) error {
-	if err, ok := c.dirs[rel]; ok {
-		return err
+// maxLinks bounds the symlinks followed for one path, as SYMLOOP_MAX does.
+const maxLinks = 40
+
+// dir returns where the folder rel (relative to the tree) really is,
+// relative to the tree, following symlinks that stay inside it.
+func (c *checker) dir(rel string, links int) (string, error) {
+	if r, ok := c.dirs[rel]; ok {
+		return r.real, r.err
 	}
-	var err error
-	if parent := path.Dir(rel); parent != "." {
-		err = c.dir(parent)
+	real, err := c.resolve(rel, links)
+	c.dirs[rel] = dirInfo{real, err}
+	return real, err
+}
+
+func (c *checker) resolve(rel string, links int) (string, error) {
+	shown := path.Join(c.t.Prefix, rel)
+	parent, base := path.Split(rel)
+	parent = strings.TrimSuffix(parent, "/")
+	real := base
+	if parent != "" {
+		p, err := c.dir(parent, links)
+		if err != nil {
+			return "", err
+		}
+		real = path.Join(p, base)
 	}
-	if err == nil {
-		disk := filepath.Join(c.t.Dir, filepath.FromSlash(rel))
-		fi, lerr := os.Lstat(disk)
-		shown := path.Join(c.t.Prefix, rel)
-		switch {
-		case lerr != nil:
-			err = fmt.Errorf("is missing: %s is gone", shown)
-		case fi.Mode()&fs.ModeSymlink != 0:
-			target, _ := os.Readlink(disk)
-			err = fmt.Errorf("is not in the tree: the folder %s above it became a symlink to %s", shown, target)
-		case !fi.IsDir():
-			err = fmt.Errorf("is missing: %s above it is not a folder", shown)
+	disk := filepath.Join(c.t.Dir, filepath.FromSlash(real))
+	fi, err := os.Lstat(disk)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("is missing: %s is gone", shown)
+	case fi.IsDir():
+		return real, nil
+	case fi.Mode()&fs.ModeSymlink == 0:
+		return "", fmt.Errorf("is missing: %s above it is not a folder", shown)
+	}
+	target, _ := os.Readlink(disk)
+	inside, ok := c.inside(path.Dir(real), target)
+	if !ok {
+		return "", fmt.Errorf("is not in the tree: the folder %s above it is a symlink to %s, outside %s", shown, target, c.t.Prefix)
+	}
+	if links >= maxLinks {
+		return "", fmt.Errorf("is not reachable: too many symlinks at %s", shown)
+	}
+	return c.dir(inside, links+1)
+}
+
+// inside is where a symlink's target is, relative to the tree, when the
+// link sits in folder dir (relative to the tree) and the target stays in it.
+func (c *checker) inside(dir, target string) (string, bool) {
+	var p string
+	if path.IsAbs(target) {
+		rel, ok := c.rel(target)
+		if !ok {
+			return "", false
+		}
+		p = rel
+	} else {
+		p = path.Join(dir, target)
+		if p == ".." || strings.HasPrefix(p, "../") {
+			return "", false
 		}
 	}
-	c.dirs[rel] = err
-	return err
+	return p, p != "." && p != ""
 }
 
 // digests are rpm's PGPHASHALGO numbers.

@@ -36,6 +36,10 @@ func TestCheckFindsWhatIsNotWhereRPMPutIt(t *testing.T) {
 	write(outside+"/data", "data")
 	os.Symlink("ok", app+"/bin/link")
 	os.Mkdir(app+"/lib/replaced", 0o755)
+	// A symlink to a folder inside the tree is fine: rpm follows it.
+	os.Symlink("lib", app+"/lib64")
+	os.Symlink("/app/lib", app+"/libabs")
+	write(app+"/lib/inlib", "in lib")
 
 	files := []buildstep.PackagedFile{
 		{Package: "p", Path: "/app/bin", Mode: 0o40755},
@@ -49,6 +53,9 @@ func TestCheckFindsWhatIsNotWhereRPMPutIt(t *testing.T) {
 		{Package: "p", Path: "/app/bin/link", Mode: 0o120777, LinkTo: "elsewhere"},
 		file("/app/lib/replaced", "x", 0),
 		file("/usr/bin/not-below-the-prefix", "x", 0),
+		{Package: "p", Path: "/app/lib64", Mode: 0o120777, LinkTo: "lib"},
+		file("/app/lib64/inlib", "in lib", 0),
+		file("/app/libabs/inlib", "in lib", 0),
 		{Package: "p", Path: "/app/bin/not-installed", Mode: 0o100644, State: 2},
 	}
 	got := map[string]string{}
@@ -59,7 +66,7 @@ func TestCheckFindsWhatIsNotWhereRPMPutIt(t *testing.T) {
 		"/app/bin/edited":   "has changed content",
 		"/app/bin/gone":     "is missing",
 		"/app/share":        "was a folder, is a symlink",
-		"/app/share/data":   "is not in the tree: the folder /app/share above it became a symlink to " + outside,
+		"/app/share/data":   "is not in the tree: the folder /app/share above it is a symlink to " + outside + ", outside /app",
 		"/app/bin/link":     `points to "ok", not "elsewhere"`,
 		"/app/lib/replaced": "was a file, is a folder",
 	}

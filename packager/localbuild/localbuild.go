@@ -114,11 +114,15 @@ func Build(ctx context.Context, c *client.Client, o Options) (*Result, error) {
 		resp, err = c.Build(ectx, *solveOpt, "flatpak-frontend", frontend.BuildWith(frontend.Options{Helper: &h.spec}), ch)
 		return err
 	})
+	var warnings []client.VertexWarning
 	eg.Go(func() error {
-		_, err := d.UpdateFrom(context.WithoutCancel(ectx), ch)
+		var err error
+		warnings, err = d.UpdateFrom(context.WithoutCancel(ectx), ch)
 		return err
 	})
-	if err := eg.Wait(); err != nil {
+	err = eg.Wait()
+	printWarnings(out, warnings)
+	if err != nil {
 		return nil, err
 	}
 	if o.OCIDir != "" {
@@ -203,6 +207,25 @@ func (o Options) solveOpt() (*client.SolveOpt, error) {
 		})
 	}
 	return opt, nil
+}
+
+// printWarnings lists the build's warnings after its progress, each with
+// the spec lines it is about, as buildx does.
+func printWarnings(w io.Writer, warnings []client.VertexWarning) {
+	if len(warnings) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n%d warning%s found:\n", len(warnings), map[bool]string{true: "", false: "s"}[len(warnings) == 1])
+	for _, wn := range warnings {
+		where := ""
+		if wn.SourceInfo != nil && len(wn.Range) > 0 {
+			where = fmt.Sprintf(" (%s:%d)", wn.SourceInfo.Filename, wn.Range[0].Start.Line)
+		}
+		fmt.Fprintf(w, " - %s%s\n", wn.Short, where)
+		for _, d := range wn.Detail {
+			fmt.Fprintf(w, "   %s\n", d)
+		}
+	}
 }
 
 // AddContext maps one named context the way buildx does: an OCI layout

@@ -1,0 +1,96 @@
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestHardeningFilesBelowASymlinkOutOfAppFailTheBuild: one package makes
+// /app/share/lost a symlink into the runtime's /usr/share, so rpm writes
+// the next package's file there, not into /app. The image would lack it:
+// the build fails naming the package, the file and its line.
+func TestHardeningFilesBelowASymlinkOutOfAppFailTheBuild(t *testing.T) {
+	_, err := build(t, buildOpts{dir: writeSpec(t, appSpec("hello", "hostile-lands-outside")), file: "flatpak.yaml"})
+	if err == nil {
+		t.Fatal("a build whose packaged file landed outside /app succeeded")
+	}
+	msg := err.Error()
+	for _, want := range []string{"hostile-lands-outside", "/app/share/lost/landed.txt", "/app/share/lost above it is a symlink to /usr/share"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the error does not say %q:\n%s", want, msg)
+		}
+	}
+	// appSpec lists hostile-lands-outside on line 7.
+	if lines := sourceLines(err); !slices.Contains(lines, 7) {
+		t.Errorf("error at lines %v, want 7", lines)
+	}
+}
+
+// TestHardeningScriptletDeletingAPackagedFileFailsTheBuild: a %post that
+// removes a file rpm records as installed is an error naming both.
+func TestHardeningScriptletDeletingAPackagedFileFailsTheBuild(t *testing.T) {
+	_, err := build(t, buildOpts{dir: writeSpec(t, appSpec("hello", "hostile-scriptlet-deletes")), file: "flatpak.yaml"})
+	if err == nil {
+		t.Fatal("a build whose scriptlet deleted a packaged file succeeded")
+	}
+	msg := err.Error()
+	for _, want := range []string{"hostile-scriptlet-deletes", "/app/share/hostile/deleted.txt is missing"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the error does not say %q:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "kept.txt") {
+		t.Errorf("the error names a file that is there:\n%s", msg)
+	}
+}
+
+// TestHardeningCleanupCommandsMayRemovePackagedFiles: cleanup-commands may
+// delete packaged files on purpose; the build succeeds and says which.
+func TestHardeningCleanupCommandsMayRemovePackagedFiles(t *testing.T) {
+	yaml := appSpec("hello") + "cleanup-commands: rm /app/share/metainfo/org.example.Hello.metainfo.xml\n"
+	res, err := build(t, buildOpts{dir: writeSpec(t, yaml), file: "flatpak.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "cleanup-commands: 1 packaged file(s) of hello: removed /app/share/metainfo/org.example.Hello.metainfo.xml"; !strings.Contains(res.log, want) {
+		t.Errorf("the build log does not say %q", want)
+	}
+	dir := t.TempDir()
+	readImage(t, res.oci, dir)
+	if _, err := os.Stat(filepath.Join(dir, "files/share/metainfo/org.example.Hello.metainfo.xml")); !os.IsNotExist(err) {
+		t.Errorf("the removed file is in the image: %v", err)
+	}
+}
+
+// TestHardeningScriptletsCannotReachRepoCredentials: a package from a repo
+// behind basic auth runs a %post that searches the whole file system, the
+// environment and every process for the repo's password. It finds
+// nothing, because the packages are downloaded in a step that runs no
+// package code and installed in one that has no credential.
+func TestHardeningScriptletsCannotReachRepoCredentials(t *testing.T) {
+	const user, password = "packager", "s3cr3t-Pa55w0rd-7f1c9a" // as secret-scan.spec
+	repo := startAuthRepo(t, user, password)
+	yaml := strings.Replace(secretSpec(repo.url), "  - hello\n", "  - hello\n  - secret-scan\n", 1)
+	res, err := buildWithSecret(t, yaml, user+":"+password, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	readImage(t, res.oci, dir)
+	got, err := os.ReadFile(filepath.Join(dir, "files/share/secret-scan/result"))
+	if err != nil {
+		t.Fatalf("the scriptlet left no result: %v", err)
+	}
+	if strings.TrimSpace(string(got)) != "clean" {
+		t.Errorf("the scriptlet reached the credential: %s", got)
+	}
+	if repo.authorized.Load() == 0 {
+		t.Error("the repo was never asked with the credentials")
+	}
+	if hits := grepLayout(t, res.oci, password); len(hits) > 0 {
+		t.Errorf("the password is in the image: %v", hits)
+	}
+}
