@@ -52,5 +52,7 @@ func helper(c client.Client, o Options) (*fllb.Helper, error) {
 			return &fllb.Helper{State: *st, Args: []string{strings.TrimPrefix(exe, "/")}}, nil
 		}
 	}
-	return nil, errors.New("this BuildKit does not tell the frontend its own image, which the build steps run: use BuildKit v0.11 or later")
+	// BuildKit tells a frontend run from an image (gateway.v0) that image;
+	// in-process, the caller must name the binary.
+	return nil, errors.New("the frontend cannot find its own binary, which the build steps run: run it from its image with a BuildKit that tells a frontend its image (v0.11 or later), or, in-process, name the binary in frontend.Options.Helper")
 }

@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/localbuild"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -94,6 +95,11 @@ func buildWithCache(t *testing.T, c *client.Client, exports, imports []client.Ca
 		}
 		mounts[name] = fs
 	}
+	h, err := localbuild.NewHelper("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mounts[localbuild.HelperContext] = h.FS
 	opt := client.SolveOpt{
 		FrontendAttrs: map[string]string{
 			"filename":        "flatpak.yaml",
@@ -121,7 +127,7 @@ func buildWithCache(t *testing.T, c *client.Client, exports, imports []client.Ca
 			}
 		}
 	}()
-	_, err := c.Build(context.Background(), opt, "flatpak-frontend", frontend.Build, ch)
+	_, err = c.Build(context.Background(), opt, "flatpak-frontend", frontend.BuildWith(h.Frontend()), ch)
 	<-done
 	if err != nil {
 		t.Fatalf("build with cache exports %v, imports %v: %v", exports, imports, err)

@@ -1,7 +1,9 @@
 package integration
 
 import (
+	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -92,5 +94,25 @@ func TestHardeningScriptletsCannotReachRepoCredentials(t *testing.T) {
 	}
 	if hits := grepLayout(t, res.oci, password); len(hits) > 0 {
 		t.Errorf("the password is in the image: %v", hits)
+	}
+
+	// The control: the same scan finds the password when a step it runs
+	// in can read it, here a file beside the repo in the build context.
+	ctx := t.TempDir()
+	if out, err := exec.Command("cp", "-a", harness.RPMRepo(t)+"/.", ctx).CombinedOutput(); err != nil {
+		t.Fatalf("copy the repo: %v\n%s", err, out)
+	}
+	if err := os.WriteFile(filepath.Join(ctx, "creds.txt"), []byte(user+":"+password+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res, err = build(t, buildOpts{dir: writeSpec(t, appSpec("hello", "secret-scan")), file: "flatpak.yaml", contexts: map[string]string{"rpms": ctx}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir = t.TempDir()
+	readImage(t, res.oci, dir)
+	got, _ = os.ReadFile(filepath.Join(dir, "files/share/secret-scan/result"))
+	if !strings.Contains(string(got), "found in") || !strings.Contains(string(got), "creds.txt") {
+		t.Errorf("the scan did not find the password a step could read: %q", got)
 	}
 }

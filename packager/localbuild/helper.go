@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/flatpak-frontend/flatpak-frontend/frontend"
 	fllb "github.com/flatpak-frontend/flatpak-frontend/llb"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/tonistiigi/fsutil"
@@ -22,22 +23,27 @@ import (
 // Options.Helper is empty (tests set it: a test binary is not one).
 const HelperEnv = "FLATPAK_FRONTEND_HELPER"
 
-// helperContext is the name of the local context holding the helper.
-const helperContext = "flatpak-frontend-helper"
+// HelperContext is the name of the local context holding the helper.
+const HelperContext = "flatpak-frontend-helper"
 
-// helper is the binary the build steps run: a local context the session
-// sends, and how to run it.
-type helper struct {
-	fs   fsutil.FS
-	spec fllb.Helper
+// Helper is the binary the build steps run: a local folder the session
+// sends as HelperContext, and how to run it.
+type Helper struct {
+	FS   fsutil.FS
+	Spec fllb.Helper
 }
 
-// newHelper prepares exe (this program, unless told otherwise) to run
+// Frontend are the frontend's in-process settings that use the helper.
+func (h *Helper) Frontend() frontend.Options {
+	return frontend.Options{Helper: &h.Spec}
+}
+
+// NewHelper prepares exe (this program, unless told otherwise) to run
 // inside build steps. A static binary is sent as it is. A dynamically
 // linked one (go install with cgo on, the default where a C compiler is
 // installed) is sent with its loader and libraries and run through that
 // loader, so it needs nothing from the image the step runs in.
-func newHelper(exe string) (*helper, error) {
+func NewHelper(exe string) (*Helper, error) {
 	if exe == "" {
 		exe = os.Getenv(HelperEnv)
 	}
@@ -71,9 +77,9 @@ func newHelper(exe string) (*helper, error) {
 	if interp != "" {
 		include = append(include, "lib")
 	}
-	st := llb.Local(helperContext, llb.FollowPaths(include), llb.SharedKeyHint(dir),
+	st := llb.Local(HelperContext, llb.FollowPaths(include), llb.SharedKeyHint(dir),
 		llb.WithCustomName("[internal] load the flatpak-frontend binary the build steps run"))
-	return &helper{fs: fs, spec: fllb.Helper{State: st, Args: args}}, nil
+	return &Helper{FS: fs, Spec: fllb.Helper{State: st, Args: args}}, nil
 }
 
 // interpreter is the ELF interpreter (dynamic loader) exe asks for, "" for

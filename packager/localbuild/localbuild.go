@@ -88,11 +88,11 @@ func Build(ctx context.Context, c *client.Client, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := newHelper(o.Helper)
+	h, err := NewHelper(o.Helper)
 	if err != nil {
 		return nil, err
 	}
-	solveOpt.LocalMounts[helperContext] = h.fs
+	solveOpt.LocalMounts[HelperContext] = h.FS
 	out := o.ProgressOut
 	if out == nil {
 		out = os.Stderr
@@ -111,7 +111,7 @@ func Build(ctx context.Context, c *client.Client, o Options) (*Result, error) {
 	var resp *client.SolveResponse
 	eg.Go(func() error {
 		var err error
-		resp, err = c.Build(ectx, *solveOpt, "flatpak-frontend", frontend.BuildWith(frontend.Options{Helper: &h.spec}), ch)
+		resp, err = c.Build(ectx, *solveOpt, "flatpak-frontend", frontend.BuildWith(h.Frontend()), ch)
 		return err
 	})
 	var warnings []client.VertexWarning
