@@ -213,6 +213,11 @@ func markAdded(before, after []buildstep.Package) []buildstep.Package {
 // in the installer log; a failure says which names and capabilities were
 // not found.
 func (s *step) runInstaller(ctx context.Context, argv []string) error {
+	shown := argv
+	if n := len(s.cfg.Packages); n > 20 && len(argv) > n {
+		shown = append(slices.Clone(argv[:len(argv)-n]), fmt.Sprintf("(%d packages)", n))
+	}
+	fmt.Fprintf(s.out, "flatpak-frontend: %s\n", strings.Join(shown, " "))
 	var log bytes.Buffer
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	w := io.MultiWriter(s.out, &log)

@@ -364,26 +364,32 @@ func buildRuntime(ctx context.Context, dir string) error {
 	if err := os.MkdirAll(repos, 0o755); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(tree, "metadata"), []byte(RuntimeMetadata), 0o644); err != nil {
+	return exportRuntime(ctx, tree, work, dir, RuntimeID, RuntimeBranch, RuntimeMetadata)
+}
+
+// exportRuntime makes the Flatpak runtime tree (files/) with metadata md
+// into a hybrid runtime image, an OCI layout at dir/oci: Flatpak makes the
+// image (flatpak build-export, build-bundle --oci), so every label is right
+// by construction, and BuildKit adds the hybrid entries. work is scratch.
+func exportRuntime(ctx context.Context, tree, work, dir, id, branch, md string) error {
+	if err := os.WriteFile(filepath.Join(tree, "metadata"), []byte(md), 0o644); err != nil {
 		return err
 	}
-
-	// Let Flatpak make the image, so every label is right by construction.
 	repo := filepath.Join(work, "repo")
 	if _, err := run(ctx, nil, "", "ostree", "init", "--mode=archive-z2", "--repo="+repo); err != nil {
 		return err
 	}
 	if _, err := run(ctx, nil, "", "flatpak", "build-export", "--runtime", "--files=files",
 		"--disable-fsync", "--no-update-summary", "--timestamp=2024-01-01T00:00:00Z",
-		repo, tree, RuntimeBranch); err != nil {
+		repo, tree, branch); err != nil {
 		return err
 	}
 	bundle := filepath.Join(work, "bundle")
 	if _, err := run(ctx, nil, "", "flatpak", "build-bundle", "--oci", "--runtime",
-		repo, bundle, RuntimeID, RuntimeBranch); err != nil {
+		repo, bundle, id, branch); err != nil {
 		return err
 	}
-	return hybridize(ctx, bundle, filepath.Join(dir, "oci"), work)
+	return hybridize(ctx, bundle, filepath.Join(dir, "oci"), work, "runtime/"+id+"/x86_64/"+branch)
 }
 
 // hybridEntries are the seed's symlinks and stub folders that make the
@@ -423,7 +429,7 @@ func hybridRecipe() string {
 //
 // The entries are made on disk and copied in from a local source, because a
 // FileOp mkdir masks its mode to 0777 and /tmp needs the sticky bit.
-func hybridize(ctx context.Context, bundle, out, work string) error {
+func hybridize(ctx context.Context, bundle, out, work, ref string) error {
 	idx, err := readIndex(bundle)
 	if err != nil {
 		return err
@@ -497,7 +503,7 @@ func hybridize(ctx context.Context, bundle, out, work string) error {
 	if err != nil {
 		return fmt.Errorf("adding hybrid entries with BuildKit: %w", err)
 	}
-	return setRefName(out, RuntimeRef)
+	return setRefName(out, ref)
 }
 
 // setRefName makes index.json name the image with its Flatpak ref: flatpak
