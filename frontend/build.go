@@ -204,7 +204,17 @@ func (b *builder) platform(ctx context.Context, p ocispecs.Platform) (*platformR
 	if !s.BuildRuntime {
 		// From the files, not the image: reading the image would make
 		// BuildKit assemble its layers into one tree, which nothing needs.
-		maps.Copy(img.Config.Labels, appstreamLabels(ctx, filesRef, s.ID))
+		as, err := appstreamLabels(func(p string) []byte {
+			dt, err := filesRef.ReadFile(ctx, client.ReadRequest{Filename: p})
+			if err != nil {
+				return nil
+			}
+			return dt
+		}, flatpakRef, md)
+		if err != nil {
+			return nil, wrapSpec(s, err, "appstream-compose")
+		}
+		maps.Copy(img.Config.Labels, as)
 	}
 	doc, err := b.recordContents(img, flatpakRef, runtimeRef, rep)
 	if err != nil {

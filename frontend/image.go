@@ -1,8 +1,11 @@
 package frontend
 
 import (
-	"context"
+	"bytes"
+	"compress/gzip"
 	"encoding/base64"
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/appstream"
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/keyfile"
 	"maps"
 	"strings"
 	"time"
@@ -11,7 +14,6 @@ import (
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/labels"
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/metadata"
 	"github.com/flatpak-frontend/flatpak-frontend/spec"
-	"github.com/moby/buildkit/frontend/gateway/client"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/pkg/errors"
@@ -112,29 +114,66 @@ func (b *builder) image(p ocispecs.Platform, ref string, md []byte, installedSiz
 }
 
 // appstreamLabels are the labels that let registry clients (GNOME Software,
-// flatpak remote-ls on an OCI remote) show an app without pulling it:
-// org.freedesktop.appstream.appdata is the app's AppStream file and
-// org.freedesktop.appstream.icon-64/-128 its icons as data: URLs, read from
-// ref, the app's /app. Missing files just leave the label out.
-func appstreamLabels(ctx context.Context, ref client.Reference, id string) map[string]string {
-	read := func(p string) []byte {
-		dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: p})
-		if err != nil {
-			return nil
+// flatpak remote-ls on an OCI remote) show an app without pulling it, as
+// flatpak build-bundle --oci writes them: org.freedesktop.appstream.appdata
+// is the app's component of its composed catalog
+// (share/app-info/xmls/ID.xml.gz) as Flatpak migrates it (package
+// appstream), org.freedesktop.appstream.icon-64/-128 the catalog's cached
+// icons as data: URLs. read reads a file of the app's /app.
+//
+// When nothing composed a catalog (appstream-compose: false, or a runtime
+// without a compose tool), build-bundle would write no AppStream label;
+// the app's metainfo file and hicolor icons stand in, shaped the same, so
+// registry clients still show the app.
+func appstreamLabels(read func(path string) []byte, ref string, md []byte) (map[string]string, error) {
+	id := strings.Split(ref, "/")[1]
+	bundle := appstream.Bundle{Ref: ref, ID: id}
+	if kf, err := keyfile.Parse(md); err == nil {
+		group := "Application"
+		if strings.HasPrefix(ref, "runtime/") {
+			group = "Runtime"
 		}
-		return dt
+		bundle.Runtime, _ = kf.String(group, "runtime")
+		bundle.SDK, _ = kf.String(group, "sdk")
+		bundle.Tags, _ = kf.StringList(group, "tags")
+	}
+	var catalog *appstream.Node
+	icons := map[string]string{"64": "/share/app-info/icons/flatpak/64x64/" + id + ".png", "128": "/share/app-info/icons/flatpak/128x128/" + id + ".png"}
+	if gz := read("/share/app-info/xmls/" + id + ".xml.gz"); gz != nil {
+		zr, err := gzip.NewReader(bytes.NewReader(gz))
+		if err != nil {
+			return nil, errors.Wrapf(err, "share/app-info/xmls/%s.xml.gz", id)
+		}
+		if catalog, err = appstream.Parse(zr); err != nil {
+			return nil, errors.Wrapf(err, "share/app-info/xmls/%s.xml.gz", id)
+		}
+	} else {
+		for _, p := range []string{"/share/metainfo/" + id + ".metainfo.xml", "/share/appdata/" + id + ".appdata.xml"} {
+			if dt := read(p); dt != nil {
+				var err error
+				if catalog, err = appstream.CatalogOf(dt); err != nil {
+					return nil, errors.Wrapf(err, "%s", p[1:])
+				}
+				break
+			}
+		}
+		for size := range icons {
+			icons[size] = "/share/icons/hicolor/" + size + "x" + size + "/apps/" + id + ".png"
+		}
 	}
 	out := map[string]string{}
-	for _, p := range []string{"/share/metainfo/" + id + ".metainfo.xml", "/share/appdata/" + id + ".appdata.xml"} {
+	if catalog == nil {
+		return out, nil
+	}
+	migrated, ok := appstream.Migrate(catalog, bundle)
+	if !ok {
+		return out, nil
+	}
+	out[labels.AppstreamAppdata] = string(migrated.Bytes())
+	for size, p := range icons {
 		if dt := read(p); dt != nil {
-			out["org.freedesktop.appstream.appdata"] = string(dt)
-			break
+			out[labels.AppstreamIconPrefix+size] = "data:image/png;base64," + base64.StdEncoding.EncodeToString(dt)
 		}
 	}
-	for _, size := range []string{"64", "128"} {
-		if dt := read("/share/icons/hicolor/" + size + "x" + size + "/apps/" + id + ".png"); dt != nil {
-			out["org.freedesktop.appstream.icon-"+size] = "data:image/png;base64," + base64.StdEncoding.EncodeToString(dt)
-		}
-	}
-	return out
+	return out, nil
 }

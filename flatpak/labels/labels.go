@@ -22,6 +22,12 @@ const (
 	Body          = "org.flatpak.body"
 	// CommitMetadataPrefix is followed by an ostree commit metadata key.
 	CommitMetadataPrefix = "org.flatpak.commit-metadata."
+	// AppstreamAppdata is the app's AppStream component, as Flatpak
+	// migrates it (package appstream).
+	AppstreamAppdata = "org.freedesktop.appstream.appdata"
+	// AppstreamIconPrefix is followed by an icon size, 64 or 128; the
+	// value is a data: URL of the PNG.
+	AppstreamIconPrefix = "org.freedesktop.appstream.icon-"
 )
 
 // Commit metadata keys (written as CommitMetadataPrefix + key).
