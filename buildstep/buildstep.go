@@ -134,15 +134,17 @@ type FinishConfig struct {
 
 // AppFinish holds the spec's finishing keys of an app.
 type AppFinish struct {
-	ID                    string `json:"id"`
-	RenameDesktopFile     string `json:"renameDesktopFile,omitempty"`
-	RenameIcon            string `json:"renameIcon,omitempty"`
-	CopyIcon              bool   `json:"copyIcon,omitempty"`
-	RenameAppdataFile     string `json:"renameAppdataFile,omitempty"`
-	DesktopFileNamePrefix string `json:"desktopFileNamePrefix,omitempty"`
-	DesktopFileNameSuffix string `json:"desktopFileNameSuffix,omitempty"`
-	AppdataLicense        string `json:"appdataLicense,omitempty"`
-	AppstreamCompose      bool   `json:"appstreamCompose,omitempty"`
+	ID                    string   `json:"id"`
+	RenameDesktopFile     string   `json:"renameDesktopFile,omitempty"`
+	RenameIcon            string   `json:"renameIcon,omitempty"`
+	RenameMimeFile        string   `json:"renameMimeFile,omitempty"`
+	RenameMimeIcons       []string `json:"renameMimeIcons,omitempty"`
+	CopyIcon              bool     `json:"copyIcon,omitempty"`
+	RenameAppdataFile     string   `json:"renameAppdataFile,omitempty"`
+	DesktopFileNamePrefix string   `json:"desktopFileNamePrefix,omitempty"`
+	DesktopFileNameSuffix string   `json:"desktopFileNameSuffix,omitempty"`
+	AppdataLicense        string   `json:"appdataLicense,omitempty"`
+	AppstreamCompose      bool     `json:"appstreamCompose,omitempty"`
 }
 
 // ReadConfig reads a step's configuration from file.

@@ -155,7 +155,9 @@ func (b *builder) platform(ctx context.Context, p ocispecs.Platform) (*platformR
 		}
 		opts.Runtime = rt.Image
 	}
-	if s.BuildRuntime || rt.Installer == "" {
+	// A build image installs a runtime's packages, and an app's when the
+	// runtime lacks the installer the spec names, or has none.
+	if s.BuildRuntime || len(rt.Installers) == 0 || s.Installer != spec.InstallerAuto && !slices.Contains(rt.Installers, s.Installer) {
 		base, err := b.loadImage(ctx, baseSource(s), p)
 		if err != nil {
 			return nil, err

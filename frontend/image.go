@@ -148,11 +148,11 @@ func appstreamLabels(read func(path string) []byte, ref string, md []byte) (map[
 			return nil, errors.Wrapf(err, "share/app-info/xmls/%s.xml.gz", id)
 		}
 	} else {
-		for _, p := range []string{"/share/metainfo/" + id + ".metainfo.xml", "/share/appdata/" + id + ".appdata.xml"} {
-			if dt := read(p); dt != nil {
+		for _, p := range appstream.MetainfoPaths(id) {
+			if dt := read("/" + p); dt != nil {
 				var err error
 				if catalog, err = appstream.CatalogOf(dt); err != nil {
-					return nil, errors.Wrapf(err, "%s", p[1:])
+					return nil, errors.Wrapf(err, "%s", p)
 				}
 				break
 			}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
 
 	"github.com/distribution/reference"
@@ -108,8 +109,8 @@ func (b *builder) loadImage(ctx context.Context, src imageSource, p ocispecs.Pla
 	img.PlainRuntime = img.flatpak && !hybrid
 	for _, inst := range []spec.Installer{spec.InstallerMicrodnf, spec.InstallerDnf5, spec.InstallerDnf} {
 		for _, dir := range []string{"/usr/bin/", "/files/bin/"} {
-			if _, err := ref.StatFile(ctx, client.StatRequest{Path: dir + string(inst)}); err == nil && img.Installer == "" {
-				img.Installer = inst
+			if _, err := ref.StatFile(ctx, client.StatRequest{Path: dir + string(inst)}); err == nil && !slices.Contains(img.Installers, inst) {
+				img.Installers = append(img.Installers, inst)
 			}
 		}
 	}

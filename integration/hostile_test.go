@@ -372,7 +372,7 @@ func translate(t *testing.T, yaml string) *bkllb.Definition {
 	res, err := llb.Build(s, llb.Options{
 		Platform: ocispecs.Platform{OS: "linux", Architecture: "amd64"},
 		Arch:     "x86_64",
-		Runtime:  llb.Image{State: bkllb.Image("example.org/runtime"), Installer: spec.InstallerDnf},
+		Runtime:  llb.Image{State: bkllb.Image("example.org/runtime"), Installers: []spec.Installer{spec.InstallerDnf}},
 		Helper:   llb.Helper{State: bkllb.Image("example.org/frontend"), Args: []string{"bin/flatpak-frontend"}},
 		Contexts: map[string]bkllb.State{"rpms": bkllb.Local("rpms")},
 	})

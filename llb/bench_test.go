@@ -56,7 +56,7 @@ func BenchmarkParseAndMarshal500Packages(b *testing.B) {
 		res, err := Build(s, Options{
 			Platform:  p,
 			Arch:      "x86_64",
-			Runtime:   Image{State: bkllb.Image("example.com/runtime:1"), Installer: spec.InstallerDnf},
+			Runtime:   Image{State: bkllb.Image("example.com/runtime:1"), Installers: []spec.Installer{spec.InstallerDnf}},
 			Contexts:  map[string]bkllb.State{"": bkllb.Local("context", bkllb.LocalUniqueID("bench"))},
 			SourceMap: bkllb.NewSourceMap(nil, s.Source.Filename, "yaml", s.Source.Data),
 		})

@@ -44,8 +44,9 @@ type Image struct {
 	// PlainRuntime is true for a Flatpak runtime image without the
 	// container entries (usr -> /files, ...): Build adds them.
 	PlainRuntime bool
-	// Installer is the package manager the image has ("" for none).
-	Installer spec.Installer
+	// Installers are the package managers the image has, in the order
+	// "installer: auto" prefers them (microdnf, dnf5, dnf).
+	Installers []spec.Installer
 	// Env is the image's environment (PATH and friends) for build steps.
 	Env []string
 }
@@ -119,8 +120,11 @@ func (b *builder) app() (*Result, error) {
 	root := b.container(o.Runtime)
 	var app bkllb.State
 
-	installer := b.installer(o.Runtime)
-	if installer != "" {
+	installer, inRuntime, err := b.appInstaller()
+	if err != nil {
+		return nil, err
+	}
+	if inRuntime {
 		// The app's last install is kept in a cache mount, so that added
 		// packages go on top of it (see buildstep/install). Locked: a
 		// build must find the state the one before it left (a private
@@ -141,15 +145,9 @@ func (b *builder) app() (*Result, error) {
 		st := b.install(root, installer, cfg, buildstep.OutDir, bkllb.Scratch(), mounts)
 		root, app = st.Root(), st.GetMount(buildstep.OutDir)
 	} else {
-		// The runtime has no package manager: the build image's installs
-		// onto the runtime's tree (as OSBS did with base_image).
-		if o.BuildImage == nil {
-			return nil, fmt.Errorf("the runtime has no microdnf, dnf5 or dnf: give a build image with its installer (base_image, --build-context base=... or --build-arg BASE_IMAGE=...)")
-		}
-		installer = b.installer(*o.BuildImage)
-		if installer == "" {
-			return nil, fmt.Errorf("neither the runtime nor the build image has microdnf, dnf5 or dnf")
-		}
+		// The runtime has no package manager, or not the one the spec
+		// names: the build image's installs onto the runtime's tree (as
+		// OSBS did with base_image).
 		root = b.container(*o.BuildImage)
 		cfg := buildstep.InstallConfig{
 			Kind:        buildstep.KindApp,
@@ -157,6 +155,9 @@ func (b *builder) app() (*Result, error) {
 			Out:         sysroot + appDir + buildstep.ReportDir,
 		}
 		mounts := []bkllb.RunOption{
+			// The runtime as a root that scriptlets and file triggers run
+			// in (rpm chroots into it): /usr, /etc and the links to them.
+			bkllb.AddMount(sysroot, rootLinks(b.o.Epoch)),
 			bkllb.AddMount(sysroot+"/usr", o.Runtime.State, bkllb.SourcePath("/files")),
 			bkllb.AddMount(sysroot+"/etc", o.Runtime.State, bkllb.SourcePath("/files/etc")),
 		}
@@ -185,9 +186,9 @@ func (b *builder) runtime() (*Result, error) {
 	if o.BuildImage == nil {
 		return nil, fmt.Errorf("a runtime is installed with a build image's installer: give one (base_image, --build-context base=... or --build-arg BASE_IMAGE=...)")
 	}
-	installer := b.installer(*o.BuildImage)
-	if installer == "" {
-		return nil, fmt.Errorf("the build image has no microdnf, dnf5 or dnf")
+	installer, err := b.pick(*o.BuildImage, false)
+	if err != nil {
+		return nil, err
 	}
 	root := b.container(*o.BuildImage)
 	cfg := buildstep.InstallConfig{
@@ -230,13 +231,71 @@ func (b *builder) container(img Image) bkllb.State {
 	return withEnv(root, img.Env)
 }
 
-// installer is the package manager to use in an image: the spec's choice,
-// or what the image has.
-func (b *builder) installer(img Image) spec.Installer {
-	if b.s.Installer != "" && b.s.Installer != spec.InstallerAuto {
-		return b.s.Installer
+// appInstaller is the package manager that installs an app's packages, and
+// whether it is the runtime's (else the build image's, installing onto the
+// runtime's tree): "installer: auto" takes the runtime's preferred one; a
+// named installer is the runtime's when it has it.
+func (b *builder) appInstaller() (spec.Installer, bool, error) {
+	o := b.o
+	want := b.wanted()
+	if want == "" && len(o.Runtime.Installers) > 0 {
+		return o.Runtime.Installers[0], true, nil
 	}
-	return img.Installer
+	if want != "" && slices.Contains(o.Runtime.Installers, want) {
+		return want, true, nil
+	}
+	if o.BuildImage == nil {
+		if want != "" {
+			return "", false, fmt.Errorf("installer: the runtime has no %s (it has %s): give a build image that has it (base_image, --build-context base=... or --build-arg BASE_IMAGE=...)", want, names(o.Runtime.Installers))
+		}
+		return "", false, fmt.Errorf("the runtime has no microdnf, dnf5 or dnf: give a build image with its installer (base_image, --build-context base=... or --build-arg BASE_IMAGE=...)")
+	}
+	inst, err := b.pick(*o.BuildImage, true)
+	return inst, false, err
+}
+
+// pick is the installer of img to use: the spec's, which img must have, or
+// img's preferred one. forRuntime says img installs an app onto a runtime
+// that does not have the installer itself.
+func (b *builder) pick(img Image, forRuntime bool) (spec.Installer, error) {
+	want := b.wanted()
+	who := "the build image has"
+	if forRuntime {
+		who = "neither the runtime nor the build image has"
+	}
+	switch {
+	case want == "" && len(img.Installers) > 0:
+		return img.Installers[0], nil
+	case want == "":
+		if forRuntime {
+			return "", fmt.Errorf("%s microdnf, dnf5 or dnf", who)
+		}
+		return "", fmt.Errorf("the build image has no microdnf, dnf5 or dnf")
+	case slices.Contains(img.Installers, want):
+		return want, nil
+	case forRuntime:
+		return "", fmt.Errorf("installer: %s %s (the build image has %s)", who, want, names(img.Installers))
+	}
+	return "", fmt.Errorf("installer: the build image has no %s (it has %s)", want, names(img.Installers))
+}
+
+// wanted is the installer the spec names, "" for auto.
+func (b *builder) wanted() spec.Installer {
+	if b.s.Installer == spec.InstallerAuto {
+		return ""
+	}
+	return b.s.Installer
+}
+
+func names(is []spec.Installer) string {
+	if len(is) == 0 {
+		return "none"
+	}
+	var out []string
+	for _, i := range is {
+		out = append(out, string(i))
+	}
+	return strings.Join(out, ", ")
 }
 
 type builder struct {

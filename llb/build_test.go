@@ -54,7 +54,7 @@ func testOptions(s *spec.Spec) Options {
 	return Options{
 		Platform:  p,
 		Arch:      "x86_64",
-		Runtime:   Image{State: bkllb.Image("example.com/runtime:1"), Installer: spec.InstallerDnf},
+		Runtime:   Image{State: bkllb.Image("example.com/runtime:1"), Installers: []spec.Installer{spec.InstallerDnf}},
 		Helper:    Helper{State: bkllb.Image("example.com/frontend:1"), Args: []string{"bin/flatpak-frontend"}},
 		Contexts:  map[string]bkllb.State{"": bkllb.Local("context", bkllb.LocalUniqueID("test"))},
 		SourceMap: bkllb.NewSourceMap(nil, s.Source.Filename, "yaml", s.Source.Data),
@@ -400,5 +400,44 @@ func TestNoCacheIgnoresCacheOfEveryStep(t *testing.T) {
 	}
 	if n != 4 {
 		t.Errorf("%d ops ignore the cache, want the 4 steps", n)
+	}
+}
+
+// TestInstallerNamedByTheSpecComesFromTheBuildImage: installer: dnf5 on a
+// runtime that only has dnf installs with the build image's dnf5 onto the
+// runtime's tree, in a root whose links let scriptlets run; without such a
+// build image the error says what to give.
+func TestInstallerNamedByTheSpecComesFromTheBuildImage(t *testing.T) {
+	s := parse(t, "id: org.example.Hello\ncommand: hello\ninstaller: dnf5\npackages: [hello]\n")
+	o := testOptions(s)
+	if _, err := Build(s, o); err == nil || !strings.Contains(err.Error(), "the runtime has no dnf5 (it has dnf)") {
+		t.Errorf("no build image: %v", err)
+	}
+	o.BuildImage = &Image{State: bkllb.Image("example.com/build:1"), Installers: []spec.Installer{spec.InstallerDnf}}
+	if _, err := Build(s, o); err == nil || !strings.Contains(err.Error(), "neither the runtime nor the build image has dnf5") {
+		t.Errorf("a build image without dnf5: %v", err)
+	}
+	o.BuildImage.Installers = []spec.Installer{spec.InstallerDnf5}
+	res, err := Build(s, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, def := ops(t, res.Files)
+	install := execs(all)[0]
+	var cfg buildstep.InstallConfig
+	stepConfig(t, def, all, install, &cfg)
+	if cfg.Installer != "dnf5" || cfg.InstallRoot != sysroot {
+		t.Errorf("install with %q into %q", cfg.Installer, cfg.InstallRoot)
+	}
+	var links []string
+	for _, op := range all {
+		for _, a := range op.GetFile().GetActions() {
+			if l := a.GetSymlink(); l != nil {
+				links = append(links, l.Newpath+"->"+l.Oldpath)
+			}
+		}
+	}
+	if !slices.Contains(links, "/bin->usr/bin") || !slices.Contains(links, "/lib64->usr/lib64") {
+		t.Errorf("the root the runtime's tree is mounted in has links %v", links)
 	}
 }

@@ -65,3 +65,30 @@ func Hybrid(runtime bkllb.State, epoch *time.Time, opts ...bkllb.ConstraintsOpt)
 	opts = append(opts, bkllb.WithCustomName("make the runtime a hybrid image"))
 	return runtime.File(fa, opts...)
 }
+
+// rootLinks is the skeleton of a root whose /usr and /etc are mounted in:
+// the links of merged /usr (relative, so they hold inside a chroot) and the
+// folders scriptlets expect. An app installed with a build image's
+// installer onto a runtime gets it at /sysroot, so that rpm's scriptlets
+// and file triggers, which run chrooted there, find /bin/sh and the loader.
+func rootLinks(epoch *time.Time) bkllb.State {
+	var fa *bkllb.FileAction
+	mo := []bkllb.MkdirOption{bkllb.WithParents(true)}
+	so := []bkllb.SymlinkOption{}
+	if epoch != nil {
+		mo = append(mo, bkllb.WithCreatedTime(*epoch))
+		so = append(so, bkllb.WithCreatedTime(*epoch))
+	}
+	for _, d := range []string{"/usr", "/etc", "/app", "/dev", "/proc", "/run", "/var/tmp"} {
+		if fa == nil {
+			fa = bkllb.Mkdir(d, 0o755, mo...)
+		} else {
+			fa = fa.Mkdir(d, 0o755, mo...)
+		}
+	}
+	fa = fa.Mkdir("/tmp", 0o777, mo...)
+	for _, l := range [][2]string{{"usr/bin", "/bin"}, {"usr/sbin", "/sbin"}, {"usr/lib", "/lib"}, {"usr/lib64", "/lib64"}} {
+		fa = fa.Symlink(l[0], l[1], so...)
+	}
+	return bkllb.Scratch().File(fa, bkllb.WithCustomName("[internal] root skeleton for the runtime's tree"))
+}

@@ -10,11 +10,16 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/appstream"
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/keyfile"
 )
 
-// app finishes an app's /app as flatpak-builder does for an RPM-built app.
+// app finishes an app's /app as flatpak-builder (1.4) does in its cleanup,
+// in its order: the AppStream file moved to share/metainfo/ID.metainfo.xml
+// and given the license; the desktop file renamed and the AppStream id
+// with it; the MIME file and icons renamed; the desktop file rewritten;
+// AppStream composed.
 func (f *finisher) app(ctx context.Context) error {
 	a := f.cfg.App
 	if a == nil {
@@ -23,63 +28,76 @@ func (f *finisher) app(ctx context.Context) error {
 	id := a.ID
 	apps := f.path("share/applications")
 
-	if a.RenameAppdataFile != "" {
-		if err := f.renameAppdata(a.RenameAppdataFile, id); err != nil {
-			return err
-		}
-	}
 	appdata := ""
-	for _, p := range []string{"share/metainfo/" + id + ".metainfo.xml", "share/appdata/" + id + ".appdata.xml"} {
-		if _, err := os.Lstat(f.path(p)); err == nil {
-			appdata = f.path(p)
-			break
+	if src := f.findAppdata(a); src != "" {
+		appdata = f.path("share/metainfo/" + id + ".metainfo.xml")
+		if src != appdata {
+			fmt.Fprintf(f.out, "flatpak-frontend: renaming %s to share/metainfo/%s.metainfo.xml\n", filepath.Base(src), id)
+			if err := os.MkdirAll(filepath.Dir(appdata), 0o755); err != nil {
+				return err
+			}
+			if err := os.Rename(src, appdata); err != nil {
+				return err
+			}
+		}
+	} else if a.RenameAppdataFile != "" {
+		return fmt.Errorf("rename-appdata-file: no %s in /app/share/metainfo or /app/share/appdata", a.RenameAppdataFile)
+	}
+	if a.AppdataLicense != "" && appdata != "" {
+		if err := editFile(appdata, func(dt []byte) ([]byte, error) { return appstream.SetLicense(dt, a.AppdataLicense) }); err != nil {
+			return err
 		}
 	}
 
-	if a.RenameDesktopFile != "" {
-		from := filepath.Join(apps, a.RenameDesktopFile)
-		if _, err := os.Lstat(from); err != nil {
-			return fmt.Errorf("rename-desktop-file: no %s in /app/share/applications", a.RenameDesktopFile)
-		}
-		if err := os.Rename(from, filepath.Join(apps, id+".desktop")); err != nil {
-			return err
+	if a.RenameDesktopFile != "" || a.RenameAppdataFile != "" {
+		if a.RenameDesktopFile != "" {
+			from := filepath.Join(apps, a.RenameDesktopFile)
+			if _, err := os.Lstat(from); err != nil {
+				return fmt.Errorf("rename-desktop-file: no %s in /app/share/applications", a.RenameDesktopFile)
+			}
+			if err := os.Rename(from, filepath.Join(apps, id+".desktop")); err != nil {
+				return err
+			}
 		}
 		if appdata != "" {
 			if err := editFile(appdata, func(dt []byte) ([]byte, error) {
-				return appstream.RenameDesktopFile(dt, a.RenameDesktopFile, id)
+				return appstream.RenameID(dt, id, a.RenameDesktopFile)
 			}); err != nil {
 				return err
 			}
 		}
 	}
 
-	if a.RenameIcon != "" {
-		if err := f.renameIcon(a.RenameIcon, id, a.CopyIcon); err != nil {
+	if a.RenameMimeFile != "" {
+		from := f.path("share/mime/packages/" + a.RenameMimeFile)
+		if _, err := os.Lstat(from); err != nil {
+			return fmt.Errorf("rename-mime-file: no %s in /app/share/mime/packages", a.RenameMimeFile)
+		}
+		if err := os.Rename(from, f.path("share/mime/packages/"+id+".xml")); err != nil {
 			return err
+		}
+	}
+	if a.RenameIcon != "" {
+		if err := f.renameIcons(a.RenameIcon, id, a.CopyIcon, false); err != nil {
+			return fmt.Errorf("rename-icon: %w", err)
+		}
+	}
+	if len(a.RenameMimeIcons) > 0 {
+		for _, icon := range a.RenameMimeIcons {
+			if err := f.renameIcons(icon, id, a.CopyIcon, true); err != nil {
+				return fmt.Errorf("rename-mime-icons: %w", err)
+			}
+		}
+		mime := f.path("share/mime/packages/" + id + ".xml")
+		if err := editFile(mime, func(dt []byte) ([]byte, error) { return appstream.RenameMimeIcons(dt, id, a.RenameMimeIcons) }); err != nil {
+			return fmt.Errorf("rename-mime-icons: %w", err)
 		}
 	}
 
 	desktop := filepath.Join(apps, id+".desktop")
-	if _, err := os.Lstat(desktop); err == nil && (a.DesktopFileNamePrefix != "" || a.DesktopFileNameSuffix != "" || a.RenameIcon != "") {
-		prefix, suffix := keyfile.EscapeString(a.DesktopFileNamePrefix), keyfile.EscapeString(a.DesktopFileNameSuffix)
-		if err := editFile(desktop, func(dt []byte) ([]byte, error) {
-			return keyfile.EditValues(dt, "Desktop Entry", func(key, value string) string {
-				switch {
-				case key == "Name" || strings.HasPrefix(key, "Name["):
-					return prefix + value + suffix
-				case key == "Icon" && a.RenameIcon != "" && keyfile.Unescape(value) == a.RenameIcon:
-					return keyfile.EscapeString(id)
-				}
-				return value
-			}), nil
-		}); err != nil {
-			return err
-		}
-	}
-
-	if a.AppdataLicense != "" && appdata != "" {
-		if err := editFile(appdata, func(dt []byte) ([]byte, error) { return appstream.SetLicense(dt, a.AppdataLicense) }); err != nil {
-			return err
+	if a.RenameIcon != "" || a.DesktopFileNamePrefix != "" || a.DesktopFileNameSuffix != "" || a.RenameDesktopFile != "" {
+		if err := editFile(desktop, func(dt []byte) ([]byte, error) { return rewriteDesktop(dt, a), nil }); err != nil {
+			return fmt.Errorf("rewriting the desktop file: %w", err)
 		}
 	}
 
@@ -91,44 +109,98 @@ func (f *finisher) app(ctx context.Context) error {
 	return f.pycache()
 }
 
+// desktopGroup is the desktop file's main group.
+const desktopGroup = "Desktop Entry"
+
+// rewriteDesktop edits the desktop file as flatpak-builder does: the old
+// name recorded in X-Flatpak-RenamedFrom, the icon named by the app ID
+// (and the localized icons that named the old icon), the names given the
+// prefix and suffix.
+func rewriteDesktop(dt []byte, a *buildstep.AppFinish) []byte {
+	l := keyfile.ParseLines(dt)
+	if a.RenameDesktopFile != "" {
+		old, _ := l.Value(desktopGroup, "X-Flatpak-RenamedFrom")
+		if old != "" && !strings.HasSuffix(old, ";") {
+			old += ";"
+		}
+		l.Set(desktopGroup, "X-Flatpak-RenamedFrom", old+keyfile.EscapeListElement(a.RenameDesktopFile)+";")
+	}
+	keys := l.Keys(desktopGroup)
+	if a.RenameIcon != "" {
+		original, _ := l.Value(desktopGroup, "Icon")
+		original = keyfile.Unescape(original)
+		l.Set(desktopGroup, "Icon", keyfile.EscapeString(a.ID))
+		for _, k := range keys {
+			if v, _ := l.Value(desktopGroup, k); strings.HasPrefix(k, "Icon[") && keyfile.Unescape(v) == original {
+				l.Set(desktopGroup, k, keyfile.EscapeString(a.ID))
+			}
+		}
+	}
+	if a.DesktopFileNamePrefix != "" || a.DesktopFileNameSuffix != "" {
+		for _, k := range keys {
+			if k == "Name" || strings.HasPrefix(k, "Name[") {
+				v, _ := l.Value(desktopGroup, k)
+				l.Set(desktopGroup, k, keyfile.EscapeString(a.DesktopFileNamePrefix+keyfile.Unescape(v)+a.DesktopFileNameSuffix))
+			}
+		}
+	}
+	return l.Bytes()
+}
+
+// findAppdata is the app's AppStream file, where flatpak-builder looks for
+// it: share/metainfo, then share/appdata; the name rename-appdata-file gives,
+// else ID.metainfo.xml, then ID.appdata.xml.
+func (f *finisher) findAppdata(a *buildstep.AppFinish) string {
+	for _, dir := range []string{"share/metainfo", "share/appdata"} {
+		for _, ext := range []string{".metainfo.xml", ".appdata.xml"} {
+			name := a.ID + ext
+			if a.RenameAppdataFile != "" {
+				name = a.RenameAppdataFile
+			}
+			if p := f.path(dir + "/" + name); exists(p) {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
+func exists(p string) bool {
+	_, err := os.Lstat(p)
+	return err == nil
+}
+
 // path is a path of the tree, given relative to its root.
 func (f *finisher) path(rel string) string { return filepath.Join(f.root, filepath.FromSlash(rel)) }
 
-func (f *finisher) renameAppdata(name, id string) error {
-	for _, dir := range []struct{ rel, ext string }{{"share/metainfo", "metainfo.xml"}, {"share/appdata", "appdata.xml"}} {
-		from := f.path(dir.rel + "/" + name)
-		if _, err := os.Lstat(from); err == nil {
-			return os.Rename(from, f.path(dir.rel+"/"+id+"."+dir.ext))
-		}
-	}
-	for _, p := range []string{"share/metainfo/" + id + ".metainfo.xml", "share/appdata/" + id + ".appdata.xml"} {
-		if _, err := os.Lstat(f.path(p)); err == nil {
-			return nil
-		}
-	}
-	return fmt.Errorf("rename-appdata-file: no %s in /app/share/metainfo or /app/share/appdata", name)
-}
-
-// renameIcon renames (or copies) every icon named from, and its symbolic
-// variant, to the app's ID.
-func (f *finisher) renameIcon(from, id string, copyIcon bool) error {
+// renameIcons renames (or with copyIcon hard-links) the icons named from,
+// and their symbolic variants, to the app's ID, as flatpak-builder does:
+// regular files three folders below share/icons (THEME/SIZE/CONTEXT/).
+// For MIME icons (mime) the new name is ID.NAME, extension included.
+func (f *finisher) renameIcons(from, id string, copyIcon, mime bool) error {
+	icons := f.path("share/icons")
 	found := false
-	err := filepath.WalkDir(f.path("share/icons"), func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(icons, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			if os.IsNotExist(err) && p == f.path("share/icons") {
+			if os.IsNotExist(err) && p == icons {
 				return fs.SkipAll
 			}
 			return err
 		}
-		base := d.Name()
-		rest, ok := strings.CutPrefix(base, from)
-		if !ok || !(strings.HasPrefix(rest, ".") || strings.HasPrefix(rest, "-symbolic.")) {
+		rel, _ := filepath.Rel(icons, p)
+		rest, ok := strings.CutPrefix(d.Name(), from)
+		if !ok || !d.Type().IsRegular() || strings.Count(rel, "/") != 3 ||
+			!(strings.HasPrefix(rest, ".") || strings.HasPrefix(rest, "-symbolic.")) {
 			return nil
 		}
 		found = true
-		to := filepath.Join(filepath.Dir(p), id+rest)
+		to := id + rest
+		if mime {
+			to = id + "." + d.Name()
+		}
+		to = filepath.Join(filepath.Dir(p), to)
 		if copyIcon {
-			return copyFile(p, to)
+			return os.Link(p, to)
 		}
 		return os.Rename(p, to)
 	})
@@ -136,7 +208,7 @@ func (f *finisher) renameIcon(from, id string, copyIcon bool) error {
 		return err
 	}
 	if !found {
-		return fmt.Errorf("rename-icon: no icon named %s in /app/share/icons", from)
+		return fmt.Errorf("no icon named %s in /app/share/icons", from)
 	}
 	return nil
 }
@@ -147,9 +219,10 @@ func (f *finisher) compose(ctx context.Context, id string) error {
 	var cmd *exec.Cmd
 	switch {
 	case has("appstreamcli"):
-		cmd = exec.CommandContext(ctx, "appstreamcli", "compose", "--no-partial-urls", "--prefix=/", "--origin="+id,
+		// flatpak-builder's arguments (with its default URL policy).
+		cmd = exec.CommandContext(ctx, "appstreamcli", "compose", "--prefix=/", "--origin="+id,
 			"--result-root="+f.root, "--data-dir="+f.path("share/app-info/xmls"),
-			"--icons-dir="+f.path("share/app-info/icons/flatpak"), f.root)
+			"--icons-dir="+f.path("share/app-info/icons/flatpak"), "--components="+id+","+id+".desktop", f.root)
 	case has("appstream-compose"):
 		cmd = exec.CommandContext(ctx, "appstream-compose", "--prefix="+f.root, "--origin=flatpak", "--basename="+id, id)
 	default:
@@ -237,27 +310,4 @@ func editFile(p string, edit func([]byte) ([]byte, error)) error {
 		return nil
 	}
 	return os.WriteFile(p, out, fi.Mode().Perm())
-}
-
-// copyFile copies a file, keeping its mode; a symlink is copied as one.
-func copyFile(from, to string) error {
-	fi, err := os.Lstat(from)
-	if err != nil {
-		return err
-	}
-	if fi.Mode()&fs.ModeSymlink != 0 {
-		target, err := os.Readlink(from)
-		if err != nil {
-			return err
-		}
-		return os.Symlink(target, to)
-	}
-	dt, err := os.ReadFile(from)
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(to, dt, fi.Mode().Perm()); err != nil {
-		return err
-	}
-	return os.Chtimes(to, fi.ModTime(), fi.ModTime())
 }

@@ -58,10 +58,10 @@ func TestFinishAppLikeFlatpakBuilder(t *testing.T) {
 		}
 		return string(dt)
 	}
-	if got, want := read("share/applications/org.example.Viewer.desktop"), "[Desktop Entry]\n# keep me\nName=(Test) Viewer\nName[de]=(Test) Betrachter\nIcon=org.example.Viewer\nExec=viewer\n"; got != want {
+	if got, want := read("share/applications/org.example.Viewer.desktop"), "[Desktop Entry]\n# keep me\nName=(Test) Viewer\nName[de]=(Test) Betrachter\nIcon=org.example.Viewer\nExec=viewer\nX-Flatpak-RenamedFrom=viewer.desktop;\n"; got != want {
 		t.Errorf("desktop file:\n%s\nwant\n%s", got, want)
 	}
-	if got := read("share/metainfo/org.example.Viewer.metainfo.xml"); !strings.Contains(got, "<id>org.example.Viewer.desktop</id>") ||
+	if got := read("share/metainfo/org.example.Viewer.metainfo.xml"); !strings.Contains(got, "<id>org.example.Viewer</id>") || !strings.Contains(got, "<provides><id>viewer.desktop</id></provides>") ||
 		!strings.Contains(got, `<launchable type="desktop-id">org.example.Viewer.desktop</launchable>`) || !strings.Contains(got, "<project_license>MIT</project_license>") {
 		t.Errorf("metainfo:\n%s", got)
 	}

@@ -84,6 +84,9 @@ func (s *step) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := disableUnsharePlugin(); err != nil {
+		return err
+	}
 	args := cfg.Packages
 	if cfg.Mode == buildstep.ModeInstallDownloaded {
 		if err := downloadFailure(cfg.Out); err != nil {
@@ -327,6 +330,22 @@ func downloaded() ([]string, error) {
 	}
 	slices.Sort(files)
 	return files, nil
+}
+
+// rpmMacros is this step's rpm configuration, beside the image's.
+const rpmMacros = "/etc/rpm/macros.flatpak-frontend"
+
+// disableUnsharePlugin turns off rpm's unshare plugin (Fedora's
+// rpm-plugin-unshare, built into Debian's rpm), which runs each scriptlet in
+// new mount and network namespaces: a build step is an unprivileged
+// container, where unshare(2) is refused, so every scriptlet and file
+// trigger would fail. The step itself is the sandbox: a throwaway root, no
+// network but for remote repos, and no credential where package code runs.
+func disableUnsharePlugin() error {
+	if err := os.MkdirAll(filepath.Dir(rpmMacros), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(rpmMacros, []byte("%__transaction_unshare %{nil}\n%__transaction_unshare_paths %{nil}\n%__transaction_unshare_nonet 0\n"), 0o644)
 }
 
 // downloadFailure is the failure of the download step before this one

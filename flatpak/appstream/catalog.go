@@ -227,3 +227,14 @@ func CatalogOf(metainfo []byte) (*Node, error) {
 	comps := &Node{Name: "components", Children: []*Node{doc.Children[0]}}
 	return &Node{Name: "root", Children: []*Node{comps}}, nil
 }
+
+// MetainfoPaths are where an app's AppStream file may be, relative to /app,
+// in the order flatpak-builder looks: share/metainfo/ID.metainfo.xml, then
+// the older names.
+func MetainfoPaths(id string) []string {
+	return []string{
+		"share/metainfo/" + id + ".metainfo.xml",
+		"share/metainfo/" + id + ".appdata.xml",
+		"share/appdata/" + id + ".appdata.xml",
+	}
+}

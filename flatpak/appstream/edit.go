@@ -115,30 +115,91 @@ func matches(t xml.StartElement, el Element) bool {
 	return true
 }
 
-// RenameDesktopFile points an app's metainfo at its renamed desktop file,
-// as flatpak-builder's rename-desktop-file does: the desktop-id launchable
-// and the component id, with or without ".desktop".
-func RenameDesktopFile(doc []byte, oldFile, id string) ([]byte, error) {
-	edits := []struct {
-		el       Element
-		old, new string
-	}{
-		{Element{Name: "launchable", Attrs: map[string]string{"type": "desktop-id"}}, oldFile, id + ".desktop"},
-		{Element{Name: "id"}, oldFile, id + ".desktop"},
-		{Element{Name: "id"}, strings.TrimSuffix(oldFile, ".desktop"), id},
-	}
-	for _, e := range edits {
-		var err error
-		if doc, _, err = SetText(doc, e.el, e.old, e.new); err != nil {
-			return nil, err
-		}
-	}
-	return doc, nil
-}
-
-// SetLicense sets the project_license, as flatpak-builder's appdata-license
-// does.
+// SetLicense sets the project_license of every component, adding one where
+// a component has none, as flatpak-builder's appdata-license does. The rest
+// of the file is kept as it was.
 func SetLicense(doc []byte, license string) ([]byte, error) {
 	doc, _, err := SetText(doc, Element{Name: "project_license"}, "", license)
-	return doc, err
+	if err != nil {
+		return nil, err
+	}
+	// Components without one get it before their end tag.
+	d := xml.NewDecoder(bytes.NewReader(doc))
+	var inserts []int64
+	depth, compDepth, has := 0, 0, false
+	for {
+		tok, err := d.RawToken()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("not well-formed XML: %w", err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			depth++
+			if t.Name.Local == "component" && t.Name.Space == "" && compDepth == 0 {
+				compDepth, has = depth, false
+			} else if compDepth != 0 && depth == compDepth+1 && t.Name.Local == "project_license" {
+				has = true
+			}
+		case xml.EndElement:
+			if compDepth != 0 && depth == compDepth {
+				if !has {
+					inserts = append(inserts, d.InputOffset()-int64(len("</component>")))
+				}
+				compDepth = 0
+			}
+			depth--
+		}
+	}
+	if len(inserts) == 0 {
+		return doc, nil
+	}
+	var esc bytes.Buffer
+	xml.EscapeText(&esc, []byte(license))
+	el := "<project_license>" + esc.String() + "</project_license>\n"
+	var out bytes.Buffer
+	last := int64(0)
+	for _, at := range inserts {
+		out.Write(doc[last:at])
+		out.WriteString(el)
+		last = at
+	}
+	out.Write(doc[last:])
+	return out.Bytes(), nil
+}
+
+// RenameID makes an app's metainfo name the app by its ID, as
+// flatpak-builder does when it renames the desktop file or the metainfo
+// file: the component's <id> becomes the ID (the old one is kept as a
+// <provides><id>), and a desktop-id launchable naming the renamed desktop
+// file names ID.desktop. The file is rewritten as Flatpak's XML code writes
+// it (comments are dropped).
+func RenameID(doc []byte, id, renamedDesktopFile string) ([]byte, error) {
+	root, err := Parse(bytes.NewReader(doc))
+	if err != nil {
+		return nil, err
+	}
+	comp := root.find("component")
+	if comp == nil {
+		comp = root.find("application")
+	}
+	if comp == nil {
+		return nil, fmt.Errorf("no <component> node")
+	}
+	if n := comp.find("id"); n != nil && len(n.Children) > 0 && n.Children[0].Text != id {
+		old := n.Children[0].Text
+		n.Children[0] = text(id)
+		provides := comp.find("provides")
+		if provides == nil {
+			provides = &Node{Name: "provides"}
+			comp.Children = append(comp.Children, provides)
+		}
+		provides.Children = append(provides.Children, &Node{Name: "id", Children: []*Node{text(old)}})
+	}
+	if n := comp.find("launchable"); n != nil && len(n.Children) > 0 && renamedDesktopFile != "" && n.Children[0].Text == renamedDesktopFile {
+		n.Children[0] = text(id + ".desktop")
+	}
+	return root.Bytes(), nil
 }

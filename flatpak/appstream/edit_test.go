@@ -5,44 +5,62 @@ import (
 	"testing"
 )
 
-func TestRenameDesktopFileAndLicenseKeepTheRest(t *testing.T) {
+func TestRenameIDAsFlatpakBuilder(t *testing.T) {
 	in := `<?xml version="1.0" encoding="UTF-8"?>
 <!-- Copyright -->
 <component type="desktop-application">
   <id>viewer.desktop</id>
   <launchable type="desktop-id">viewer.desktop</launchable>
-  <launchable type="url">viewer.desktop</launchable>
-  <project_license>GPL-2.0+</project_license>
-  <provides><id>other</id></provides>
   <name xml:lang="de">Betrachter &amp; Co</name>
 </component>
 `
-	out, err := RenameDesktopFile([]byte(in), "viewer.desktop", "org.example.Viewer")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err = SetLicense(out, "MIT & <Apache-2.0>")
+	out, err := RenameID([]byte(in), "org.example.Viewer", "viewer.desktop")
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := `<?xml version="1.0" encoding="UTF-8"?>
-<!-- Copyright -->
 <component type="desktop-application">
-  <id>org.example.Viewer.desktop</id>
+  <id>org.example.Viewer</id>
   <launchable type="desktop-id">org.example.Viewer.desktop</launchable>
-  <launchable type="url">viewer.desktop</launchable>
-  <project_license>MIT &amp; &lt;Apache-2.0&gt;</project_license>
-  <provides><id>other</id></provides>
   <name xml:lang="de">Betrachter &amp; Co</name>
-</component>
-`
+<provides><id>viewer.desktop</id></provides></component>`
 	if string(out) != want {
 		t.Errorf("got\n%s\nwant\n%s", out, want)
 	}
-	// An id without .desktop becomes the app ID.
-	out, err = RenameDesktopFile([]byte("<component><id>viewer</id></component>"), "viewer.desktop", "org.example.Viewer")
-	if err != nil || string(out) != "<component><id>org.example.Viewer</id></component>" {
-		t.Errorf("got %q, %v", out, err)
+	same := `<component><id>org.example.Viewer</id></component>`
+	if out, err := RenameID([]byte(same), "org.example.Viewer", ""); err != nil || strings.Contains(string(out), "provides") {
+		t.Errorf("an id that is the app's: %s, %v", out, err)
+	}
+}
+
+func TestSetLicenseSetsOrAdds(t *testing.T) {
+	in := "<components>\n<component>\n  <project_license>old</project_license>\n</component>\n<component>\n  <id>b</id>\n</component>\n</components>\n"
+	out, err := SetLicense([]byte(in), "MIT & <x>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "<components>\n<component>\n  <project_license>MIT &amp; &lt;x&gt;</project_license>\n</component>\n<component>\n  <id>b</id>\n<project_license>MIT &amp; &lt;x&gt;</project_license>\n</component>\n</components>\n"
+	if string(out) != want {
+		t.Errorf("got\n%q\nwant\n%q", out, want)
+	}
+}
+
+func TestRenameMimeIcons(t *testing.T) {
+	in := `<?xml version="1.0"?>
+<mime-info xmlns="http://www.freedesktop.org/standards/shared-mime-info">
+  <mime-type type="application/x-foo"><icon name="foo-doc"/></mime-type>
+  <mime-type type="application/x-bar"><generic-icon name="bar"/></mime-type>
+  <mime-type type="application/x-baz"><comment>Baz</comment></mime-type>
+</mime-info>`
+	out, err := RenameMimeIcons([]byte(in), "org.example.App", []string{"foo-doc", "application-x-baz"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(out)
+	for _, want := range []string{`<icon name="org.example.App.foo-doc"/>`, `<generic-icon name="bar"/>`, `<comment>Baz</comment><icon name="org.example.App.application-x-baz"/>`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("lacks %s:\n%s", want, got)
+		}
 	}
 }
 

@@ -24,13 +24,20 @@ type FlatpakEnv struct {
 	Repo    string // ostree repo, served as remote FlatpakRemote
 	home    string
 	runtime string // XDG_RUNTIME_DIR
+	// wrap runs flatpak and ostree another way than from the host's PATH
+	// (see NewerFlatpak).
+	wrap []string
 }
 
 // Flatpak makes a new FlatpakEnv in t's temporary folder.
 func Flatpak(t testing.TB) *FlatpakEnv {
 	t.Helper()
 	mustBeSetUp(t)
-	base := t.TempDir()
+	return newFlatpakEnv(t, t.TempDir())
+}
+
+func newFlatpakEnv(t testing.TB, base string) *FlatpakEnv {
+	t.Helper()
 	f := &FlatpakEnv{
 		UserDir: filepath.Join(base, "user"),
 		Repo:    filepath.Join(base, "repo"),
@@ -71,7 +78,8 @@ func (f *FlatpakEnv) Env() []string {
 // Command runs `flatpak ARGS...` in the environment and returns its stdout;
 // the error carries the command line, stdout and stderr.
 func (f *FlatpakEnv) Command(args ...string) (string, error) {
-	cmd := exec.Command("flatpak", args...)
+	argv := append(append(append([]string{}, f.wrap...), "flatpak"), args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = f.Env()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
@@ -86,7 +94,7 @@ func (f *FlatpakEnv) Command(args ...string) (string, error) {
 // installation drives flatpak in this environment the way
 // flatpak-frontend build --install does.
 func (f *FlatpakEnv) installation() *flatpakcli.Installation {
-	return &flatpakcli.Installation{Repo: f.Repo, Remote: FlatpakRemote, Env: f.Env()}
+	return &flatpakcli.Installation{Repo: f.Repo, Remote: FlatpakRemote, Env: f.Env(), Wrap: f.wrap}
 }
 
 // ImportOCI imports an OCI image layout folder into the repo

@@ -16,7 +16,7 @@ const (
 )
 
 const (
-	sidRootfsRecipe      = "debootstrap v1 --variant=minbase --include=dnf5,rpm,busybox sid"
+	sidRootfsRecipe      = "debootstrap v1 --variant=minbase --include=dnf5,rpm,busybox,flatpak,ostree sid"
 	minimalRuntimeRecipe = "minimal runtime v1"
 )
 
@@ -58,9 +58,10 @@ func minimalRuntimeKey() (string, string, error) {
 }
 
 // buildSidRootfs debootstraps a Debian sid minbase with dnf5, rpm and
-// busybox (about a minute).
+// busybox (for the minimal runtime) and flatpak and ostree (the newer
+// Flatpak), in about a minute.
 func buildSidRootfs(ctx context.Context, dir string) error {
-	_, err := run(ctx, nil, "", "debootstrap", "--variant=minbase", "--include=dnf5,rpm,busybox",
+	_, err := run(ctx, nil, "", "debootstrap", "--variant=minbase", "--include=dnf5,rpm,busybox,flatpak,ostree",
 		"sid", filepath.Join(dir, "root"), debianMirror())
 	if err != nil {
 		return fmt.Errorf("debootstrap of Debian sid failed; sid changes every day, so a package the fixture needs may be in transition there: %w", err)

@@ -17,6 +17,7 @@ import (
 var debianPackages = []string{
 	"runc", "docker-registry", "rpm", "createrepo-c", "dnf", "flatpak",
 	"ostree", "bubblewrap", "debootstrap", "skopeo", "umoci", "busybox-static",
+	"xvfb", "xdotool", "imagemagick",
 }
 
 // requiredTools maps each command the harness runs to its Debian package.
@@ -34,6 +35,10 @@ var requiredTools = map[string]string{
 	"skopeo":          "skopeo",
 	// The base-runtime test RPM packs the static busybox.
 	"busybox": "busybox-static",
+	// A real app's window, shown and photographed (TestRealApp...).
+	"Xvfb":    "xvfb",
+	"xdotool": "xdotool",
+	"import":  "imagemagick",
 }
 
 func missingTools() (tools, pkgs []string) {

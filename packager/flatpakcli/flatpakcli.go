@@ -24,6 +24,10 @@ type Installation struct {
 	// Env is the environment of every command (FLATPAK_USER_DIR etc.);
 	// nil means this process's.
 	Env []string
+	// Wrap, when set, runs every command through it: a command and its
+	// arguments that run the rest, such as "flatpak-spawn --host" in a
+	// toolbox, or a Flatpak of another version in a root of its own.
+	Wrap []string
 }
 
 // DefaultRepo is the repo flatpak-frontend build --install uses:
@@ -75,7 +79,8 @@ func (in *Installation) Run(ctx context.Context, args ...string) (string, error)
 }
 
 func (in *Installation) run(ctx context.Context, name string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, name, args...)
+	argv := append(append(append([]string{}, in.Wrap...), name), args...)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = in.Env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
