@@ -8,7 +8,7 @@ GO ?= go
 # daemon and share the cached fixtures through file locks.
 GOTESTFLAGS ?= -count=1 -timeout 80m
 
-.PHONY: demo fixtures test vet buildkitd clean-cache
+.PHONY: demo demo-ghex fixtures test vet buildkitd clean-cache
 
 # The example end to end: build the test runtime and RPMs, then
 # flatpak-frontend build --install --run of examples/hello (with a private
@@ -19,6 +19,16 @@ demo: fixtures
 		--build-context runtime=oci-layout://$(CURDIR)/.cache/example/runtime \
 		--build-context rpms=$(CURDIR)/.cache/example/rpms \
 		examples/hello
+
+# The real app: GHex from RPMs on the GTK test runtime (examples/ghex),
+# installed with flatpak --user; then: flatpak run org.gnome.GHex
+demo-ghex:
+	$(GO) run ./integration/cmd/fixtures -ghex
+	CGO_ENABLED=0 $(GO) build -o bin/flatpak-frontend ./cmd/flatpak-frontend
+	bin/flatpak-frontend build --progress=plain --install \
+		--build-context runtime=oci-layout://$(CURDIR)/.cache/example/gtk-runtime \
+		--build-context rpms=$(CURDIR)/.cache/example/ghex-rpms \
+		examples/ghex
 
 # The test runtime as an OCI layout at .cache/example/runtime and the test
 # RPM repo at .cache/example/rpms, to try any flatpak.yaml against.

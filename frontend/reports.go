@@ -166,8 +166,17 @@ func (b *builder) failureError(f *buildstep.Failure, log []byte) error {
 		for _, name := range f.Missing {
 			found = append(found, b.atPackage(fmt.Sprintf("package %q was not found in the enabled repositories%s", name, repoNames(s)), name))
 		}
+		caps := map[string][]string{}
+		var needers []string
 		for _, u := range f.Unresolved {
-			found = append(found, b.atPackage(fmt.Sprintf("nothing provides %s, which %s needs: the runtime does not have it and no enabled repository%s has a package that provides it", u.Capability, u.NeededBy, repoNames(s)), packageName(u.NeededBy)))
+			if _, ok := caps[u.NeededBy]; !ok {
+				needers = append(needers, u.NeededBy)
+			}
+			caps[u.NeededBy] = append(caps[u.NeededBy], u.Capability)
+		}
+		for _, n := range needers {
+			c := caps[n]
+			found = append(found, b.atPackage(fmt.Sprintf("nothing provides %s, which %s needs: neither the runtime nor an enabled repository%s has %s", strings.Join(c, ", "), n, repoNames(s), map[bool]string{true: "it", false: "them"}[len(c) == 1]), packageName(n)))
 		}
 		return locatedError(s, found)
 	case len(f.Outside) > 0:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/moby/buildkit/solver/errdefs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -283,7 +284,18 @@ func usageError(err error) int {
 	return 2
 }
 
+// fail prints a build's error as buildx does: the lines of flatpak.yaml it
+// is about, then the message; each location also as FILE:LINE:COLUMN, which
+// editors and CI logs link to.
 func fail(err error) int {
+	for _, src := range errdefs.Sources(err) {
+		for _, r := range src.Ranges {
+			if src.Info != nil && r.Start != nil {
+				fmt.Fprintf(os.Stderr, "%s:%d:%d: error here\n", src.Info.Filename, r.Start.Line, r.Start.Character)
+			}
+		}
+		src.Print(os.Stderr)
+	}
 	fmt.Fprintf(os.Stderr, "flatpak-frontend build: %v\n", err)
 	return 1
 }

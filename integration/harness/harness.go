@@ -227,3 +227,21 @@ func BuildFixtures(ctx context.Context) (runtimeDir, repoDir string, err error) 
 	}
 	return filepath.Join(rt, "oci"), repoDir, nil
 }
+
+// BuildGHexFixtures is BuildFixtures for the real app: the GTK runtime's
+// OCI layout folder and the GHex RPM repo (make demo-ghex).
+func BuildGHexFixtures(ctx context.Context) (runtimeDir, repoDir string, err error) {
+	defer teardown()
+	if err := setup(); err != nil {
+		return "", "", err
+	}
+	ghex, err := buildCached(ghexKey, buildGHexRepo)
+	if err != nil {
+		return "", "", err
+	}
+	rt, err := buildCached(gtkRuntimeKey, buildGtkRuntime)
+	if err != nil {
+		return "", "", err
+	}
+	return filepath.Join(rt, "oci"), filepath.Join(ghex, "repo"), nil
+}
