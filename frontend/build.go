@@ -6,6 +6,7 @@ import (
 	"maps"
 	"path"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/containerd/platforms"
@@ -51,6 +52,9 @@ func build(ctx context.Context, c client.Client, o Options) (*client.Result, err
 		return res, err
 	}
 
+	if err := b.selectPlatforms(ctx); err != nil {
+		return nil, err
+	}
 	// What each platform's build produced, by platform ID (the key
 	// dockerui uses for a platform's refs).
 	var mu sync.Mutex
@@ -95,6 +99,44 @@ func build(ctx context.Context, c client.Client, o Options) (*client.Result, err
 		res.AddMeta(exptypes.AnnotationManifestDescriptorKey(p, ocispecs.AnnotationRefName), []byte(ref))
 	}
 	return res, nil
+}
+
+// selectPlatforms applies the spec's platforms: building only for
+// architectures it excludes is an error at its line; a multi-platform
+// build leaves them out.
+func (b *builder) selectPlatforms(ctx context.Context) error {
+	ps := b.spec.Platforms
+	if ps == nil {
+		return nil
+	}
+	targets := b.bc.TargetPlatforms
+	if len(targets) == 0 {
+		targets = []ocispecs.Platform{platforms.DefaultSpec()}
+	}
+	var keep, dropped []ocispecs.Platform
+	for _, p := range targets {
+		arch, err := fllb.FlatpakArch(p)
+		if err != nil {
+			return err
+		}
+		if (len(ps.Only) == 0 || slices.Contains(ps.Only, arch)) && !slices.Contains(ps.Not, arch) {
+			keep = append(keep, p)
+		} else {
+			dropped = append(dropped, p)
+		}
+	}
+	if len(keep) == 0 {
+		var names []string
+		for _, p := range dropped {
+			names = append(names, platforms.Format(p))
+		}
+		return wrapSpec(b.spec, errors.Errorf("platforms: this file is not built for %s", strings.Join(names, ", ")), "platforms")
+	}
+	for _, p := range dropped {
+		b.warn(ctx, fmt.Sprintf("platforms: %s is left out of this build", platforms.Format(p)), "platforms")
+	}
+	b.bc.TargetPlatforms = keep
+	return nil
 }
 
 // builder is one frontend invocation.
@@ -191,9 +233,13 @@ func (b *builder) platform(ctx context.Context, p ocispecs.Platform) (*platformR
 		kind = "runtime"
 		md, err = runtimeMetadata(s, arch)
 	} else {
-		md, exports, err = appMetadata(s, runtimeRef, sdkRef, rep)
+		md, exports, err = appMetadata(s, arch, runtimeRef, sdkRef, rep)
 	}
-	if err != nil {
+	var ed errExtraData
+	switch {
+	case errors.As(err, &ed):
+		return nil, wrapSpec(s, err, "extra-data")
+	case err != nil:
 		return nil, wrapSpec(s, err, "finish-args")
 	}
 	flatpakRef := fmt.Sprintf("%s/%s/%s/%s", kind, s.ID, arch, s.Branch)
@@ -218,6 +264,7 @@ func (b *builder) platform(ctx context.Context, p ocispecs.Platform) (*platformR
 		}
 		maps.Copy(img.Config.Labels, as)
 	}
+	maps.Copy(img.Config.Labels, b.buildSystemLabels(rep))
 	doc, err := b.recordContents(img, flatpakRef, runtimeRef, rep)
 	if err != nil {
 		return nil, err

@@ -7,6 +7,9 @@ import (
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/appstream"
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/keyfile"
 	"maps"
+	"path"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,10 +24,30 @@ import (
 
 // appMetadata writes the app's metadata file as flatpak build-finish would,
 // and returns the include patterns of what build-finish would export.
-func appMetadata(s *spec.Spec, runtimeRef, sdkRef string, rep *reports) (md []byte, exports []string, err error) {
+func appMetadata(s *spec.Spec, arch, runtimeRef, sdkRef string, rep *reports) (md []byte, exports []string, err error) {
 	fctx, err := finishargs.Parse(s.FinishArgs)
 	if err != nil {
 		return nil, nil, err
+	}
+	// extra-data, as flatpak-builder passes each extra-data source to
+	// build-finish: --extra-data=NAME:SHA256:SIZE:INSTALLED-SIZE:URL.
+	for _, e := range s.ExtraData {
+		if len(e.OnlyArches) > 0 && !slices.Contains(e.OnlyArches, arch) {
+			continue
+		}
+		name := e.Filename
+		if name == "" {
+			name = path.Base(e.URL)
+		}
+		installed := ""
+		if e.InstalledSize != 0 {
+			installed = strconv.FormatUint(e.InstalledSize, 10)
+		}
+		fctx.ExtraData = append(fctx.ExtraData, finishargs.ExtraData{Name: name, Checksum: strings.ToLower(e.SHA256),
+			Size: strconv.FormatUint(e.Size, 10), InstalledSize: installed, URI: e.URL})
+	}
+	if len(fctx.ExtraData) > 0 && !rep.has("bin/apply_extra", 'f') {
+		return nil, nil, errExtraData{errors.New("extra-data: the app must ship /app/bin/apply_extra, which Flatpak runs at install time to unpack the extra data into /app/extra; no package installed it")}
 	}
 	var owned []string
 	for _, n := range fctx.SessionBus {
@@ -176,4 +199,54 @@ func appstreamLabels(read func(path string) []byte, ref string, md []byte) (map[
 		}
 	}
 	return out, nil
+}
+
+// errExtraData is an error about the extra-data key.
+type errExtraData struct{ error }
+
+// buildSystemLabels are the labels Fedora's flatpak-module-tools writes,
+// which Fedora's registry and flatpak-indexer read: name,
+// com.redhat.component, version and release (for an app the main
+// package's, the first of packages; for a runtime its branch), and
+// org.opencontainers.image.version.
+func (b *builder) buildSystemLabels(rep *reports) map[string]string {
+	s := b.spec
+	main := ""
+	if len(s.Packages) > 0 {
+		main = s.Packages[0].Name
+	}
+	version, release := s.Branch, "1"
+	component := s.Component
+	if s.BuildRuntime || s.BuildExtension {
+		if component == "" {
+			component = s.Name
+		}
+		if component == "" {
+			component = s.ID
+		}
+	} else {
+		for _, p := range rep.install.Packages {
+			if p.Added && p.Name == main {
+				version, release = p.Version, p.Release
+			}
+		}
+		if component == "" {
+			n := s.Name
+			if n == "" {
+				n = main
+			}
+			component = n + "-flatpak"
+		}
+	}
+	name := s.Name
+	if name == "" {
+		name = strings.TrimSuffix(component, "-flatpak")
+	}
+	return map[string]string{
+		labels.Name:                name,
+		labels.Component:           component,
+		labels.Version:             version,
+		labels.Release:             release,
+		ocispecs.AnnotationVersion: version,
+	}
 }

@@ -86,6 +86,17 @@ func (b *builder) warn(ctx context.Context, msg string, key ...any) {
 	b.warnFn(ctx, msg, opts)
 }
 
+// has reports whether the tree holds path (relative to its root) with the
+// type typ ('f', 'd', 'l').
+func (r *reports) has(path string, typ byte) bool {
+	for _, e := range r.finish.Entries {
+		if e.Path == path && e.Type == typ {
+			return true
+		}
+	}
+	return false
+}
+
 // firstBinary is the first executable build-finish would pick as the
 // command: the first file of files/bin in name order.
 func (r *reports) firstBinary() string {

@@ -405,6 +405,8 @@ func (b *builder) appFinish() *buildstep.AppFinish {
 		ID:                    s.ID,
 		RenameDesktopFile:     s.RenameDesktopFile,
 		RenameIcon:            s.RenameIcon,
+		RenameMimeFile:        s.RenameMimeFile,
+		RenameMimeIcons:       s.RenameMimeIcons,
 		CopyIcon:              s.CopyIcon,
 		RenameAppdataFile:     s.RenameAppdataFile,
 		DesktopFileNamePrefix: s.DesktopFileNamePrefix,

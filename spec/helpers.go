@@ -4,8 +4,11 @@ import "strings"
 
 // Kind is "runtime" when the spec builds a runtime, else "app".
 func (s *Spec) Kind() string {
-	if s.BuildRuntime {
+	switch {
+	case s.BuildRuntime:
 		return "runtime"
+	case s.BuildExtension:
+		return "extension"
 	}
 	return "app"
 }

@@ -88,8 +88,10 @@ type parser struct {
 	ascii    bool               // the file is ASCII: columns are byte offsets
 	marks    map[int][]int      // see lineMarks
 	// composeModules is set for an old-style container.yaml that builds
-	// from modules (compose: modules:) instead of listing packages.
+	// from modules (compose: modules:) instead of listing packages;
+	// composeKey is its compose: key.
 	composeModules bool
+	composeKey     *yaml.Node
 }
 
 func (p *parser) parse() *Spec {
@@ -151,10 +153,14 @@ func (p *parser) parse() *Spec {
 		return nil
 	}
 	specNode := root
-	var flatpakKey *yaml.Node
+	var flatpakKey, platformsKey, platformsVal *yaml.Node
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k := resolve(root.Content[i])
+		if k.Kind == yaml.ScalarNode && k.Value == "platforms" {
+			platformsKey, platformsVal = k, resolve(root.Content[i+1])
+		}
 		if k.Kind == yaml.ScalarNode && k.Value == "compose" {
+			p.composeKey = k
 			if c := resolve(root.Content[i+1]); c.Kind == yaml.MappingNode {
 				for j := 0; j+1 < len(c.Content); j += 2 {
 					if resolve(c.Content[j]).Value == "modules" {
@@ -180,6 +186,16 @@ func (p *parser) parse() *Spec {
 
 	s := &Spec{Source: p.src}
 	p.decodeStruct(specNode, reflect.ValueOf(s).Elem(), nil)
+	if flatpakKey != nil && platformsKey != nil {
+		// A container.yaml's top-level platforms: section.
+		if p.isPresent("platforms") {
+			p.errorf(platformsKey, "platforms: given both at the top level and in flatpak:; keep one")
+		} else {
+			p.src.set(p.rangeOf(platformsKey), "platforms", Key)
+			p.record(platformsVal, []any{"platforms"})
+			p.decodeValue(platformsVal, reflect.ValueOf(&s.Platforms).Elem(), []any{"platforms"})
+		}
+	}
 	p.applyDefaults(s)
 	p.validate(s)
 	return s
@@ -189,25 +205,75 @@ var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 func (p *parser) syntaxError(err error) {
 	msg := err.Error()
-	pos := Pos{1, 1}
+	line := 1
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		msg = m[2]
 		if l, err := strconv.Atoi(m[1]); err == nil {
-			pos = Pos{l, 1}
+			line = l
 			// yaml.v3 counts lines from 0 for parser (not scanner) errors,
 			// and reports where the enclosing collection starts.
 			if isParserError(msg) {
-				pos.Line++
+				line++
 			}
 		}
 	} else {
+		// Without "line N", yaml.v3's error is on the first line, or is
+		// not tied to one (an unknown anchor).
 		msg = strings.TrimPrefix(msg, "yaml: ")
-		if strings.Contains(msg, "end of stream") {
-			// The parser reached the end of the file.
-			pos = p.posAt(len(p.data))
-		}
 	}
+	pos := p.syntaxPos(msg, line)
 	p.errorAt(Range{pos, pos}, "YAML syntax error: %s", msg)
+}
+
+var unknownAnchorRE = regexp.MustCompile(`^unknown anchor '(.*)' referenced$`)
+
+// syntaxPos is where a YAML syntax error is: yaml.v3 gives the line (of
+// most errors) but no column, so the offending token is looked for in it.
+func (p *parser) syntaxPos(msg string, line int) Pos {
+	if strings.Contains(msg, "end of stream") {
+		// The parser reached the end of the file.
+		return p.posAt(len(p.data))
+	}
+	if m := unknownAnchorRE.FindStringSubmatch(msg); m != nil {
+		// The first alias of that name: *NAME followed by no name
+		// character.
+		re := regexp.MustCompile(`\*` + regexp.QuoteMeta(m[1]) + `(?:[\s,\]}]|$)`)
+		if loc := re.FindIndex(p.data); loc != nil {
+			return p.posAt(loc[0])
+		}
+		return Pos{1, 1}
+	}
+	if line < 1 || line > len(p.lines) {
+		return Pos{1, 1}
+	}
+	start := p.lines[line-1]
+	end := len(p.data)
+	if line < len(p.lines) {
+		end = p.lines[line]
+	}
+	text := string(p.data[start:end])
+	col := -1
+	switch {
+	case strings.HasPrefix(msg, "found character that cannot start any token"):
+		// '@' and '`' are reserved; a tab cannot indent.
+		col = strings.IndexAny(text, "@`\t")
+	case strings.HasPrefix(msg, "mapping values are not allowed"):
+		// The ':' that would start a mapping where none can be.
+		first := strings.Index(text, ": ")
+		if second := strings.Index(text[first+1:], ": "); first >= 0 && second >= 0 {
+			col = first + 1 + second
+		} else {
+			col = first
+		}
+	case strings.HasPrefix(msg, "did not find expected ',' or ']'"):
+		col = strings.IndexByte(text, '[')
+	case strings.HasPrefix(msg, "did not find expected ',' or '}'"):
+		col = strings.IndexByte(text, '{')
+	}
+	if col < 0 {
+		col = len(text) - len(strings.TrimLeft(text, " \t"))
+	}
+	return p.posAt(start + col)
 }
 
 // isParserError reports whether a yaml.v3 message comes from its parser
@@ -442,7 +508,7 @@ func (p *parser) decodeField(parent reflect.Type, f field, n *yaml.Node, v refle
 	case parent == specType && f.name == "args":
 		p.decodeArgs(n, v, path)
 		return
-	case parent == reflect.TypeFor[Platforms]():
+	case parent == reflect.TypeFor[Platforms](), parent == reflect.TypeFor[ExtraData]() && f.name == "only-arches":
 		p.decodeArchList(n, v, path)
 		return
 	}
@@ -474,6 +540,17 @@ func (p *parser) decodeValue(n *yaml.Node, v reflect.Value, path []any) {
 			return
 		}
 		v.SetInt(i)
+	case reflect.Uint64:
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
+			p.errorf(n, "%sexpected a number of bytes, got %s", prefix(path), describe(n))
+			return
+		}
+		u, err := strconv.ParseUint(strings.ReplaceAll(n.Value, "_", ""), 0, 64)
+		if err != nil {
+			p.errorf(n, "%sexpected a number of bytes, got %s", prefix(path), describe(n))
+			return
+		}
+		v.SetUint(u)
 	case reflect.Pointer:
 		e := reflect.New(v.Type().Elem())
 		p.decodeValue(n, e.Elem(), path)
@@ -526,6 +603,8 @@ func typeName(t reflect.Type) string {
 		return "a mapping with directory and other extension keys"
 	case reflect.TypeFor[Platforms]():
 		return "a mapping with only and/or not"
+	case reflect.TypeFor[ExtraData]():
+		return "a mapping with url, sha256, size and the other extra-data keys"
 	}
 	switch t.Kind() {
 	case reflect.String:
@@ -534,6 +613,8 @@ func typeName(t reflect.Type) string {
 		return "a boolean (true or false)"
 	case reflect.Int:
 		return "an integer"
+	case reflect.Uint64:
+		return "a number of bytes"
 	case reflect.Pointer:
 		return typeName(t.Elem())
 	case reflect.Slice:

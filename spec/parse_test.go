@@ -47,7 +47,7 @@ func TestParseKeys(t *testing.T) {
 		{"build-runtime", minimal + "build-runtime: true\n", func(s *spec.Spec) any { return s.Kind() }, "runtime", []any{"build-runtime"}, "3:16-3:20"},
 		{"build-runtime YAML 1.1", minimal + "build-runtime: yes\n", func(s *spec.Spec) any { return s.BuildRuntime }, true, nil, ""},
 		{"kind app", minimal, func(s *spec.Spec) any { return s.Kind() }, "app", nil, ""},
-		{"runtime and sdk", minimal + "runtime: org.fedoraproject.Platform\nsdk: org.fedoraproject.Sdk\n",
+		{"runtime and sdk", minimal + "runtime: org.fedoraproject.Platform\nsdk: org.fedoraproject.Sdk\nbuild-runtime: true\n",
 			func(s *spec.Spec) any { return s.Runtime + " " + s.SDK }, "org.fedoraproject.Platform org.fedoraproject.Sdk", []any{"sdk"}, "4:6-4:27"},
 		{"runtime-name container name", minimal + "runtime-name: flatpak-runtime\nruntime-version: f40\n",
 			func(s *spec.Spec) any { return s.DefaultRuntimeImage() }, "registry.fedoraproject.org/flatpak-runtime:f40", []any{"runtime-version"}, "4:18-4:21"},
@@ -177,7 +177,10 @@ func TestParseErrors(t *testing.T) {
 		{"null document", "~\n", []string{"1:1: file is empty"}},
 		{"not UTF-8", "id: org.example.App\nname: caf\xe9\n", []string{"2:10: file is not valid UTF-8 (byte 0xe9)"}},
 		{"too large", "#" + strings.Repeat("x", spec.MaxFileSize), []string{"1:1: file is too large"}},
-		{"syntax error", "id: org.example.App\npackages: [a\n", []string{"2:1: YAML syntax error: did not find expected ',' or ']'"}},
+		{"syntax error", "id: org.example.App\npackages: [a\n", []string{"2:11: YAML syntax error: did not find expected ',' or ']'"}},
+		{"syntax error unknown anchor", "id: org.example.App\npackages: [a]\ncommand: *cmd\n", []string{"3:10: YAML syntax error: unknown anchor 'cmd' referenced"}},
+		{"syntax error reserved character", "id: org.example.App\npackages: [a]\ncommand: @app\n", []string{"3:10: YAML syntax error: found character that cannot start any token"}},
+		{"syntax error mapping in value", "id: org.example.App: x\npackages: [a]\n", []string{"1:20: YAML syntax error: mapping values are not allowed in this context"}},
 		{"syntax error tab", "id: x\npackages:\n\t- a\n", []string{"3:1: YAML syntax error: found character that cannot start any token"}},
 		{"syntax error at end", "id: \"x\n", []string{"2:1: YAML syntax error: found unexpected end of stream"}},
 		{"two documents", minimal + "---\nid: b\n", []string{"3:1: file has more than one YAML document"}},
@@ -477,6 +480,8 @@ func TestFedoraFiles(t *testing.T) {
 		"ghex.container.yaml":            {"org.gnome.GHex", "app", "registry.fedoraproject.org/flatpak-runtime:f39", 1, 5},
 		"flatpak-runtime.container.yaml": {"org.fedoraproject.Platform", "runtime", "", 49, 3},
 		"ownrepo.flatpak.yaml":           {"org.example.Hello", "app", "registry.fedoraproject.org/flatpak-runtime:f40", 1, 2},
+		"fedora-sdk.container.yaml":      {"org.fedoraproject.Sdk", "runtime", "", 9, 7},
+		"chrome.container.yaml":          {"com.google.Chrome", "app", "registry.fedoraproject.org/flatpak-runtime:f43", 1, 7},
 	}
 	for _, f := range files {
 		data, err := os.ReadFile(f)
@@ -506,7 +511,8 @@ func TestFedoraFiles(t *testing.T) {
 				continue
 			}
 			line := strings.Split(string(data), "\n")[r.Start.Line-1]
-			if !strings.Contains(line, a) {
+			// Shell quotes are not part of the value.
+			if !strings.Contains(strings.NewReplacer(`"`, "", "'", "").Replace(line), a) {
 				t.Errorf("%s: finish-args[%d] %q at %s, line is %q", f, i, a, rng(r), line)
 			}
 		}

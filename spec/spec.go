@@ -17,6 +17,15 @@ type Spec struct {
 	Component string `yaml:"component,omitempty" json:"component,omitempty"`
 	// Build a runtime instead of an application.
 	BuildRuntime bool `yaml:"build-runtime,omitempty" json:"build-runtime,omitempty"`
+	// Build an extension of the runtime runtime-name and runtime-version
+	// name (flatpak-builder's key): the packages are installed onto the
+	// runtime, and what they put in the folder the runtime's [Extension
+	// ID] group names (its directory=, below /usr) becomes the image.
+	BuildExtension bool `yaml:"build-extension,omitempty" json:"build-extension,omitempty"`
+	// The architectures the image is built for; in a container.yaml, its
+	// top-level platforms: section. Building for another is an error; a
+	// multi-platform build leaves it out.
+	Platforms *Platforms `yaml:"platforms,omitempty" json:"platforms,omitempty"`
 	// Runtimes only: the ID of the runtime this runtime's metadata names as its
 	// runtime (for an SDK, the matching platform).
 	Runtime string `yaml:"runtime,omitempty" json:"runtime,omitempty"`
@@ -64,6 +73,16 @@ type Spec struct {
 	RenameDesktopFile string `yaml:"rename-desktop-file,omitempty" json:"rename-desktop-file,omitempty"`
 	// Renames icons of this name to ID and updates the desktop file.
 	RenameIcon string `yaml:"rename-icon,omitempty" json:"rename-icon,omitempty"`
+	// Renames this file in /app/share/mime/packages to ID.xml.
+	RenameMimeFile string `yaml:"rename-mime-file,omitempty" json:"rename-mime-file,omitempty"`
+	// Renames these MIME type icons to ID.NAME, in /app/share/icons and in
+	// the MIME file (with rename-mime-file, the renamed one).
+	RenameMimeIcons []string `yaml:"rename-mime-icons,omitempty" json:"rename-mime-icons,omitempty"`
+	// Applications: files Flatpak downloads when it installs the app
+	// instead of shipping them in the image, such as a vendor's package; the
+	// app must ship /app/bin/apply_extra, which Flatpak runs to unpack them
+	// into /app/extra.
+	ExtraData []ExtraData `yaml:"extra-data,omitempty" json:"extra-data,omitempty"`
 	// Extra labels for the image config.
 	Labels map[string]string `yaml:"labels,omitempty" json:"labels,omitempty"`
 	// The image whose package manager installs a runtime's packages (and an
@@ -90,6 +109,22 @@ type Spec struct {
 
 	// Source is where the spec came from; positions of every key.
 	Source *Source `yaml:"-" json:"-"`
+}
+
+// ExtraData is one file of extra-data (flatpak build-finish --extra-data).
+type ExtraData struct {
+	// The file's name in /app/extra. Default: the last element of url.
+	Filename string `yaml:"filename,omitempty" json:"filename,omitempty"`
+	// Where Flatpak downloads it from (http or https).
+	URL string `yaml:"url" json:"url"`
+	// Its SHA-256, as 64 hex digits.
+	SHA256 string `yaml:"sha256" json:"sha256"`
+	// Its size in bytes.
+	Size uint64 `yaml:"size" json:"size"`
+	// How much room it takes once apply_extra has unpacked it.
+	InstalledSize uint64 `yaml:"installed-size,omitempty" json:"installed-size,omitempty"`
+	// Only on these architectures.
+	OnlyArches []string `yaml:"only-arches,omitempty" json:"only-arches,omitempty"`
 }
 
 // Package is one entry of packages.

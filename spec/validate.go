@@ -57,8 +57,8 @@ func (p *parser) validate(s *Spec) {
 		p.errorPath([]any{"packages"}, "packages: must list at least one RPM package")
 	}
 	for i, pkg := range s.Packages {
-		if pkg.Name != "" && !isPackageName(pkg.Name) {
-			p.errorPath([]any{"packages", i, "name"}, "%s: %q is not an RPM package name (letters, digits and _+.-, no spaces, versions or shell syntax)", pathString([]any{"packages", i}), pkg.Name)
+		if pkg.Name != "" && !isPackageGlob(pkg.Name) {
+			p.errorPath([]any{"packages", i, "name"}, "%s: %q is not an RPM package name or a dnf glob of one (letters, digits, _+.- and the glob characters *?[]; no spaces, versions or shell syntax)", pathString([]any{"packages", i}), pkg.Name)
 		}
 		if pkg.Platforms != nil {
 			p.checkArches(pkg.Platforms.Only, []any{"packages", i, "platforms", "only"})
@@ -71,12 +71,19 @@ func (p *parser) validate(s *Spec) {
 		}
 	}
 
+	p.checkKind(s)
+	if s.Platforms != nil {
+		p.checkArches(s.Platforms.Only, []any{"platforms", "only"})
+		p.checkArches(s.Platforms.Not, []any{"platforms", "not"})
+	}
+	p.checkExtraData(s)
+
 	// Sandbox and exports.
 	p.checkFinishArgs(s)
 	p.checkLine("command", s.Command)
 	for _, k := range []struct {
 		key, val string
-	}{{"rename-desktop-file", s.RenameDesktopFile}, {"rename-icon", s.RenameIcon}, {"rename-appdata-file", s.RenameAppdataFile}} {
+	}{{"rename-desktop-file", s.RenameDesktopFile}, {"rename-icon", s.RenameIcon}, {"rename-appdata-file", s.RenameAppdataFile}, {"rename-mime-file", s.RenameMimeFile}} {
 		if p.isPresent(k.key) {
 			if msg := checkFileName(k.val); msg != "" {
 				p.errorPath([]any{k.key}, "%s: %q %s", k.key, k.val, msg)
@@ -85,6 +92,14 @@ func (p *parser) validate(s *Spec) {
 				// word-split list: a pattern would rename other icons.
 				p.errorPath([]any{k.key}, "%s: %q must be an icon name, without spaces or the pattern characters *?[]\\", k.key, k.val)
 			}
+		}
+	}
+	for i, icon := range s.RenameMimeIcons {
+		ip := []any{"rename-mime-icons", i}
+		if msg := checkFileName(icon); msg != "" {
+			p.errorPath(ip, "%s: %q %s", pathString(ip), icon, msg)
+		} else if strings.ContainsAny(icon, "*?[]\\") || strings.IndexFunc(icon, isSpaceOrControl) >= 0 {
+			p.errorPath(ip, "%s: %q must be an icon name, without spaces or the pattern characters *?[]\\", pathString(ip), icon)
 		}
 	}
 	for _, k := range []struct {
@@ -397,4 +412,107 @@ func checkContextPath(rel string) string {
 		return fmt.Sprintf("is not clean; write %q", c)
 	}
 	return ""
+}
+
+// appOnlyKeys are the keys that mean something for an application only.
+var appOnlyKeys = []string{
+	"command", "runtime-name", "runtime-version", "rename-desktop-file", "rename-icon", "copy-icon",
+	"rename-appdata-file", "rename-mime-file", "rename-mime-icons", "desktop-file-name-prefix",
+	"desktop-file-name-suffix", "extra-data",
+}
+
+// checkKind reports keys of another kind of build than the file makes: a
+// runtime's (runtime, sdk) in an app's file, an app's in a runtime's or an
+// extension's. A runtime file that lost build-runtime would otherwise build
+// as an app; an app key in a runtime's file would be ignored.
+func (p *parser) checkKind(s *Spec) {
+	if s.BuildRuntime && s.BuildExtension {
+		p.errorPath([]any{"build-extension"}, "build-extension: a file builds a runtime (build-runtime) or an extension (build-extension), not both")
+		return
+	}
+	switch {
+	case s.BuildRuntime:
+		for _, k := range appOnlyKeys {
+			if p.isPresent(k) {
+				p.errorPath([]any{k, Key}, "%s: only an app has it, and this file builds the runtime %s (build-runtime: true): remove it, or remove build-runtime to build an app", k, s.ID)
+			}
+		}
+	case s.BuildExtension:
+		for _, k := range appOnlyKeys {
+			if k == "runtime-name" || k == "runtime-version" {
+				continue
+			}
+			if p.isPresent(k) {
+				p.errorPath([]any{k, Key}, "%s: only an app has it, and this file builds the extension %s (build-extension: true)", k, s.ID)
+			}
+		}
+		for _, k := range []string{"runtime", "sdk"} {
+			if p.isPresent(k) {
+				p.errorPath([]any{k, Key}, "%s: an extension takes its runtime from the one it extends (runtime-name, runtime-version); remove %s", k, k)
+			}
+		}
+	default:
+		for _, k := range []string{"runtime", "sdk"} {
+			if !p.isPresent(k) {
+				continue
+			}
+			msg := fmt.Sprintf("%s: only a runtime names its %s, and this file builds an app: add build-runtime: true to build the runtime %s", k, map[string]string{"runtime": "runtime", "sdk": "SDK"}[k], s.ID)
+			if p.composeModules {
+				msg += fmt.Sprintf(" from the packages listed under packages (the modules of compose: at line %d are not built)", p.composeKey.Line)
+			}
+			p.errorPath([]any{k, Key}, "%s", msg)
+		}
+	}
+}
+
+// checkExtraData checks each extra-data entry as flatpak build-export
+// does, and that apps alone have them.
+func (p *parser) checkExtraData(s *Spec) {
+	names := map[string]int{}
+	for i, e := range s.ExtraData {
+		ep := []any{"extra-data", i}
+		at := func(k string) []any { return join(ep, k) }
+		if !p.isPresent(at("url")...) {
+			p.errorPath(ep, "%s: missing key \"url\": where Flatpak downloads the file", pathString(ep))
+		} else if !strings.HasPrefix(e.URL, "https://") && !strings.HasPrefix(e.URL, "http://") {
+			p.errorPath(at("url"), "%s: %q must be an http or https URL (Flatpak downloads extra data from no other)", pathString(at("url")), e.URL)
+		} else if msg := checkURL(e.URL); msg != "" {
+			p.errorPath(at("url"), "%s: %q %s", pathString(at("url")), e.URL, msg)
+		}
+		if !p.isPresent(at("sha256")...) {
+			p.errorPath(ep, "%s: missing key \"sha256\": the file's SHA-256 (64 hex digits)", pathString(ep))
+		} else if !isHex64(e.SHA256) {
+			p.errorPath(at("sha256"), "%s: %q is not a SHA-256 (64 hex digits)", pathString(at("sha256")), e.SHA256)
+		}
+		if !p.isPresent(at("size")...) || e.Size == 0 {
+			p.errorPath(at("size"), "%s: the file's size in bytes, more than 0 (Flatpak refuses extra data of size 0)", pathString(at("size")))
+		}
+		name := e.Filename
+		if name == "" {
+			name = path.Base(e.URL)
+		}
+		if msg := checkFileName(name); msg != "" || strings.ContainsAny(name, ":") {
+			if msg == "" {
+				msg = "must not contain ':'"
+			}
+			p.errorPath(at("filename"), "%s: %q %s", pathString(at("filename")), name, msg)
+		} else if prev, dup := names[name]; dup {
+			p.errorPath(at("filename"), "%s: %q is already the name of extra-data[%d]", pathString(at("filename")), name, prev)
+		} else {
+			names[name] = i
+		}
+		p.checkArches(e.OnlyArches, at("only-arches"))
+	}
+}
+
+func isHex64(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }

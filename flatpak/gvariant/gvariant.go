@@ -13,6 +13,7 @@ type Value struct {
 	str  string
 	u64  uint64
 	strv []string
+	raw  []byte
 }
 
 // String returns the GVariant string s. GVariant strings cannot hold NUL
@@ -69,6 +70,9 @@ func offsetSize(size uint64) int {
 
 // Marshal returns the serialized value (its normal form).
 func (v Value) Marshal() ([]byte, error) {
+	if v.raw != nil {
+		return append([]byte(nil), v.raw...), nil
+	}
 	switch v.typ {
 	case "s":
 		if strings.IndexByte(v.str, 0) >= 0 {
@@ -197,4 +201,90 @@ func UnmarshalVariant(data []byte) (Value, error) {
 		return Value{}, fmt.Errorf("gvariant: variant has no type string")
 	}
 	return Unmarshal(string(data[i+1:]), data[:i])
+}
+
+// Raw is a value of type typ already serialized (see ExtraDataSources).
+func Raw(typ string, data []byte) Value {
+	return Value{typ: typ, raw: append([]byte(nil), data...)}
+}
+
+// ExtraDataSource is one entry of Flatpak's xa.extra-data-sources commit
+// metadata, type (ayttays): the name as a NUL-terminated byte string, the
+// download and installed sizes as big-endian uint64 (GUINT64_TO_BE, as
+// flatpak build-export stores them), the SHA-256 as 32 bytes, the URI.
+type ExtraDataSource struct {
+	Name                string
+	Size, InstalledSize uint64
+	SHA256              [32]byte
+	URI                 string
+}
+
+// ExtraDataSources serializes an array of extra-data sources as GLib does
+// (type a(ayttays)).
+func ExtraDataSources(sources []ExtraDataSource) (Value, error) {
+	var body []byte
+	var ends []uint64
+	for _, s := range sources {
+		if strings.IndexByte(s.Name, 0) >= 0 || strings.IndexByte(s.URI, 0) >= 0 {
+			return Value{}, fmt.Errorf("gvariant: extra-data name or URI contains a NUL byte")
+		}
+		// Elements are aligned to 8, the tuple's alignment (its uint64s).
+		for len(body)%8 != 0 {
+			body = append(body, 0)
+		}
+		body = append(body, tuple(s)...)
+		ends = append(ends, uint64(len(body)))
+	}
+	return Raw("a(ayttays)", appendOffsets(body, ends)), nil
+}
+
+// tuple serializes one (ayttays): members in order, each aligned, then the
+// end offsets of the variable-sized members but the last, in reverse order.
+func tuple(s ExtraDataSource) []byte {
+	var b []byte
+	b = append(b, s.Name...)
+	b = append(b, 0)
+	nameEnd := uint64(len(b))
+	for len(b)%8 != 0 {
+		b = append(b, 0)
+	}
+	b = binary.BigEndian.AppendUint64(b, s.Size)
+	b = binary.BigEndian.AppendUint64(b, s.InstalledSize)
+	b = append(b, s.SHA256[:]...)
+	sumEnd := uint64(len(b))
+	b = append(b, s.URI...)
+	b = append(b, 0)
+	// Offsets are written last member first.
+	osz := frameSize(uint64(len(b)), 2)
+	for _, e := range []uint64{sumEnd, nameEnd} {
+		var x [8]byte
+		binary.LittleEndian.PutUint64(x[:], e)
+		b = append(b, x[:osz]...)
+	}
+	return b
+}
+
+// appendOffsets ends a variable-sized array with its elements' end offsets.
+func appendOffsets(body []byte, ends []uint64) []byte {
+	osz := frameSize(uint64(len(body)), len(ends))
+	for _, e := range ends {
+		var x [8]byte
+		binary.LittleEndian.PutUint64(x[:], e)
+		body = append(body, x[:osz]...)
+	}
+	return body
+}
+
+// frameSize is the size of the framing offsets of a container whose body
+// is size bytes with n offsets: the smallest that can address the whole.
+func frameSize(size uint64, n int) int {
+	for _, osz := range []int{1, 2, 4, 8} {
+		if osz == 8 || size+uint64(n*osz) <= 1<<(8*osz)-1 {
+			if n == 0 {
+				return 0
+			}
+			return osz
+		}
+	}
+	return 8
 }

@@ -2,8 +2,11 @@ package labels
 
 import (
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/keyfile"
 	"math/bits"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +25,13 @@ const (
 	Body          = "org.flatpak.body"
 	// CommitMetadataPrefix is followed by an ostree commit metadata key.
 	CommitMetadataPrefix = "org.flatpak.commit-metadata."
+	// The build system's labels, as Fedora's flatpak-module-tools (and
+	// OSBS before it) writes them: the image's repository name, its Koji
+	// component, and the version and release of its NVR.
+	Name      = "name"
+	Component = "com.redhat.component"
+	Version   = "version"
+	Release   = "release"
 	// AppstreamAppdata is the app's AppStream component, as Flatpak
 	// migrates it (package appstream).
 	AppstreamAppdata = "org.freedesktop.appstream.appdata"
@@ -43,6 +53,9 @@ const (
 	// --end-of-life[-rebase]` sets and what flatpak's OCI code reads back.
 	KeyEndOfLife       = "ostree.endoflife"
 	KeyEndOfLifeRebase = "ostree.endoflife-rebase"
+	// KeyExtraDataSources is what flatpak build-export makes of the
+	// metadata's [Extra Data] group (see ExtraDataSources).
+	KeyExtraDataSources = "xa.extra-data-sources"
 )
 
 // Input is what the labels are computed from.
@@ -144,6 +157,11 @@ func Flatpak(in Input) map[string]string {
 	if in.EndOfLifeRebase != "" {
 		cm[KeyEndOfLifeRebase] = gvariant.String(parts[0] + "/" + in.EndOfLifeRebase + "/" + parts[2] + "/" + parts[3])
 	}
+	if eds, err := ExtraDataSources(in.Metadata); err == nil && eds != nil {
+		if v, err := gvariant.ExtraDataSources(eds); err == nil {
+			cm[KeyExtraDataSources] = v
+		}
+	}
 	for k, v := range cm {
 		if s, err := variant(v); err == nil {
 			l[CommitMetadataPrefix+k] = s
@@ -175,4 +193,46 @@ func InstalledSizeOf(regularFileSizes ...uint64) uint64 {
 		total += FileSize(s)
 	}
 	return total
+}
+
+// ExtraDataSources reads the metadata's [Extra Data] group as flatpak
+// build-export does (collect_extra_data): one source per uri key (uri,
+// uri1, ...), in the group's order, with the name, checksum, size and
+// installed size of the same suffix; the name defaults to the URI's last
+// element. Nil when there is none.
+func ExtraDataSources(metadata []byte) ([]gvariant.ExtraDataSource, error) {
+	kf, err := keyfile.Parse(metadata)
+	if err != nil {
+		return nil, err
+	}
+	const group = "Extra Data"
+	var out []gvariant.ExtraDataSource
+	for _, key := range kf.Keys(group) {
+		suffix, ok := strings.CutPrefix(key, "uri")
+		if !ok {
+			continue
+		}
+		get := func(k string) string { v, _ := kf.String(group, k+suffix); return v }
+		uri := get("uri")
+		if !strings.HasPrefix(uri, "http:") && !strings.HasPrefix(uri, "https:") {
+			return nil, fmt.Errorf("extra data %s: only http and https URIs", uri)
+		}
+		name := get("name")
+		if name == "" {
+			name = path.Base(uri)
+		}
+		sum, err := hex.DecodeString(get("checksum"))
+		if err != nil || len(sum) != 32 {
+			return nil, fmt.Errorf("extra data %s: checksum %q is not a SHA-256", name, get("checksum"))
+		}
+		size, err := strconv.ParseUint(get("size"), 10, 64)
+		if err != nil || size == 0 {
+			return nil, fmt.Errorf("extra data %s: size %q", name, get("size"))
+		}
+		installed, _ := strconv.ParseUint(get("installed-size"), 10, 64)
+		src := gvariant.ExtraDataSource{Name: name, Size: size, InstalledSize: installed, URI: uri}
+		copy(src.SHA256[:], sum)
+		out = append(out, src)
+	}
+	return out, nil
 }

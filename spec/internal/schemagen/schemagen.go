@@ -163,6 +163,7 @@ var (
 	specType      = reflect.TypeFor[spec.Spec]()
 	packageType   = reflect.TypeFor[spec.Package]()
 	platformsType = reflect.TypeFor[spec.Platforms]()
+	extraDataType = reflect.TypeFor[spec.ExtraData]()
 	installerType = reflect.TypeFor[spec.Installer]()
 )
 
@@ -192,7 +193,7 @@ func (g *gen) schemaFor(parent reflect.Type, k key) obj {
 		return obj{{"type", "array"}, {"items", obj{{"oneOf", []any{scalarString(), ref(packageType)}}}}}
 	case parent == specType && k.name == "args":
 		return obj{{"type", "object"}, {"additionalProperties", obj{{"type", []string{"string", "number", "boolean", "null"}}}}}
-	case parent == platformsType:
+	case parent == platformsType, parent == extraDataType && k.name == "only-arches":
 		return stringOrList()
 	}
 	return g.typeSchema(k.field.Type)
@@ -209,6 +210,8 @@ func (g *gen) typeSchema(t reflect.Type) obj {
 		return obj{{"type", "boolean"}}
 	case reflect.Int:
 		return obj{{"type", "integer"}}
+	case reflect.Uint64:
+		return obj{{"type", "integer"}, {"minimum", 0}}
 	case reflect.Pointer:
 		return g.typeSchema(t.Elem())
 	case reflect.Slice:
