@@ -27,8 +27,8 @@ import (
 // debianPackage is an installed package of a Debian root.
 type debianPackage struct {
 	name, epoch, version, release, arch string
-	files                                []string
-	provides                             []string
+	files                               []string
+	provides                            []string
 }
 
 // installedDebianPackages reads the installed packages of root from dpkg's status

@@ -89,4 +89,3 @@ func (f *FlatpakEnv) Version(t testing.TB) string {
 	}
 	return strings.TrimSpace(out)
 }
-
