@@ -1,0 +1,171 @@
+package integration
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/labels"
+	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
+	"github.com/flatpak-frontend/flatpak-frontend/rpm/manifest"
+)
+
+// TestFedoraGlobsMimeRenamesAndLabels builds an app the way Fedora's files
+// are written: a package glob, rename-mime-file and rename-mime-icons, and
+// gets the packages the glob installed in its manifest, the MIME file and
+// icons renamed and exported as Flatpak exports them, and the labels
+// flatpak-module-tools writes.
+func TestFedoraGlobsMimeRenamesAndLabels(t *testing.T) {
+	yaml := strings.Replace(appSpec("hello", "hello-?xtr[a-z]", "mime-app"), "command: hello\n",
+		"command: hello\nrename-mime-file: mimeapp.xml\nrename-mime-icons:\n  - mimeapp-doc\n  - application-x-mimeapp-raw\n", 1)
+	res, err := build(t, buildOpts{dir: writeSpec(t, yaml), file: "flatpak.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree := t.TempDir()
+	img := readImage(t, res.oci, tree)
+	pkgs, err := manifest.Decode(img.config.Config.Labels[manifest.Label])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range pkgs {
+		if p.Origin == manifest.App {
+			names = append(names, p.Name)
+		}
+	}
+	if !slices.Contains(names, "hello-extra") {
+		t.Errorf("the glob's package is not in the manifest: %q", names)
+	}
+
+	mime := string(mustRead(t, filepath.Join(tree, "export/share/mime/packages/org.example.Hello.xml")))
+	for _, want := range []string{`<icon name="org.example.Hello.mimeapp-doc"/>`, `<icon name="org.example.Hello.application-x-mimeapp-raw"/>`} {
+		if !strings.Contains(mime, want) {
+			t.Errorf("the exported MIME file lacks %s:\n%s", want, mime)
+		}
+	}
+	for _, f := range []string{"org.example.Hello.mimeapp-doc.svg", "org.example.Hello.application-x-mimeapp-raw.svg"} {
+		if _, err := os.Stat(filepath.Join(tree, "export/share/icons/hicolor/scalable/mimetypes", f)); err != nil {
+			t.Errorf("icon %s not exported: %v", f, err)
+		}
+	}
+
+	l := img.config.Config.Labels
+	for k, want := range map[string]string{labels.Name: "hello", labels.Component: "hello-flatpak", labels.Version: "1.0", labels.Release: "1", "org.opencontainers.image.version": "1.0"} {
+		if l[k] != want {
+			t.Errorf("label %s = %q, want %q", k, l[k], want)
+		}
+	}
+
+	// A glob that matches nothing is an error at its line.
+	_, err = build(t, buildOpts{dir: writeSpec(t, appSpec("hello", "nothing-*")), file: "flatpak.yaml"})
+	if err == nil || !strings.Contains(err.Error(), `"nothing-*" was not found`) || !slices.Contains(sourceLines(err), 7) {
+		t.Errorf("a glob that matches nothing: %v at %v", err, sourceLines(err))
+	}
+}
+
+// TestFedoraExtraDataAsFlatpakToolsAndInstalled: an app with extra-data
+// gets the metadata flatpak build-finish --extra-data writes and the
+// xa.extra-data-sources label flatpak build-bundle --oci writes, byte for
+// byte; Flatpak (1.14 and sid's 1.18) installs it, downloading the data
+// from a server on loopback, and the app's apply_extra runs.
+func TestFedoraExtraDataAsFlatpakToolsAndInstalled(t *testing.T) {
+	payload := []byte("extra data from the vendor\n")
+	sum := sha256.Sum256(payload)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/vendor/payload.txt" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(payload)
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	url := "http://" + ln.Addr().String() + "/vendor/payload.txt"
+
+	yaml := `id: org.example.Extra
+runtime-name: org.example.Platform
+runtime-version: "1"
+command: extra-app
+packages: [extra-app]
+extra-data:
+  - filename: payload.txt
+    url: ` + url + `
+    sha256: ` + hex.EncodeToString(sum[:]) + `
+    size: ` + fmt.Sprint(len(payload)) + `
+    installed-size: 4096
+  - filename: arm-only.bin
+    url: http://127.0.0.1:1/never
+    sha256: ` + strings.Repeat("0", 64) + `
+    size: 1
+    only-arches: [aarch64]
+repos:
+  - name: example
+    context: rpms
+    path: .
+`
+	res, err := build(t, buildOpts{dir: writeSpec(t, yaml), file: "flatpak.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree := t.TempDir()
+	ours := readImage(t, res.oci, tree)
+
+	// Flatpak's tools on the same files.
+	work := t.TempDir()
+	app := filepath.Join(work, "app")
+	for _, d := range []string{app, filepath.Join(app, "var")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Rename(filepath.Join(tree, "files"), filepath.Join(app, "files")); err != nil {
+		t.Fatal(err)
+	}
+	initial := "[Application]\nname=org.example.Extra\nruntime=org.example.Platform/x86_64/1\nsdk=org.example.Platform/x86_64/1\n"
+	if err := os.WriteFile(filepath.Join(app, "metadata"), []byte(initial), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	flatpak := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("flatpak", args...).CombinedOutput(); err != nil {
+			t.Fatalf("flatpak %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	flatpak("build-finish", "--command=extra-app", fmt.Sprintf("--extra-data=payload.txt:%x:%d:4096:%s", sum, len(payload), url), app)
+	if want, got := mustRead(t, filepath.Join(app, "metadata")), mustRead(t, filepath.Join(tree, "metadata")); string(want) != string(got) {
+		t.Errorf("metadata differs from build-finish's:\n--- build-finish\n%s\n--- ours\n%s", want, got)
+	}
+	repo, bundle := filepath.Join(work, "repo"), filepath.Join(work, "bundle")
+	flatpak("build-export", "--no-update-summary", repo, app, "stable")
+	flatpak("build-bundle", "--oci", repo, bundle, "org.example.Extra", "stable")
+	key := labels.CommitMetadataPrefix + labels.KeyExtraDataSources
+	theirs := readImage(t, bundle, "").config.Config.Labels[key]
+	if theirs == "" || ours.config.Config.Labels[key] != theirs {
+		t.Errorf("%s = %q, build-bundle wrote %q", key, ours.config.Config.Labels[key], theirs)
+	}
+
+	for name, fp := range map[string]*harness.FlatpakEnv{"flatpak 1.14": harness.Flatpak(t), "flatpak 1.18": harness.NewerFlatpak(t)} {
+		t.Run(name, func(t *testing.T) {
+			fp.ImportOCI(t, harness.Runtime(t).Dir)
+			fp.ImportOCI(t, res.oci)
+			fp.Install(t, harness.RuntimeRef)
+			fp.Install(t, "org.example.Extra")
+			if out := fp.Run(t, "org.example.Extra"); !strings.Contains(out, "EXTRA DATA FROM THE VENDOR") {
+				t.Errorf("the app printed %q: apply_extra did not unpack the downloaded data", out)
+			}
+		})
+	}
+}
