@@ -57,8 +57,9 @@ const (
 type Kind string
 
 const (
-	KindApp     Kind = "app"
-	KindRuntime Kind = "runtime"
+	KindApp       Kind = "app"
+	KindRuntime   Kind = "runtime"
+	KindExtension Kind = "extension"
 )
 
 // Mode is what an install step does.
@@ -93,7 +94,11 @@ type InstallConfig struct {
 	Repos []Repo `json:"repos,omitempty"`
 	// ReleaseVer is the installer's --releasever, when set.
 	ReleaseVer string `json:"releaseVer,omitempty"`
-	// AllowOutsideApp names packages allowed to own files outside /app.
+	// Prefix is the folder an app's or extension's packages must keep
+	// to: /app, or the extension's folder below /usr (a runtime's own
+	// every path).
+	Prefix string `json:"prefix,omitempty"`
+	// AllowOutsideApp names packages allowed to own files outside Prefix.
 	AllowOutsideApp []string `json:"allowOutsideApp,omitempty"`
 	// Out is the folder the reports go to.
 	Out string `json:"out"`
@@ -123,11 +128,18 @@ type Repo struct {
 type FinishConfig struct {
 	// Root is the folder to finish: an app's /app, a runtime's new root.
 	Root string `json:"root"`
-	// Kind is app or runtime.
+	// Kind is app, runtime or extension.
 	Kind Kind `json:"kind"`
+	// Prefix is the path packages gave the files Root holds: /app for an
+	// app, the extension's folder, / for a runtime's new root.
+	Prefix string `json:"prefix"`
 	// CleanupCommands is true when cleanup-commands ran after the install:
 	// packaged files they removed or changed are reported.
 	CleanupCommands bool `json:"cleanupCommands,omitempty"`
+	// ExtensionPoints are the folders, relative to Root, that the
+	// add-extensions mount extensions at: made when missing, as Flatpak
+	// can only mount onto a folder that exists.
+	ExtensionPoints []string `json:"extensionPoints,omitempty"`
 	// App is what finishing an app takes.
 	App *AppFinish `json:"app,omitempty"`
 }

@@ -196,6 +196,11 @@ func (b *builder) platform(ctx context.Context, p ocispecs.Platform) (*platformR
 			return nil, err
 		}
 		opts.Runtime = rt.Image
+		if s.BuildExtension {
+			if opts.ExtensionDir, err = extensionDir(rt.metadata, s.ID); err != nil {
+				return nil, wrapSpec(s, err, "build-extension")
+			}
+		}
 	}
 	// A build image installs a runtime's packages, and an app's when the
 	// runtime lacks the installer the spec names, or has none.
@@ -220,7 +225,14 @@ func (b *builder) platform(ctx context.Context, p ocispecs.Platform) (*platformR
 		}
 		return nil, err
 	}
-	rep, err := readReports(ctx, filesRef, s.BuildRuntime)
+	prefix := "/app"
+	switch {
+	case s.BuildRuntime:
+		prefix = "/"
+	case s.BuildExtension:
+		prefix = path.Join("/usr", opts.ExtensionDir)
+	}
+	rep, err := readReports(ctx, filesRef, prefix)
 	if err != nil {
 		return nil, err
 	}
@@ -229,10 +241,14 @@ func (b *builder) platform(ctx context.Context, p ocispecs.Platform) (*platformR
 	var md []byte
 	var exports []string
 	kind := "app"
-	if s.BuildRuntime {
+	switch {
+	case s.BuildRuntime:
 		kind = "runtime"
 		md, err = runtimeMetadata(s, arch)
-	} else {
+	case s.BuildExtension:
+		kind = "runtime"
+		md, err = extensionMetadata(s, arch, runtimeRef, sdkRef)
+	default:
 		md, exports, err = appMetadata(s, arch, runtimeRef, sdkRef, rep)
 	}
 	var ed errExtraData
@@ -249,7 +265,7 @@ func (b *builder) platform(ctx context.Context, p ocispecs.Platform) (*platformR
 		return nil, err
 	}
 	img := b.image(p, flatpakRef, md, rep.installedSize(md, exports))
-	if !s.BuildRuntime {
+	if kind == "app" {
 		// From the files, not the image: reading the image would make
 		// BuildKit assemble its layers into one tree, which nothing needs.
 		as, err := appstreamLabels(func(p string) []byte {

@@ -99,6 +99,24 @@ func runtimeMetadata(s *spec.Spec, arch string) ([]byte, error) {
 	})
 }
 
+// extensionMetadata writes an extension's metadata as flatpak build-init
+// --type=extension does (its runtime and SDK those of the runtime it
+// extends, and [ExtensionOf] naming it) and build-finish then.
+func extensionMetadata(s *spec.Spec, arch, runtimeRef, sdkRef string) ([]byte, error) {
+	fctx, err := finishargs.Parse(s.FinishArgs)
+	if err != nil {
+		return nil, err
+	}
+	return metadata.Extension(metadata.RuntimeInput{
+		ID:         s.ID,
+		Runtime:    runtimeRef,
+		SDK:        sdkRef,
+		Context:    fctx,
+		Tags:       s.Tags,
+		Extensions: s.AddExtensions,
+	}, "runtime/"+runtimeRef)
+}
+
 // image is the image config: the target platform and the labels
 // flatpak build-bundle --oci writes, plus the user's labels.
 func (b *builder) image(p ocispecs.Platform, ref string, md []byte, installedSize uint64) *dockerspec.DockerOCIImage {

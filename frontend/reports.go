@@ -33,7 +33,7 @@ func readReport(ctx context.Context, ref client.Reference, name string) ([]byte,
 	return dt, nil
 }
 
-func readReports(ctx context.Context, ref client.Reference, runtime bool) (*reports, error) {
+func readReports(ctx context.Context, ref client.Reference, prefix string) (*reports, error) {
 	dt, err := readReport(ctx, ref, buildstep.InstallReportFile)
 	if err != nil {
 		return nil, err
@@ -48,7 +48,7 @@ func readReports(ctx context.Context, ref client.Reference, runtime bool) (*repo
 	if r.finish, err = buildstep.ParseFinishReport(dt); err != nil {
 		return nil, err
 	}
-	r.layers = fllb.SplitLayers(r.finish.Entries, r.install.Files, runtime)
+	r.layers = fllb.SplitLayers(r.finish.Entries, r.install.Files, prefix)
 	return r, nil
 }
 

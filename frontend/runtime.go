@@ -44,6 +44,8 @@ type image struct {
 	// flatpak is true for a Flatpak runtime image (files/ at the top).
 	flatpak bool
 	ref     client.Reference
+	// metadata is a runtime's metadata file, once runtimeRefs read it.
+	metadata *keyfile.File
 	// source names where it came from, for messages.
 	source string
 }
@@ -134,6 +136,7 @@ func (b *builder) runtimeRefs(ctx context.Context, rt *image, arch string) (runt
 	if err != nil {
 		return "", "", errors.Wrapf(err, "the metadata of the runtime from %s", rt.source)
 	}
+	rt.metadata = kf
 	name, _ := kf.String("Runtime", "name")
 	if name == "" {
 		return "", "", errors.Errorf("the runtime from %s is not a Flatpak runtime: its metadata has no [Runtime] name", rt.source)
@@ -181,4 +184,36 @@ func resolveImage(ctx context.Context, c client.Client, ref string, p ocispecs.P
 		return nil, nil, err
 	}
 	return &st, &img, nil
+}
+
+// extensionDir is where the extension id lives in a runtime, relative to
+// /usr, as Flatpak mounts it: the directory of the runtime's [Extension
+// ID] group, or for a group naming a prefix of id with subdirectories=true,
+// that directory and the rest of id (org.freedesktop.Platform.GL.default
+// in lib/GL/default).
+func extensionDir(md *keyfile.File, id string) (string, error) {
+	var points []string
+	for _, g := range md.Groups() {
+		name, ok := strings.CutPrefix(g, "Extension ")
+		if !ok {
+			continue
+		}
+		points = append(points, name)
+		dir, _ := md.String(g, "directory")
+		if dir == "" {
+			continue
+		}
+		if name == id {
+			return dir, nil
+		}
+		if rest, ok := strings.CutPrefix(id, name+"."); ok && !strings.Contains(rest, ".") {
+			if sub, _ := md.String(g, "subdirectories"); sub == "true" {
+				return dir + "/" + rest, nil
+			}
+		}
+	}
+	if len(points) == 0 {
+		return "", errors.Errorf("build-extension: the runtime declares no extension point (add-extensions) for %s, nor any other", id)
+	}
+	return "", errors.Errorf("build-extension: the runtime declares no extension point for %s (it has %s)", id, strings.Join(points, ", "))
 }

@@ -169,3 +169,66 @@ repos:
 		})
 	}
 }
+
+// TestFedoraExtensionIsMountedInItsRuntime builds a runtime with an
+// extension point (add-extensions, as Fedora's runtime declares its .Locale
+// and GL extensions), then an extension of it (build-extension, flatpak-
+// builder's key) whose package fills the folder the extension point names.
+// Flatpak installs both, and the runtime sees the extension's file there.
+func TestFedoraExtensionIsMountedInItsRuntime(t *testing.T) {
+	base := "oci-layout://" + harness.Runtime(t).Dir + "@" + harness.Runtime(t).Digest
+	runtimeYAML := string(mustRead(t, filepath.Join(runtimeExampleDir(t), "flatpak.yaml"))) +
+		"add-extensions:\n  org.example.BasePlatform.Extra:\n    directory: share/extra\n"
+	rt, err := build(t, buildOpts{dir: writeSpec(t, runtimeYAML), file: "flatpak.yaml", noRuntimeContext: true,
+		contexts: map[string]string{"base": base}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	extYAML := `id: org.example.BasePlatform.Extra
+build-extension: true
+branch: "1"
+runtime-name: org.example.BasePlatform
+runtime-version: "1"
+packages: [base-extra]
+repos:
+  - name: example
+    context: rpms
+    path: .
+`
+	ext, err := build(t, buildOpts{dir: writeSpec(t, extYAML), file: "flatpak.yaml", noRuntimeContext: true,
+		contexts: map[string]string{"runtime": layoutContext(t, rt.oci), "base": base}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc := readIndex(t, ext.oci)
+	if got := desc.Annotations["org.opencontainers.image.ref.name"]; got != "runtime/org.example.BasePlatform.Extra/x86_64/1" {
+		t.Errorf("extension ref = %q", got)
+	}
+	tree := t.TempDir()
+	readImage(t, ext.oci, tree)
+	md := string(mustRead(t, filepath.Join(tree, "metadata")))
+	want := "[Runtime]\nname=org.example.BasePlatform.Extra\nruntime=org.example.BasePlatform/x86_64/1\nsdk=org.example.BasePlatform/x86_64/1\n\n[ExtensionOf]\nref=runtime/org.example.BasePlatform/x86_64/1\nruntime=org.example.BasePlatform/x86_64/1\n"
+	if md != want {
+		t.Errorf("metadata:\n%s\nwant:\n%s", md, want)
+	}
+	if _, err := os.Stat(filepath.Join(tree, "files/hello.txt")); err != nil {
+		t.Errorf("the extension's files/ lacks its file: %v", err)
+	}
+
+	fp := harness.Flatpak(t)
+	fp.ImportOCI(t, rt.oci)
+	fp.ImportOCI(t, ext.oci)
+	fp.Install(t, "runtime/org.example.BasePlatform/x86_64/1")
+	fp.Install(t, "runtime/org.example.BasePlatform.Extra/x86_64/1")
+	if out := fp.Run(t, "--command=cat", "org.example.BasePlatform//1", "/usr/share/extra/hello.txt"); !strings.Contains(out, "Hello from the extension") {
+		t.Errorf("the runtime does not see the extension's file: %q", out)
+	}
+
+	// An extension the runtime has no extension point for.
+	bad := strings.Replace(extYAML, "id: org.example.BasePlatform.Extra", "id: org.example.BasePlatform.Other", 1)
+	_, err = build(t, buildOpts{dir: writeSpec(t, bad), file: "flatpak.yaml", noRuntimeContext: true,
+		contexts: map[string]string{"runtime": layoutContext(t, rt.oci), "base": base}})
+	if err == nil || !strings.Contains(err.Error(), "no extension point for org.example.BasePlatform.Other (it has org.example.BasePlatform.Extra)") {
+		t.Errorf("an extension without an extension point: %v", err)
+	}
+}

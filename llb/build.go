@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -72,6 +73,9 @@ type Options struct {
 	BuildImage *Image
 	// Helper is the binary the steps run.
 	Helper Helper
+	// ExtensionDir is where an extension lives in the runtime it extends,
+	// relative to /usr: the directory of the runtime's extension point.
+	ExtensionDir string
 	// Contexts holds the build contexts repos with a path refer to, by
 	// name; "" is the main context.
 	Contexts map[string]bkllb.State
@@ -109,29 +113,50 @@ func Build(s *spec.Spec, o Options) (*Result, error) {
 		return nil, fmt.Errorf("no helper binary for the build steps")
 	}
 	b := builder{s: s, o: o}
-	if s.BuildRuntime {
+	switch {
+	case s.BuildRuntime:
 		return b.runtime()
+	case s.BuildExtension:
+		return b.extension()
 	}
 	return b.app()
 }
 
 func (b *builder) app() (*Result, error) {
+	return b.onRuntime(buildstep.KindApp, appDir, "finish /app")
+}
+
+// extension builds an extension of the runtime: its packages installed onto
+// the runtime, keeping to the folder the runtime's extension point names.
+func (b *builder) extension() (*Result, error) {
+	if b.o.ExtensionDir == "" {
+		return nil, fmt.Errorf("no folder for the extension %s", b.s.ID)
+	}
+	return b.onRuntime(buildstep.KindExtension, path.Join("/usr", b.o.ExtensionDir), "finish the extension")
+}
+
+// onRuntime installs the spec's packages onto the runtime, keeping them to
+// prefix (/app, an extension's folder), which becomes the result; then
+// cleanup-commands and the finishing step run.
+func (b *builder) onRuntime(kind buildstep.Kind, prefix, finishName string) (*Result, error) {
 	o := b.o
 	root := b.container(o.Runtime)
-	var app bkllb.State
+	var files bkllb.State
 
 	installer, inRuntime, err := b.appInstaller()
 	if err != nil {
 		return nil, err
 	}
-	if inRuntime {
+	switch {
+	case inRuntime && kind == buildstep.KindApp:
 		// The app's last install is kept in a cache mount, so that added
 		// packages go on top of it (see buildstep/install). Locked: a
 		// build must find the state the one before it left (a private
 		// mount still held by the build before would be a new, empty
 		// one); builds of the same app take turns.
 		cfg := buildstep.InstallConfig{
-			Kind:   buildstep.KindApp,
+			Kind:   kind,
+			Prefix: prefix,
 			Out:    buildstep.OutDir + buildstep.ReportDir,
 			AppOut: buildstep.OutDir,
 			State:  buildstep.StateDir,
@@ -143,16 +168,23 @@ func (b *builder) app() (*Result, error) {
 				bkllb.AsPersistentCacheDir(b.cacheID("install-"+b.s.ID), bkllb.CacheMountLocked)),
 		}
 		st := b.install(root, installer, cfg, buildstep.OutDir, bkllb.Scratch(), mounts)
-		root, app = st.Root(), st.GetMount(buildstep.OutDir)
-	} else {
+		root, files = st.Root(), st.GetMount(buildstep.OutDir)
+	case inRuntime:
+		// The packages write into the runtime's own tree; what lands in
+		// prefix is the result.
+		cfg := buildstep.InstallConfig{Kind: kind, Prefix: prefix, Out: prefix + buildstep.ReportDir}
+		st := b.install(root, installer, cfg, prefix, bkllb.Scratch(), nil)
+		root, files = st.Root(), st.GetMount(prefix)
+	default:
 		// The runtime has no package manager, or not the one the spec
 		// names: the build image's installs onto the runtime's tree (as
 		// OSBS did with base_image).
 		root = b.container(*o.BuildImage)
 		cfg := buildstep.InstallConfig{
-			Kind:        buildstep.KindApp,
+			Kind:        kind,
+			Prefix:      prefix,
 			InstallRoot: sysroot,
-			Out:         sysroot + appDir + buildstep.ReportDir,
+			Out:         sysroot + prefix + buildstep.ReportDir,
 		}
 		mounts := []bkllb.RunOption{
 			// The runtime as a root that scriptlets and file triggers run
@@ -161,24 +193,23 @@ func (b *builder) app() (*Result, error) {
 			bkllb.AddMount(sysroot+"/usr", o.Runtime.State, bkllb.SourcePath("/files")),
 			bkllb.AddMount(sysroot+"/etc", o.Runtime.State, bkllb.SourcePath("/files/etc")),
 		}
-		st := b.install(root, installer, cfg, sysroot+appDir, bkllb.Scratch(), mounts)
-		app = st.GetMount(sysroot + appDir)
+		st := b.install(root, installer, cfg, sysroot+prefix, bkllb.Scratch(), mounts)
+		files = st.GetMount(sysroot + prefix)
 	}
 	if b.o.Diagnose {
-		return &Result{Files: app}, nil
+		return &Result{Files: files}, nil
 	}
 	cleanup := strings.TrimSpace(b.s.CleanupCommands) != ""
 	if cleanup {
-		st := b.cleanup(root, installed(appDir, app), hideReports(appDir+buildstep.ReportDir))
-		app = st.GetMount(appDir)
+		st := b.cleanup(root, installed(prefix, files), hideReports(prefix+buildstep.ReportDir))
+		files = st.GetMount(prefix)
 	}
-	st := b.finish(root, "finish /app", buildstep.FinishConfig{
-		Root:            appDir,
-		Kind:            buildstep.KindApp,
-		CleanupCommands: cleanup,
-		App:             b.appFinish(),
-	}, installed(appDir, app))
-	return &Result{Files: st.GetMount(appDir)}, nil
+	fin := buildstep.FinishConfig{Root: prefix, Prefix: prefix, Kind: kind, CleanupCommands: cleanup, ExtensionPoints: b.extensionPoints("")}
+	if kind == buildstep.KindApp {
+		fin.App = b.appFinish()
+	}
+	st := b.finish(root, finishName, fin, installed(prefix, files))
+	return &Result{Files: st.GetMount(prefix)}, nil
 }
 
 func (b *builder) runtime() (*Result, error) {
@@ -208,10 +239,22 @@ func (b *builder) runtime() (*Result, error) {
 	}
 	fin := b.finish(root, "finish the runtime", buildstep.FinishConfig{
 		Root:            sysroot,
+		Prefix:          "/",
 		Kind:            buildstep.KindRuntime,
 		CleanupCommands: cleanup,
+		ExtensionPoints: b.extensionPoints("usr"),
 	}, installed(sysroot, newRoot))
 	return &Result{Files: fin.GetMount(sysroot)}, nil
+}
+
+// extensionPoints are the folders of the spec's add-extensions, below base
+// (a runtime's extensions are mounted below /usr, its usr/).
+func (b *builder) extensionPoints(base string) []string {
+	var dirs []string
+	for _, name := range slices.Sorted(maps.Keys(b.s.AddExtensions)) {
+		dirs = append(dirs, path.Join(base, b.s.AddExtensions[name].Directory))
+	}
+	return dirs
 }
 
 // installed mounts what an install wrote for a step that changes it. The

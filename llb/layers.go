@@ -33,10 +33,15 @@ const otherLayer = "other"
 // down. Entries and the layers' paths are
 // relative to the root the packages went into: an app's /app, or a
 // runtime's new root (usr/ and etc/).
-func SplitLayers(entries []buildstep.Entry, owners []buildstep.PackagedFile, runtime bool) []Layer {
-	prefix, minSlashes := appDir+"/", 2
-	if runtime {
-		prefix, minSlashes = "/", 3
+//
+// prefix is the path the packages gave the tree's root: /app, an
+// extension's folder, or / for a runtime's new root.
+func SplitLayers(entries []buildstep.Entry, owners []buildstep.PackagedFile, prefix string) []Layer {
+	minSlashes := 2
+	if prefix == "/" {
+		minSlashes = 3
+	} else {
+		prefix += "/"
 	}
 	owners = slices.Clone(owners)
 	slices.SortStableFunc(owners, func(a, b buildstep.PackagedFile) int { return cmp.Compare(a.Package, b.Package) })

@@ -83,7 +83,7 @@ func TestSplitLayersBySourcePackage(t *testing.T) {
 	owners = append(owners, owns("gimp-libs", "gimp-2.10.38-1.fc41.src.rpm", "lib/libgimp.so.2", "lib/weird[1]*?.so")...)
 	owners = append(owners, owns("gimp-extra", "gimp-extra-plugins-1.0-1.fc41.src.rpm", "share/gimp/2.0/plug-ins/extra/x.py", "share/empty/", "!bang")...)
 	owners = append(owners, owns("hicolor", "hicolor-icon-theme-0.17-1.src.rpm", "share/icons/hicolor/64x64/apps/org.gimp.GIMP.png")...)
-	layers := SplitLayers(entries, owners, false)
+	layers := SplitLayers(entries, owners, "/app")
 
 	var names []string
 	for _, l := range layers {
@@ -120,9 +120,9 @@ func TestSplitLayersKeepAPackagesPathsWhenAnotherAddsToItsFolders(t *testing.T) 
 	// Plugins of two sources meet in folders neither package owns.
 	one := owns("plugin-a", "plugin-a-1-1.src.rpm", "lib/app/plugins/a.so", "share/app/plugins/a/1.txt", "share/app/plugins/a/2.txt")
 	app := owns("app", "app-1-1.src.rpm", "bin/app")
-	before := SplitLayers(tree("bin/app", "lib/app/plugins/a.so", "share/app/plugins/a/1.txt", "share/app/plugins/a/2.txt"), append(app, one...), false)
+	before := SplitLayers(tree("bin/app", "lib/app/plugins/a.so", "share/app/plugins/a/1.txt", "share/app/plugins/a/2.txt"), append(app, one...), "/app")
 	entries := tree("bin/app", "lib/app/plugins/a.so", "lib/app/plugins/b.so", "share/app/plugins/a/1.txt", "share/app/plugins/a/2.txt", "share/app/plugins/b/1.txt")
-	after := SplitLayers(entries, slices.Concat(app, one, owns("plugin-b", "plugin-b-1-1.src.rpm", "lib/app/plugins/b.so", "share/app/plugins/b/1.txt")), false)
+	after := SplitLayers(entries, slices.Concat(app, one, owns("plugin-b", "plugin-b-1-1.src.rpm", "lib/app/plugins/b.so", "share/app/plugins/b/1.txt")), "/app")
 	checkCover(t, entries, after)
 	paths := func(ls []Layer, name string) []string {
 		for _, l := range ls {
@@ -139,11 +139,11 @@ func TestSplitLayersKeepAPackagesPathsWhenAnotherAddsToItsFolders(t *testing.T) 
 
 func TestSplitLayersOneSourceIsOneLayer(t *testing.T) {
 	entries := tree("bin/hello", "share/hello/data")
-	layers := SplitLayers(entries, owns("hello", "hello-1-1.src.rpm", "bin/hello", "share/hello/data"), false)
+	layers := SplitLayers(entries, owns("hello", "hello-1-1.src.rpm", "bin/hello", "share/hello/data"), "/app")
 	if len(layers) != 1 || layers[0].Paths != nil {
 		t.Fatalf("layers = %+v, want one selecting everything", layers)
 	}
-	if got := SplitLayers(nil, nil, false); len(got) != 1 {
+	if got := SplitLayers(nil, nil, "/app"); len(got) != 1 {
 		t.Fatalf("no entries: %+v", got)
 	}
 }
@@ -156,7 +156,7 @@ func TestSplitLayersBoundedAndStable(t *testing.T) {
 		paths = append(paths, p)
 		owners = append(owners, owns(fmt.Sprintf("pkg%03d", i), fmt.Sprintf("pkg%03d-1-1.src.rpm", i), p)...)
 	}
-	before := SplitLayers(tree(paths...), owners, false)
+	before := SplitLayers(tree(paths...), owners, "/app")
 	if len(before) > MaxLayers {
 		t.Fatalf("%d layers, want at most %d", len(before), MaxLayers)
 	}
@@ -165,7 +165,7 @@ func TestSplitLayersBoundedAndStable(t *testing.T) {
 	// One more package changes the selection of one layer only.
 	paths = append(paths, "lib/newpkg/lib.so")
 	owners = append(owners, owns("newpkg", "newpkg-1-1.src.rpm", "lib/newpkg/lib.so")...)
-	after := SplitLayers(tree(paths...), owners, false)
+	after := SplitLayers(tree(paths...), owners, "/app")
 	checkCover(t, tree(paths...), after)
 	changed := 0
 	for _, a := range after {
@@ -194,7 +194,7 @@ func TestSplitLayersOfARuntime(t *testing.T) {
 			owners = append(owners, buildstep.PackagedFile{Package: strings.Split(pkg, "-")[0], SourceRPM: pkg, Path: p})
 		}
 	}
-	layers := SplitLayers(entries, owners, true)
+	layers := SplitLayers(entries, owners, "/")
 	got := checkCover(t, entries, layers)
 	for p, want := range map[string]string{
 		"usr/bin/bash": "bash", "etc/passwd": "setup", "usr/share/zoneinfo/UTC": "tzdata",

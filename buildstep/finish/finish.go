@@ -43,11 +43,18 @@ func Run(ctx context.Context, cfg *buildstep.FinishConfig, out io.Writer) error 
 		err = f.app(ctx)
 	case buildstep.KindRuntime:
 		err = f.runtime()
+	case buildstep.KindExtension:
+		// An extension's files are taken as they are.
 	default:
 		err = fmt.Errorf("unknown kind %q", cfg.Kind)
 	}
 	if err != nil {
 		return err
+	}
+	for _, dir := range cfg.ExtensionPoints {
+		if err := os.MkdirAll(f.path(dir), 0o755); err != nil {
+			return fmt.Errorf("the folder of an extension point: %w", err)
+		}
 	}
 	if rep.Entries, err = f.tree(); err != nil {
 		return err
@@ -72,10 +79,7 @@ func (f *finisher) cleanupChanges(reportDir string) ([]buildstep.Change, error) 
 	if err != nil {
 		return nil, err
 	}
-	tree := filecheck.Tree{Dir: f.root, Prefix: "/"}
-	if f.cfg.Kind == buildstep.KindApp {
-		tree.Prefix = "/app"
-	}
+	tree := filecheck.Tree{Dir: f.root, Prefix: f.cfg.Prefix}
 	var changes []buildstep.Change
 	for _, p := range filecheck.Check(rep.Files, tree) {
 		what := "changed"

@@ -131,21 +131,26 @@ func (s *step) run(ctx context.Context) error {
 func (s *step) check() error {
 	cfg := s.cfg
 	tree := filecheck.Tree{Dir: filepath.Join(cfg.InstallRoot, "/"), Prefix: "/"}
-	if cfg.Kind == buildstep.KindApp {
+	if cfg.Kind == buildstep.KindApp || cfg.Kind == buildstep.KindExtension {
+		prefix := cfg.Prefix
+		if prefix == "" {
+			prefix = appDir
+			cfg.Prefix = prefix
+		}
 		var outside []buildstep.Owned
 		for _, f := range s.report.Files {
-			if f.Path != appDir && !strings.HasPrefix(f.Path, appDir+"/") && !slices.Contains(cfg.AllowOutsideApp, f.Package) {
+			if f.Path != prefix && !strings.HasPrefix(f.Path, prefix+"/") && !slices.Contains(cfg.AllowOutsideApp, f.Package) {
 				outside = append(outside, buildstep.Owned{Package: f.Package, Path: f.Path})
 			}
 		}
 		if len(outside) > 0 {
 			for _, o := range outside {
-				fmt.Fprintf(s.out, "flatpak-frontend: package %s installs %s, outside /app\n", o.Package, o.Path)
+				fmt.Fprintf(s.out, "flatpak-frontend: package %s installs %s, outside %s\n", o.Package, o.Path, prefix)
 			}
 			return &buildstep.Failure{Outside: outside,
-				Message: "packages that install outside /app must come from the runtime (or be listed in allow-outside-app)"}
+				Message: fmt.Sprintf("packages that install outside %s must come from the runtime (or be listed in allow-outside-app)", prefix)}
 		}
-		tree = filecheck.Tree{Dir: s.appDir(), Prefix: appDir}
+		tree = filecheck.Tree{Dir: s.prefixDir(), Prefix: prefix}
 	} else {
 		s.notePackagedOutsideRuntime()
 	}
@@ -185,15 +190,15 @@ func (s *step) notePackagedOutsideRuntime() {
 	s.report.Notices = append(s.report.Notices, n)
 }
 
-// appDir is the real folder behind /app.
-func (s *step) appDir() string {
+// prefixDir is the real folder behind the prefix (/app, an extension's).
+func (s *step) prefixDir() string {
 	if s.cfg.InstallRoot != "" {
-		return filepath.Join(s.cfg.InstallRoot, appDir)
+		return filepath.Join(s.cfg.InstallRoot, s.cfg.Prefix)
 	}
 	if s.state != nil {
 		return s.state.appTarget
 	}
-	return appDir
+	return s.cfg.Prefix
 }
 
 // markAdded returns after with the packages that are not in before marked.

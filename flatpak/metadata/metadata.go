@@ -93,6 +93,31 @@ func Runtime(in RuntimeInput) ([]byte, error) {
 	return buildFinish(kf, GroupRuntime, "", ctx, in.Extensions)
 }
 
+// Extension returns the metadata file of an extension of the runtime (or
+// app) ref extensionOf (runtime/ID/ARCH/BRANCH): what flatpak build-init
+// --type=extension writes ([Runtime] with in's runtime and SDK, and
+// [ExtensionOf] with the ref and the runtime), as build-finish updates it.
+func Extension(in RuntimeInput, extensionOf string) ([]byte, error) {
+	ctx := in.Context
+	if ctx == nil {
+		ctx = &finishargs.Context{}
+	}
+	if ctx.Command != "" {
+		return nil, fmt.Errorf("metadata: extension %s: --command has no effect on an extension", in.ID)
+	}
+	kf, err := buildInit(GroupRuntime, in.ID, in.Runtime, in.SDK, in.Tags)
+	if err != nil {
+		return nil, err
+	}
+	if err := kf.SetString("ExtensionOf", "ref", extensionOf); err != nil {
+		return nil, err
+	}
+	if err := kf.SetString("ExtensionOf", "runtime", in.Runtime); err != nil {
+		return nil, err
+	}
+	return buildFinish(kf, GroupRuntime, "", ctx, in.Extensions)
+}
+
 // checkRef checks an ID/ARCH/BRANCH partial ref.
 func checkRef(what, ref string) error {
 	parts := strings.Split(ref, "/")
