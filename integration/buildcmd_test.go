@@ -23,7 +23,7 @@ func buildCmd(t *testing.T, fp *harness.FlatpakEnv, addr string, extra ...string
 	}, extra...)
 	args = append(args, exampleDir(t))
 	cmd := exec.Command(cli(t), args...)
-	cmd.Env = append(fp.Env(), "XDG_DATA_HOME="+filepath.Join(fp.UserDir, "data"))
+	cmd.Env = append(fp.RunEnv(), "XDG_DATA_HOME="+filepath.Join(fp.UserDir, "data"))
 	if addr != "" {
 		cmd.Env = append(cmd.Env, "BUILDKIT_HOST="+addr)
 	} else {

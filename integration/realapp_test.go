@@ -40,7 +40,7 @@ func buildGHex(t *testing.T, fp *harness.FlatpakEnv, out string, edit func(strin
 		"--output", "oci:" + out,
 	}, extra...)
 	cmd := exec.Command(cli(t), append(args, dir)...)
-	cmd.Env = append(fp.Env(), "XDG_DATA_HOME="+filepath.Join(fp.UserDir, "data"), "BUILDKIT_HOST="+harness.Addr())
+	cmd.Env = append(fp.RunEnv(), "XDG_DATA_HOME="+filepath.Join(fp.UserDir, "data"), "BUILDKIT_HOST="+harness.Addr())
 	var o, e strings.Builder
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err = cmd.Run()
@@ -91,7 +91,7 @@ func TestRealAppGHexBuildsInstallsAndShowsItsWindow(t *testing.T) {
 
 	d := harness.Xvfb(t)
 	run := exec.Command("flatpak", "run", "org.gnome.GHex")
-	run.Env = append(fp.Env(), "DISPLAY="+d.Name)
+	run.Env = append(fp.RunEnv(), "DISPLAY="+d.Name)
 	var log strings.Builder
 	run.Stdout, run.Stderr = &log, &log
 	// The app runs in bwrap's children, which keep the output pipes open:

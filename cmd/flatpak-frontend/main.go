@@ -21,6 +21,8 @@ var commands = []command{
 	{"affected", "affected --package NAME[<VERSION] IMAGE|OCI-LAYOUT...  list the images that contain a package", runAffected},
 	{"verify", "verify OCI-LAYOUT|IMAGE...  check images against Flatpak's rules", runVerify},
 	{"init", "init RPM-FILE | --repo URL|DIR PACKAGE  write a first flatpak.yaml for an application RPM", runInit},
+	{"publish", "publish --registry HOST --out DIR  write a Flatpak remote's index of a registry's images", runPublish},
+	{"serve", "serve --dir DIR [--addr HOST:PORT]  serve a published remote to Flatpak", runServe},
 }
 
 func main() {

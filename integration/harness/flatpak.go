@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	osexec "os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flatpak-frontend/flatpak-frontend/packager/flatpakcli"
 )
@@ -27,22 +29,25 @@ type FlatpakEnv struct {
 	// wrap runs flatpak and ostree another way than from the host's PATH
 	// (see NewerFlatpak).
 	wrap []string
+	// bus is the address of the environment's D-Bus session bus.
+	bus string
 }
 
 // Flatpak makes a new FlatpakEnv in t's temporary folder.
 func Flatpak(t testing.TB) *FlatpakEnv {
 	t.Helper()
 	mustBeSetUp(t)
-	return newFlatpakEnv(t, t.TempDir())
+	return newFlatpakEnv(t, t.TempDir(), nil)
 }
 
-func newFlatpakEnv(t testing.TB, base string) *FlatpakEnv {
+func newFlatpakEnv(t testing.TB, base string, wrap []string) *FlatpakEnv {
 	t.Helper()
 	f := &FlatpakEnv{
 		UserDir: filepath.Join(base, "user"),
 		Repo:    filepath.Join(base, "repo"),
 		home:    filepath.Join(base, "home"),
 		runtime: filepath.Join(base, "xdg-runtime"),
+		wrap:    wrap,
 	}
 	for _, d := range []string{f.UserDir, f.home, f.runtime} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
@@ -52,7 +57,58 @@ func newFlatpakEnv(t testing.TB, base string) *FlatpakEnv {
 	if _, err := run(context.Background(), nil, "", "ostree", "init", "--mode=archive-z2", "--repo="+f.Repo); err != nil {
 		t.Fatal(err)
 	}
+	f.startSessionBus(t, base)
 	return f
+}
+
+// startSessionBus runs a D-Bus session bus of the environment's own, as a
+// desktop session has: Flatpak asks its OCI authenticator, which the bus
+// starts, for the tokens of a registry remote. The authenticator is the
+// one of the environment's Flatpak (run through wrap).
+func (f *FlatpakEnv) startSessionBus(t testing.TB, base string) {
+	t.Helper()
+	services := filepath.Join(base, "dbus-services")
+	if err := os.MkdirAll(services, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	exec := strings.Join(append(append([]string{}, f.wrap...), "/usr/libexec/flatpak-oci-authenticator"), " ")
+	service := "[D-BUS Service]\nName=org.flatpak.Authenticator.Oci\nExec=" + exec + "\n"
+	if err := os.WriteFile(filepath.Join(services, "org.flatpak.Authenticator.Oci.service"), []byte(service), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(base, "bus")
+	conf := `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path=` + sock + `</listen>
+  <servicedir>` + services + `</servicedir>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+`
+	confPath := filepath.Join(base, "dbus-session.conf")
+	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := osexec.Command("dbus-daemon", "--config-file="+confPath, "--nofork", "--nopidfile")
+	cmd.Env = f.Env()
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start a D-Bus session bus: %v", err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	for i := 0; i < 100; i++ {
+		if _, err := os.Stat(sock); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	f.bus = "unix:path=" + sock
 }
 
 // Env is the environment flatpak runs in: the temporary user installation,
@@ -68,11 +124,26 @@ func (f *FlatpakEnv) Env() []string {
 		}
 		env = append(env, kv)
 	}
+	if f.bus != "" {
+		env = append(env, "DBUS_SESSION_BUS_ADDRESS="+f.bus)
+	}
 	return append(env,
 		"FLATPAK_USER_DIR="+f.UserDir,
 		"HOME="+f.home,
 		"XDG_RUNTIME_DIR="+f.runtime,
 	)
+}
+
+// RunEnv is Env without the session bus, for `flatpak run`: the test apps
+// need none, and Flatpak would put a D-Bus proxy in front of it.
+func (f *FlatpakEnv) RunEnv() []string {
+	var out []string
+	for _, kv := range f.Env() {
+		if !strings.HasPrefix(kv, "DBUS_SESSION_BUS_ADDRESS=") {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 // Command runs `flatpak ARGS...` in the environment and returns its stdout;
@@ -123,7 +194,9 @@ func (f *FlatpakEnv) Install(t testing.TB, ref string) {
 // with the output if it fails.
 func (f *FlatpakEnv) Run(t testing.TB, args ...string) string {
 	t.Helper()
-	out, err := f.installation().Run(context.Background(), args...)
+	in := f.installation()
+	in.Env = f.RunEnv()
+	out, err := in.Run(context.Background(), args...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,9 +75,7 @@ func NewerFlatpak(t testing.TB) *FlatpakEnv {
 	if err := os.WriteFile(script, []byte(enterScript), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	f := newFlatpakEnv(t, filepath.Join(base, "flatpak"))
-	f.wrap = []string{script, merged, state.cacheDir}
-	return f
+	return newFlatpakEnv(t, filepath.Join(base, "flatpak"), []string{script, merged, state.cacheDir})
 }
 
 // Version is what `flatpak --version` prints, e.g. "Flatpak 1.18.4".

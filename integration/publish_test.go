@@ -1,0 +1,255 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/localbuild"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/publish"
+)
+
+// pushBuild builds a flatpak.yaml in-process with the test runtime and the
+// RPM repo in rpms, and pushes the image to ref.
+func pushBuild(t *testing.T, yaml, rpms, ref string) {
+	t.Helper()
+	dir := writeSpec(t, yaml)
+	rt := harness.Runtime(t)
+	var log bytes.Buffer
+	_, err := localbuild.Build(context.Background(), harness.Client(t), localbuild.Options{
+		File:        filepath.Join(dir, "flatpak.yaml"),
+		ContextDir:  dir,
+		Contexts:    map[string]string{"rpms": rpms, "runtime": "oci-layout://" + rt.Dir + "@" + rt.Digest},
+		Progress:    "plain",
+		ProgressOut: &log,
+		Push:        ref,
+	})
+	if err != nil {
+		t.Fatalf("build and push %s: %v\n%s", ref, err, log.String())
+	}
+}
+
+// greetingRepo is an RPM repo with hello and a hello-data of version v
+// whose greeting names it.
+func greetingRepo(t *testing.T, v string) string {
+	t.Helper()
+	repo := t.TempDir()
+	writeRepo(t, repo, "hello")
+	spec := strings.NewReplacer("Version:        1.0", "Version:        "+v, "Greetings from hello-data", "Greetings from hello-data "+v).
+		Replace(string(mustRead(t, "testdata/rpms/hello-data.spec")))
+	top := t.TempDir()
+	if err := os.WriteFile(filepath.Join(top, "hello-data.spec"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("rpmbuild", "-bb", "--quiet", "--define", "_topdir "+top, "--define", "_rpmdir "+repo,
+		"--define", "_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm", filepath.Join(top, "hello-data.spec")).CombinedOutput(); err != nil {
+		t.Fatalf("rpmbuild: %v\n%s", err, out)
+	}
+	writeRepo(t, repo)
+	return repo
+}
+
+// serveRemote serves a published remote on loopback.
+func serveRemote(t *testing.T, dir string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: publish.Handler(dir)}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return ln.Addr().String()
+}
+
+// TestPublishRemoteInstallsUpdatesAndHasATestingTag is the packager's and
+// the user's story: push the example app and its runtime to a registry,
+// publish, serve the index; Flatpak (1.14, and sid's 1.18, which enforces
+// 1.17.1's fields) adds the remote, lists and installs both, and runs the
+// app. A newer package, pushed and published, reaches users with flatpak
+// update, after affected named the old image; a testing tag beside latest
+// serves a remote added with #testing.
+func TestPublishRemoteInstallsUpdatesAndHasATestingTag(t *testing.T) {
+	reg := harness.Registry(t)
+	prefix := fmt.Sprintf("publish%d", time.Now().UnixNano()%1e9)
+	appRepo, rtRepo := prefix+"/hello", prefix+"/platform"
+	rt := harness.Runtime(t)
+	if out, err := exec.Command("skopeo", "copy", "--quiet", "--dest-tls-verify=false", "--preserve-digests",
+		"oci:"+rt.Dir, "docker://"+reg+"/"+rtRepo+":latest").CombinedOutput(); err != nil {
+		t.Fatalf("push the runtime: %v\n%s", err, out)
+	}
+	spec := appSpec("hello")
+	pushBuild(t, spec, greetingRepo(t, "1.0"), reg+"/"+appRepo+":latest")
+
+	out := t.TempDir()
+	publishAll := func() {
+		t.Helper()
+		var warnings []string
+		res, err := publish.Publish(context.Background(), publish.Options{Registry: reg, Insecure: true,
+			Repositories: []string{appRepo, rtRepo}, Out: out, Warn: func(w string) { warnings = append(warnings, w) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(warnings) > 0 {
+			t.Errorf("warnings: %q", warnings)
+		}
+		t.Logf("published %d images: %v", res.Images, res.Indexes)
+	}
+	publishAll()
+	addr := serveRemote(t, out)
+
+	for name, fp := range map[string]*harness.FlatpakEnv{"flatpak 1.14": harness.Flatpak(t), "flatpak 1.18": harness.NewerFlatpak(t)} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := fp.Command("--user", "remote-add", "--no-gpg-verify", "published", "oci+http://"+addr); err != nil {
+				t.Fatal(err)
+			}
+			fp.Command("--user", "update", "--appstream", "published")
+			list, err := fp.Command("--user", "remote-ls", "--columns=ref,name", "published")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range []string{"app/org.example.Hello/x86_64/stable", "runtime/org.example.Platform/x86_64/1", "Hello"} {
+				if !strings.Contains(list, want) {
+					t.Errorf("remote-ls lacks %q:\n%s", want, list)
+				}
+			}
+			if _, err := fp.Command("--user", "install", "-y", "--noninteractive", "published", "org.example.Hello"); err != nil {
+				t.Fatal(err)
+			}
+			if out := fp.Run(t, "org.example.Hello"); !strings.Contains(out, "Greetings from hello-data 1.0") {
+				t.Errorf("the installed app printed %q", out)
+			}
+		})
+	}
+
+	// Before the update: the registry's image has the old package.
+	// (affected exits 1 when an image is affected.)
+	aff, err := exec.Command(cli(t), "affected", "--package", "hello-data<1.1", reg+"/"+appRepo+":latest").CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(aff), "hello-data-1.0-1.noarch") {
+		t.Errorf("affected before the update: %v\n%s", err, aff)
+	}
+
+	pushBuild(t, spec, greetingRepo(t, "1.1"), reg+"/"+appRepo+":latest")
+	publishAll()
+	fp := harness.Flatpak(t)
+	if _, err := fp.Command("--user", "remote-add", "--no-gpg-verify", "published", "oci+http://"+addr); err != nil {
+		t.Fatal(err)
+	}
+	// Installed from the remote as it is, then updated.
+	if _, err := fp.Command("--user", "install", "-y", "--noninteractive", "published", "org.example.Hello"); err != nil {
+		t.Fatal(err)
+	}
+	pushBuild(t, spec, greetingRepo(t, "1.2"), reg+"/"+appRepo+":latest")
+	publishAll()
+	if _, err := fp.Command("--user", "update", "-y", "--noninteractive"); err != nil {
+		t.Fatal(err)
+	}
+	if out := fp.Run(t, "org.example.Hello"); !strings.Contains(out, "Greetings from hello-data 1.2") {
+		t.Errorf("after flatpak update the app printed %q", out)
+	}
+	aff, err = exec.Command(cli(t), "affected", "--package", "hello-data<1.1", reg+"/"+appRepo+":latest").CombinedOutput()
+	if err != nil || strings.Contains(string(aff), "hello-data-1.") {
+		t.Errorf("affected after the update names the image: %v\n%s", err, aff)
+	}
+
+	// A testing tag beside latest.
+	pushBuild(t, spec, greetingRepo(t, "2.0~beta"), reg+"/"+appRepo+":testing")
+	if out, err := exec.Command("skopeo", "copy", "--quiet", "--src-tls-verify=false", "--dest-tls-verify=false",
+		"docker://"+reg+"/"+rtRepo+":latest", "docker://"+reg+"/"+rtRepo+":testing").CombinedOutput(); err != nil {
+		t.Fatalf("tag the runtime testing: %v\n%s", err, out)
+	}
+	publishAll()
+	tester := harness.Flatpak(t)
+	if _, err := tester.Command("--user", "remote-add", "--no-gpg-verify", "published-testing", "oci+http://"+addr+"/#testing"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tester.Command("--user", "install", "-y", "--noninteractive", "published-testing", "org.example.Hello"); err != nil {
+		t.Fatal(err)
+	}
+	if out := tester.Run(t, "org.example.Hello"); !strings.Contains(out, "Greetings from hello-data 2.0~beta") {
+		t.Errorf("the testing remote's app printed %q", out)
+	}
+}
+
+// deleteAfterRead deletes a repository's manifest from the registry as soon
+// as publish has read it: the registry loses it while publish runs.
+type deleteAfterRead struct {
+	reg, repo string
+	once      sync.Once
+	deleted   string
+}
+
+func (d *deleteAfterRead) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if err == nil && r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/"+d.repo+"/manifests/latest") {
+		d.once.Do(func() {
+			d.deleted = resp.Header.Get("Docker-Content-Digest")
+			req, _ := http.NewRequest(http.MethodDelete, "http://"+d.reg+"/v2/"+d.repo+"/manifests/"+d.deleted, nil)
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		})
+	}
+	return resp, err
+}
+
+// TestPublishLeavesOutWhatTheRegistryLost: a repository with blobs but no
+// manifest yet (a push half done) and a manifest deleted while publish
+// runs leave an index Flatpak can use, without them, and a warning names
+// each.
+func TestPublishLeavesOutWhatTheRegistryLost(t *testing.T) {
+	reg := harness.Registry(t)
+	prefix := fmt.Sprintf("lost%d", time.Now().UnixNano()%1e9)
+	keep, lose, half := prefix+"/keep", prefix+"/lose", prefix+"/half"
+	rpms := greetingRepo(t, "1.0")
+	pushBuild(t, appSpec("hello"), rpms, reg+"/"+keep+":latest")
+	pushBuild(t, strings.Replace(appSpec("hello"), "id: org.example.Hello", "id: org.example.Lost", 1), rpms, reg+"/"+lose+":latest")
+	// A blob uploaded, its manifest never.
+	resp, err := http.Post("http://"+reg+"/v2/"+half+"/blobs/uploads/?digest=sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae", "application/octet-stream", strings.NewReader("foo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+
+	dir := t.TempDir()
+	var warnings []string
+	del := &deleteAfterRead{reg: reg, repo: lose}
+	_, err = publish.Publish(context.Background(), publish.Options{
+		Registry: reg, Insecure: true, Repositories: []string{keep, lose, half}, Out: dir,
+		Warn:      func(w string) { warnings = append(warnings, w) },
+		Transport: del,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	joined := strings.Join(warnings, "\n")
+	for _, want := range []string{half, lose + "@" + del.deleted} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("no warning names %s:\n%s", want, joined)
+		}
+	}
+	index := string(mustRead(t, filepath.Join(dir, "index/static.d/latest/amd64.json")))
+	if !strings.Contains(index, keep) || strings.Contains(index, lose) || strings.Contains(index, half) {
+		t.Errorf("the index:\n%s", index)
+	}
+
+	fp := harness.NewerFlatpak(t)
+	addr := serveRemote(t, dir)
+	if _, err := fp.Command("--user", "remote-add", "--no-gpg-verify", "published", "oci+http://"+addr); err != nil {
+		t.Fatal(err)
+	}
+	list, err := fp.Command("--user", "remote-ls", "--columns=ref", "published")
+	if err != nil || !strings.Contains(list, "app/org.example.Hello/") || strings.Contains(list, "org.example.Lost") {
+		t.Errorf("remote-ls: %v\n%s", err, list)
+	}
+}
