@@ -8,7 +8,7 @@ GO ?= go
 # daemon and share the cached fixtures through file locks.
 GOTESTFLAGS ?= -count=1 -timeout 80m
 
-.PHONY: demo demo-ghex fixtures test vet buildkitd clean-cache
+.PHONY: demo demo-ghex fixtures test vet buildkitd clean-cache dist
 
 # The example end to end: build the test runtime and RPMs, then
 # flatpak-frontend build --install --run of examples/hello (with a private
@@ -35,7 +35,10 @@ demo-ghex:
 fixtures:
 	$(GO) run ./integration/cmd/fixtures
 
+# The Debian packages first: test packages run in parallel, and more than
+# one needs them.
 test:
+	$(GO) run ./integration/cmd/fixtures -tools
 	$(GO) test $(GOTESTFLAGS) ./...
 
 vet:
@@ -54,6 +57,21 @@ clean-cache:
 .PHONY: bench
 bench:
 	$(GO) test -tags bench -run '^TestBench$$' -count=1 -v -timeout 30m ./internal/bench/
+
+# The release binary: static (CGO_ENABLED=0), reproducible (-trimpath, no
+# VCS stamp), with VERSION embedded for `flatpak-frontend --version`, and
+# its SHA-256 beside it:  make dist VERSION=v1.2.0 [DIST_ARCHES="amd64 arm64"]
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+DIST ?= dist
+DIST_ARCHES ?= $(shell $(GO) env GOARCH)
+dist:
+	@mkdir -p $(DIST)
+	@for arch in $(DIST_ARCHES); do \
+		out=$(DIST)/flatpak-frontend-$(VERSION)-linux-$$arch; set -x; \
+		CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $(GO) build -trimpath -buildvcs=false \
+			-ldflags='-s -w -X main.version=$(VERSION)' -o $$out ./cmd/flatpak-frontend || exit 1; \
+		set +x; (cd $(DIST) && sha256sum $$(basename $$out) > $$(basename $$out).sha256); \
+	done
 
 # The frontend image (see Dockerfile): the static binary of each platform in
 # IMAGE_PLATFORMS is built with CGO_ENABLED=0 into IMAGE_DIR, which is the

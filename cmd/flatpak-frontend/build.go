@@ -12,9 +12,9 @@ import (
 	"syscall"
 
 	"github.com/flatpak-frontend/flatpak-frontend/packager/buildkitd"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/connect"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/flatpakcli"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/localbuild"
-	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
 	"github.com/sirupsen/logrus"
 )
@@ -27,9 +27,14 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 const buildUsage = `usage: flatpak-frontend build [OPTIONS] [CONTEXT]
 
-Builds a flatpak.yaml with BuildKit (the daemon at --addr or $BUILDKIT_HOST,
-or a private one started for this command) and, with --install, imports the
-result into a local repo and installs it with flatpak --user.
+Builds a flatpak.yaml with BuildKit and, with --install, imports the result
+into a local repo and installs it with flatpak --user.
+
+BuildKit is, in this order: --addr or $BUILDKIT_HOST (unix://, tcp:// with
+the --tls options, docker-container://, kube-pod://, ssh://); the current
+docker buildx builder; a buildkitd on PATH; the pinned buildkitd, built with
+Go into the cache folder. The last two are started for the command and
+stopped after it, rootless when not run by root. One line says which.
 
 Options:`
 
@@ -38,7 +43,8 @@ func runBuild(args []string) int {
 	fs.Usage = func() { fmt.Fprintln(os.Stderr, buildUsage); fs.PrintDefaults() }
 	var (
 		file      = fs.String("f", "", "the flatpak.yaml to build (default: CONTEXT/flatpak.yaml)")
-		addr      = fs.String("addr", os.Getenv("BUILDKIT_HOST"), "buildkitd address (default $BUILDKIT_HOST; empty: start a private buildkitd)")
+		addr      = fs.String("addr", "", "buildkitd address (default $BUILDKIT_HOST)")
+		tls       connect.TLS
 		output    = fs.String("output", "", "write the image as an OCI layout: oci:DIR")
 		push      = fs.String("push", "", "push the image to this reference")
 		install   = fs.Bool("install", false, "import the image and install it with flatpak --user")
@@ -54,6 +60,11 @@ func runBuild(args []string) int {
 	fs.Var(&buildArgs, "build-arg", "NAME=VALUE, a build argument (repeatable)")
 	fs.Var(&contexts, "build-context", "NAME=oci-layout://DIR|docker-image://REF|DIR, a named context (repeatable)")
 	fs.Var(&platforms, "platform", "target platform, e.g. linux/amd64 (repeatable)")
+	fs.StringVar(&tls.CACert, "tlscacert", "", "CA certificate the daemon's certificate must be signed by (tcp://)")
+	fs.StringVar(&tls.Cert, "tlscert", "", "client certificate (tcp://)")
+	fs.StringVar(&tls.Key, "tlskey", "", "client key (tcp://)")
+	fs.StringVar(&tls.ServerName, "tlsservername", "", "name the daemon's certificate must carry (default: the address's host)")
+	fs.StringVar(&tls.Dir, "tlsdir", "", "folder with ca.pem, cert.pem and key.pem (or ca.crt, tls.crt, tls.key)")
 	fs.Var(&secrets, "secret", "id=ID,src=FILE, a secret for repo credentials (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -121,7 +132,16 @@ func runBuild(args []string) int {
 	logrus.SetLevel(logrus.ErrorLevel)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	code := buildWith(ctx, *addr, o, *install, *run)
+	co := connect.Options{Addr: *addr, AddrFrom: "--addr", TLS: tls}
+	if co.Addr == "" {
+		co.Addr, co.AddrFrom = os.Getenv("BUILDKIT_HOST"), "$BUILDKIT_HOST"
+	}
+	if d := os.Getenv("FLATPAK_FRONTEND_STATE"); d != "" {
+		if co.StateDir, err = filepath.Abs(d); err != nil {
+			return fail(err)
+		}
+	}
+	code := buildWith(ctx, co, o, *install, *run)
 	if ctx.Err() != nil {
 		fmt.Fprintln(os.Stderr, "flatpak-frontend: interrupted")
 		return 130
@@ -129,33 +149,14 @@ func runBuild(args []string) int {
 	return code
 }
 
-func buildWith(ctx context.Context, addr string, o localbuild.Options, install, run bool) int {
-	if addr == "" {
-		root, err := daemonRoot()
-		if err != nil {
-			return fail(err)
-		}
-		// One private daemon per state folder: a second command waits.
-		unlock, err := buildkitd.LockFile(ctx, root+".lock")
-		if err != nil {
-			return fail(err)
-		}
-		defer unlock()
-		fmt.Fprintf(os.Stderr, "starting a private buildkitd (state in %s)\n", root)
-		d, err := buildkitd.Start(ctx, buildkitd.Options{Root: root})
-		if err != nil {
-			return fail(err)
-		}
-		defer d.Stop()
-		addr = d.Addr()
-	}
-	c, err := client.New(ctx, addr)
+func buildWith(ctx context.Context, co connect.Options, o localbuild.Options, install, run bool) int {
+	b, err := connect.Connect(ctx, co)
 	if err != nil {
 		return fail(err)
 	}
-	defer c.Close()
+	defer b.Close()
 
-	res, err := localbuild.Build(ctx, c, o)
+	res, err := localbuild.Build(ctx, b.Client, o)
 	if err != nil {
 		return fail(err)
 	}
@@ -231,19 +232,6 @@ func installation() (*flatpakcli.Installation, error) {
 		return nil, err
 	}
 	return &flatpakcli.Installation{Repo: repo, Remote: "flatpak-frontend"}, nil
-}
-
-// daemonRoot keeps a private daemon's state between runs so the next build
-// is warm: $FLATPAK_FRONTEND_STATE, or buildkitd-state in the cache folder.
-func daemonRoot() (string, error) {
-	if d := os.Getenv("FLATPAK_FRONTEND_STATE"); d != "" {
-		return filepath.Abs(d)
-	}
-	cache, err := buildkitd.DefaultCacheDir()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(cache, "buildkitd-state"), nil
 }
 
 func keyValues(flagName string, list []string) (map[string]string, error) {

@@ -6,7 +6,46 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime/debug"
 )
+
+// version is set by `make dist` (-ldflags -X main.version=...); a binary
+// from `go install MODULE/cmd/flatpak-frontend@VERSION` has it in its
+// build information instead.
+var version = ""
+
+// Version is this binary's version: what make dist embedded, else the
+// module version go install recorded, else the commit it was built from.
+func Version() string {
+	if version != "" {
+		return version
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "-dirty"
+			}
+		}
+	}
+	if rev != "" {
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		return "devel-" + rev + dirty
+	}
+	return "devel"
+}
 
 type command struct {
 	name  string
@@ -30,6 +69,10 @@ func main() {
 		os.Exit(runGateway())
 	}
 	name := os.Args[1]
+	if name == "--version" || name == "version" {
+		fmt.Printf("flatpak-frontend %s\n", Version())
+		os.Exit(0)
+	}
 	if name == "step" {
 		// Inside a build step; not listed in the usage.
 		os.Exit(runStep(os.Args[2:]))
@@ -50,7 +93,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: flatpak-frontend [COMMAND]\n\nWith no command, runs as a BuildKit gateway frontend.\n\nCommands:")
+	fmt.Fprintln(os.Stderr, "usage: flatpak-frontend [COMMAND] | --version\n\nWith no command, runs as a BuildKit gateway frontend.\n\nCommands:")
 	for _, c := range commands {
 		fmt.Fprintln(os.Stderr, "  "+c.usage)
 	}

@@ -60,7 +60,7 @@ func runMain(m *testing.M) int {
 	defer teardown()
 
 	start := time.Now()
-	if err := setup(); err != nil {
+	if err := setup(true); err != nil {
 		fmt.Fprintf(os.Stderr, "FAIL: integration harness setup: %v\n", err)
 		return 1
 	}
@@ -71,9 +71,12 @@ func runMain(m *testing.M) int {
 	return m.Run()
 }
 
-func setup() error {
+// setup starts what the tests share. The tests need root; building the
+// fixtures (make fixtures, make demo) does not: then the daemon runs
+// rootless, and missing Debian packages are named for sudo apt-get.
+func setup(needRoot bool) error {
 	ctx := context.Background()
-	if os.Geteuid() != 0 {
+	if needRoot && os.Geteuid() != 0 {
 		return fmt.Errorf("the integration tests need root (buildkitd with runc, debootstrap, overlay mounts); running as uid %d", os.Geteuid())
 	}
 	// containerd's content store warns on every open that the file system
@@ -93,7 +96,7 @@ func setup() error {
 	for _, d := range buildkitd.CleanupStale() {
 		fmt.Fprintf(os.Stderr, "harness: removed %s, left behind by a killed run\n", d)
 	}
-	if err := ensureTools(ctx, state.cacheDir); err != nil {
+	if err := EnsureTools(ctx); err != nil {
 		return err
 	}
 	if err := buildHelper(ctx); err != nil {
@@ -215,7 +218,7 @@ func DaemonLog() string {
 // layout folder and the repo folder.
 func BuildFixtures(ctx context.Context) (runtimeDir, repoDir string, err error) {
 	defer teardown()
-	if err := setup(); err != nil {
+	if err := setup(false); err != nil {
 		return "", "", err
 	}
 	if repoDir, err = buildCached(rpmsKey, buildRPMs); err != nil {
@@ -231,8 +234,11 @@ func BuildFixtures(ctx context.Context) (runtimeDir, repoDir string, err error) 
 // BuildGHexFixtures is BuildFixtures for the real app: the GTK runtime's
 // OCI layout folder and the GHex RPM repo (make demo-ghex).
 func BuildGHexFixtures(ctx context.Context) (runtimeDir, repoDir string, err error) {
+	if os.Geteuid() != 0 {
+		return "", "", fmt.Errorf("the GTK runtime and GHex's RPMs are made with debootstrap and chroot, which need root: run make demo-ghex as root (make demo does not)")
+	}
 	defer teardown()
-	if err := setup(); err != nil {
+	if err := setup(false); err != nil {
 		return "", "", err
 	}
 	ghex, err := buildCached(ghexKey, buildGHexRepo)

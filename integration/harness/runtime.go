@@ -40,8 +40,10 @@ const RuntimeMetadata = "[Runtime]\nname=" + RuntimeID +
 
 // Bump when the recipe below changes, to stop reusing old cache entries.
 const (
-	rootfsRecipe  = "debootstrap v1 --variant=minbase --include=dnf,rpm bookworm"
-	runtimeRecipe = "runtime v2"
+	rootfsRecipe = "debootstrap v1 --variant=minbase --include=dnf,rpm bookworm"
+	// The same root made by a normal user (make fixtures, make demo).
+	rootfsRecipeUnshare = "mmdebstrap v1 --mode=unshare --variant=minbase --include=dnf,rpm bookworm"
+	runtimeRecipe       = "runtime v2"
 )
 
 // RuntimeImage is the hybrid test runtime as an OCI image layout.
@@ -167,6 +169,9 @@ func readBlob(dir string, d digest.Digest, v any) ([]byte, error) {
 }
 
 func rootfsKey() (string, string, error) {
+	if os.Geteuid() != 0 {
+		return "rootfs", hashOf([]byte(rootfsRecipeUnshare)), nil
+	}
 	return "rootfs", hashOf([]byte(rootfsRecipe)), nil
 }
 
@@ -185,11 +190,30 @@ func runtimeKey() (string, string, error) {
 
 // buildRootfs runs debootstrap: a Debian bookworm minbase with dnf and rpm
 // (about a minute and 470 MB), cached on its own because it is the slow part.
+//
+// A normal user gets the same root from mmdebstrap's unshare mode (in a
+// user namespace of their subordinate ids) as a tarball, unpacked as the
+// user's own files: nothing here needs root.
 func buildRootfs(ctx context.Context, dir string) error {
 	root := filepath.Join(dir, "root")
-	_, err := run(ctx, nil, "", "debootstrap", "--variant=minbase", "--include=dnf,rpm",
-		"bookworm", root, debianMirror())
-	return err
+	if os.Geteuid() == 0 {
+		_, err := run(ctx, nil, "", "debootstrap", "--variant=minbase", "--include=dnf,rpm",
+			"bookworm", root, debianMirror())
+		return err
+	}
+	tarball := filepath.Join(dir, "root.tar")
+	if _, err := run(ctx, nil, "", "mmdebstrap", "--mode=unshare", "--variant=minbase", "--include=dnf,rpm",
+		"bookworm", tarball, debianMirror()); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return err
+	}
+	// Device nodes only root can make; the runtime takes /usr and /etc.
+	if _, err := run(ctx, nil, "", "tar", "-C", root, "--no-same-owner", "--exclude=./dev/*", "-xf", tarball); err != nil {
+		return err
+	}
+	return os.Remove(tarball)
 }
 
 // debianMirror is the first bookworm mirror of the host's apt sources, so the

@@ -17,7 +17,8 @@ import (
 var debianPackages = []string{
 	"runc", "docker-registry", "rpm", "createrepo-c", "dnf", "flatpak",
 	"ostree", "bubblewrap", "debootstrap", "skopeo", "umoci", "busybox-static",
-	"xvfb", "xdotool", "imagemagick",
+	"xvfb", "xdotool", "imagemagick", "rootlesskit", "uidmap", "dbus",
+	"mmdebstrap",
 }
 
 // requiredTools maps each command the harness runs to its Debian package.
@@ -39,6 +40,13 @@ var requiredTools = map[string]string{
 	"Xvfb":    "xvfb",
 	"xdotool": "xdotool",
 	"import":  "imagemagick",
+	// Rootless buildkitd for a normal user, and that user's system bus
+	// for flatpak --user (TestOwnMachine...).
+	"rootlesskit": "rootlesskit",
+	"newuidmap":   "uidmap",
+	"dbus-daemon": "dbus",
+	// The test runtime's root, made by a normal user (make fixtures).
+	"mmdebstrap": "mmdebstrap",
 }
 
 func missingTools() (tools, pkgs []string) {
@@ -56,6 +64,25 @@ func missingTools() (tools, pkgs []string) {
 	sort.Strings(tools)
 	sort.Strings(pkgs)
 	return tools, pkgs
+}
+
+// EnsureTools installs what the tests use from the host (see ensureTools)
+// into a machine, before any test binary runs: `make test` does this first.
+func EnsureTools(ctx context.Context) error {
+	cache, err := buildkitd.DefaultCacheDir()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(cache, 0o755); err != nil {
+		return err
+	}
+	if os.Geteuid() != 0 {
+		if tools, pkgs := missingTools(); len(tools) > 0 {
+			return fmt.Errorf("missing %s: sudo apt-get install %s", strings.Join(tools, ", "), strings.Join(pkgs, " "))
+		}
+		return nil
+	}
+	return ensureTools(ctx, cache)
 }
 
 // ensureTools installs Debian's packages when a tool is missing. It runs

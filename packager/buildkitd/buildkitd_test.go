@@ -11,12 +11,13 @@ import (
 )
 
 func TestConfigTOMLMarksRegistriesPlainHTTP(t *testing.T) {
-	got := configTOML(Options{RegistryHosts: []string{"127.0.0.1:5001", "127.0.0.1:5000"}}, "/usr/sbin/runc")
+	got := configTOML(Options{RegistryHosts: []string{"127.0.0.1:5001", "127.0.0.1:5000"}}, "/usr/sbin/runc", "/tmp/bkd-1")
 	for _, want := range []string{
 		"[worker.containerd]\n  enabled = false\n",
 		"[registry.\"127.0.0.1:5000\"]\n  http = true\n  insecure = true\n",
 		"[registry.\"127.0.0.1:5001\"]\n  http = true\n  insecure = true\n",
 		"gc = true",
+		"[otel]\n  socketPath = \"/tmp/bkd-1/otel-grpc.sock\"\n",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("config lacks %q:\n%s", want, got)

@@ -29,6 +29,19 @@ type Options struct {
 	RegistryHosts []string
 	// Debug turns on buildkitd's debug log.
 	Debug bool
+	// Binary is the buildkitd to run. Empty: the pinned [Version], built
+	// into CacheDir by [Ensure] when it is not there.
+	Binary string
+	// TCP is an extra address to listen on ("tcp://127.0.0.1:1234"),
+	// with TLS when TLS is set, as a shared build farm's daemon does.
+	TCP string
+	TLS ServerTLS
+}
+
+// ServerTLS is the daemon's side of TLS on [Options.TCP]: its certificate
+// and key, and the CA that client certificates must be signed by.
+type ServerTLS struct {
+	CACert, Cert, Key string
 }
 
 // Daemon is a running private buildkitd.
@@ -40,6 +53,7 @@ type Daemon struct {
 	logPath  string
 	proc     *process
 	liveLock *os.File // held while the daemon's folders are in use, see CleanupStale
+	rootless bool
 	stopOnce sync.Once
 	stopErr  error
 }
@@ -54,31 +68,39 @@ const (
 // Start builds buildkitd if needed (see [Ensure]), starts it and waits until
 // it lists its workers. The daemon must be stopped with [Daemon.Stop]; it is
 // also killed if this process dies.
+//
+// Run by a user other than root, the daemon runs rootless, as BuildKit
+// documents: inside rootlesskit's user namespace (subordinate ids from
+// /etc/subuid and /etc/subgid, mapped by newuidmap and newgidmap), where
+// the overlayfs snapshotter and runc work without privileges.
 func Start(ctx context.Context, opts Options) (_ *Daemon, retErr error) {
+	var rootless []string
 	if os.Geteuid() != 0 {
-		return nil, fmt.Errorf("buildkitd with the OCI worker needs root (running as uid %d)", os.Geteuid())
-	}
-	cacheDir := opts.CacheDir
-	if cacheDir == "" {
 		var err error
-		if cacheDir, err = DefaultCacheDir(); err != nil {
+		if rootless, err = RootlessCommand(); err != nil {
 			return nil, err
 		}
 	}
-	bin, _, err := Ensure(ctx, cacheDir)
-	if err != nil {
-		return nil, err
-	}
-	runc, err := exec.LookPath("runc")
-	if err != nil {
-		// /usr/sbin is not always on a test's PATH.
-		if _, serr := os.Stat("/usr/sbin/runc"); serr != nil {
-			return nil, fmt.Errorf("runc not found (install Debian's runc package): %w", err)
+	bin := opts.Binary
+	if bin == "" {
+		cacheDir := opts.CacheDir
+		if cacheDir == "" {
+			var err error
+			if cacheDir, err = DefaultCacheDir(); err != nil {
+				return nil, err
+			}
 		}
-		runc = "/usr/sbin/runc"
+		var err error
+		if bin, _, err = Ensure(ctx, cacheDir); err != nil {
+			return nil, err
+		}
+	}
+	runc, err := lookSbin("runc")
+	if err != nil {
+		return nil, fmt.Errorf("runc not found (install it: apt-get install runc): %w", err)
 	}
 
-	d := &Daemon{root: opts.Root}
+	d := &Daemon{root: opts.Root, rootless: rootless != nil}
 	defer func() {
 		if retErr != nil {
 			d.Stop()
@@ -117,7 +139,7 @@ func Start(ctx context.Context, opts Options) (_ *Daemon, retErr error) {
 		os.RemoveAll(p)
 	}
 	cfgPath := filepath.Join(d.root, "buildkitd.toml")
-	if err := os.WriteFile(cfgPath, []byte(configTOML(opts, runc)), 0o644); err != nil {
+	if err := os.WriteFile(cfgPath, []byte(configTOML(opts, runc, d.sockDir)), 0o644); err != nil {
 		return nil, err
 	}
 	logf, err := os.Create(d.logPath)
@@ -138,14 +160,34 @@ func Start(ctx context.Context, opts Options) (_ *Daemon, retErr error) {
 		// a registry on the loopback interface.
 		"--oci-worker-net=host",
 	}
+	if opts.TCP != "" {
+		args = append(args, "--addr", opts.TCP)
+		if opts.TLS.Cert != "" {
+			args = append(args, "--tlscert", opts.TLS.Cert, "--tlskey", opts.TLS.Key, "--tlscacert", opts.TLS.CACert)
+		}
+	}
 	if opts.Debug {
 		args = append(args, "--debug")
+	}
+	if rootless != nil {
+		// Build steps share the daemon's PID namespace: a user namespace
+		// cannot mount a fresh /proc for each (BuildKit's rootless docs).
+		args = append(args, "--oci-worker-no-process-sandbox")
+		args = append(append(rootless, "--state-dir", filepath.Join(d.sockDir, "rootlesskit"), bin), args...)
+		bin = args[0]
+		args = args[1:]
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout = logf
 	cmd.Stderr = logf
 	// runc and the tools buildkitd calls live in sbin.
 	cmd.Env = append(os.Environ(), "PATH="+withSbin(os.Getenv("PATH")))
+	if rootless != nil {
+		// Rootless buildkitd and runc keep sockets and state in
+		// XDG_RUNTIME_DIR (root's /run otherwise): a private one, so
+		// that two daemons never meet there.
+		cmd.Env = append(cmd.Env, "XDG_RUNTIME_DIR="+d.sockDir)
+	}
 	if d.proc, err = startProcess(cmd); err != nil {
 		return nil, fmt.Errorf("start buildkitd: %w", err)
 	}
@@ -187,6 +229,10 @@ func (d *Daemon) waitReady(ctx context.Context) error {
 // Addr is the daemon's address, "unix:///.../buildkitd.sock".
 func (d *Daemon) Addr() string { return d.addr }
 
+// Rootless reports whether the daemon runs in a user namespace, started by
+// a user other than root.
+func (d *Daemon) Rootless() bool { return d.rootless }
+
 // LogPath is the file the daemon logs to.
 func (d *Daemon) LogPath() string { return d.logPath }
 
@@ -208,7 +254,11 @@ func (d *Daemon) Stop() error {
 			unmountUnder(d.root)
 		}
 		if d.ownsRoot {
-			if err := os.RemoveAll(d.root); err != nil && d.stopErr == nil {
+			remove := os.RemoveAll
+			if d.rootless {
+				remove = removeRootless
+			}
+			if err := remove(d.root); err != nil && d.stopErr == nil {
 				d.stopErr = err
 			}
 		}
@@ -222,9 +272,12 @@ func (d *Daemon) Stop() error {
 	return d.stopErr
 }
 
-func configTOML(opts Options, runc string) string {
+func configTOML(opts Options, runc, sockDir string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "debug = %v\n\n", opts.Debug)
+	// The trace socket beside the main one, not in the shared /run/buildkit
+	// (which a rootless daemon cannot write, and two daemons would share).
+	fmt.Fprintf(&b, "[otel]\n  socketPath = %s\n\n", strconv.Quote(filepath.Join(sockDir, "otel-grpc.sock")))
 	// Modest GC: tests and local builds should not fill the disk, but a
 	// runtime image (hundreds of MB) must fit.
 	b.WriteString("[worker.oci]\n  gc = true\n  reservedSpace = \"2GB\"\n  maxUsedSpace = \"20GB\"\n  minFreeSpace = \"5GB\"\n\n")

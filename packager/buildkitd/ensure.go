@@ -65,6 +65,13 @@ func Ensure(ctx context.Context, cacheDir string) (buildkitdPath, buildctlPath s
 	return filepath.Join(binDir, "buildkitd"), filepath.Join(binDir, "buildctl"), nil
 }
 
+// Built returns the pinned buildkitd's path under cacheDir, and whether it
+// has been built there.
+func Built(cacheDir string) (string, bool) {
+	p := filepath.Join(cacheDir, "buildkit", Version, "buildkitd")
+	return p, isFile(p)
+}
+
 // moveFile renames, falling back to copy+rename when src and dst are on
 // different file systems (the temp folder usually is).
 func moveFile(src, dst string) error {
@@ -100,6 +107,9 @@ func stderrOf(err error) string {
 // returned function, or by the kernel when the process dies, so a crashed
 // test binary never leaves a stale lock.
 func LockFile(ctx context.Context, path string) (unlock func(), err error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return nil, err

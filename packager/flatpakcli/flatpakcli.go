@@ -86,7 +86,24 @@ func (in *Installation) run(ctx context.Context, name string, args ...string) (s
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
-		return stdout.String(), fmt.Errorf("%s %s: %v\n%s%s", name, strings.Join(args, " "), err, stdout.String(), stderr.String())
+		return stdout.String(), fmt.Errorf("%s %s: %v\n%s%s%s", name, strings.Join(args, " "), err, stdout.String(), stderr.String(), hint(stderr.String(), in.Env))
 	}
 	return stdout.String(), nil
+}
+
+// hint explains the failures whose cause Flatpak's message leaves out.
+func hint(stderr string, env []string) string {
+	if !strings.Contains(stderr, "Could not connect: No such file or directory") {
+		return ""
+	}
+	bus := "/run/dbus/system_bus_socket"
+	if env == nil {
+		env = os.Environ()
+	}
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "DBUS_SYSTEM_BUS_ADDRESS="); ok {
+			bus = v
+		}
+	}
+	return fmt.Sprintf("(flatpak --user asks the system D-Bus about the app's parental controls when run by a user other than root, and none answers at %s: start it, e.g. sudo systemctl start dbus; a desktop session always has it)\n", bus)
 }
