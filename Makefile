@@ -8,7 +8,7 @@ GO ?= go
 # daemon and share the cached fixtures through file locks.
 GOTESTFLAGS ?= -count=1 -timeout 80m
 
-.PHONY: demo demo-ghex fixtures test vet buildkitd clean-cache dist
+.PHONY: demo demo-ghex fixtures test vet buildkitd clean-cache dist compat
 
 # The example end to end: build the test runtime and RPMs, then
 # flatpak-frontend build --install --run of examples/hello (with a private
@@ -43,6 +43,18 @@ test:
 
 vet:
 	$(GO) vet ./...
+
+# The compat matrix: the example end to end through every BuildKit release
+# in buildkitd.CompatVersions (each built from the Go module proxy into
+# .cache/buildkit/ the first time, a few minutes each); `make test` runs
+# the oldest and the newest. The table of results goes to .cache/compat.md,
+# for docs/usage.md.
+compat:
+	$(GO) run ./integration/cmd/fixtures -tools
+	$(GO) run ./packager/buildkitd/cmd/ensure $$($(GO) run ./internal/compatlist)
+	FLATPAK_FRONTEND_COMPAT=all FLATPAK_FRONTEND_COMPAT_REPORT=$(CURDIR)/.cache/compat.md \
+		$(GO) test -count=1 -timeout 90m -run '^TestCompat' -v ./integration/
+	@cat .cache/compat.md
 
 # Build the pinned buildkitd and buildctl into the cache (tests do this too).
 buildkitd:

@@ -111,6 +111,10 @@ type InstallConfig struct {
 	Fresh bool `json:"fresh,omitempty"`
 	// Diagnose never fails: a failure is written to the report.
 	Diagnose bool `json:"diagnose,omitempty"`
+	// ForceArch, when set, is the RPM architecture of InstallRoot, foreign
+	// to the step's: the installer runs with --forcearch, and without
+	// scriptlets and file triggers, which would run the target's code.
+	ForceArch string `json:"forceArch,omitempty"`
 }
 
 // Repo is one repository of the spec.

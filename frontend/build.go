@@ -16,6 +16,7 @@ import (
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/pkg/errors"
 )
@@ -52,6 +53,9 @@ func build(ctx context.Context, c client.Client, o Options) (*client.Result, err
 		return res, err
 	}
 
+	if err := checkDaemonCaps(c.BuildOpts(), bc.SBOM != nil); err != nil {
+		return nil, err
+	}
 	if err := b.selectPlatforms(ctx); err != nil {
 		return nil, err
 	}
@@ -159,6 +163,19 @@ type platformResult struct {
 	sbom       []byte
 }
 
+// foreignTo returns the builder's platform when p's architecture is not
+// its own, nil when the builder runs p's code itself.
+func (b *builder) foreignTo(p ocispecs.Platform) *ocispecs.Platform {
+	if len(b.bc.BuildPlatforms) == 0 {
+		return nil
+	}
+	bp := platforms.Normalize(b.bc.BuildPlatforms[0])
+	if platforms.Normalize(p).Architecture == bp.Architecture {
+		return nil
+	}
+	return &bp
+}
+
 func (b *builder) platform(ctx context.Context, p ocispecs.Platform) (*platformResult, error) {
 	s := b.spec
 	arch, err := fllb.FlatpakArch(p)
@@ -182,6 +199,9 @@ func (b *builder) platform(ctx context.Context, p ocispecs.Platform) (*platformR
 		SourceMap: b.smap,
 		Epoch:     b.cfg.Epoch,
 		NoCache:   b.bc.IsNoCache(s.ID),
+		// Older daemons key the install's mounts by content: slower, same
+		// result (the Dockerfile frontend falls back the same way).
+		KeepContentCache: !b.supports(pb.CapExecMountContentCache),
 	}
 	var rt *image
 	var runtimeRef, sdkRef string
@@ -203,11 +223,31 @@ func (b *builder) platform(ctx context.Context, p ocispecs.Platform) (*platformR
 		}
 	}
 	// A build image installs a runtime's packages, and an app's when the
-	// runtime lacks the installer the spec names, or has none.
-	if s.BuildRuntime || len(rt.Installers) == 0 || s.Installer != spec.InstallerAuto && !slices.Contains(rt.Installers, s.Installer) {
-		base, err := b.loadImage(ctx, baseSource(s), p)
+	// runtime lacks the installer the spec names, or has none, or when
+	// the target's architecture is foreign to the builder: then the
+	// build image is of the builder's platform (the runtime's own variant
+	// of it, unless the spec names one), and installs with --forcearch.
+	foreign := b.foreignTo(p)
+	if foreign != nil || s.BuildRuntime || len(rt.Installers) == 0 || s.Installer != spec.InstallerAuto && !slices.Contains(rt.Installers, s.Installer) {
+		bp := p
+		if foreign != nil {
+			bp = *foreign
+			opts.BuildPlatform = foreign
+		}
+		base, err := b.loadImage(ctx, baseSource(s), bp)
 		if err != nil {
 			return nil, err
+		}
+		if base == nil && foreign != nil && !s.BuildRuntime {
+			if base, err = b.loadImage(ctx, runtimeSource(s), bp); err != nil {
+				return nil, errors.Wrapf(err, "the runtime for the builder's platform %s, whose installer installs for %s", platforms.Format(bp), platforms.Format(p))
+			}
+		}
+		if base != nil && foreign != nil && base.arch != "" && base.arch != foreign.Architecture {
+			here, _ := fllb.FlatpakArch(*foreign)
+			theirs, _ := fllb.FlatpakArch(ocispecs.Platform{OS: "linux", Architecture: base.arch})
+			return nil, errors.Errorf("building for %s on this %s builder installs with an %s installer, but %s is an image for %s: give a runtime image with a variant for %s too (an image index), or a build image for %s (base_image, --build-context base=...)",
+				arch, here, here, base.source, theirs, here, here)
 		}
 		if base != nil {
 			opts.BuildImage = &base.Image

@@ -48,6 +48,8 @@ type image struct {
 	metadata *keyfile.File
 	// source names where it came from, for messages.
 	source string
+	// arch is the image config's architecture ("" when it has none).
+	arch string
 }
 
 // loadImage resolves an image and looks inside it: is it a Flatpak runtime,
@@ -93,6 +95,7 @@ func (b *builder) loadImage(ctx context.Context, src imageSource, p ocispecs.Pla
 	if conf != nil {
 		img.Env = conf.Config.Env
 		img.labels = conf.Config.Labels
+		img.arch = conf.Architecture
 	}
 	// StatFile follows symlinks; the top directory's listing does not.
 	top, err := ref.ReadDir(ctx, client.ReadDirRequest{Path: "/"})

@@ -22,3 +22,14 @@ func FlatpakArch(p ocispecs.Platform) (string, error) {
 	}
 	return "", fmt.Errorf("platform %s/%s has no Flatpak architecture", p.OS, p.Architecture)
 }
+
+// RPMArch is RPM's name for a Flatpak architecture, as --forcearch takes it.
+func RPMArch(flatpakArch string) string {
+	switch flatpakArch {
+	case "i386":
+		return "i686"
+	case "arm":
+		return "armv7hl"
+	}
+	return flatpakArch
+}

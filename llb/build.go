@@ -93,6 +93,19 @@ type Options struct {
 	CacheNamespace string
 	// NoCache reruns every step (--no-cache).
 	NoCache bool
+	// BuildPlatform, when set, is the builder's own platform, foreign to
+	// Platform: the packages are installed there, by BuildImage's
+	// installer (the same runtime for the builder's platform, unless the
+	// spec names a build image) into Platform's tree with --forcearch,
+	// which needs no CPU of Platform's; scriptlets and file triggers, which
+	// would run Platform's code, are not run, and the install step reports
+	// which.
+	BuildPlatform *ocispecs.Platform
+	// KeepContentCache leaves the content-based cache key on the mounts of
+	// what an install wrote, for daemons that cannot turn it off
+	// (exec.mount.cache.content, BuildKit v0.13 and later): correct, only
+	// slower, as every file is read for the key.
+	KeepContentCache bool
 }
 
 // Result is what Build returns.
@@ -147,6 +160,15 @@ func (b *builder) onRuntime(kind buildstep.Kind, prefix, finishName string) (*Re
 	if err != nil {
 		return nil, err
 	}
+	if o.BuildPlatform != nil {
+		if o.BuildImage == nil {
+			return nil, fmt.Errorf("building for %s on a %s/%s builder installs with an installer of the builder's architecture: give a build image for it (base_image, --build-context base=...), or a runtime image that has a variant for it too", o.Arch, o.BuildPlatform.OS, o.BuildPlatform.Architecture)
+		}
+		if installer, err = b.pick(*o.BuildImage, true); err != nil {
+			return nil, err
+		}
+		inRuntime = false
+	}
 	switch {
 	case inRuntime && kind == buildstep.KindApp:
 		// The app's last install is kept in a cache mount, so that added
@@ -179,12 +201,13 @@ func (b *builder) onRuntime(kind buildstep.Kind, prefix, finishName string) (*Re
 		// The runtime has no package manager, or not the one the spec
 		// names: the build image's installs onto the runtime's tree (as
 		// OSBS did with base_image).
-		root = b.container(*o.BuildImage)
+		root = b.buildContainer()
 		cfg := buildstep.InstallConfig{
 			Kind:        kind,
 			Prefix:      prefix,
 			InstallRoot: sysroot,
 			Out:         sysroot + prefix + buildstep.ReportDir,
+			ForceArch:   b.forceArch(),
 		}
 		mounts := []bkllb.RunOption{
 			// The runtime as a root that scriptlets and file triggers run
@@ -201,14 +224,14 @@ func (b *builder) onRuntime(kind buildstep.Kind, prefix, finishName string) (*Re
 	}
 	cleanup := strings.TrimSpace(b.s.CleanupCommands) != ""
 	if cleanup {
-		st := b.cleanup(root, installed(prefix, files), hideReports(prefix+buildstep.ReportDir))
+		st := b.cleanup(root, b.installed(prefix, files), hideReports(prefix+buildstep.ReportDir))
 		files = st.GetMount(prefix)
 	}
 	fin := buildstep.FinishConfig{Root: prefix, Prefix: prefix, Kind: kind, CleanupCommands: cleanup, ExtensionPoints: b.extensionPoints("")}
 	if kind == buildstep.KindApp {
 		fin.App = b.appFinish()
 	}
-	st := b.finish(root, finishName, fin, installed(prefix, files))
+	st := b.finish(root, finishName, fin, b.installed(prefix, files))
 	return &Result{Files: st.GetMount(prefix)}, nil
 }
 
@@ -221,11 +244,12 @@ func (b *builder) runtime() (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	root := b.container(*o.BuildImage)
+	root := b.buildContainer()
 	cfg := buildstep.InstallConfig{
 		Kind:        buildstep.KindRuntime,
 		InstallRoot: sysroot,
 		Out:         sysroot + buildstep.ReportDir,
+		ForceArch:   b.forceArch(),
 	}
 	st := b.install(root, installer, cfg, sysroot, bkllb.Scratch(), nil)
 	newRoot := st.GetMount(sysroot)
@@ -243,7 +267,7 @@ func (b *builder) runtime() (*Result, error) {
 		Kind:            buildstep.KindRuntime,
 		CleanupCommands: cleanup,
 		ExtensionPoints: b.extensionPoints("usr"),
-	}, installed(sysroot, newRoot))
+	}, b.installed(sysroot, newRoot))
 	return &Result{Files: fin.GetMount(sysroot)}, nil
 }
 
@@ -261,8 +285,29 @@ func (b *builder) extensionPoints(base string) []string {
 // step is keyed by the steps before it, not by a checksum of the files:
 // the install's log and rpm database differ on every run, so that checksum
 // would never match another build's, and it costs a read of every file.
-func installed(dest string, st bkllb.State) bkllb.RunOption {
+func (b *builder) installed(dest string, st bkllb.State) bkllb.RunOption {
+	if b.o.KeepContentCache {
+		return bkllb.AddMount(dest, st)
+	}
 	return bkllb.AddMount(dest, st, bkllb.ContentCache(bkllb.MountContentCacheOff))
+}
+
+// buildContainer is the build image's root, on the builder's own platform
+// when the target's is foreign to it.
+func (b *builder) buildContainer() bkllb.State {
+	root := b.container(*b.o.BuildImage)
+	if b.o.BuildPlatform != nil {
+		root = root.Platform(*b.o.BuildPlatform)
+	}
+	return root
+}
+
+// forceArch is the RPM architecture a foreign-arch install forces.
+func (b *builder) forceArch() string {
+	if b.o.BuildPlatform == nil {
+		return ""
+	}
+	return RPMArch(b.o.Arch)
 }
 
 // container is an image's root ready to run steps in.

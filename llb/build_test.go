@@ -441,3 +441,54 @@ func TestInstallerNamedByTheSpecComesFromTheBuildImage(t *testing.T) {
 		t.Errorf("the root the runtime's tree is mounted in has links %v", links)
 	}
 }
+
+// A foreign target installs natively: the build image's installer on the
+// builder's platform, --forcearch for the target, into the target's tree.
+func TestForeignArchInstallsOnTheBuilderWithForceArch(t *testing.T) {
+	s := parse(t, "id: org.example.Hello\ncommand: hello\npackages: [hello]\n")
+	o := testOptions(s)
+	o.Platform, o.Arch = ocispecs.Platform{OS: "linux", Architecture: "arm64"}, "aarch64"
+	builder := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
+	o.BuildPlatform = &builder
+	if _, err := Build(s, o); err == nil || !strings.Contains(err.Error(), "give a build image for it") {
+		t.Errorf("no build image: %v", err)
+	}
+	o.BuildImage = &Image{State: bkllb.Image("example.com/runtime:1"), Installers: []spec.Installer{spec.InstallerDnf}}
+	res, err := Build(s, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := res.Files.Marshal(context.Background(), bkllb.Platform(o.Platform))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []*pb.Op
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := op.UnmarshalVT(dt); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, &op)
+	}
+	var steps []string
+	for _, op := range all {
+		e := op.GetExec()
+		if e == nil {
+			continue
+		}
+		steps = append(steps, stepOf(e))
+		if op.Platform == nil || op.Platform.Architecture != "amd64" {
+			t.Errorf("step %q runs on %v, want the builder's amd64", stepOf(e), op.Platform)
+		}
+		if stepOf(e) == "install" {
+			var cfg buildstep.InstallConfig
+			stepConfig(t, def, all, e, &cfg)
+			if cfg.ForceArch != "aarch64" || cfg.InstallRoot != sysroot {
+				t.Errorf("install: forcearch %q into %q", cfg.ForceArch, cfg.InstallRoot)
+			}
+		}
+	}
+	if !slices.Contains(steps, "install") || !slices.Contains(steps, "finish") {
+		t.Errorf("steps %v", steps)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,6 +62,9 @@ func (s *step) run(ctx context.Context) error {
 	cfg := s.cfg
 	if _, ok := CacheDirs[cfg.Installer]; !ok {
 		return fmt.Errorf("unknown installer %q (known: dnf5, dnf, microdnf)", cfg.Installer)
+	}
+	if cfg.ForceArch != "" && cfg.Installer == Microdnf {
+		return fmt.Errorf("microdnf cannot install packages of another architecture (it has no --forcearch): building for %s needs a build image with dnf5 or dnf", cfg.ForceArch)
 	}
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return err
@@ -120,6 +124,11 @@ func (s *step) run(ctx context.Context) error {
 	if err := s.check(); err != nil {
 		return err
 	}
+	if cfg.ForceArch != "" {
+		if err := s.noteSkippedScripts(ctx, added); err != nil {
+			return err
+		}
+	}
 	if s.state != nil {
 		return s.state.save(ctx)
 	}
@@ -164,6 +173,51 @@ func (s *step) check() error {
 		f.Lost = append(f.Lost, buildstep.Lost{Package: p.File.Package, Path: p.File.Path, Reason: p.What})
 	}
 	return f
+}
+
+// noteSkippedScripts tells the packager which scriptlets and file triggers
+// a foreign-arch install did not run: those of the added packages, and the
+// file triggers of any installed package whose path prefix an added file
+// falls under (the runtime's ldconfig or glib-compile-schemas for /app).
+func (s *step) noteSkippedScripts(ctx context.Context, added []string) error {
+	scripts, err := s.rpm.scriptlets(ctx, added)
+	if err != nil {
+		return fmt.Errorf("cannot read the installed packages' scriptlets: %w", err)
+	}
+	var skipped []string
+	for _, name := range slices.Sorted(maps.Keys(scripts)) {
+		skipped = append(skipped, fmt.Sprintf("%s (%s)", name, strings.Join(scripts[name], ", ")))
+	}
+	triggers, err := s.rpm.fileTriggers(ctx)
+	if err != nil {
+		return fmt.Errorf("cannot read the file triggers: %w", err)
+	}
+	var fired []string
+	for _, name := range slices.Sorted(maps.Keys(triggers)) {
+		for _, prefix := range triggers[name] {
+			for _, f := range s.report.Files {
+				if f.Path == prefix || strings.HasPrefix(f.Path, strings.TrimSuffix(prefix, "/")+"/") {
+					fired = append(fired, fmt.Sprintf("%s (%s)", name, prefix))
+					break
+				}
+			}
+		}
+	}
+	if len(skipped) == 0 && len(fired) == 0 {
+		return nil
+	}
+	n := fmt.Sprintf("installed for %s with this builder's installer, whose CPU cannot run %s code: ", s.cfg.ForceArch, s.cfg.ForceArch)
+	var parts []string
+	if len(skipped) > 0 {
+		parts = append(parts, "scriptlets not run: "+strings.Join(skipped, ", "))
+	}
+	if len(fired) > 0 {
+		parts = append(parts, "file triggers not run: "+strings.Join(fired, ", "))
+	}
+	n += strings.Join(parts, "; ") + " (build on a " + s.cfg.ForceArch + " builder to run them)"
+	fmt.Fprintln(s.out, "flatpak-frontend: "+n)
+	s.report.Notices = append(s.report.Notices, n)
+	return nil
 }
 
 // notePackagedOutsideRuntime tells the packager about packaged files a

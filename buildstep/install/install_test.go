@@ -119,6 +119,13 @@ func TestInstallerCommands(t *testing.T) {
 			t.Errorf("microdnf lacks %s: %q", w, got)
 		}
 	}
+	cfg = &buildstep.InstallConfig{Installer: Dnf5, InstallRoot: "/sysroot", ForceArch: "aarch64"}
+	got = command(cfg, "", "", "", []string{"a"})
+	for _, w := range []string{"--forcearch=aarch64", "--setopt=tsflags=noscripts,notriggers"} {
+		if !slices.Contains(got, w) {
+			t.Errorf("a foreign-arch install lacks %s: %q", w, got)
+		}
+	}
 	cfg = &buildstep.InstallConfig{Installer: Dnf, Mode: buildstep.ModeInstallDownloaded}
 	got = command(cfg, "/r", "", "", []string{"/run/x.rpm"})
 	if slices.Contains(got, "--refresh") || slices.Contains(got, "--setopt=reposdir=/r") {

@@ -75,6 +75,11 @@ func command(cfg *buildstep.InstallConfig, reposDir, releaseVer, dnfConf string,
 	if releaseVer != "" {
 		argv = append(argv, "--releasever="+releaseVer)
 	}
+	if cfg.ForceArch != "" {
+		// The target's scriptlets and file triggers cannot run on this
+		// CPU: rpm would fail on the first one it execs.
+		argv = append(argv, "--forcearch="+cfg.ForceArch, "--setopt=tsflags=noscripts,notriggers")
+	}
 	if cfg.Mode == buildstep.ModeDownload {
 		switch inst {
 		case Microdnf:

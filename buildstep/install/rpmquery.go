@@ -169,3 +169,77 @@ func splitRecords(out []byte) ([][]string, error) {
 	}
 	return recs, nil
 }
+
+// scriptletKinds are the scriptlets rpm runs during an install, by the tag
+// that holds the script (or the tag of its interpreter, for a scriptlet
+// that is only a program, such as %post -p /sbin/ldconfig), in the order of
+// scriptletFormat's fields.
+var scriptletKinds = []string{"%pretrans", "%pre", "%post", "%posttrans", "%trigger", "%filetrigger", "%transfiletrigger"}
+
+const scriptletFormat = `%{NAME:shescape}` +
+	` %|PRETRANS?{1}:{%|PRETRANSPROG?{1}:{0}|}|` +
+	` %|PREIN?{1}:{%|PREINPROG?{1}:{0}|}|` +
+	` %|POSTIN?{1}:{%|POSTINPROG?{1}:{0}|}|` +
+	` %|POSTTRANS?{1}:{%|POSTTRANSPROG?{1}:{0}|}|` +
+	` %|TRIGGERSCRIPTS?{1}:{0}|` +
+	` %|FILETRIGGERSCRIPTS?{1}:{0}|` +
+	` %|TRANSFILETRIGGERSCRIPTS?{1}:{0}|\n`
+
+// scriptlets returns, for each named package that has any, the kinds of
+// scriptlet it carries.
+func (r rpm) scriptlets(ctx context.Context, names []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	for len(names) > 0 {
+		n := min(len(names), 500)
+		batch := names[:n]
+		names = names[n:]
+		dt, err := r.query(ctx, append([]string{"-q", "--qf", scriptletFormat, "--"}, batch...)...)
+		if err != nil {
+			return nil, err
+		}
+		recs, err := splitRecords(dt)
+		if err != nil {
+			return nil, fmt.Errorf("rpm -q: %w", err)
+		}
+		for _, f := range recs {
+			if len(f) != 1+len(scriptletKinds) {
+				return nil, fmt.Errorf("rpm -q: a scriptlet line with %d fields: %q", len(f), f)
+			}
+			for i, has := range f[1:] {
+				if has == "1" && !slicesContains(out[f[0]], scriptletKinds[i]) {
+					out[f[0]] = append(out[f[0]], scriptletKinds[i])
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// fileTriggers returns the path prefixes of every installed package's file
+// triggers (%filetriggerin and %transfiletriggerin), by package.
+func (r rpm) fileTriggers(ctx context.Context) (map[string][]string, error) {
+	dt, err := r.query(ctx, "-qa", "--qf", `[%{NAME:shescape} %{FILETRIGGERNAME:shescape}\n][%{NAME:shescape} %{TRANSFILETRIGGERNAME:shescape}\n]`)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := splitRecords(dt)
+	if err != nil {
+		return nil, fmt.Errorf("rpm -qa: %w", err)
+	}
+	out := map[string][]string{}
+	for _, f := range recs {
+		if len(f) == 2 && f[1] != "(none)" && !slicesContains(out[f[0]], f[1]) {
+			out[f[0]] = append(out[f[0]], f[1])
+		}
+	}
+	return out, nil
+}
+
+func slicesContains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

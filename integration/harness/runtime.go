@@ -307,6 +307,12 @@ func buildRuntime(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
+	return buildRuntimeFrom(ctx, dir, filepath.Join(rootfs, "root"), "x86_64")
+}
+
+// buildRuntimeFrom makes the test runtime for arch (a Flatpak arch) out of
+// a Debian root of that architecture.
+func buildRuntimeFrom(ctx context.Context, dir, root, arch string) error {
 	rpms, err := buildCached(rpmsKey, buildRPMs)
 	if err != nil {
 		return err
@@ -332,7 +338,6 @@ func buildRuntime(ctx context.Context, dir string) error {
 	if err := os.MkdirAll(files, 0o755); err != nil {
 		return err
 	}
-	root := filepath.Join(rootfs, "root")
 	if _, err := run(ctx, nil, "", "cp", "-a", root+"/usr/.", files+"/"); err != nil {
 		return err
 	}
@@ -372,7 +377,7 @@ func buildRuntime(ctx context.Context, dir string) error {
 	if _, err := run(ctx, nil, "", "rpm", "--dbpath", dbpath, "--initdb"); err != nil {
 		return err
 	}
-	if _, err := run(ctx, nil, "", "rpm", "--dbpath", dbpath, "-i", "--justdb", "--nodeps",
+	if _, err := run(ctx, nil, "", "rpm", "--dbpath", dbpath, "-i", "--justdb", "--nodeps", "--ignorearch",
 		"--noscripts", "--notriggers", providesRPM); err != nil {
 		return err
 	}
@@ -388,7 +393,8 @@ func buildRuntime(ctx context.Context, dir string) error {
 	if err := os.MkdirAll(repos, 0o755); err != nil {
 		return err
 	}
-	return exportRuntime(ctx, tree, work, dir, RuntimeID, RuntimeBranch, RuntimeMetadata)
+	md := strings.ReplaceAll(RuntimeMetadata, "/x86_64/", "/"+arch+"/")
+	return exportRuntimeArch(ctx, tree, work, dir, RuntimeID, RuntimeBranch, md, arch)
 }
 
 // exportRuntime makes the Flatpak runtime tree (files/) with metadata md
@@ -396,6 +402,11 @@ func buildRuntime(ctx context.Context, dir string) error {
 // image (flatpak build-export, build-bundle --oci), so every label is right
 // by construction, and BuildKit adds the hybrid entries. work is scratch.
 func exportRuntime(ctx context.Context, tree, work, dir, id, branch, md string) error {
+	return exportRuntimeArch(ctx, tree, work, dir, id, branch, md, "x86_64")
+}
+
+// exportRuntimeArch is exportRuntime for a runtime of another architecture.
+func exportRuntimeArch(ctx context.Context, tree, work, dir, id, branch, md, arch string) error {
 	if err := os.WriteFile(filepath.Join(tree, "metadata"), []byte(md), 0o644); err != nil {
 		return err
 	}
@@ -403,17 +414,17 @@ func exportRuntime(ctx context.Context, tree, work, dir, id, branch, md string) 
 	if _, err := run(ctx, nil, "", "ostree", "init", "--mode=archive-z2", "--repo="+repo); err != nil {
 		return err
 	}
-	if _, err := run(ctx, nil, "", "flatpak", "build-export", "--runtime", "--files=files",
+	if _, err := run(ctx, nil, "", "flatpak", "build-export", "--runtime", "--files=files", "--arch="+arch,
 		"--disable-fsync", "--no-update-summary", "--timestamp=2024-01-01T00:00:00Z",
 		repo, tree, branch); err != nil {
 		return err
 	}
 	bundle := filepath.Join(work, "bundle")
-	if _, err := run(ctx, nil, "", "flatpak", "build-bundle", "--oci", "--runtime",
+	if _, err := run(ctx, nil, "", "flatpak", "build-bundle", "--oci", "--runtime", "--arch="+arch,
 		repo, bundle, id, branch); err != nil {
 		return err
 	}
-	return hybridize(ctx, bundle, filepath.Join(dir, "oci"), work, "runtime/"+id+"/x86_64/"+branch)
+	return hybridize(ctx, bundle, filepath.Join(dir, "oci"), work, "runtime/"+id+"/"+arch+"/"+branch)
 }
 
 // hybridEntries are the seed's symlinks and stub folders that make the

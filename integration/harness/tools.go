@@ -18,7 +18,7 @@ var debianPackages = []string{
 	"runc", "docker-registry", "rpm", "createrepo-c", "dnf", "flatpak",
 	"ostree", "bubblewrap", "debootstrap", "skopeo", "umoci", "busybox-static",
 	"xvfb", "xdotool", "imagemagick", "rootlesskit", "uidmap", "dbus",
-	"mmdebstrap",
+	"mmdebstrap", "qemu-user-static",
 }
 
 // requiredTools maps each command the harness runs to its Debian package.
@@ -47,6 +47,8 @@ var requiredTools = map[string]string{
 	"dbus-daemon": "dbus",
 	// The test runtime's root, made by a normal user (make fixtures).
 	"mmdebstrap": "mmdebstrap",
+	// Runs the aarch64 app a foreign-arch build made (TestForeignArch...).
+	"qemu-aarch64-static": "qemu-user-static",
 }
 
 func missingTools() (tools, pkgs []string) {

@@ -57,8 +57,14 @@ func DefaultCacheDir() (string, error) {
 // Building needs the go command and the Go module proxy (or a module cache
 // that holds the module), and takes a few minutes on two cores.
 func Ensure(ctx context.Context, cacheDir string) (buildkitdPath, buildctlPath string, err error) {
-	binDir := filepath.Join(cacheDir, "buildkit", Version)
-	m := GoModule{Path: Module, Version: Version, Commands: []string{"./cmd/buildkitd", "./cmd/buildctl"}}
+	return EnsureVersion(ctx, cacheDir, Version)
+}
+
+// EnsureVersion is [Ensure] for another BuildKit release (the compat
+// matrix runs the example through older daemons users have).
+func EnsureVersion(ctx context.Context, cacheDir, version string) (buildkitdPath, buildctlPath string, err error) {
+	binDir := filepath.Join(cacheDir, "buildkit", version)
+	m := GoModule{Path: Module, Version: version, Commands: []string{"./cmd/buildkitd", "./cmd/buildctl"}}
 	if err := m.EnsureBuilt(ctx, binDir); err != nil {
 		return "", "", err
 	}
@@ -136,3 +142,10 @@ func LockFile(ctx context.Context, path string) (unlock func(), err error) {
 		f.Close()
 	}, nil
 }
+
+// CompatVersions are the BuildKit releases the compat matrix (make compat,
+// TestCompat...) runs the example through, oldest first: releases that
+// Docker Engine 24 to 29, buildx's docker-container images and Kubernetes
+// deployments ship, as the Go module proxy serves them and this Go builds
+// them. The last is [Version].
+var CompatVersions = []string{"v0.12.5", "v0.14.1", "v0.17.3", "v0.20.2", "v0.23.2", "v0.26.3", "v0.29.0", Version}

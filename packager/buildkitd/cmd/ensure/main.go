@@ -1,5 +1,6 @@
-// Command ensure builds the pinned buildkitd and buildctl into the cache
-// (see buildkitd.Ensure) and prints their paths.
+// Command ensure builds buildkitd and buildctl into the cache (see
+// buildkitd.Ensure) and prints their paths: the pinned release, or the ones
+// given as arguments (make compat builds the compat matrix's this way).
 package main
 
 import (
@@ -12,14 +13,21 @@ import (
 
 func main() {
 	dir, err := buildkitd.DefaultCacheDir()
-	if err == nil {
-		var d, c string
-		if d, c, err = buildkitd.Ensure(context.Background(), dir); err == nil {
-			fmt.Println(d)
-			fmt.Println(c)
-			return
-		}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ensure:", err)
+		os.Exit(1)
 	}
-	fmt.Fprintln(os.Stderr, "ensure:", err)
-	os.Exit(1)
+	versions := os.Args[1:]
+	if len(versions) == 0 {
+		versions = []string{buildkitd.Version}
+	}
+	for _, v := range versions {
+		d, c, err := buildkitd.EnsureVersion(context.Background(), dir, v)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "ensure %s: %v\n", v, err)
+			os.Exit(1)
+		}
+		fmt.Println(d)
+		fmt.Println(c)
+	}
 }
