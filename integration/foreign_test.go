@@ -267,7 +267,7 @@ func TestForeignArchWithoutABuilderVariantSaysWhatToGive(t *testing.T) {
 	var buf bytes.Buffer
 	_, err := localbuild.Build(context.Background(), harness.Client(t), localbuild.Options{
 		File: filepath.Join(dir, "flatpak.yaml"), ContextDir: dir,
-		Contexts: map[string]string{"rpms": harness.NativeRPMRepo(t), "runtime": "oci-layout://" + rt.Dir + "@" + rt.Digest},
+		Contexts:  map[string]string{"rpms": harness.NativeRPMRepo(t), "runtime": "oci-layout://" + rt.Dir + "@" + rt.Digest},
 		Platforms: []string{"linux/arm64"}, Progress: "plain", ProgressOut: &buf,
 		OCIDir: filepath.Join(t.TempDir(), "oci"),
 	})
