@@ -53,7 +53,7 @@ func checkDaemonCaps(opts client.BuildOpts, sbom bool) error {
 	if len(missing) == 0 {
 		return nil
 	}
-	return fmt.Errorf("this BuildKit daemon is too old for flatpak-frontend: it lacks %s; BuildKit v0.12 or later runs every part of it (docs/usage.md lists the releases tested)", strings.Join(missing, ", "))
+	return fmt.Errorf("this BuildKit daemon is too old for flatpak-frontend: it lacks %s; BuildKit v0.11 and later run all of it (docs/usage.md lists the releases tested)", strings.Join(missing, ", "))
 }
 
 // supports reports whether the daemon has an LLB capability.

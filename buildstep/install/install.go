@@ -214,7 +214,7 @@ func (s *step) noteSkippedScripts(ctx context.Context, added []string) error {
 	if len(fired) > 0 {
 		parts = append(parts, "file triggers not run: "+strings.Join(fired, ", "))
 	}
-	n += strings.Join(parts, "; ") + " (build on a " + s.cfg.ForceArch + " builder to run them)"
+	n += strings.Join(parts, "; ") + " (a build on a builder of " + s.cfg.ForceArch + " runs them)"
 	fmt.Fprintln(s.out, "flatpak-frontend: "+n)
 	s.report.Notices = append(s.report.Notices, n)
 	return nil

@@ -217,6 +217,14 @@ func TestBench(t *testing.T) {
 	}
 	logf("concurrent_8 timeline of the big steps (last run):\n%s", timeline(all.Steps, "install ", "finish /app", "exporting to oci image format"))
 
+	// A foreign-arch build (aarch64 here, installed by the x86_64
+	// installer with --forcearch) against the same app built natively,
+	// each from nothing, taking turns.
+	for range runs {
+		record("arch_native")(e.archBuild(ctx, t, "linux/amd64"))
+		record("arch_foreign")(e.archBuild(ctx, t, "linux/arm64"))
+	}
+
 	// Sizes: the same tree as flatpak build-bundle --oci compresses it.
 	ours, ourLayers, err := imageSize(fe.OCI)
 	if err != nil {
@@ -247,6 +255,7 @@ func TestBench(t *testing.T) {
 		{"llb_ms_500_packages", fmt.Sprintf("%.2f", llbMS)},
 		{"size_vs_build_bundle", ratio(float64(ours), float64(theirs))},
 		{"concurrent_8_ratio", ratio(get("concurrent_8").Median, get("concurrent_1").Median)},
+		{"foreign_vs_native_arch", ratio(get("arch_foreign").Median, get("arch_native").Median)},
 	}
 
 	// Raw timings: every run with its steps, and the summary.

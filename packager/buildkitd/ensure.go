@@ -148,4 +148,4 @@ func LockFile(ctx context.Context, path string) (unlock func(), err error) {
 // Docker Engine 24 to 29, buildx's docker-container images and Kubernetes
 // deployments ship, as the Go module proxy serves them and this Go builds
 // them. The last is [Version].
-var CompatVersions = []string{"v0.12.5", "v0.14.1", "v0.17.3", "v0.20.2", "v0.23.2", "v0.26.3", "v0.29.0", Version}
+var CompatVersions = []string{"v0.11.6", "v0.12.5", "v0.14.1", "v0.17.3", "v0.20.2", "v0.23.2", "v0.26.3", "v0.29.0", Version}
