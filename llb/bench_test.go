@@ -57,6 +57,7 @@ func BenchmarkParseAndMarshal500Packages(b *testing.B) {
 			Platform:  p,
 			Arch:      "x86_64",
 			Runtime:   Image{State: bkllb.Image("example.com/runtime:1"), Installers: []spec.Installer{spec.InstallerDnf}},
+			Helper:    Helper{State: bkllb.Image("example.com/frontend:1"), Args: []string{"bin/flatpak-frontend"}},
 			Contexts:  map[string]bkllb.State{"": bkllb.Local("context", bkllb.LocalUniqueID("bench"))},
 			SourceMap: bkllb.NewSourceMap(nil, s.Source.Filename, "yaml", s.Source.Data),
 		})
@@ -73,5 +74,16 @@ func BenchmarkParseAndMarshal500Packages(b *testing.B) {
 		if _, err := final.Marshal(ctx, bkllb.Platform(p)); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestBenchmarkParseAndMarshalRuns runs the benchmark once, so that `make
+// bench` cannot break without a test failing.
+func TestBenchmarkParseAndMarshalRuns(t *testing.T) {
+	r := testing.Benchmark(func(b *testing.B) {
+		BenchmarkParseAndMarshal500Packages(b)
+	})
+	if r.N == 0 {
+		t.Fatal("the benchmark failed (see its output)")
 	}
 }

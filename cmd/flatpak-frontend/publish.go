@@ -38,7 +38,17 @@ users add it with flatpak remote-add NAME oci+https://SERVER.
 	fs.StringVar(&o.RegistryURL, "registry-url", "", "the registry URL Flatpak pulls from (default https://REGISTRY/)")
 	fs.StringVar(&o.Out, "out", "", "the remote's folder")
 	fs.Var(&repos, "repo", "a repository to publish (default: every one)")
+	var gpg publish.GPG
+	fs.StringVar(&gpg.KeyID, "sign", "", "sign every image with this GPG key (simple signing, in DIR/signatures: users add the remote with --signature-lookaside=URL/signatures --gpg-import=KEY)")
+	fs.StringVar(&gpg.Homedir, "gpg-homedir", "", "the GPG home folder that holds the key (default: gpg's)")
+	fs.BoolVar(&o.Resign, "resign", false, "sign images that already have a signature again (a new key)")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if gpg.KeyID != "" {
+		o.Sign = gpg
+	} else if gpg.Homedir != "" || o.Resign {
+		fmt.Fprintln(os.Stderr, "flatpak-frontend publish: --gpg-homedir and --resign go with --sign KEY")
 		return 2
 	}
 	if o.Registry == "" || o.Out == "" || fs.NArg() > 0 {
@@ -54,7 +64,11 @@ users add it with flatpak remote-add NAME oci+https://SERVER.
 		fmt.Fprintf(os.Stderr, "flatpak-frontend publish: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(os.Stderr, "published %d image(s) in %d index file(s) to %s\n", res.Images, len(res.Indexes), o.Out)
+	fmt.Fprintf(os.Stderr, "published %d image(s) in %d index file(s) to %s", res.Images, len(res.Indexes), o.Out)
+	if o.Sign != nil {
+		fmt.Fprintf(os.Stderr, ", %d new signature(s)", res.Signed)
+	}
+	fmt.Fprintln(os.Stderr)
 	return 0
 }
 

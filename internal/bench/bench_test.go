@@ -446,7 +446,7 @@ func llbBenchmark(ctx context.Context) (float64, error) {
 	}
 	cmd := exec.CommandContext(ctx, goBin, "test", "-run", "^$", "-bench", "^BenchmarkParseAndMarshal500Packages$",
 		"-benchtime", "20x", "-count", "5", "./llb/")
-	cmd.Dir = ".."
+	cmd.Dir = "../.." // the module's top, from internal/bench
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return 0, fmt.Errorf("go test -bench ./llb/: %v\n%s", err, out)

@@ -52,6 +52,11 @@ type Options struct {
 	Warn func(string)
 	// Transport, when set, is the HTTP transport (tests).
 	Transport http.RoundTripper
+	// Sign, when set, signs every image the index names (simple signing,
+	// in the signatures/ lookaside folder beside index/) that has no
+	// signature yet; Resign signs them all again (a new key).
+	Sign   Signer
+	Resign bool
 }
 
 // Result says what a publish wrote.
@@ -60,6 +65,8 @@ type Result struct {
 	Indexes []string
 	// Images is how many images the indexes name.
 	Images int
+	// Signed is how many signatures were written.
+	Signed int
 }
 
 type image struct {
@@ -227,6 +234,13 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 		}
 	}
 	want := map[string]bool{}
+	signed := map[string]map[string]bool{} // repository -> manifest digests
+	sign := func(repo, digest string) {
+		if signed[repo] == nil {
+			signed[repo] = map[string]bool{}
+		}
+		signed[repo][digest] = true
+	}
 	for _, tag := range sortedKeys((indexes)) {
 		for _, arch := range sortedKeys((indexes[tag])) {
 			resp := &remoteindex.Response{Registry: o.RegistryURL}
@@ -236,8 +250,14 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 					continue
 				}
 				res.Images += len(r.Images)
+				for _, im := range r.Images {
+					sign(r.Name, im.Digest)
+				}
 				for _, l := range r.Lists {
 					res.Images += len(l.Images)
+					for _, im := range l.Images {
+						sign(r.Name, im.Digest)
+					}
 				}
 				resp.Results = append(resp.Results, r)
 			}
@@ -251,6 +271,11 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 			}
 			want[p] = true
 			res.Indexes = append(res.Indexes, p)
+		}
+	}
+	if o.Sign != nil {
+		if res.Signed, err = signAll(ctx, o, signed); err != nil {
+			return nil, fmt.Errorf("signing: %w", err)
 		}
 	}
 	// The answer for a tag or architecture nothing was published for: no

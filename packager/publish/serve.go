@@ -16,7 +16,8 @@ import (
 // Handler serves a remote's root folder as Flatpak queries it: GET
 // /index/static?...&architecture=ARCH&...&tag=TAG answers with the index of
 // TAG (default latest) and ARCH, or the empty index when nothing was
-// published for them; /index/icons/... are the icons. Any web server can do
+// published for them; /index/icons/... are the icons, /signatures/... the
+// signatures (the lookaside). Any web server can do
 // the same with a rewrite rule (docs/publishing.md).
 func Handler(root string) http.Handler {
 	icons := http.FileServer(http.Dir(root))
@@ -53,7 +54,8 @@ func Handler(root string) http.Handler {
 			w.Header().Set("Cache-Control", "no-cache")
 			w.Header().Set("ETag", `"`+hex.EncodeToString(sum[:16])+`"`)
 			http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(dt))
-		case strings.HasPrefix(r.URL.Path, "/"+remoteindex.IconsDir+"/"):
+		case strings.HasPrefix(r.URL.Path, "/"+remoteindex.IconsDir+"/"),
+			strings.HasPrefix(r.URL.Path, "/"+remoteindex.SignaturesDir+"/"):
 			icons.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
