@@ -253,3 +253,39 @@ func TestPublishLeavesOutWhatTheRegistryLost(t *testing.T) {
 		t.Errorf("remote-ls: %v\n%s", err, list)
 	}
 }
+
+// TestPublishEndOfLifeReachesFlatpak: an app built with end-of-life and
+// end-of-life-rebase keeps them through push and publish, and Flatpak
+// shows them for the remote's app before installing it.
+func TestPublishEndOfLifeReachesFlatpak(t *testing.T) {
+	reg := harness.Registry(t)
+	prefix := fmt.Sprintf("eol%d", time.Now().UnixNano()%1e9)
+	appRepo, rtRepo := prefix+"/hello", prefix+"/platform"
+	rt := harness.Runtime(t)
+	if out, err := exec.Command("skopeo", "copy", "--quiet", "--dest-tls-verify=false", "--preserve-digests",
+		"oci:"+rt.Dir, "docker://"+reg+"/"+rtRepo+":latest").CombinedOutput(); err != nil {
+		t.Fatalf("push the runtime: %v\n%s", err, out)
+	}
+	spec := appSpec("hello") + "end-of-life: Superseded by org.example.Hello2\nend-of-life-rebase: org.example.Hello2\n"
+	pushBuild(t, spec, harness.RPMRepo(t), reg+"/"+appRepo+":latest")
+	out := t.TempDir()
+	if _, err := publish.Publish(context.Background(), publish.Options{Registry: reg, Insecure: true,
+		Repositories: []string{appRepo, rtRepo}, Out: out, Warn: func(w string) { t.Errorf("publish warned: %s", w) }}); err != nil {
+		t.Fatal(err)
+	}
+	addr := serveRemote(t, out)
+	fp := harness.Flatpak(t)
+	if _, err := fp.Command("--user", "remote-add", "--no-gpg-verify", "published", "oci+http://"+addr); err != nil {
+		t.Fatal(err)
+	}
+	info, err := fp.Command("--user", "remote-info", "published", "app/org.example.Hello/x86_64/stable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Superseded by org.example.Hello2", "org.example.Hello2"} {
+		if !strings.Contains(info, want) {
+			t.Errorf("flatpak remote-info lacks %q:\n%s", want, info)
+		}
+	}
+	t.Logf("flatpak remote-info:\n%s", info)
+}

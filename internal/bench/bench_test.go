@@ -225,6 +225,13 @@ func TestBench(t *testing.T) {
 		record("arch_foreign")(e.archBuild(ctx, t, "linux/arm64"))
 	}
 
+	// What a user's flatpak update downloads after one package changed.
+	fetched, imgSize, err := e.updateDownload(ctx, t)
+	if err != nil {
+		t.Fatalf("update download: %v", err)
+	}
+	logf("flatpak update after one package added fetched %d bytes of blobs; the new image's layers are %d bytes", fetched, imgSize)
+
 	// Sizes: the same tree as flatpak build-bundle --oci compresses it.
 	ours, ourLayers, err := imageSize(fe.OCI)
 	if err != nil {
@@ -256,6 +263,7 @@ func TestBench(t *testing.T) {
 		{"size_vs_build_bundle", ratio(float64(ours), float64(theirs))},
 		{"concurrent_8_ratio", ratio(get("concurrent_8").Median, get("concurrent_1").Median)},
 		{"foreign_vs_native_arch", ratio(get("arch_foreign").Median, get("arch_native").Median)},
+		{"update_download_vs_image", ratio(float64(fetched), float64(imgSize))},
 	}
 
 	// Raw timings: every run with its steps, and the summary.

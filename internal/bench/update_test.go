@@ -1,0 +1,171 @@
+//go:build bench
+
+package bench
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/localbuild"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/publish"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// countingRegistry is a reverse proxy in front of the harness registry that
+// counts the bytes of the blobs it serves: what Flatpak downloads.
+type countingRegistry struct {
+	addr  string
+	blobs atomic.Int64
+}
+
+type countingBody struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (b countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n.Add(int64(n))
+	return n, err
+}
+
+func startCountingRegistry(t *testing.T, reg string) *countingRegistry {
+	t.Helper()
+	target, _ := url.Parse("http://" + reg)
+	c := &countingRegistry{}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.ModifyResponse = func(r *http.Response) error {
+		if r.Request.Method == http.MethodGet && strings.Contains(r.Request.URL.Path, "/blobs/") {
+			r.Body = countingBody{r.Body, &c.blobs}
+		}
+		return nil
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: proxy}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	c.addr = ln.Addr().String()
+	return c
+}
+
+// updateDownload is what a user's `flatpak update` downloads after one
+// package of the app changed, over the new image's compressed size: the
+// main app and the runtime pushed to the registry and published as a
+// remote, installed by Flatpak from it; the app rebuilt with one package
+// added, pushed, published; Flatpak updates. Blob bytes are counted by a
+// proxy that the remote's index names as the registry.
+func (e *env) updateDownload(ctx context.Context, t *testing.T) (fetched, size int64, err error) {
+	reg := harness.Registry(t)
+	prefix := fmt.Sprintf("bench%d", time.Now().UnixNano()%1e9)
+	appRepo, rtRepo := prefix+"/app", prefix+"/platform"
+	if out, err := exec.Command("skopeo", "copy", "--quiet", "--dest-tls-verify=false", "--preserve-digests",
+		"oci:"+e.rt.Dir, "docker://"+reg+"/"+rtRepo+":latest").CombinedOutput(); err != nil {
+		return 0, 0, fmt.Errorf("push the runtime: %v\n%s", err, out)
+	}
+	push := func(a app) error {
+		dir := e.tempDir("push-" + a.ID)
+		var b bytes.Buffer
+		if err := e.yamlTmpl.Execute(&b, a); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, "flatpak.yaml"), b.Bytes(), 0o644); err != nil {
+			return err
+		}
+		_, err := localbuild.Build(ctx, e.c, localbuild.Options{
+			File: filepath.Join(dir, "flatpak.yaml"), ContextDir: dir,
+			Contexts: map[string]string{"rpms": e.rpms, "runtime": "oci-layout://" + e.rt.Dir + "@" + e.rt.Digest},
+			Progress: "quiet", Push: reg + "/" + appRepo + ":latest",
+		})
+		return err
+	}
+	proxy := startCountingRegistry(t, reg)
+	out := e.tempDir("remote")
+	pub := func() error {
+		_, err := publish.Publish(ctx, publish.Options{Registry: reg, Insecure: true, RegistryURL: "http://" + proxy.addr + "/",
+			Repositories: []string{appRepo, rtRepo}, Out: out})
+		return err
+	}
+	a := mainApp()
+	if err := push(a); err != nil {
+		return 0, 0, err
+	}
+	if err := pub(); err != nil {
+		return 0, 0, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, 0, err
+	}
+	srv := &http.Server{Handler: publish.Handler(out)}
+	go srv.Serve(ln)
+	defer srv.Close()
+	fp := harness.Flatpak(t)
+	if _, err := fp.Command("--user", "remote-add", "--no-gpg-verify", "bench", "oci+http://"+ln.Addr().String()); err != nil {
+		return 0, 0, err
+	}
+	if _, err := fp.Command("--user", "install", "-y", "--noninteractive", "bench", a.ID); err != nil {
+		return 0, 0, err
+	}
+	a.Packages = append(slices.Clone(a.Packages), "bench-plugin-1")
+	if err := push(a); err != nil {
+		return 0, 0, err
+	}
+	if err := pub(); err != nil {
+		return 0, 0, err
+	}
+	before := proxy.blobs.Load()
+	if _, err := fp.Command("--user", "update", "-y", "--noninteractive"); err != nil {
+		return 0, 0, err
+	}
+	fetched = proxy.blobs.Load() - before
+	ref, err := name.ParseReference(reg+"/"+appRepo+":latest", name.Insecure)
+	if err != nil {
+		return 0, 0, err
+	}
+	img, err := remote.Image(ref, remote.WithContext(ctx))
+	if err != nil {
+		return 0, 0, err
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, l := range layers {
+		n, err := l.Size()
+		if err != nil {
+			return 0, 0, err
+		}
+		size += n
+	}
+	return fetched, size, nil
+}
+
+// TestBenchUpdateDownload runs only the update-download scenario:
+// go test -tags bench -run TestBenchUpdateDownload -v ./internal/bench/
+func TestBenchUpdateDownload(t *testing.T) {
+	e := newEnv(t)
+	fetched, size, err := e.updateDownload(context.Background(), t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("update_download_vs_image: %s (%d of %d bytes)\n", ratio(float64(fetched), float64(size)), fetched, size)
+}
