@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/remoteindex"
 	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/localbuild"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/publish"
@@ -288,4 +289,58 @@ func TestPublishEndOfLifeReachesFlatpak(t *testing.T) {
 		}
 	}
 	t.Logf("flatpak remote-info:\n%s", info)
+}
+
+// TestPublishVerifyChecksTheRemoteAgainstTheRegistry: verify --remote
+// passes what publish wrote, and names an index that lost a mandatory
+// field, names a digest the registry lacks, or gives an image labels it
+// does not have.
+func TestPublishVerifyChecksTheRemoteAgainstTheRegistry(t *testing.T) {
+	reg := harness.Registry(t)
+	repo := fmt.Sprintf("verify%d/hello", time.Now().UnixNano()%1e9)
+	pushBuild(t, appSpec("hello"), harness.RPMRepo(t), reg+"/"+repo+":latest")
+	out := t.TempDir()
+	if _, err := publish.Publish(context.Background(), publish.Options{Registry: reg, Insecure: true,
+		Repositories: []string{repo}, Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	verify := func() (string, int) {
+		cmd := exec.Command(cli(t), "verify", "--remote", out, "--registry", reg, "--insecure")
+		o, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return string(o), code
+	}
+	if o, code := verify(); code != 0 {
+		t.Fatalf("verify --remote of what publish wrote: exit %d\n%s", code, o)
+	}
+	idx := filepath.Join(out, remoteindex.StaticPath("latest", "amd64"))
+	good, err := os.ReadFile(idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]struct{ from, to, want string }{
+		"no Registry":     {`"Registry": `, `"Registri": `, "Registry"},
+		"a lost digest":   {`"Digest": "sha256:`, `"Digest": "sha256:0000`, "not in the registry"},
+		"a changed label": {`"org.flatpak.ref": "app/org.example.Hello/x86_64/stable"`, `"org.flatpak.ref": "app/org.example.Other/x86_64/stable"`, "label org.flatpak.ref differs"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			bad := strings.Replace(string(good), c.from, c.to, 1)
+			if bad == string(good) {
+				t.Fatalf("%q is not in the index:\n%s", c.from, good)
+			}
+			if err := os.WriteFile(idx, []byte(bad), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			defer os.WriteFile(idx, good, 0o644)
+			o, code := verify()
+			if code != 1 || !strings.Contains(o, c.want) {
+				t.Errorf("exit %d, want 1 and %q in:\n%s", code, c.want, o)
+			}
+		})
+	}
 }
