@@ -44,3 +44,25 @@ func TestSignaturePathAndIdentity(t *testing.T) {
 		t.Error("another type was taken")
 	}
 }
+
+// FuzzSignature: no payload makes the reader panic, and whatever it takes
+// has a digest and identity; no repository or digest makes a lookaside
+// path that leaves its folder.
+func FuzzSignature(f *testing.F) {
+	pl, _ := NewSignaturePayload("https://r.example/", "a/b", "sha256:abc", "c", 1)
+	dt, _ := pl.Marshal()
+	f.Add(dt, "a/b", "sha256:abc")
+	f.Add([]byte(`{"critical":{"type":"atomic container signature"}}`), "../x", "sha256:../..")
+	f.Fuzz(func(t *testing.T, data []byte, repo, digest string) {
+		if p, err := ParseSignaturePayload(data); err == nil {
+			if p.Critical.Image.DockerManifestDigest == "" || p.Critical.Identity.DockerReference == "" {
+				t.Fatalf("took a payload without digest or identity: %s", data)
+			}
+		}
+		if rel, err := SignaturePath(repo, digest, 1); err == nil {
+			if strings.HasPrefix(rel, "/") || strings.Contains("/"+rel+"/", "/../") || strings.Contains("/"+rel+"/", "/./") {
+				t.Fatalf("SignaturePath(%q, %q) = %q leaves the lookaside", repo, digest, rel)
+			}
+		}
+	})
+}
