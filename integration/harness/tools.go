@@ -18,7 +18,7 @@ var debianPackages = []string{
 	"runc", "docker-registry", "rpm", "createrepo-c", "dnf", "flatpak",
 	"ostree", "bubblewrap", "debootstrap", "skopeo", "umoci", "busybox-static",
 	"xvfb", "xdotool", "imagemagick", "rootlesskit", "uidmap", "dbus",
-	"mmdebstrap", "qemu-user-static",
+	"mmdebstrap", "qemu-user-static", "gnupg",
 }
 
 // requiredTools maps each command the harness runs to its Debian package.
@@ -49,6 +49,8 @@ var requiredTools = map[string]string{
 	"mmdebstrap": "mmdebstrap",
 	// Runs the aarch64 app a foreign-arch build made (TestForeignArch...).
 	"qemu-aarch64-static": "qemu-user-static",
+	// Signs a published remote (TestHardeningSigned...).
+	"gpg": "gnupg",
 }
 
 func missingTools() (tools, pkgs []string) {
