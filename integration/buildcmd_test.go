@@ -83,6 +83,18 @@ func TestBuildCommandInterruptStopsItsDaemon(t *testing.T) {
 	fp := harness.Flatpak(t)
 	out := t.TempDir()
 	cmd := buildCmd(t, fp, "", "--no-cache", "--output", "oci:"+out)
+	interruptOnceStarted(t, cmd, nil)
+	root := filepath.Join(harness.CacheDir(), "buildcmd-test-state")
+	if pids := processesWith(root); len(pids) > 0 {
+		t.Errorf("processes still running with %s: %v", root, pids)
+	}
+}
+
+// interruptOnceStarted starts cmd, waits until its build shows its first
+// step, calls during (if set), sends SIGINT and checks that the command
+// exits with status 130.
+func interruptOnceStarted(t *testing.T, cmd *exec.Cmd, during func()) {
+	t.Helper()
 	var stderr progressBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -101,14 +113,13 @@ func TestBuildCommandInterruptStopsItsDaemon(t *testing.T) {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+	if during != nil {
+		during()
+	}
 	cmd.Process.Signal(syscall.SIGINT)
 	err := <-exited
 	t.Logf("stderr:\n%s", stderr.String())
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
 		t.Errorf("exit after SIGINT: %v, want status 130", err)
-	}
-	root := filepath.Join(harness.CacheDir(), "buildcmd-test-state")
-	if pids := processesWith(root); len(pids) > 0 {
-		t.Errorf("processes still running with %s: %v", root, pids)
 	}
 }

@@ -27,25 +27,12 @@ import (
 // installed by the runtime's x86_64 variant with --forcearch into the
 // aarch64 runtime's tree; nothing of aarch64 runs during the build.
 
-const nativeSpec = `id: org.example.Native
-branch: stable
-runtime-name: org.example.Platform
-runtime-version: "1"
-command: hello-native
-packages:
-  - hello-native
-repos:
-  - name: native
-    context: rpms
-    path: .
-`
-
-// nativeBuild builds nativeSpec for both platforms with the multi-arch
+// nativeBuild builds harness.NativeSpec for both platforms with the multi-arch
 // test runtime; push names a registry reference to push to, else the
 // result is an OCI layout, returned.
 func nativeBuild(t *testing.T, push string) (oci, log string) {
 	t.Helper()
-	dir := writeSpec(t, nativeSpec)
+	dir := writeSpec(t, harness.NativeSpec)
 	var buf bytes.Buffer
 	o := localbuild.Options{
 		File:       filepath.Join(dir, "flatpak.yaml"),
@@ -263,7 +250,7 @@ func TestForeignArchPublishedRemoteListsBothArchitectures(t *testing.T) {
 // runs here: one line says what to give.
 func TestForeignArchWithoutABuilderVariantSaysWhatToGive(t *testing.T) {
 	rt := harness.Arm64Runtime(t)
-	dir := writeSpec(t, nativeSpec)
+	dir := writeSpec(t, harness.NativeSpec)
 	var buf bytes.Buffer
 	_, err := localbuild.Build(context.Background(), harness.Client(t), localbuild.Options{
 		File: filepath.Join(dir, "flatpak.yaml"), ContextDir: dir,

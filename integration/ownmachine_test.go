@@ -19,7 +19,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -300,33 +299,11 @@ func TestOwnMachineGoInstallFirstRunRootless(t *testing.T) {
 func TestOwnMachineInterruptStopsTheRootlessDaemon(t *testing.T) {
 	m := newOwnMachine(t, cli(t))
 	cmd := m.build("--no-cache", "--output", "oci:"+filepath.Join(m.project, "out"))
-	var stderr progressBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	deadline := time.After(3 * time.Minute)
-	for !strings.Contains(stderr.String(), "#1 ") {
-		select {
-		case err := <-exited:
-			t.Fatalf("exited before the build started: %v\n%s", err, stderr.String())
-		case <-deadline:
-			cmd.Process.Kill()
-			t.Fatalf("the build did not start:\n%s", stderr.String())
-		case <-time.After(100 * time.Millisecond):
+	interruptOnceStarted(t, cmd, func() {
+		if ps := m.u.Processes(); !strings.Contains(strings.Join(ps, "\n"), "rootlesskit") {
+			t.Errorf("no rootlesskit among the user's processes during the build:\n%s", strings.Join(ps, "\n"))
 		}
-	}
-	if ps := m.u.Processes(); !strings.Contains(strings.Join(ps, "\n"), "rootlesskit") {
-		t.Errorf("no rootlesskit among the user's processes during the build:\n%s", strings.Join(ps, "\n"))
-	}
-	cmd.Process.Signal(syscall.SIGINT)
-	err := <-exited
-	t.Logf("stderr:\n%s", stderr.String())
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
-		t.Errorf("exit after SIGINT: %v, want status 130", err)
-	}
+	})
 	if ps := m.u.WaitNoProcesses(5 * time.Second); len(ps) > 0 {
 		t.Errorf("still running as %s after SIGINT:\n%s", m.u.Name, strings.Join(ps, "\n"))
 	}

@@ -40,6 +40,16 @@ func pushBuild(t *testing.T, yaml, rpms, ref string) {
 	}
 }
 
+// pushRuntime copies the test runtime to a registry reference, digests
+// kept.
+func pushRuntime(t *testing.T, ref string) {
+	t.Helper()
+	if out, err := exec.Command("skopeo", "copy", "--quiet", "--dest-tls-verify=false", "--preserve-digests",
+		"oci:"+harness.Runtime(t).Dir, "docker://"+ref).CombinedOutput(); err != nil {
+		t.Fatalf("push the runtime: %v\n%s", err, out)
+	}
+}
+
 // greetingRepo is an RPM repo with hello and a hello-data of version v
 // whose greeting names it.
 func greetingRepo(t *testing.T, v string) string {
@@ -84,11 +94,7 @@ func TestPublishRemoteInstallsUpdatesAndHasATestingTag(t *testing.T) {
 	reg := harness.Registry(t)
 	prefix := fmt.Sprintf("publish%d", time.Now().UnixNano()%1e9)
 	appRepo, rtRepo := prefix+"/hello", prefix+"/platform"
-	rt := harness.Runtime(t)
-	if out, err := exec.Command("skopeo", "copy", "--quiet", "--dest-tls-verify=false", "--preserve-digests",
-		"oci:"+rt.Dir, "docker://"+reg+"/"+rtRepo+":latest").CombinedOutput(); err != nil {
-		t.Fatalf("push the runtime: %v\n%s", err, out)
-	}
+	pushRuntime(t, reg+"/"+rtRepo+":latest")
 	spec := appSpec("hello")
 	pushBuild(t, spec, greetingRepo(t, "1.0"), reg+"/"+appRepo+":latest")
 
@@ -262,11 +268,7 @@ func TestPublishEndOfLifeReachesFlatpak(t *testing.T) {
 	reg := harness.Registry(t)
 	prefix := fmt.Sprintf("eol%d", time.Now().UnixNano()%1e9)
 	appRepo, rtRepo := prefix+"/hello", prefix+"/platform"
-	rt := harness.Runtime(t)
-	if out, err := exec.Command("skopeo", "copy", "--quiet", "--dest-tls-verify=false", "--preserve-digests",
-		"oci:"+rt.Dir, "docker://"+reg+"/"+rtRepo+":latest").CombinedOutput(); err != nil {
-		t.Fatalf("push the runtime: %v\n%s", err, out)
-	}
+	pushRuntime(t, reg+"/"+rtRepo+":latest")
 	spec := appSpec("hello") + "end-of-life: Superseded by org.example.Hello2\nend-of-life-rebase: org.example.Hello2\n"
 	pushBuild(t, spec, harness.RPMRepo(t), reg+"/"+appRepo+":latest")
 	out := t.TempDir()

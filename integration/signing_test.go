@@ -59,11 +59,7 @@ func TestHardeningSignedRemoteInstallsAndRefusesBadSignatures(t *testing.T) {
 	reg := harness.Registry(t)
 	prefix := fmt.Sprintf("signed%d", time.Now().UnixNano()%1e9)
 	appRepo, rtRepo := prefix+"/hello", prefix+"/platform"
-	rt := harness.Runtime(t)
-	if out, err := exec.Command("skopeo", "copy", "--quiet", "--dest-tls-verify=false", "--preserve-digests",
-		"oci:"+rt.Dir, "docker://"+reg+"/"+rtRepo+":latest").CombinedOutput(); err != nil {
-		t.Fatalf("push the runtime: %v\n%s", err, out)
-	}
+	pushRuntime(t, reg+"/"+rtRepo+":latest")
 	pushBuild(t, appSpec("hello"), harness.RPMRepo(t), reg+"/"+appRepo+":latest")
 
 	home, fpr, pub := gpgKey(t, "publisher")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -69,28 +70,40 @@ func (r rpm) packages(ctx context.Context) ([]buildstep.Package, error) {
 // files lists the files of the named packages (installed ones only).
 func (r rpm) files(ctx context.Context, names []string) ([]buildstep.PackagedFile, error) {
 	var out []buildstep.PackagedFile
-	// Batches keep the argument list short whatever the count.
+	err := r.queryEach(ctx, names, fileFormat, func(f []string) error {
+		pf, err := parseFile(f)
+		if err != nil {
+			return err
+		}
+		out = append(out, pf)
+		return nil
+	})
+	return out, err
+}
+
+// queryEach runs rpm -q --qf format on the named packages and calls each
+// with every record, in batches that keep the argument list short
+// whatever the count.
+func (r rpm) queryEach(ctx context.Context, names []string, format string, each func([]string) error) error {
 	for len(names) > 0 {
 		n := min(len(names), 500)
 		batch := names[:n]
 		names = names[n:]
-		dt, err := r.query(ctx, append([]string{"-q", "--qf", fileFormat, "--"}, batch...)...)
+		dt, err := r.query(ctx, append([]string{"-q", "--qf", format, "--"}, batch...)...)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		recs, err := splitRecords(dt)
 		if err != nil {
-			return nil, fmt.Errorf("rpm -q: %w", err)
+			return fmt.Errorf("rpm -q: %w", err)
 		}
 		for _, f := range recs {
-			pf, err := parseFile(f)
-			if err != nil {
-				return nil, fmt.Errorf("rpm -q: %w", err)
+			if err := each(f); err != nil {
+				return fmt.Errorf("rpm -q: %w", err)
 			}
-			out = append(out, pf)
 		}
 	}
-	return out, nil
+	return nil
 }
 
 func parseFile(f []string) (buildstep.PackagedFile, error) {
@@ -189,30 +202,18 @@ const scriptletFormat = `%{NAME:shescape}` +
 // scriptlet it carries.
 func (r rpm) scriptlets(ctx context.Context, names []string) (map[string][]string, error) {
 	out := map[string][]string{}
-	for len(names) > 0 {
-		n := min(len(names), 500)
-		batch := names[:n]
-		names = names[n:]
-		dt, err := r.query(ctx, append([]string{"-q", "--qf", scriptletFormat, "--"}, batch...)...)
-		if err != nil {
-			return nil, err
+	err := r.queryEach(ctx, names, scriptletFormat, func(f []string) error {
+		if len(f) != 1+len(scriptletKinds) {
+			return fmt.Errorf("a scriptlet line with %d fields: %q", len(f), f)
 		}
-		recs, err := splitRecords(dt)
-		if err != nil {
-			return nil, fmt.Errorf("rpm -q: %w", err)
-		}
-		for _, f := range recs {
-			if len(f) != 1+len(scriptletKinds) {
-				return nil, fmt.Errorf("rpm -q: a scriptlet line with %d fields: %q", len(f), f)
-			}
-			for i, has := range f[1:] {
-				if has == "1" && !slicesContains(out[f[0]], scriptletKinds[i]) {
-					out[f[0]] = append(out[f[0]], scriptletKinds[i])
-				}
+		for i, has := range f[1:] {
+			if has == "1" && !slices.Contains(out[f[0]], scriptletKinds[i]) {
+				out[f[0]] = append(out[f[0]], scriptletKinds[i])
 			}
 		}
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
 // fileTriggers returns the path prefixes of every installed package's file
@@ -228,18 +229,9 @@ func (r rpm) fileTriggers(ctx context.Context) (map[string][]string, error) {
 	}
 	out := map[string][]string{}
 	for _, f := range recs {
-		if len(f) == 2 && f[1] != "(none)" && !slicesContains(out[f[0]], f[1]) {
+		if len(f) == 2 && f[1] != "(none)" && !slices.Contains(out[f[0]], f[1]) {
 			out[f[0]] = append(out[f[0]], f[1])
 		}
 	}
 	return out, nil
-}
-
-func slicesContains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

@@ -30,6 +30,21 @@ var (
 // Arm64RuntimeRef is the aarch64 test runtime's Flatpak ref.
 const Arm64RuntimeRef = "runtime/" + RuntimeID + "/aarch64/" + RuntimeBranch
 
+// NativeSpec is the flatpak.yaml of hello-native, with the RPMs of
+// [NativeRPMRepo] as the build context rpms.
+const NativeSpec = `id: org.example.Native
+branch: stable
+runtime-name: org.example.Platform
+runtime-version: "1"
+command: hello-native
+packages:
+  - hello-native
+repos:
+  - name: native
+    context: rpms
+    path: .
+`
+
 // NativeOutput is what hello-native prints, after "on ": GOARCH.
 const NativeOutput = "Hello from org.example.Native on "
 

@@ -379,28 +379,14 @@ func imageSize(dir string) (layers int64, n int, err error) {
 	return layers, len(mf.Layers), nil
 }
 
-// nativeSpec is the compiled test app of the foreign-architecture tests
-// (integration/foreign_test.go), built here for one platform at a time.
-const nativeSpec = `id: org.example.Native
-branch: stable
-runtime-name: org.example.Platform
-runtime-version: "1"
-command: hello-native
-packages:
-  - hello-native
-repos:
-  - name: native
-    context: rpms
-    path: .
-`
-
-// archBuild builds nativeSpec for one platform, from nothing (--no-cache),
+// archBuild builds harness.NativeSpec (the compiled app of the foreign-arch
+// tests) for one platform, from nothing (--no-cache),
 // on the multi-arch test runtime: on this x86_64 machine linux/arm64 is
 // the foreign build (the runtime's x86_64 installer with --forcearch) and
 // linux/amd64 the native one.
 func (e *env) archBuild(ctx context.Context, t testing.TB, platform string) (*result, error) {
 	dir := e.tempDir("arch-" + strings.ReplaceAll(platform, "/", "-"))
-	if err := os.WriteFile(filepath.Join(dir, "flatpak.yaml"), []byte(nativeSpec), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "flatpak.yaml"), []byte(harness.NativeSpec), 0o644); err != nil {
 		return nil, err
 	}
 	start := time.Now()

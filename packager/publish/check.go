@@ -10,8 +10,6 @@ import (
 	"strings"
 
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/remoteindex"
-	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
@@ -41,17 +39,9 @@ func Check(ctx context.Context, o CheckOptions) ([]string, error) {
 		return nil, fmt.Errorf("%s holds no published index (index/static.d/TAG/ARCH.json)", o.Dir)
 	}
 	sort.Strings(files)
-	var nopts []name.Option
-	if o.Insecure {
-		nopts = append(nopts, name.Insecure)
-	}
-	reg, err := name.NewRegistry(o.Registry, nopts...)
+	reg, ropts, err := connectRegistry(ctx, o.Registry, o.Insecure, o.Transport)
 	if err != nil {
-		return nil, fmt.Errorf("registry %q: %w", o.Registry, err)
-	}
-	ropts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain)}
-	if o.Transport != nil {
-		ropts = append(ropts, remote.WithTransport(o.Transport))
+		return nil, err
 	}
 	var problems []string
 	for _, f := range files {

@@ -81,17 +81,9 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 	if o.Warn == nil {
 		o.Warn = func(string) {}
 	}
-	var nopts []name.Option
-	if o.Insecure {
-		nopts = append(nopts, name.Insecure)
-	}
-	reg, err := name.NewRegistry(o.Registry, nopts...)
+	reg, ropts, err := connectRegistry(ctx, o.Registry, o.Insecure, o.Transport)
 	if err != nil {
-		return nil, fmt.Errorf("registry %q: %w", o.Registry, err)
-	}
-	ropts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain)}
-	if o.Transport != nil {
-		ropts = append(ropts, remote.WithTransport(o.Transport))
+		return nil, err
 	}
 	if o.RegistryURL == "" {
 		o.RegistryURL = reg.Scheme() + "://" + reg.RegistryStr() + "/"
@@ -396,4 +388,22 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// connectRegistry is the registry and the options every request to it
+// takes: the user's credentials (docker's config), plain HTTP if insecure.
+func connectRegistry(ctx context.Context, registry string, insecure bool, transport http.RoundTripper) (name.Registry, []remote.Option, error) {
+	var nopts []name.Option
+	if insecure {
+		nopts = append(nopts, name.Insecure)
+	}
+	reg, err := name.NewRegistry(registry, nopts...)
+	if err != nil {
+		return name.Registry{}, nil, fmt.Errorf("registry %q: %w", registry, err)
+	}
+	ropts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain)}
+	if transport != nil {
+		ropts = append(ropts, remote.WithTransport(transport))
+	}
+	return reg, ropts, nil
 }
