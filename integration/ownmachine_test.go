@@ -19,11 +19,13 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/buildkitd"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/localbuild"
 )
 
 // The packager's own machine (issue 22): the tool installed the way Go
@@ -473,5 +475,87 @@ func TestOwnMachineFindsTheCurrentBuildxBuilder(t *testing.T) {
 	}
 	if strings.Contains(stderr, "started privately") {
 		t.Errorf("started a daemon although a buildx builder is current:\n%s", stderr)
+	}
+}
+
+// TestOwnMachineFixturesAsAUser: `make fixtures` (integration/cmd/fixtures)
+// run by a normal user makes the test runtime and RPM repo with nothing
+// of root: the runtime's root by mmdebstrap's unshare mode, the image by a
+// rootless buildkitd; the example then builds on them as the same user.
+// The pinned buildkitd and the step binary are copied in, as if from a
+// release, so that the user needs no Go toolchain here.
+func TestOwnMachineFixturesAsAUser(t *testing.T) {
+	m := newOwnMachine(t, cli(t))
+	fixtures := filepath.Join(m.u.Bin, "fixtures")
+	if out, err := exec.Command("go", "build", "-o", fixtures, "../integration/cmd/fixtures").CombinedOutput(); err != nil {
+		t.Fatalf("go build fixtures: %v\n%s", err, out)
+	}
+	helper := filepath.Join(m.u.Bin, "flatpak-frontend-helper")
+	copyFile(t, os.Getenv(localbuild.HelperEnv), helper, 0o755)
+	cache := m.u.Dir(t, "cache")
+	bkd, bctl, err := buildkitd.Ensure(t.Context(), harness.CacheDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinned := filepath.Join(cache, "buildkit", buildkitd.Version)
+	os.MkdirAll(pinned, 0o755)
+	copyFile(t, bkd, filepath.Join(pinned, "buildkitd"), 0o755)
+	copyFile(t, bctl, filepath.Join(pinned, "buildctl"), 0o755)
+	testdata := m.u.Dir(t, "testdata")
+	if out, err := exec.Command("cp", "-rT", "testdata", testdata).CombinedOutput(); err != nil {
+		t.Fatalf("cp testdata: %v\n%s", err, out)
+	}
+	m.u.Chown(t, cache)
+	m.u.Chown(t, testdata)
+	// Not the buildkitd on PATH: the harness runs the pinned one.
+	os.Remove(filepath.Join(m.u.Bin, "buildkitd"))
+
+	cmd := m.u.Command(m.project, fixtures)
+	cmd.Env = append(cmd.Env, buildkitd.CacheEnv+"="+cache, harness.TestdataEnv+"="+testdata, localbuild.HelperEnv+"="+helper)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	watch := harness.WatchTree(cmd.Process.Pid)
+	err = cmd.Wait()
+	_, root := watch.Stop()
+	t.Logf("fixtures as %s:\n%s", m.u.Name, out.String())
+	if err != nil {
+		t.Fatalf("fixtures as a normal user: %v", err)
+	}
+	for _, p := range root {
+		if f := strings.Fields(p); len(f) > 2 && (f[2] == "newuidmap:" || f[2] == "newgidmap:") && !strings.HasPrefix(f[1], "0/") {
+			continue
+		}
+		t.Errorf("ran as root: %s", p)
+	}
+	if !strings.Contains(out.String(), "mmdebstrap") && !strings.Contains(out.String(), "rootfs") {
+		t.Logf("(no rootfs line in the output)")
+	}
+	rt, rpms := filepath.Join(cache, "example", "runtime"), filepath.Join(cache, "example", "rpms")
+	for _, p := range []string{filepath.Join(rt, "index.json"), filepath.Join(rpms, "repodata", "repomd.xml")} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatalf("after make fixtures: %v", err)
+		}
+		if st, ok := fi.Sys().(*syscall.Stat_t); !ok || int(st.Uid) != m.u.UID {
+			t.Errorf("%s is not the user's", p)
+		}
+	}
+	if ps := m.u.WaitNoProcesses(10 * time.Second); len(ps) > 0 {
+		t.Errorf("still running as %s after make fixtures:\n%s", m.u.Name, strings.Join(ps, "\n"))
+	}
+
+	// The example on them, as the same user (rootless, the pinned daemon).
+	build := m.u.Command(m.project, filepath.Join(m.u.Bin, "flatpak-frontend"), "build", "--progress=plain",
+		"--build-context", "runtime=oci-layout://"+rt, "--build-context", "rpms="+rpms,
+		"--output", "oci:"+filepath.Join(m.project, "out"), ".")
+	build.Env = append(build.Env, buildkitd.CacheEnv+"="+cache)
+	if o, err := build.CombinedOutput(); err != nil || !strings.Contains(string(o), "built app/org.example.Hello/x86_64/stable") {
+		t.Errorf("the example on the user's fixtures: %v\n%s", err, o)
+	}
+	if ps := m.u.WaitNoProcesses(10 * time.Second); len(ps) > 0 {
+		t.Errorf("still running as %s after the build:\n%s", m.u.Name, strings.Join(ps, "\n"))
 	}
 }

@@ -142,7 +142,16 @@ func tail(s string) string {
 
 // testdataDir is integration/testdata, found from this source file so that
 // any test package can use the fixtures.
+// TestdataEnv names a copy of integration/testdata to build the fixtures
+// from, instead of the checkout's.
+const TestdataEnv = "FLATPAK_FRONTEND_TESTDATA"
+
 func testdataDir() (string, error) {
+	// A copy elsewhere: for a user who cannot read the checkout the
+	// fixtures program was built from (TestOwnMachineFixturesAsAUser).
+	if d := os.Getenv(TestdataEnv); d != "" {
+		return d, nil
+	}
 	_, file, _, ok := runtime.Caller(0)
 	if !ok {
 		return "", fmt.Errorf("cannot locate the harness source")
