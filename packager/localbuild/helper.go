@@ -77,7 +77,16 @@ func NewHelper(exe string) (*Helper, error) {
 	if interp != "" {
 		include = append(include, "lib")
 	}
-	st := llb.Local(HelperContext, llb.FollowPaths(include), llb.SharedKeyHint(dir),
+	// A unique ID of its own, the binary's digest: without one, BuildKit
+	// makes a new one each time the state is marshalled, so the steps'
+	// definitions would differ between the frontend's solves and between
+	// builds, and a build cache exported to a registry would not match
+	// the next runner's.
+	sum, err := fileDigest(exe)
+	if err != nil {
+		return nil, err
+	}
+	st := llb.Local(HelperContext, llb.FollowPaths(include), llb.SharedKeyHint(dir), llb.LocalUniqueID("flatpak-frontend-helper-"+sum),
 		llb.WithCustomName("[internal] load the flatpak-frontend binary the build steps run"))
 	return &Helper{FS: fs, Spec: fllb.Helper{State: st, Args: args}}, nil
 }
@@ -184,4 +193,18 @@ func copyFile(from, to string) error {
 		return err
 	}
 	return dst.Close()
+}
+
+// fileDigest is the hex SHA-256 of a file.
+func fileDigest(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
