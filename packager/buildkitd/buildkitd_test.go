@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -141,5 +143,52 @@ func TestCleanupStaleRemovesOnlyUnlockedFolders(t *testing.T) {
 		if _, err := os.Stat(d); err != nil {
 			t.Errorf("live or young folder %s removed: %v", d, err)
 		}
+	}
+}
+
+// A killed daemon can leave BuildKit's overlay mount of its snapshots in
+// TMPDIR (buildkit-mount*); once its folder is gone, CleanupStale takes the
+// mount and its mount point, and leaves a live daemon's alone.
+func TestCleanupStaleUnmountsOverlaysOfGoneDaemons(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("mounts need root, as the integration tests do")
+	}
+	mount := func(stateDir string) string {
+		lower := filepath.Join(stateDir, "snapshots", "1", "fs")
+		lower2 := filepath.Join(stateDir, "snapshots", "2", "fs")
+		for _, d := range []string{lower, lower2} {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mp, err := os.MkdirTemp("", "buildkit-mount")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := syscall.Mount("overlay", mp, "overlay", syscall.MS_RDONLY, "lowerdir="+lower2+":"+lower); err != nil {
+			t.Fatalf("mount overlay: %v", err)
+		}
+		return mp
+	}
+	deadDaemon, err := os.MkdirTemp("", "TestGone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	liveDaemon := t.TempDir()
+	dead := mount(filepath.Join(deadDaemon, "001", "buildkitd", "state"))
+	live := mount(filepath.Join(liveDaemon, "buildkitd", "state"))
+	t.Cleanup(func() { syscall.Unmount(live, syscall.MNT_DETACH); os.Remove(live) })
+	if err := os.RemoveAll(deadDaemon); err != nil {
+		t.Fatal(err)
+	}
+	removed := unmountOrphans()
+	if !slices.Contains(removed, dead) {
+		t.Errorf("the overlay of a gone daemon %s was not taken: %v", dead, removed)
+	}
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Errorf("its mount point is still there: %v", err)
+	}
+	if slices.Contains(removed, live) {
+		t.Errorf("the overlay of a live daemon was taken")
 	}
 }

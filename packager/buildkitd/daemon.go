@@ -323,11 +323,14 @@ func unmountUnder(dir string) {
 		switch {
 		case mp == dir || strings.HasPrefix(mp, dir+"/"):
 			mounts = append(mounts, mp)
-		case strings.HasPrefix(root, dir+"/"):
-			// The mount's source lies in dir; this only equals the host
-			// path when dir's file system is mounted at /, the usual case.
+		case strings.HasPrefix(root, dir+"/"), overlayOf(fields, dir):
+			// The mount's source lies in dir (a bind mount of it; this
+			// only equals the host path when dir's file system is
+			// mounted at /, the usual case), or it is an overlay of its
+			// snapshots (BuildKit's TMPDIR/buildkit-mount* of a daemon
+			// killed while it read a snapshot).
 			mounts = append(mounts, mp)
-			if strings.HasPrefix(filepath.Base(mp), "containerd-mount") {
+			if isTempMount(mp) {
 				tempMounts = append(tempMounts, mp)
 			}
 		}
@@ -340,6 +343,24 @@ func unmountUnder(dir string) {
 	for _, mp := range tempMounts {
 		_ = os.Remove(mp) // only if empty
 	}
+}
+
+// overlayOf reports whether a mountinfo line (split in fields) is an
+// overlay whose layers lie in dir.
+func overlayOf(fields []string, dir string) bool {
+	for i, f := range fields {
+		if f == "-" && i+3 < len(fields) {
+			return fields[i+1] == "overlay" && strings.Contains(fields[i+3], "="+dir+"/")
+		}
+	}
+	return false
+}
+
+// isTempMount reports whether mp is a temporary mount point that
+// containerd or BuildKit made in TMPDIR for a snapshot.
+func isTempMount(mp string) bool {
+	b := filepath.Base(mp)
+	return strings.HasPrefix(b, "containerd-mount") || strings.HasPrefix(b, "buildkit-mount")
 }
 
 // unescapeMountPath undoes mountinfo's octal escapes (\040 for space...).

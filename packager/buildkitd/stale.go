@@ -89,14 +89,23 @@ func unmountOrphans() []string {
 			continue
 		}
 		root, mp := unescapeMountPath(fields[3]), unescapeMountPath(fields[4])
-		if filepath.Dir(mp) != tmp || !strings.HasPrefix(filepath.Base(mp), "containerd-mount") {
+		if filepath.Dir(mp) != tmp || !isTempMount(mp) {
 			continue
 		}
-		rel, ok := strings.CutPrefix(root, tmp+"/"+daemonDirPrefix)
+		// The daemon folder the mount's snapshot lies in: the bind
+		// mount's root, or an overlay's layer folders.
+		src := root
+		for i, f := range fields {
+			if f == "-" && i+3 < len(fields) && fields[i+1] == "overlay" {
+				if _, after, ok := strings.Cut(fields[i+3], "lowerdir="); ok {
+					src = strings.SplitN(strings.SplitN(after, ",", 2)[0], ":", 2)[0]
+				}
+			}
+		}
+		owner, ok := daemonFolder(src, tmp)
 		if !ok {
 			continue
 		}
-		owner := tmp + "/" + daemonDirPrefix + strings.SplitN(rel, "/", 2)[0]
 		if _, err := os.Stat(owner); !os.IsNotExist(err) {
 			continue // the daemon's folder is still there: maybe alive
 		}
@@ -106,4 +115,24 @@ func unmountOrphans() []string {
 		}
 	}
 	return removed
+}
+
+// daemonFolder is the daemon folder (a Start temporary one, or a test's
+// buildkitd state in TMPDIR) that path lies in.
+func daemonFolder(path, tmp string) (string, bool) {
+	rel, ok := strings.CutPrefix(path, tmp+"/")
+	if !ok {
+		return "", false
+	}
+	parts := strings.Split(rel, "/")
+	if strings.HasPrefix(parts[0], daemonDirPrefix) {
+		return tmp + "/" + parts[0], true
+	}
+	// TMPDIR/TestName123/001/buildkitd/state/...: a test's own daemon.
+	for i, p := range parts {
+		if p == "state" && i > 0 {
+			return tmp + "/" + strings.Join(parts[:i], "/"), true
+		}
+	}
+	return "", false
 }
