@@ -3,6 +3,8 @@ package llb
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -77,13 +79,82 @@ func BenchmarkParseAndMarshal500Packages(b *testing.B) {
 	}
 }
 
-// TestBenchmarkParseAndMarshalRuns runs the benchmark once, so that `make
+// sdkSpec is Fedora's SDK container.yaml (spec/testdata/fedora-sdk.container.yaml:
+// globs, extensions, finish-args, cleanup-commands, per-arch packages) with
+// n packages, about as many as Fedora's SDK installs: names, globs and
+// platform-limited entries mixed as its runtime generator writes them.
+func sdkSpec(tb testing.TB, n int) []byte {
+	tb.Helper()
+	dt, err := os.ReadFile(filepath.Join("..", "spec", "testdata", "fedora-sdk.container.yaml"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	head, tail, ok := strings.Cut(string(dt), "    packages:\n")
+	_, tail, ok2 := strings.Cut(tail, "\nplatforms:")
+	if !ok || !ok2 {
+		tb.Fatal("fedora-sdk.container.yaml: no packages: list followed by platforms:")
+	}
+	var b strings.Builder
+	b.WriteString(head + "    packages:\n")
+	for i := range n {
+		switch {
+		case i%97 == 0:
+			fmt.Fprintf(&b, "    - glibc-langpack-%02d*\n", i)
+		case i%89 == 0:
+			fmt.Fprintf(&b, "    - name: sdk-tool-%d\n      platforms:\n        only: x86_64, aarch64\n", i)
+		default:
+			fmt.Fprintf(&b, "    - sdk-package-%d-devel\n", i)
+		}
+	}
+	b.WriteString("platforms:" + tail)
+	return []byte(b.String())
+}
+
+// BenchmarkParseAndMarshalSDK1600Packages is llb_ms_sdk_1600_packages of
+// `make bench`: Fedora's SDK-sized runtime spec (1,600 packages) parsed
+// and its build marshalled to LLB, as the frontend does before its first
+// solve.
+func BenchmarkParseAndMarshalSDK1600Packages(b *testing.B) {
+	src := sdkSpec(b, 1600)
+	ctx := context.Background()
+	p := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
+	b.ReportAllocs()
+	for b.Loop() {
+		s, err := spec.Parse("container.yaml", src, spec.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if got := len(s.PackageNames("x86_64")); got != 1600 {
+			b.Fatalf("parsed %d packages, want 1600", got)
+		}
+		build := Image{State: bkllb.Image("example.com/build:1"), Installers: []spec.Installer{spec.InstallerDnf}}
+		res, err := Build(s, Options{
+			Platform:   p,
+			Arch:       "x86_64",
+			BuildImage: &build,
+			Helper:     Helper{State: bkllb.Image("example.com/frontend:1"), Args: []string{"bin/flatpak-frontend"}},
+			Contexts:   map[string]bkllb.State{"": bkllb.Local("context", bkllb.LocalUniqueID("bench"))},
+			SourceMap:  bkllb.NewSourceMap(nil, s.Source.Filename, "yaml", s.Source.Data),
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		final := Layout(res.Files, LayoutOptions{Metadata: []byte("[Runtime]\nname=org.fedoraproject.Sdk\n")})
+		if _, err := final.Marshal(ctx, bkllb.Platform(p)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestBenchmarkParseAndMarshalRuns runs the benchmarks once, so that `make
 // bench` cannot break without a test failing.
 func TestBenchmarkParseAndMarshalRuns(t *testing.T) {
-	r := testing.Benchmark(func(b *testing.B) {
-		BenchmarkParseAndMarshal500Packages(b)
-	})
-	if r.N == 0 {
-		t.Fatal("the benchmark failed (see its output)")
+	for name, f := range map[string]func(*testing.B){
+		"500 packages": BenchmarkParseAndMarshal500Packages,
+		"SDK":          BenchmarkParseAndMarshalSDK1600Packages,
+	} {
+		if r := testing.Benchmark(f); r.N == 0 {
+			t.Fatalf("the benchmark of %s failed (see its output)", name)
+		}
 	}
 }

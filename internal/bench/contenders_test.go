@@ -144,9 +144,15 @@ type result struct {
 	Parts   map[string]float64 `json:"parts,omitempty"` // host pipeline
 	// CPU is the CPU time buildkitd, its children and the benchmark used
 	// (concurrent scenarios).
-	CPU   float64 `json:"cpu,omitempty"`
-	OCI   string  `json:"oci"`
-	trace *trace
+	CPU float64 `json:"cpu,omitempty"`
+	// RSS is the flatpak-frontend command's peak resident memory and
+	// DaemonRSS buildkitd's during the build, in MiB (cliBuild).
+	RSS       float64 `json:"rss_mib,omitempty"`
+	DaemonRSS float64 `json:"daemon_rss_mib,omitempty"`
+	// AppBytes is the size of the files installed under /app (floor).
+	AppBytes int64  `json:"app_bytes,omitempty"`
+	OCI      string `json:"oci"`
+	trace    *trace
 }
 
 // frontendBuild builds an app with this frontend, in-process, as the
@@ -186,10 +192,16 @@ func (e *env) frontendBuild(ctx context.Context, c *client.Client, a app, out st
 	return &result{Seconds: d.Seconds(), Steps: tr.steps(), OCI: out, trace: tr}, nil
 }
 
-// containerfileBuild builds the main app from testdata/containerfile with
-// the Dockerfile frontend built into buildkitd.
-func (e *env) containerfileBuild(ctx context.Context) (*result, error) {
-	cfDir, err := filepath.Abs(filepath.Join("testdata", "containerfile"))
+// containerfileBuild builds the main app, with packages pkgs, from
+// testdata/containerfile with the Dockerfile frontend built into buildkitd.
+func (e *env) containerfileBuild(ctx context.Context, pkgs []string) (*result, error) {
+	return e.containerfile(ctx, "containerfile", map[string]string{"PACKAGES": strings.Join(pkgs, " ")})
+}
+
+// containerfile builds testdata/NAME/Containerfile, with its build args,
+// the runtime and the repo as the named contexts runtime and rpms.
+func (e *env) containerfile(ctx context.Context, name string, args map[string]string) (*result, error) {
+	cfDir, err := filepath.Abs(filepath.Join("testdata", name))
 	if err != nil {
 		return nil, err
 	}
@@ -202,16 +214,19 @@ func (e *env) containerfileBuild(ctx context.Context) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
+	attrs := map[string]string{
+		"filename":        "Containerfile",
+		"context:runtime": "oci-layout://" + runtimeStoreID + "@" + e.rt.Digest,
+		"context:rpms":    "local:rpms",
+	}
+	for k, v := range args {
+		attrs["build-arg:"+k] = v
+	}
 	opt := client.SolveOpt{
-		Frontend: "dockerfile.v0",
-		FrontendAttrs: map[string]string{
-			"filename":           "Containerfile",
-			"build-arg:PACKAGES": strings.Join(mainPackages, " "),
-			"context:runtime":    "oci-layout://" + runtimeStoreID + "@" + e.rt.Digest,
-			"context:rpms":       "local:rpms",
-		},
-		LocalMounts: map[string]fsutil.FS{"context": cfFS, "dockerfile": cfFS, "rpms": rpmsFS},
-		OCIStores:   e.runtimeStores(),
+		Frontend:      "dockerfile.v0",
+		FrontendAttrs: attrs,
+		LocalMounts:   map[string]fsutil.FS{"context": cfFS, "dockerfile": cfFS, "rpms": rpmsFS},
+		OCIStores:     e.runtimeStores(),
 		Exports: []client.ExportEntry{{
 			Type:      client.ExporterOCI,
 			Attrs:     map[string]string{"tar": "false"},
@@ -234,35 +249,15 @@ func (e *env) containerfileBuild(ctx context.Context) (*result, error) {
 
 // prepareHostRuntime unpacks the runtime image's files/ once; every host
 // pipeline run copies it.
-func (e *env) prepareHostRuntime(ctx context.Context) error {
-	dir := filepath.Join(e.work, "runtime-tree")
-	var idx ocispecs.Index
-	if err := readJSON(filepath.Join(e.rt.Dir, "index.json"), &idx); err != nil {
-		return err
-	}
-	var mf ocispecs.Manifest
-	if err := readJSON(blobPath(e.rt.Dir, idx.Manifests[0]), &mf); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	for _, l := range mf.Layers {
-		if err := runCmd(ctx, "", nil, "tar", "-xzf", blobPath(e.rt.Dir, l), "-C", dir); err != nil {
-			return err
-		}
-	}
-	if !isDir(filepath.Join(dir, "files", "lib", "sysimage", "rpm")) {
-		return fmt.Errorf("the runtime has no rpmdb in files/lib/sysimage/rpm")
-	}
-	e.pristine = filepath.Join(dir, "files")
-	return nil
+func (e *env) prepareHostRuntime(ctx context.Context) (err error) {
+	e.pristine, err = unpackRuntime(ctx, e.rt, filepath.Join(e.work, "runtime-tree"))
+	return err
 }
 
-// toolsBuild is the classic pipeline on the host: dnf --installroot into a
-// copy of the runtime tree, flatpak build-finish, build-export and
-// build-bundle --oci.
-func (e *env) toolsBuild(ctx context.Context, t *testing.T) (*result, error) {
+// toolsBuild is the classic pipeline on the host: dnf --installroot of
+// the main app with packages pkgs into a copy of the runtime tree, flatpak
+// build-finish, build-export and build-bundle --oci.
+func (e *env) toolsBuild(ctx context.Context, t *testing.T, pkgs []string) (*result, error) {
 	work := e.tempDir("flatpak-tools")
 	root := filepath.Join(work, "root")
 	home := filepath.Join(work, "home")
@@ -292,28 +287,13 @@ func (e *env) toolsBuild(ctx context.Context, t *testing.T) (*result, error) {
 		name string
 		f    func() error
 	}{
-		{"copy runtime tree", func() error {
-			if err := runCmd(ctx, "", nil, "cp", "-a", e.pristine, filepath.Join(root, "usr")); err != nil {
-				return err
-			}
-			for link, target := range map[string]string{"etc": "usr/etc", "bin": "usr/bin", "sbin": "usr/sbin", "lib": "usr/lib", "lib64": "usr/lib64"} {
-				if err := os.Symlink(target, filepath.Join(root, link)); err != nil {
-					return err
-				}
-			}
-			for _, d := range []string{"var/tmp", "tmp", "run"} {
-				if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
-					return err
-				}
-			}
-			return nil
-		}},
+		{"copy runtime tree", func() error { return e.copyRuntimeTree(ctx, root) }},
 		{"dnf --installroot", func() error {
 			args := []string{"-y", "--installroot=" + root, "--releasever=1",
 				"--setopt=install_weak_deps=False", "--setopt=keepcache=True",
 				"--setopt=reposdir=/dev/null", "--repofrompath=bench,file://" + e.rpms,
 				"--setopt=bench.gpgcheck=0", "install"}
-			return runCmd(ctx, "", env, "dnf", append(args, mainPackages...)...)
+			return runCmd(ctx, "", env, "dnf", append(args, pkgs...)...)
 		}},
 		{"flatpak build-finish", func() error {
 			if err := os.Rename(filepath.Join(root, "app"), filepath.Join(build, "files")); err != nil {

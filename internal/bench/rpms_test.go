@@ -49,6 +49,8 @@ var mainPackages = []string{
 // but not of locale files' folders) and what it requires.
 type pkgDef struct {
 	name     string
+	version  string // "" is 1.0
+	seed     uint64 // of its generated contents; 0: its place in the list
 	requires []string
 	files    []fileDef
 	dirs     []string
@@ -178,7 +180,7 @@ func benchRPMs(t testing.TB) string {
 	start := time.Now()
 	tmp := dir + ".tmp"
 	os.RemoveAll(tmp)
-	if err := buildRPMs(ctx, tmp, spec); err != nil {
+	if err := buildRPMs(ctx, tmp, spec, benchPackages()); err != nil {
 		os.RemoveAll(tmp)
 		t.Fatalf("building the benchmark RPMs: %v", err)
 	}
@@ -189,7 +191,9 @@ func benchRPMs(t testing.TB) string {
 	return dir
 }
 
-func buildRPMs(ctx context.Context, out string, spec []byte) error {
+// buildRPMs builds pkgs with the spec into out, and a createrepo_c repo
+// of them.
+func buildRPMs(ctx context.Context, out string, spec []byte, pkgs []pkgDef) error {
 	top := out + ".rpmbuild"
 	os.RemoveAll(top)
 	defer os.RemoveAll(top)
@@ -203,8 +207,15 @@ func buildRPMs(ctx context.Context, out string, spec []byte) error {
 	if err := os.WriteFile(specPath, spec, 0o644); err != nil {
 		return err
 	}
-	for i, p := range benchPackages() {
-		rng := rand.New(rand.NewPCG(uint64(i), 0x5eed))
+	for i, p := range pkgs {
+		seed := p.seed
+		if seed == 0 {
+			seed = uint64(i)
+		}
+		rng := rand.New(rand.NewPCG(seed, 0x5eed))
+		// Each package's sources in a folder of their own: two versions
+		// of one package differ.
+		src := filepath.Join(sources, fmt.Sprintf("%s-%d", p.name, i))
 		var list []string
 		for _, d := range p.dirs {
 			list = append(list, "%dir "+d)
@@ -218,13 +229,13 @@ func buildRPMs(ctx context.Context, out string, spec []byte) error {
 				}
 			}
 			for _, name := range names {
-				if err := writeFile(filepath.Join(sources, p.name, name), f, rng); err != nil {
+				if err := writeFile(filepath.Join(src, name), f, rng); err != nil {
 					return err
 				}
 				list = append(list, name)
 			}
 		}
-		if err := os.WriteFile(filepath.Join(sources, p.name+".files"), []byte(strings.Join(list, "\n")+"\n"), 0o644); err != nil {
+		if err := os.WriteFile(src+".files", []byte(strings.Join(list, "\n")+"\n"), 0o644); err != nil {
 			return err
 		}
 		args := []string{"-bb", "--nodeps",
@@ -234,6 +245,10 @@ func buildRPMs(ctx context.Context, out string, spec []byte) error {
 			// Fedora's payload compression, at a level that builds fast.
 			"--define", "_binary_payload w3.zstdio",
 			"--define", "pkgname " + p.name,
+			"--define", "pkgsrc " + src,
+		}
+		if p.version != "" {
+			args = append(args, "--define", "pkgversion "+p.version)
 		}
 		if len(p.requires) > 0 {
 			args = append(args, "--define", "pkgrequires "+strings.Join(p.requires, ", "))
@@ -241,6 +256,10 @@ func buildRPMs(ctx context.Context, out string, spec []byte) error {
 		if err := runCmd(ctx, "", nil, "rpmbuild", append(args, specPath)...); err != nil {
 			return err
 		}
+		// The biggest sets are GBs: each package's sources go once built.
+		os.RemoveAll(src)
+		os.Remove(src + ".files")
+		os.RemoveAll(filepath.Join(top, "BUILDROOT"))
 	}
 	built, _ := filepath.Glob(filepath.Join(top, "RPMS", "*", "*.rpm"))
 	for _, p := range built {
@@ -248,8 +267,8 @@ func buildRPMs(ctx context.Context, out string, spec []byte) error {
 			return err
 		}
 	}
-	if len(built) != len(benchPackages()) {
-		return fmt.Errorf("rpmbuild made %d RPMs of %d packages", len(built), len(benchPackages()))
+	if len(built) != len(pkgs) {
+		return fmt.Errorf("rpmbuild made %d RPMs of %d packages", len(built), len(pkgs))
 	}
 	return runCmd(ctx, out, nil, "createrepo_c", "--no-database", out)
 }

@@ -68,18 +68,21 @@ func startCountingRegistry(t *testing.T, reg string) *countingRegistry {
 }
 
 // updateDownload is what a user's `flatpak update` downloads after one
-// package of the app changed, over the new image's compressed size: the
+// package of the app changed, and the new image's compressed size; pushed
+// is what the registry received for the new image: the blobs (layers and
+// config) that its repository did not have, as a push sends only those
+// (each blob is checked with a HEAD first). The
 // main app and the runtime pushed to the registry and published as a
 // remote, installed by Flatpak from it; the app rebuilt with one package
 // added, pushed, published; Flatpak updates. Blob bytes are counted by a
 // proxy that the remote's index names as the registry.
-func (e *env) updateDownload(ctx context.Context, t *testing.T) (fetched, size int64, err error) {
+func (e *env) updateDownload(ctx context.Context, t *testing.T) (fetched, size, pushed int64, err error) {
 	reg := harness.Registry(t)
 	prefix := fmt.Sprintf("bench%d", time.Now().UnixNano()%1e9)
 	appRepo, rtRepo := prefix+"/app", prefix+"/platform"
 	if out, err := exec.Command("skopeo", "copy", "--quiet", "--dest-tls-verify=false", "--preserve-digests",
 		"oci:"+e.rt.Dir, "docker://"+reg+"/"+rtRepo+":latest").CombinedOutput(); err != nil {
-		return 0, 0, fmt.Errorf("push the runtime: %v\n%s", err, out)
+		return 0, 0, 0, fmt.Errorf("push the runtime: %v\n%s", err, out)
 	}
 	push := func(a app) error {
 		dir := e.tempDir("push-" + a.ID)
@@ -106,66 +109,91 @@ func (e *env) updateDownload(ctx context.Context, t *testing.T) (fetched, size i
 	}
 	a := mainApp()
 	if err := push(a); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	if err := pub(); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	srv := &http.Server{Handler: publish.Handler(out)}
 	go srv.Serve(ln)
 	defer srv.Close()
 	fp := harness.Flatpak(t)
 	if _, err := fp.Command("--user", "remote-add", "--no-gpg-verify", "bench", "oci+http://"+ln.Addr().String()); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	if _, err := fp.Command("--user", "install", "-y", "--noninteractive", "bench", a.ID); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
+	}
+	ref, err := name.ParseReference(reg+"/"+appRepo+":latest", name.Insecure)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	had, err := blobSizes(ctx, ref)
+	if err != nil {
+		return 0, 0, 0, err
 	}
 	a.Packages = append(slices.Clone(a.Packages), "bench-plugin-1")
 	if err := push(a); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	if err := pub(); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	before := proxy.blobs.Load()
 	if _, err := fp.Command("--user", "update", "-y", "--noninteractive"); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	fetched = proxy.blobs.Load() - before
-	ref, err := name.ParseReference(reg+"/"+appRepo+":latest", name.Insecure)
+	has, err := blobSizes(ctx, ref)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
+	for d, n := range has.sizes {
+		if d != has.config {
+			size += n
+		}
+		if _, ok := had.sizes[d]; !ok {
+			pushed += n
+		}
+	}
+	return fetched, size, pushed, nil
+}
+
+// imageBlobs are the sizes of an image's layers and config by digest.
+type imageBlobs struct {
+	sizes  map[string]int64
+	config string
+}
+
+// blobSizes are the blobs of an image in the registry.
+func blobSizes(ctx context.Context, ref name.Reference) (imageBlobs, error) {
 	img, err := remote.Image(ref, remote.WithContext(ctx))
 	if err != nil {
-		return 0, 0, err
+		return imageBlobs{}, err
 	}
-	layers, err := img.Layers()
+	mf, err := img.Manifest()
 	if err != nil {
-		return 0, 0, err
+		return imageBlobs{}, err
 	}
-	for _, l := range layers {
-		n, err := l.Size()
-		if err != nil {
-			return 0, 0, err
-		}
-		size += n
+	b := imageBlobs{sizes: map[string]int64{mf.Config.Digest.String(): mf.Config.Size}, config: mf.Config.Digest.String()}
+	for _, l := range mf.Layers {
+		b.sizes[l.Digest.String()] = l.Size
 	}
-	return fetched, size, nil
+	return b, nil
 }
 
 // TestBenchUpdateDownload runs only the update-download scenario:
 // go test -tags bench -run TestBenchUpdateDownload -v ./internal/bench/
 func TestBenchUpdateDownload(t *testing.T) {
 	e := newEnv(t)
-	fetched, size, err := e.updateDownload(context.Background(), t)
+	fetched, size, pushed, err := e.updateDownload(context.Background(), t)
 	if err != nil {
 		t.Fatal(err)
 	}
 	fmt.Printf("update_download_vs_image: %s (%d of %d bytes)\n", ratio(float64(fetched), float64(size)), fetched, size)
+	fmt.Printf("update_push_vs_image: %s (%d bytes)\n", ratio(float64(pushed), float64(size)), pushed)
 }
