@@ -266,9 +266,9 @@ func classicBundle(t *testing.T, files string, finishArgs []string) (app, bundle
 // are a layer of their own, so a rebuild that adds a package into the same
 // OCI layout keeps the other layers' blobs, writes one more, drops what
 // only the old image used, and Flatpak runs the result. The added package
-// is installed on top of the app's last install (kept from the second
-// build on); a rebuild without one of its packages, or after the repo
-// changed, starts over.
+// is installed on top of the app's last install (kept from the first build
+// on); a rebuild without one of its packages, or after the repo changed,
+// starts over.
 func TestRebuildAddingAPackageKeepsTheOtherLayers(t *testing.T) {
 	// An app id of its own: no other test's install is this app's last.
 	id := fmt.Sprintf("org.example.Hello.Run%d", time.Now().UnixNano())
@@ -295,8 +295,11 @@ func TestRebuildAddingAPackageKeepsTheOtherLayers(t *testing.T) {
 	if strings.Contains(res.log, onTop) {
 		t.Fatal("the first build of the app installed on top of something")
 	}
-	// The first build keeps nothing (keeping costs a copy); a rebuild
-	// that installs again, here for a changed repo, keeps its install.
+	// The first build's install is kept: the next added package goes on
+	// top of it.
+	if res = rebuild("hello", "hello-extra"); !strings.Contains(res.log, onTop) {
+		t.Fatal("adding hello-extra after the first build installed everything again")
+	}
 	makeRepo()
 	if res = rebuild("hello"); strings.Contains(res.log, onTop) {
 		t.Fatal("a build after the repo changed installed on top of the last install")

@@ -18,19 +18,20 @@ import (
 )
 
 // An app's install step keeps its last install in cfg.State, a cache folder
-// kept between builds of the app, and /app is a link to the step's output
-// or to the kept install while the installer runs:
+// kept between builds of the app, and /app is a link to the kept install
+// while the installer runs:
 //
-//   - keeping costs a copy of /app to the output, so the first build
-//     installs straight into the output and only marks the app as seen
-//     ("seen");
-//   - later builds install into State/app, then copy it to the output and
-//     keep the rpm database beside it ("rpmdb", "packages", "fingerprint",
-//     and "complete" once all of it is written);
+//   - every install goes to State/app, then is copied to the step's output,
+//     and the rpm database is kept beside it ("rpmdb", "packages",
+//     "fingerprint", and "complete" once all of it is written). The copy
+//     costs about 2 s for 1 GB on 2 cores (make bench), and makes the next
+//     build's added package a small install instead of a whole one;
 //   - when the runtime, the installer and the repos are the same (every
 //     repo a build context whose repodata is unchanged) and packages were
 //     only added, the installer adds the new ones to the kept install
-//     instead of starting over.
+//     instead of starting over;
+//   - a diagnosing run (a failed install, read again for its report)
+//     installs straight into the output and keeps nothing.
 type state struct {
 	cfg *buildstep.InstallConfig
 	dir string
@@ -43,7 +44,6 @@ type state struct {
 }
 
 const (
-	stateSeen        = "seen"
 	stateComplete    = "complete"
 	stateFingerprint = "fingerprint"
 	statePackages    = "packages"
@@ -68,7 +68,6 @@ func openState(ctx context.Context, cfg *buildstep.InstallConfig, before []build
 	if err := os.RemoveAll(appDir); err != nil {
 		return nil, fmt.Errorf("cannot replace /app: %w", err)
 	}
-	_, seenErr := os.Stat(st.path(stateSeen))
 	switch {
 	case reuse:
 		st.keep = true
@@ -80,7 +79,7 @@ func openState(ctx context.Context, cfg *buildstep.InstallConfig, before []build
 			return nil, fmt.Errorf("cannot restore the last install's rpm database: %w", err)
 		}
 		st.appTarget = st.path(stateApp)
-	case seenErr == nil && !cfg.Diagnose:
+	case !cfg.Diagnose:
 		st.keep = true
 		for _, p := range []string{stateApp, stateRPMDB} {
 			if err := os.RemoveAll(st.path(p)); err != nil {
@@ -92,9 +91,6 @@ func openState(ctx context.Context, cfg *buildstep.InstallConfig, before []build
 		}
 		st.appTarget = st.path(stateApp)
 	default:
-		if err := os.WriteFile(st.path(stateSeen), nil, 0o644); err != nil {
-			return nil, err
-		}
 		st.appTarget = cfg.AppOut
 	}
 	if err := os.Symlink(st.appTarget, appDir); err != nil {
