@@ -61,10 +61,19 @@ func NewHelper(exe string) (*Helper, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the helper binary %s: %w", exe, err)
 	}
+	// A unique ID of its own, the binary's digest: without one, BuildKit
+	// makes a new one each time the state is marshalled, so the steps'
+	// definitions would differ between the frontend's solves and between
+	// builds, and a build cache exported to a registry would not match
+	// the next runner's.
+	sum, err := fileDigest(exe)
+	if err != nil {
+		return nil, err
+	}
 	dir, name := filepath.Dir(exe), filepath.Base(exe)
 	args := []string{name}
 	if interp != "" {
-		if dir, err = bundle(exe, interp); err != nil {
+		if dir, err = bundle(exe, sum, interp); err != nil {
 			return nil, fmt.Errorf("bundle the helper binary %s with its libraries: %w", exe, err)
 		}
 		args = []string{"lib/" + filepath.Base(interp), "--library-path", "lib", name}
@@ -76,15 +85,6 @@ func NewHelper(exe string) (*Helper, error) {
 	include := []string{name}
 	if interp != "" {
 		include = append(include, "lib")
-	}
-	// A unique ID of its own, the binary's digest: without one, BuildKit
-	// makes a new one each time the state is marshalled, so the steps'
-	// definitions would differ between the frontend's solves and between
-	// builds, and a build cache exported to a registry would not match
-	// the next runner's.
-	sum, err := fileDigest(exe)
-	if err != nil {
-		return nil, err
 	}
 	st := llb.Local(HelperContext, llb.FollowPaths(include), llb.SharedKeyHint(dir), llb.LocalUniqueID("flatpak-frontend-helper-"+sum),
 		llb.WithCustomName("[internal] load the flatpak-frontend binary the build steps run"))
@@ -112,13 +112,9 @@ func interpreter(exe string) (string, error) {
 }
 
 // bundle copies exe, its loader and the libraries the loader resolves for
-// it into a folder of the user's cache named by exe's content, and returns
-// the folder: NAME and lib/.
-func bundle(exe, interp string) (string, error) {
-	sum, err := fileSum(exe)
-	if err != nil {
-		return "", err
-	}
+// it into a folder of the user's cache named by exe's digest sum, and
+// returns the folder: NAME and lib/.
+func bundle(exe, sum, interp string) (string, error) {
 	cache, err := os.UserCacheDir()
 	if err != nil {
 		return "", err
@@ -162,19 +158,6 @@ func bundle(exe, interp string) (string, error) {
 		return "", err
 	}
 	return dir, nil
-}
-
-func fileSum(p string) (string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // copyFile copies a file's content (following symlinks) with mode 0755.
