@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/labels"
 	"io/fs"
 	"slices"
 	"strings"
@@ -130,7 +131,7 @@ func (b *builder) runtimeRefs(ctx context.Context, rt *image, arch string) (runt
 		return "", "", wrapSpec(s, errors.Errorf("the runtime from %s is not a Flatpak runtime image: it has no /files", rt.source), "runtime-name")
 	}
 	var md []byte
-	if v := rt.labels["org.flatpak.metadata"]; v != "" {
+	if v := rt.labels[labels.Metadata]; v != "" {
 		md = []byte(v)
 	} else if md, err = rt.ref.ReadFile(ctx, client.ReadRequest{Filename: "/metadata"}); err != nil {
 		return "", "", errors.Errorf("the runtime from %s has no /metadata", rt.source)
@@ -145,7 +146,7 @@ func (b *builder) runtimeRefs(ctx context.Context, rt *image, arch string) (runt
 		return "", "", errors.Errorf("the runtime from %s is not a Flatpak runtime: its metadata has no [Runtime] name", rt.source)
 	}
 	branch := s.RuntimeVersion
-	if r := rt.labels["org.flatpak.ref"]; r != "" {
+	if r := rt.labels[labels.Ref]; r != "" {
 		parts := strings.Split(r, "/")
 		if len(parts) == 4 && parts[0] == "runtime" {
 			name, branch = parts[1], parts[3]

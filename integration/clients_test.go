@@ -10,6 +10,7 @@ package integration
 import (
 	"bytes"
 	"context"
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/labels"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -158,8 +159,8 @@ func flatpakImportable(t *testing.T, dir, ref string) {
 	if err := ocilayout.ReadBlob(dir, mf.Config.Digest, &img); err != nil {
 		t.Fatal(err)
 	}
-	if got := img.Config.Labels[ocilayout.FlatpakRefLabel]; got != ref {
-		t.Fatalf("%s: label %s = %q, want %q", dir, ocilayout.FlatpakRefLabel, got, ref)
+	if got := img.Config.Labels[labels.Ref]; got != ref {
+		t.Fatalf("%s: label %s = %q, want %q", dir, labels.Ref, got, ref)
 	}
 	// What docs/usage.md says to run before publishing.
 	rep, err := verify.Check(context.Background(), dir)

@@ -14,6 +14,7 @@ package ocilayout
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/labels"
 	"os"
 	"path/filepath"
 	"slices"
@@ -21,9 +22,6 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
-
-// FlatpakRefLabel is the image config label that holds the Flatpak ref.
-const FlatpakRefLabel = "org.flatpak.ref"
 
 // ExposeFlatpakImages names every image manifest of the layout in dir with
 // its Flatpak ref and lists it in index.json: top-level manifests get the
@@ -79,7 +77,7 @@ func name(dir string, d *ocispecs.Descriptor) error {
 	if err := ReadBlob(dir, mf.Config.Digest, &img); err != nil {
 		return err
 	}
-	if ref := img.Config.Labels[FlatpakRefLabel]; ref != "" {
+	if ref := img.Config.Labels[labels.Ref]; ref != "" {
 		if d.Annotations == nil {
 			d.Annotations = map[string]string{}
 		}

@@ -12,6 +12,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	flabels "github.com/flatpak-frontend/flatpak-frontend/flatpak/labels"
 	"github.com/flatpak-frontend/flatpak-frontend/oci/imagesource"
 	"io"
 	"strings"
@@ -122,8 +123,6 @@ const (
 	refDigestAnnotation = "vnd.docker.reference.digest"
 	attestationManifest = "attestation-manifest"
 	predicateAnnotation = "in-toto.io/predicate-type"
-	flatpakRefLabel     = "org.flatpak.ref"
-	flatpakMetaLabel    = "org.flatpak.metadata"
 	maxBlob             = 64 << 20
 )
 
@@ -215,8 +214,8 @@ func (w *walker) image(ctx context.Context, d ocispecs.Descriptor) (*Image, erro
 	}
 	img := &Image{Source: w.source, Digest: d.Digest, Platform: d.Platform}
 	labels := cfg.Config.Labels
-	img.Ref = labels[flatpakRefLabel]
-	if md := labels[flatpakMetaLabel]; md != "" {
+	img.Ref = labels[flabels.Ref]
+	if md := labels[flabels.Metadata]; md != "" {
 		if kf, err := keyfile.Parse([]byte(md)); err == nil {
 			img.Runtime, _ = kf.String("Application", "runtime")
 		}

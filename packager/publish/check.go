@@ -3,6 +3,7 @@ package publish
 import (
 	"context"
 	"fmt"
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/labels"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -76,14 +77,14 @@ func Check(ctx context.Context, o CheckOptions) ([]string, error) {
 					return
 				}
 				for k, v := range im.Labels {
-					if strings.HasPrefix(k, "org.freedesktop.appstream.icon-") {
+					if strings.HasPrefix(k, labels.AppstreamIconPrefix) {
 						continue // an icon's URL, its data is in the config
 					}
 					if got, ok := cfg.Config.Labels[k]; !ok || got != v {
 						bad("%s: the index's label %s differs from the image's", ref, k)
 					}
 				}
-				if cfg.Config.Labels["org.flatpak.ref"] == "" {
+				if cfg.Config.Labels[labels.Ref] == "" {
 					bad("%s: the image has no org.flatpak.ref label", ref)
 				}
 				if im.Architecture != cfg.Architecture || im.OS != cfg.OS {
