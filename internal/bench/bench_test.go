@@ -448,7 +448,7 @@ func (e *env) concurrent(ctx context.Context) (one, all *result, err error) {
 }
 
 // TestBenchConcurrent runs only the concurrent scenario BENCH_RUNS times,
-// for working on it: go test -tags bench -run TestBenchConcurrent -v ./bench/
+// for working on it: go test -tags bench -run TestBenchConcurrent -v ./internal/bench/
 func TestBenchConcurrent(t *testing.T) {
 	ctx := context.Background()
 	runs := benchRuns(t)

@@ -3,7 +3,7 @@
 //
 // The benchmark is a test behind the build tag "bench":
 //
-//	go test -tags bench -run TestBench -v -timeout 30m ./bench/
+//	go test -tags bench -run TestBench -v -timeout 120m ./internal/bench/
 //
 // It builds a generated RPM repo of a mid-sized desktop app (8 packages,
 // about 50 MB and 1,100 files under /app; testdata/rpms/bench-package.spec)
