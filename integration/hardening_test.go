@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"fmt"
 	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
 	"os"
 	"os/exec"
@@ -8,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestHardeningFilesBelowASymlinkOutOfAppFailTheBuild: one package makes
@@ -114,5 +116,38 @@ func TestHardeningScriptletsCannotReachRepoCredentials(t *testing.T) {
 	got, _ = os.ReadFile(filepath.Join(dir, "files/share/secret-scan/result"))
 	if !strings.Contains(string(got), "found in") || !strings.Contains(string(got), "creds.txt") {
 		t.Errorf("the scan did not find the password a step could read: %q", got)
+	}
+}
+
+// TestHardeningScriptletEditingAKeptFileOnTopFailsTheBuild: a package
+// added on top of the app's kept install whose %post rewrites a file of a
+// kept package in place (same inode and size, its mtime set back) fails
+// the build: the check reads again every file whose inode changed since
+// the last build checked it, and the ctime changed.
+func TestHardeningScriptletEditingAKeptFileOnTopFailsTheBuild(t *testing.T) {
+	id := fmt.Sprintf("org.example.Hello.Edit%d", time.Now().UnixNano())
+	spec := func(packages ...string) string {
+		return strings.Replace(appSpec(packages...), "id: org.example.Hello\n", "id: "+id+"\n", 1)
+	}
+	repo := t.TempDir()
+	writeRepo(t, repo, "hello", "hello-data", "hostile-scriptlet-edits-kept")
+	opts := func(packages ...string) buildOpts {
+		return buildOpts{dir: writeSpec(t, spec(packages...)), file: "flatpak.yaml", contexts: map[string]string{"rpms": repo}}
+	}
+	if _, err := build(t, opts("hello")); err != nil {
+		t.Fatal(err)
+	}
+	res, err := build(t, opts("hello", "hostile-scriptlet-edits-kept"))
+	if err == nil {
+		t.Fatal("a build whose scriptlet rewrote a kept package's file succeeded")
+	}
+	if res != nil && !strings.Contains(res.log, "installing on top of this app's last install") {
+		t.Error("the second build did not install on top of the first")
+	}
+	msg := err.Error()
+	for _, want := range []string{"hello-data", "/app/share/hello/greeting.txt has changed content"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the error does not say %q:\n%s", want, msg)
+		}
 	}
 }

@@ -21,6 +21,8 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
 )
@@ -47,11 +49,55 @@ type Problem struct {
 // are skipped; config files are only checked for their type, as a
 // package's scriptlets may edit them.
 func Check(files []buildstep.PackagedFile, t Tree) []Problem {
+	problems, _ := CheckTrusting(files, t, nil)
+	return problems
+}
+
+// Stamp is what a regular file's inode says: a file whose stamp is the same
+// as when its content was read has the same content, since its ctime
+// changes with any write and only the kernel sets it. (Not the device: an
+// overlay mount's changes from one build to the next.)
+type Stamp struct {
+	Ino          uint64
+	Size         int64
+	Mtime, Ctime int64 // nanoseconds
+}
+
+func stampOf(fi fs.FileInfo) (Stamp, bool) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return Stamp{}, false
+	}
+	return Stamp{Ino: st.Ino, Size: st.Size,
+		Mtime: st.Mtim.Nano(), Ctime: st.Ctim.Nano()}, true
+}
+
+// Verified are regular files whose content was found to have the digest
+// rpm recorded, by packaged path, with their stamps then.
+type Verified map[string]VerifiedFile
+
+// VerifiedFile is one file of Verified.
+type VerifiedFile struct {
+	Stamp  Stamp
+	Digest string
+}
+
+// hashed counts the files whose digest was computed (for tests).
+var hashed atomic.Int64
+
+// CheckTrusting is Check, except that a file trusted lists with the digest
+// rpm recorded now and the same stamp is not read again: a kept install's
+// files that nothing touched since the last build checked them. It also
+// returns the files it found as rpm recorded them, for the next check.
+func CheckTrusting(files []buildstep.PackagedFile, t Tree, trusted Verified) ([]Problem, Verified) {
 	c := checker{t: t, dirs: map[string]dirInfo{}}
 	var problems []Problem
+	verified := Verified{}
 	type job struct {
-		f    buildstep.PackagedFile
-		disk string
+		f     buildstep.PackagedFile
+		disk  string
+		stamp Stamp
+		ok    bool // stamp is known
 	}
 	var hashJobs []job
 	for _, f := range files {
@@ -86,7 +132,12 @@ func Check(files []buildstep.PackagedFile, t Tree) []Problem {
 			if fi.Size() != f.Size {
 				problems = append(problems, Problem{File: f, What: fmt.Sprintf("has %d bytes, not %d", fi.Size(), f.Size)})
 			} else if f.Digest != "" {
-				hashJobs = append(hashJobs, job{f, disk})
+				stamp, ok := stampOf(fi)
+				if v, known := trusted[f.Path]; ok && known && v.Stamp == stamp && strings.EqualFold(v.Digest, f.Digest) {
+					verified[f.Path] = v
+					continue
+				}
+				hashJobs = append(hashJobs, job{f, disk, stamp, ok})
 			}
 		}
 	}
@@ -100,11 +151,14 @@ func Check(files []buildstep.PackagedFile, t Tree) []Problem {
 		go func() {
 			defer wg.Done()
 			for j := range ch {
-				if what := checkDigest(j.disk, j.f); what != "" {
-					mu.Lock()
+				what := checkDigest(j.disk, j.f)
+				mu.Lock()
+				if what != "" {
 					problems = append(problems, Problem{File: j.f, What: what})
-					mu.Unlock()
+				} else if j.ok {
+					verified[j.f.Path] = VerifiedFile{Stamp: j.stamp, Digest: j.f.Digest}
 				}
+				mu.Unlock()
 			}
 		}()
 	}
@@ -113,7 +167,7 @@ func Check(files []buildstep.PackagedFile, t Tree) []Problem {
 	}
 	close(ch)
 	wg.Wait()
-	return problems
+	return problems, verified
 }
 
 const (
@@ -283,6 +337,7 @@ func checkDigest(disk string, f buildstep.PackagedFile) string {
 	if !ok {
 		return ""
 	}
+	hashed.Add(1)
 	file, err := os.Open(disk)
 	if err != nil {
 		return "cannot be read: " + err.Error()

@@ -84,3 +84,64 @@ func TestCheckFindsWhatIsNotWhereRPMPutIt(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckTrustingReadsOnlyWhatChanged: files verified by the last check
+// whose inode, size, times are unchanged are not read again; a file
+// rewritten since (same size, its mtime set back, as a scriptlet could) is
+// read and found, and so is one replaced by another.
+func TestCheckTrustingReadsOnlyWhatChanged(t *testing.T) {
+	app := t.TempDir()
+	file := func(name, content string) buildstep.PackagedFile {
+		if err := os.WriteFile(filepath.Join(app, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256([]byte(content))
+		return buildstep.PackagedFile{Package: "p", Path: "/app/" + name, Mode: 0o100644, Size: int64(len(content)), DigestAlgo: 8, Digest: hex.EncodeToString(sum[:])}
+	}
+	files := []buildstep.PackagedFile{file("a", "aaaa"), file("b", "bbbb"), file("c", "cccc"), file("d", "dddd")}
+	tree := Tree{Dir: app, Prefix: "/app"}
+	start := hashed.Load()
+	problems, verified := CheckTrusting(files, tree, nil)
+	if len(problems) != 0 || len(verified) != 4 || hashed.Load()-start != 4 {
+		t.Fatalf("first check: problems %v, %d verified, %d read; want none, 4, 4", problems, len(verified), hashed.Load()-start)
+	}
+
+	// Nothing changed: nothing is read.
+	start = hashed.Load()
+	if problems, verified = CheckTrusting(files, tree, verified); len(problems) != 0 || len(verified) != 4 || hashed.Load() != start {
+		t.Fatalf("unchanged: problems %v, %d verified, %d read; want none, 4, 0", problems, len(verified), hashed.Load()-start)
+	}
+
+	// b rewritten in place, same size, its mtime set back; c replaced by
+	// a new file of other content with c's size and mtime.
+	fi, _ := os.Stat(filepath.Join(app, "b"))
+	os.WriteFile(filepath.Join(app, "b"), []byte("BBBB"), 0o644)
+	os.Chtimes(filepath.Join(app, "b"), fi.ModTime(), fi.ModTime())
+	fi, _ = os.Stat(filepath.Join(app, "c"))
+	os.WriteFile(filepath.Join(app, "c.new"), []byte("CCCC"), 0o644)
+	os.Chtimes(filepath.Join(app, "c.new"), fi.ModTime(), fi.ModTime())
+	os.Rename(filepath.Join(app, "c.new"), filepath.Join(app, "c"))
+	start = hashed.Load()
+	problems, verified = CheckTrusting(files, tree, verified)
+	got := map[string]string{}
+	for _, p := range problems {
+		got[p.File.Path] = p.What
+	}
+	if len(got) != 2 || got["/app/b"] != "has changed content" || got["/app/c"] != "has changed content" {
+		t.Errorf("after b and c changed: problems %v", got)
+	}
+	if n := hashed.Load() - start; n != 2 {
+		t.Errorf("read %d files, want 2 (b and c)", n)
+	}
+	if _, ok := verified["/app/b"]; ok || len(verified) != 2 {
+		t.Errorf("verified after the change: %v, want a and d", verified)
+	}
+
+	// A trusted digest that is not the one rpm now records is no trust.
+	verified["/app/a"] = VerifiedFile{Stamp: verified["/app/a"].Stamp, Digest: "00"}
+	start = hashed.Load()
+	CheckTrusting(files[:1], tree, verified)
+	if hashed.Load()-start != 1 {
+		t.Error("a file trusted with another digest was not read")
+	}
+}

@@ -163,7 +163,14 @@ func (s *step) check() error {
 	} else {
 		s.notePackagedOutsideRuntime()
 	}
-	problems := filecheck.Check(s.report.Files, tree)
+	var trusted filecheck.Verified
+	if s.state != nil {
+		trusted = s.state.trusted
+	}
+	problems, verified := filecheck.CheckTrusting(s.report.Files, tree, trusted)
+	if s.state != nil {
+		s.state.verified = verified
+	}
 	if len(problems) == 0 {
 		return nil
 	}

@@ -1,9 +1,11 @@
 package install
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/gob"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -14,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
+	"github.com/flatpak-frontend/flatpak-frontend/buildstep/filecheck"
 	fscopy "github.com/tonistiigi/fsutil/copy"
 )
 
@@ -29,7 +32,9 @@ import (
 //   - when the runtime, the installer and the repos are the same (every
 //     repo a build context whose repodata is unchanged) and packages were
 //     only added, the installer adds the new ones to the kept install
-//     instead of starting over;
+//     instead of starting over; the check of every packaged file then
+//     reads again only the files whose inode changed since the last
+//     build's check ("verified");
 //   - a diagnosing run (a failed install, read again for its report)
 //     installs straight into the output and keeps nothing.
 type state struct {
@@ -41,6 +46,10 @@ type state struct {
 	appTarget   string
 	dbpath      string
 	fingerprint string
+	// trusted are the kept install's files the last build checked, when
+	// this install goes on top of it; verified what this one's check
+	// found, kept for the next.
+	trusted, verified filecheck.Verified
 }
 
 const (
@@ -49,6 +58,7 @@ const (
 	statePackages    = "packages"
 	stateApp         = "app"
 	stateRPMDB       = "rpmdb"
+	stateVerified    = "verified"
 )
 
 func openState(ctx context.Context, cfg *buildstep.InstallConfig, before []buildstep.Package, log io.Writer) (*state, error) {
@@ -78,10 +88,11 @@ func openState(ctx context.Context, cfg *buildstep.InstallConfig, before []build
 		if err := copyTree(ctx, st.path(stateRPMDB), st.dbpath); err != nil {
 			return nil, fmt.Errorf("cannot restore the last install's rpm database: %w", err)
 		}
+		st.trusted = readVerified(st.path(stateVerified))
 		st.appTarget = st.path(stateApp)
 	case !cfg.Diagnose:
 		st.keep = true
-		for _, p := range []string{stateApp, stateRPMDB} {
+		for _, p := range []string{stateApp, stateRPMDB, stateVerified} {
 			if err := os.RemoveAll(st.path(p)); err != nil {
 				return nil, fmt.Errorf("cannot empty %s: %w", st.dir, err)
 			}
@@ -172,6 +183,9 @@ func (st *state) save(ctx context.Context) error {
 	if err := copyTree(ctx, st.dbpath, st.path(stateRPMDB)); err != nil {
 		return fmt.Errorf("cannot keep the rpm database: %w", err)
 	}
+	if err := writeVerified(st.path(stateVerified), st.verified); err != nil {
+		return err
+	}
 	var pkgs bytes.Buffer
 	for _, p := range cfg.Packages {
 		pkgs.WriteString(p + "\x00")
@@ -182,6 +196,29 @@ func (st *state) save(ctx context.Context) error {
 		}
 	}
 	return os.WriteFile(st.path(stateComplete), nil, 0o644)
+}
+
+// readVerified reads what the last build's check verified; nothing when
+// it cannot, so every file is read again.
+func readVerified(path string) filecheck.Verified {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var v filecheck.Verified
+	if err := gob.NewDecoder(bufio.NewReader(f)).Decode(&v); err != nil {
+		return nil
+	}
+	return v
+}
+
+func writeVerified(path string, v filecheck.Verified) error {
+	var b bytes.Buffer
+	if err := gob.NewEncoder(&b).Encode(v); err != nil {
+		return err
+	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
 }
 
 // restoreApp makes /app a folder again for the steps after this one.
