@@ -39,10 +39,12 @@ func (h *Helper) Frontend() frontend.Options {
 }
 
 // NewHelper prepares exe (this program, unless told otherwise) to run
-// inside build steps. A static binary is sent as it is. A dynamically
-// linked one (go install with cgo on, the default where a C compiler is
-// installed) is sent with its loader and libraries and run through that
-// loader, so it needs nothing from the image the step runs in.
+// inside build steps. What is sent is a copy without its debug information
+// (a third of the binary, sent by every build on a daemon that does not
+// have it yet), made once in the user's cache. A dynamically linked binary
+// (go install with cgo on, the default where a C compiler is installed) is
+// sent with its loader and libraries and run through that loader, so it
+// needs nothing from the image the step runs in.
 func NewHelper(exe string) (*Helper, error) {
 	if exe == "" {
 		exe = os.Getenv(HelperEnv)
@@ -72,10 +74,13 @@ func NewHelper(exe string) (*Helper, error) {
 	}
 	dir, name := filepath.Dir(exe), filepath.Base(exe)
 	args := []string{name}
+	if b, err := bundle(exe, sum, interp); err == nil {
+		dir = b
+	} else if interp != "" {
+		return nil, fmt.Errorf("bundle the helper binary %s with its libraries: %w", exe, err)
+	}
+	// (A static binary whose copy cannot be made is sent as it is.)
 	if interp != "" {
-		if dir, err = bundle(exe, sum, interp); err != nil {
-			return nil, fmt.Errorf("bundle the helper binary %s with its libraries: %w", exe, err)
-		}
 		args = []string{"lib/" + filepath.Base(interp), "--library-path", "lib", name}
 	}
 	fs, err := fsutil.NewFS(dir)
@@ -111,39 +116,57 @@ func interpreter(exe string) (string, error) {
 	return "", nil
 }
 
-// bundle copies exe, its loader and the libraries the loader resolves for
-// it into a folder of the user's cache named by exe's digest sum, and
-// returns the folder: NAME and lib/.
+// bundle writes exe without its debug information (stripELF, or a plain
+// copy where that cannot be done) and, for a dynamically linked one (interp
+// its loader), the loader and the libraries it resolves for exe, into a
+// folder of the user's cache named by exe's digest sum, and returns the
+// folder: NAME and lib/.
 func bundle(exe, sum, interp string) (string, error) {
 	cache, err := os.UserCacheDir()
 	if err != nil {
 		return "", err
 	}
-	dir := filepath.Join(cache, "flatpak-frontend", "helper", sum[:16])
+	dir := filepath.Join(cache, "flatpak-frontend", "helper", sum[:16]+"-stripped")
 	if _, err := os.Stat(filepath.Join(dir, "complete")); err == nil {
 		return dir, nil
 	}
-	// The loader lists what it would load: "name => /path (0x...)".
-	out, err := exec.Command(interp, "--list", exe).Output()
-	if err != nil {
-		return "", fmt.Errorf("%s --list %s: %w", interp, exe, err)
-	}
-	libs := []string{interp}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		if _, rest, ok := strings.Cut(sc.Text(), "=> "); ok {
-			if p := strings.Fields(rest); len(p) > 0 && filepath.IsAbs(p[0]) {
-				libs = append(libs, p[0])
+	var libs []string
+	if interp != "" {
+		// The loader lists what it would load: "name => /path (0x...)".
+		out, err := exec.Command(interp, "--list", exe).Output()
+		if err != nil {
+			return "", fmt.Errorf("%s --list %s: %w", interp, exe, err)
+		}
+		libs = []string{interp}
+		sc := bufio.NewScanner(bytes.NewReader(out))
+		for sc.Scan() {
+			if _, rest, ok := strings.Cut(sc.Text(), "=> "); ok {
+				if p := strings.Fields(rest); len(p) > 0 && filepath.IsAbs(p[0]) {
+					libs = append(libs, p[0])
+				}
 			}
 		}
 	}
-	tmp := dir + ".tmp"
-	os.RemoveAll(tmp)
-	if err := os.MkdirAll(filepath.Join(tmp, "lib"), 0o755); err != nil {
+	// Builds starting at once each write a folder of their own; the first
+	// complete one is used.
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return "", err
 	}
-	if err := copyFile(exe, filepath.Join(tmp, filepath.Base(exe))); err != nil {
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), filepath.Base(dir)+".tmp-")
+	if err != nil {
 		return "", err
+	}
+	defer os.RemoveAll(tmp)
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return "", err
+	}
+	if err := os.Mkdir(filepath.Join(tmp, "lib"), 0o755); err != nil {
+		return "", err
+	}
+	if err := stripELF(exe, filepath.Join(tmp, filepath.Base(exe))); err != nil {
+		if err := copyFile(exe, filepath.Join(tmp, filepath.Base(exe))); err != nil {
+			return "", err
+		}
 	}
 	for _, l := range libs {
 		if err := copyFile(l, filepath.Join(tmp, "lib", filepath.Base(l))); err != nil {
@@ -153,8 +176,11 @@ func bundle(exe, sum, interp string) (string, error) {
 	if err := os.WriteFile(filepath.Join(tmp, "complete"), nil, 0o644); err != nil {
 		return "", err
 	}
-	os.RemoveAll(dir)
+	// The folder appears whole, by a rename, or not at all.
 	if err := os.Rename(tmp, dir); err != nil {
+		if _, serr := os.Stat(filepath.Join(dir, "complete")); serr == nil {
+			return dir, nil
+		}
 		return "", err
 	}
 	return dir, nil

@@ -1,0 +1,105 @@
+package localbuild
+
+import (
+	"debug/elf"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// TestStripELFRuns: a Go program as go build makes it (with its debug
+// information), stripped, is smaller, has no section headers and still
+// runs, and panics with a symbolized trace (Go's tables are loaded).
+func TestStripELFRuns(t *testing.T) {
+	dir := t.TempDir()
+	src := "package main\n\nimport \"os\"\n\nfunc main() {\n\tif len(os.Args) > 1 {\n\t\tpanic(\"asked to\")\n\t}\n\tprintln(\"hello from the stripped binary\")\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module hello\n\ngo 1.22\n"), 0o644)
+	exe := filepath.Join(dir, "hello")
+	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", exe, ".")
+	build.Dir = dir
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out := filepath.Join(dir, "stripped")
+	if err := stripELF(exe, out); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.Stat(exe)
+	after, _ := os.Stat(out)
+	if after.Size() >= before.Size()*9/10 {
+		t.Errorf("stripped %d bytes to %d: want at least a tenth less", before.Size(), after.Size())
+	}
+	f, err := elf.Open(out)
+	if err != nil {
+		t.Fatalf("the stripped binary is no ELF: %v", err)
+	}
+	if len(f.Sections) != 0 {
+		t.Errorf("the stripped binary has %d sections", len(f.Sections))
+	}
+	f.Close()
+	got, err := exec.Command(out).CombinedOutput()
+	if err != nil || !strings.Contains(string(got), "hello from the stripped binary") {
+		t.Fatalf("the stripped binary: %v\n%s", err, got)
+	}
+	got, _ = exec.Command(out, "panic").CombinedOutput()
+	if !strings.Contains(string(got), "main.main") {
+		t.Errorf("the stripped binary's panic names no function:\n%s", got)
+	}
+	// Not an ELF: refused, so the caller sends the file as it is.
+	notELF := filepath.Join(t.TempDir(), "script")
+	os.WriteFile(notELF, []byte("#!/bin/sh\n"), 0o755)
+	if err := stripELF(notELF, out+".2"); err == nil {
+		t.Error("a shell script was stripped")
+	}
+}
+
+// TestBundleOnceForConcurrentBuilds: builds starting at once each get the
+// same whole folder, with the stripped binary in it.
+func TestBundleOnceForConcurrentBuilds(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := fileDigest(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs := make(chan string, 8)
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			d, err := bundle(exe, sum, "")
+			dirs <- d
+			errs <- err
+		}()
+	}
+	var first string
+	for range 8 {
+		d, err := <-dirs, <-errs
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first == "" {
+			first = d
+		} else if d != first {
+			t.Errorf("bundles in %s and %s", first, d)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(first, "complete")); err != nil {
+		t.Error("the bundle is not marked complete")
+	}
+	if fi, err := os.Stat(filepath.Join(first, filepath.Base(exe))); err != nil || fi.Size() == 0 {
+		t.Errorf("the bundle lacks the binary: %v", err)
+	}
+	left, _ := filepath.Glob(first + ".tmp-*")
+	if len(left) > 0 {
+		t.Errorf("scratch folders left: %v", left)
+	}
+}
