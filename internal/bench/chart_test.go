@@ -17,6 +17,13 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 )
 
+// series is one line or set of bars of the chart: a figure of each run.
+type series struct {
+	name  string
+	value func(scaleRun) float64
+	color color.RGBA
+}
+
 // writeChart draws the scale runs as a PNG: on the left the cold build
 // time of each contender against the size of /app, on the right this
 // frontend's rebuilds as a share of its cold build, per size.
@@ -29,11 +36,7 @@ func writeChart(path string, runs []scaleRun) error {
 	cold.Y.Label.Text = "seconds"
 	cold.Legend.Top, cold.Legend.Left = true, true
 	cold.X.Min, cold.Y.Min = 0, 0
-	contenders := []struct {
-		name  string
-		value func(scaleRun) float64
-		color color.RGBA
-	}{
+	contenders := []series{
 		{"flatpak-frontend", func(r scaleRun) float64 { return r.Cold }, color.RGBA{0x1c, 0x71, 0xd8, 0xff}},
 		{"Konflux-style Containerfile", func(r scaleRun) float64 { return r.Containerfile }, color.RGBA{0xe0, 0x1b, 0x24, 0xff}},
 		{"host pipeline (dnf, flatpak build-*)", func(r scaleRun) float64 { return r.Tools }, color.RGBA{0x98, 0x6a, 0x44, 0xff}},
@@ -61,11 +64,7 @@ func writeChart(path string, runs []scaleRun) error {
 	rebuilds.Title.Text = "Rebuilds ÷ cold build (flatpak-frontend)"
 	rebuilds.Y.Label.Text = "share of the cold build"
 	rebuilds.Legend.Top = true
-	kinds := []struct {
-		name  string
-		value func(scaleRun) float64
-		color color.RGBA
-	}{
+	kinds := []series{
 		{"nothing changed", func(r scaleRun) float64 { return r.Noop }, color.RGBA{0x26, 0xa2, 0x69, 0xff}},
 		{"finish-args changed", func(r scaleRun) float64 { return r.FinishArgs }, color.RGBA{0x1c, 0x71, 0xd8, 0xff}},
 		{"one package added", func(r scaleRun) float64 { return r.AddPackage }, color.RGBA{0xe6, 0x61, 0x00, 0xff}},

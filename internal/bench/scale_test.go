@@ -323,39 +323,18 @@ func addLayer(in, out, layer, refName string) error {
 			return err
 		}
 	}
-	// The layer: the tree, folders first, as tar lists them.
+	// The layer: the tree, folders first, as tar lists them, owned by
+	// root and dated as the runtime's files are.
 	var tarBuf, gzBuf bytes.Buffer
 	tw := tar.NewWriter(&tarBuf)
-	err := filepath.WalkDir(layer, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || p == layer {
-			return err
+	err := writeTree(tw, layer, func(rel string) string {
+		if rel == "." {
+			return ""
 		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		hdr, err := tar.FileInfoHeader(fi, "")
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(layer, p)
-		hdr.Name, hdr.Uid, hdr.Gid, hdr.Uname, hdr.Gname = rel, 0, 0, "", ""
-		hdr.ModTime = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-		if d.IsDir() {
-			hdr.Name += "/"
-		}
-		if err := tw.WriteHeader(hdr); err != nil {
-			return err
-		}
-		if d.Type().IsRegular() {
-			f, err := os.Open(p)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			_, err = io.Copy(tw, f)
-		}
-		return err
+		return rel
+	}, func(h *tar.Header) {
+		h.Uid, h.Gid, h.Uname, h.Gname = 0, 0, "", ""
+		h.ModTime = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	})
 	if err != nil {
 		return err
@@ -522,9 +501,31 @@ func tarZstd(dir, out string) error {
 		return err
 	}
 	tw := tar.NewWriter(zw)
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	err = writeTree(tw, dir, func(rel string) string { return filepath.Join(filepath.Base(dir), rel) }, nil)
+	if err != nil {
+		return err
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// writeTree writes the tree at dir to tw, each entry named name(its path
+// relative to dir, "." for dir itself; "" leaves it out) and its header
+// passed to fix, when given.
+func writeTree(tw *tar.Writer, dir string, name func(rel string) string, fix func(*tar.Header)) error {
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		n := name(rel)
+		if n == "" {
+			return nil
 		}
 		fi, err := d.Info()
 		if err != nil {
@@ -540,31 +541,27 @@ func tarZstd(dir, out string) error {
 		if err != nil {
 			return err
 		}
-		rel, _ := filepath.Rel(filepath.Dir(dir), p)
-		hdr.Name = rel
+		hdr.Name = n
+		if d.IsDir() {
+			hdr.Name += "/"
+		}
+		if fix != nil {
+			fix(hdr)
+		}
 		if err := tw.WriteHeader(hdr); err != nil {
 			return err
 		}
-		if d.Type().IsRegular() {
-			r, err := os.Open(p)
-			if err != nil {
-				return err
-			}
-			defer r.Close()
-			_, err = io.Copy(tw, r)
+		if !d.Type().IsRegular() {
+			return nil
 		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = io.Copy(tw, f)
 		return err
 	})
-	if err != nil {
-		return err
-	}
-	if err := tw.Close(); err != nil {
-		return err
-	}
-	if err := zw.Close(); err != nil {
-		return err
-	}
-	return f.Close()
 }
 
 // frontendCLI is the flatpak-frontend command, built once per benchmark.
@@ -885,5 +882,65 @@ func (e *env) ghexBench(ctx context.Context, t *testing.T, runs int, record func
 		record("ghex_cold_frontend")(e.cliBuildSpec(ctx, "org.gnome.GHex", spec, ""))
 		cold()
 		record("ghex_cold_containerfile")(e.containerfile(ctx, "containerfile-ghex", nil))
+	}
+}
+
+// TestBenchTrees writes a small tree as the floor's zstd tar and as a
+// layer added to the test runtime, and reads both back, so that `make
+// bench` cannot fail on them after its fixtures are cached.
+func TestBenchTrees(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "app")
+	os.MkdirAll(filepath.Join(dir, "lib"), 0o755)
+	os.WriteFile(filepath.Join(dir, "lib", "a.so"), []byte("library"), 0o755)
+	os.Symlink("a.so", filepath.Join(dir, "lib", "a.so.1"))
+	list := func(r io.Reader) []string {
+		var names []string
+		tr := tar.NewReader(r)
+		for {
+			h, err := tr.Next()
+			if err == io.EOF {
+				return names
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			names = append(names, h.Name)
+		}
+	}
+	out := filepath.Join(t.TempDir(), "app.tar.zst")
+	if err := tarZstd(dir, out); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.Open(out)
+	defer f.Close()
+	zr, err := zstd.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := list(zr), []string{"app/", "app/lib/", "app/lib/a.so", "app/lib/a.so.1"}; !slices.Equal(got, want) {
+		t.Errorf("the floor's tar lists %q, want %q", got, want)
+	}
+
+	rt := harness.Runtime(t)
+	layout := filepath.Join(t.TempDir(), "oci")
+	if err := addLayer(rt.Dir, layout, filepath.Dir(dir), "runtime/x"); err != nil {
+		t.Fatal(err)
+	}
+	var idx ocispecs.Index
+	var mf ocispecs.Manifest
+	if err := readJSON(filepath.Join(layout, "index.json"), &idx); err != nil {
+		t.Fatal(err)
+	}
+	if err := readJSON(blobPath(layout, idx.Manifests[0]), &mf); err != nil {
+		t.Fatal(err)
+	}
+	lf, _ := os.Open(blobPath(layout, mf.Layers[len(mf.Layers)-1]))
+	defer lf.Close()
+	gz, err := gzip.NewReader(lf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := list(gz), []string{"app/", "app/lib/", "app/lib/a.so", "app/lib/a.so.1"}; !slices.Equal(got, want) {
+		t.Errorf("the added layer lists %q, want %q", got, want)
 	}
 }
