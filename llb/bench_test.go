@@ -43,37 +43,42 @@ packages:
 // `make bench`: spec.Parse of a 500-package flatpak.yaml, then Build and
 // Layout marshalled to LLB definitions, as the frontend does them.
 func BenchmarkParseAndMarshal500Packages(b *testing.B) {
-	src := bigSpec(500)
+	parseAndMarshal(b, "flatpak.yaml", bigSpec(500), 500, Options{
+		Runtime: Image{State: bkllb.Image("example.com/runtime:1"), Installers: []spec.Installer{spec.InstallerDnf}},
+	}, LayoutOptions{
+		Metadata: []byte("[Application]\nname=org.example.Big\n"),
+		Exports:  []string{"share/applications/org.example.Big.desktop", "share/icons/**/org.example.Big.*"},
+	})
+}
+
+// parseAndMarshal is the loop of the benchmarks: the file parsed (it must
+// list want packages), its build (with o, the fields all builds share
+// filled in) and its layout (lo) marshalled, as the frontend does them
+// before its first solve.
+func parseAndMarshal(b *testing.B, filename string, src []byte, want int, o Options, lo LayoutOptions) {
 	ctx := context.Background()
 	p := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
+	o.Platform, o.Arch = p, "x86_64"
+	o.Helper = Helper{State: bkllb.Image("example.com/frontend:1"), Args: []string{"bin/flatpak-frontend"}}
+	o.Contexts = map[string]bkllb.State{"": bkllb.Local("context", bkllb.LocalUniqueID("bench"))}
 	b.ReportAllocs()
 	for b.Loop() {
-		s, err := spec.Parse("flatpak.yaml", src, spec.Options{})
+		s, err := spec.Parse(filename, src, spec.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
-		if got := len(s.PackageNames("x86_64")); got != 500 {
-			b.Fatalf("parsed %d packages, want 500", got)
+		if got := len(s.PackageNames("x86_64")); got != want {
+			b.Fatalf("parsed %d packages, want %d", got, want)
 		}
-		res, err := Build(s, Options{
-			Platform:  p,
-			Arch:      "x86_64",
-			Runtime:   Image{State: bkllb.Image("example.com/runtime:1"), Installers: []spec.Installer{spec.InstallerDnf}},
-			Helper:    Helper{State: bkllb.Image("example.com/frontend:1"), Args: []string{"bin/flatpak-frontend"}},
-			Contexts:  map[string]bkllb.State{"": bkllb.Local("context", bkllb.LocalUniqueID("bench"))},
-			SourceMap: bkllb.NewSourceMap(nil, s.Source.Filename, "yaml", s.Source.Data),
-		})
+		o.SourceMap = bkllb.NewSourceMap(nil, s.Source.Filename, "yaml", s.Source.Data)
+		res, err := Build(s, o)
 		if err != nil {
 			b.Fatal(err)
 		}
 		if _, err := res.Files.Marshal(ctx, bkllb.Platform(p)); err != nil {
 			b.Fatal(err)
 		}
-		final := Layout(res.Files, LayoutOptions{
-			Metadata: []byte("[Application]\nname=org.example.Big\n"),
-			Exports:  []string{"share/applications/org.example.Big.desktop", "share/icons/**/org.example.Big.*"},
-		})
-		if _, err := final.Marshal(ctx, bkllb.Platform(p)); err != nil {
+		if _, err := Layout(res.Files, lo).Marshal(ctx, bkllb.Platform(p)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -115,35 +120,9 @@ func sdkSpec(tb testing.TB, n int) []byte {
 // and its build marshalled to LLB, as the frontend does before its first
 // solve.
 func BenchmarkParseAndMarshalSDK1600Packages(b *testing.B) {
-	src := sdkSpec(b, 1600)
-	ctx := context.Background()
-	p := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
-	b.ReportAllocs()
-	for b.Loop() {
-		s, err := spec.Parse("container.yaml", src, spec.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if got := len(s.PackageNames("x86_64")); got != 1600 {
-			b.Fatalf("parsed %d packages, want 1600", got)
-		}
-		build := Image{State: bkllb.Image("example.com/build:1"), Installers: []spec.Installer{spec.InstallerDnf}}
-		res, err := Build(s, Options{
-			Platform:   p,
-			Arch:       "x86_64",
-			BuildImage: &build,
-			Helper:     Helper{State: bkllb.Image("example.com/frontend:1"), Args: []string{"bin/flatpak-frontend"}},
-			Contexts:   map[string]bkllb.State{"": bkllb.Local("context", bkllb.LocalUniqueID("bench"))},
-			SourceMap:  bkllb.NewSourceMap(nil, s.Source.Filename, "yaml", s.Source.Data),
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		final := Layout(res.Files, LayoutOptions{Metadata: []byte("[Runtime]\nname=org.fedoraproject.Sdk\n")})
-		if _, err := final.Marshal(ctx, bkllb.Platform(p)); err != nil {
-			b.Fatal(err)
-		}
-	}
+	build := Image{State: bkllb.Image("example.com/build:1"), Installers: []spec.Installer{spec.InstallerDnf}}
+	parseAndMarshal(b, "container.yaml", sdkSpec(b, 1600), 1600, Options{BuildImage: &build},
+		LayoutOptions{Metadata: []byte("[Runtime]\nname=org.fedoraproject.Sdk\n")})
 }
 
 // TestBenchmarkParseAndMarshalRuns runs the benchmarks once, so that `make

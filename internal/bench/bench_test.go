@@ -140,12 +140,6 @@ func TestBench(t *testing.T) {
 			return r
 		}
 	}
-	mustCold := func() {
-		t.Helper()
-		if err := e.cold(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
 
 	// llb_ms_500_packages first: it only needs the Go toolchain.
 	llbMS, err := llbBenchmark(ctx, "ParseAndMarshal500Packages")
@@ -174,12 +168,12 @@ func TestBench(t *testing.T) {
 				break
 			}
 		}
-		mustCold()
+		e.mustCold(ctx)
 		fe = record("cold_frontend")(e.frontendBuild(ctx, e.c, mainApp(), ""))
 		if i == 0 && !fe.trace.cached("[context runtime] OCI load") {
 			logf("warning: the runtime was not found cached after the import")
 		}
-		mustCold()
+		e.mustCold(ctx)
 		cf = record("cold_containerfile")(e.containerfileBuild(ctx, mainPackages))
 		tools = record("cold_flatpak_tools")(e.toolsBuild(ctx, t, mainPackages))
 	}
@@ -187,7 +181,7 @@ func TestBench(t *testing.T) {
 	// Rebuilds on a warm cache: one more cold build first (counted too).
 	// Each rebuild writes into the OCI layout the builds before it wrote,
 	// as a packager's rebuild does.
-	mustCold()
+	e.mustCold(ctx)
 	out := record("cold_frontend")(e.frontendBuild(ctx, e.c, mainApp(), "")).OCI
 	for range runs {
 		record("noop_rebuild")(e.frontendBuild(ctx, e.c, mainApp(), out))

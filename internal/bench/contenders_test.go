@@ -81,9 +81,12 @@ func (e *env) cold(ctx context.Context) error {
 	if err := e.c.Prune(ctx, nil, client.PruneAll); err != nil {
 		return fmt.Errorf("prune: %w", err)
 	}
-	// The client's blob pool is a cache too.
-	if err := os.RemoveAll(filepath.Join(e.work, "blobs")); err != nil {
-		return err
+	// The clients' blob pools (in-process builds', the command's) are
+	// caches too.
+	for _, d := range []string{"blobs", "cli-cache"} {
+		if err := os.RemoveAll(filepath.Join(e.work, d)); err != nil {
+			return err
+		}
 	}
 	du, err := e.c.DiskUsage(ctx)
 	if err != nil {
@@ -127,6 +130,14 @@ func (e *env) cold(ctx context.Context) error {
 	// next build, whichever contender it is, does not pay for it.
 	unix.Sync()
 	return nil
+}
+
+// mustCold is cold for a test that cannot go on without it.
+func (e *env) mustCold(ctx context.Context) {
+	e.t.Helper()
+	if err := e.cold(ctx); err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 func (e *env) runtimeStores() map[string]content.Store {

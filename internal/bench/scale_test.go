@@ -780,22 +780,15 @@ func (e *env) scaleBench(ctx context.Context, t *testing.T, runs int, record fun
 		peaks := func(r *result) {
 			run.RSS, run.DaemonRSS = max(run.RSS, r.RSS), max(run.DaemonRSS, r.DaemonRSS)
 		}
-		cold := func() {
-			t.Helper()
-			if err := e.cold(ctx); err != nil {
-				t.Fatal(err)
-			}
-			os.RemoveAll(filepath.Join(e.work, "cli-cache"))
-		}
 		for range n {
-			cold()
+			e.mustCold(ctx)
 			peaks(record(name("cold_frontend"))(e.cliBuild(ctx, a, "")))
-			cold()
+			e.mustCold(ctx)
 			record(name("cold_containerfile"))(e.containerfileBuild(ctx, pkgs))
 			record(name("cold_flatpak_tools"))(e.toolsBuild(ctx, t, pkgs))
 			run.AppBytes = record(name("floor"))(e.floorBuild(ctx, pkgs)).AppBytes
 		}
-		cold()
+		e.mustCold(ctx)
 		base := record(name("cold_frontend"))(e.cliBuild(ctx, a, ""))
 		peaks(base)
 		for range n {
@@ -870,17 +863,10 @@ func (e *env) ghexBench(ctx context.Context, t *testing.T, runs int, record func
 	saved := *e
 	defer func() { e.rt, e.rpms = saved.rt, saved.rpms }()
 	e.rt, e.rpms = harness.GtkRuntime(t), harness.GHexRepo(t)
-	cold := func() {
-		t.Helper()
-		if err := e.cold(ctx); err != nil {
-			t.Fatal(err)
-		}
-		os.RemoveAll(filepath.Join(e.work, "cli-cache"))
-	}
 	for range runs {
-		cold()
+		e.mustCold(ctx)
 		record("ghex_cold_frontend")(e.cliBuildSpec(ctx, "org.gnome.GHex", spec, ""))
-		cold()
+		e.mustCold(ctx)
 		record("ghex_cold_containerfile")(e.containerfile(ctx, "containerfile-ghex", nil))
 	}
 }
