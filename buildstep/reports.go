@@ -2,12 +2,13 @@ package buildstep
 
 import (
 	"fmt"
+	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
 	"strconv"
 )
 
 // Package is an installed RPM as the install step reports it.
 type Package struct {
-	Name, Epoch, Version, Release, Arch string
+	rpmver.NEVRA
 	// SourceRPM is the source package's file name, "" for none.
 	SourceRPM string
 	// Added is true for a package this install added (the others were in
@@ -93,7 +94,7 @@ func (f *Failure) Error() string { return f.Message }
 func (r *InstallReport) Encode() []byte {
 	var w recordWriter
 	for _, p := range r.Packages {
-		w.record(tagPackage, p.Name, p.Epoch, p.Version, p.Release, p.Arch, p.SourceRPM, bit(p.Added))
+		w.record(tagPackage, p.Name, strconv.Itoa(p.Epoch), p.Version, p.Release, p.Arch, p.SourceRPM, bit(p.Added))
 	}
 	for _, f := range r.Files {
 		w.record(tagFile, f.Package, f.SourceRPM, f.Path,
@@ -135,7 +136,12 @@ func ParseInstallReport(data []byte) (*InstallReport, error) {
 	err := readRecords(InstallReportFile, data, func(tag string, f []string) error {
 		switch tag {
 		case tagPackage:
-			r.Packages = append(r.Packages, Package{Name: f[0], Epoch: f[1], Version: f[2], Release: f[3], Arch: f[4], SourceRPM: f[5], Added: f[6] == "1"})
+			epoch, err := strconv.Atoi(f[1])
+			if err != nil || epoch < 0 {
+				return fmt.Errorf("package %s: epoch %q", f[0], f[1])
+			}
+			r.Packages = append(r.Packages, Package{NEVRA: rpmver.NEVRA{Name: f[0], Epoch: epoch, Version: f[2], Release: f[3], Arch: f[4]},
+				SourceRPM: f[5], Added: f[6] == "1"})
 		case tagFile:
 			mode, err1 := strconv.ParseUint(f[3], 8, 32)
 			size, err2 := strconv.ParseInt(f[4], 10, 64)

@@ -1,6 +1,7 @@
 package buildstep
 
 import (
+	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
 	"reflect"
 	"strings"
 	"testing"
@@ -10,8 +11,8 @@ func TestReportsRoundTripAnyFileName(t *testing.T) {
 	odd := []string{"/app/share/new\nline", "/app/share/tab\there", "/app/share/it's \"quoted\"", "/app/share/\xff\xfe not UTF-8", "/app/share/back\\slash"}
 	in := &InstallReport{
 		Packages: []Package{
-			{Name: "hello", Epoch: "0", Version: "1.0", Release: "1", Arch: "noarch", SourceRPM: "hello-1.0-1.src.rpm", Added: true},
-			{Name: "runtime", Epoch: "2", Version: "3", Release: "4", Arch: "x86_64"},
+			{NEVRA: rpmver.NEVRA{Name: "hello", Epoch: 0, Version: "1.0", Release: "1", Arch: "noarch"}, SourceRPM: "hello-1.0-1.src.rpm", Added: true},
+			{NEVRA: rpmver.NEVRA{Name: "runtime", Epoch: 2, Version: "3", Release: "4", Arch: "x86_64"}},
 		},
 		Notices: []string{"a notice"},
 		Failure: &Failure{Status: 0, Lost: []Lost{{"hello", odd[0], "is missing"}}, Outside: []Owned{{"hello", "/usr/bin/x"}},

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -16,7 +15,6 @@ import (
 	gatewaypb "github.com/moby/buildkit/frontend/gateway/pb"
 	"github.com/moby/buildkit/solver/result"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
-	"github.com/pkg/errors"
 )
 
 // sbomPath is where the SBOM lies in the attestation's ref.
@@ -28,16 +26,11 @@ const sbomPath = "/sbom.spdx.json"
 func (r *reports) packages(runtime bool) ([]manifest.Package, error) {
 	var out []manifest.Package
 	for _, p := range r.install.Packages {
-		epoch, err := strconv.Atoi(p.Epoch)
-		if err != nil {
-			return nil, errors.Errorf("install report: package %s has epoch %q", p.Name, p.Epoch)
-		}
 		origin := manifest.Runtime
 		if p.Added && !runtime {
 			origin = manifest.App
 		}
-		out = append(out, manifest.Package{Name: p.Name, Epoch: epoch, Version: p.Version,
-			Release: p.Release, Arch: p.Arch, SourceRPM: p.SourceRPM, Origin: origin})
+		out = append(out, manifest.Package{NEVRA: p.NEVRA, SourceRPM: p.SourceRPM, Origin: origin})
 	}
 	return out, nil
 }

@@ -1,6 +1,7 @@
 package install
 
 import (
+	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -77,7 +78,7 @@ ln -s "it's here" %{buildroot}/app/share/link
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(pkgs) != 1 || pkgs[0] != (buildstep.Package{Name: "odd", Epoch: "0", Version: "1.0", Release: "1", Arch: "noarch", SourceRPM: "odd-1.0-1.src.rpm"}) {
+	if len(pkgs) != 1 || pkgs[0] != (buildstep.Package{NEVRA: rpmver.NEVRA{Name: "odd", Epoch: 0, Version: "1.0", Release: "1", Arch: "noarch"}, SourceRPM: "odd-1.0-1.src.rpm"}) {
 		t.Errorf("packages = %+v", pkgs)
 	}
 	files, err := r.files(t.Context(), []string{"odd"})
@@ -170,8 +171,8 @@ Problem: conflicting requests
 }
 
 func TestMarkAdded(t *testing.T) {
-	a := buildstep.Package{Name: "a", Epoch: "0", Version: "1", Release: "1", Arch: "noarch"}
-	b := buildstep.Package{Name: "b", Epoch: "0", Version: "1", Release: "1", Arch: "noarch"}
+	a := buildstep.Package{NEVRA: rpmver.NEVRA{Name: "a", Epoch: 0, Version: "1", Release: "1", Arch: "noarch"}}
+	b := buildstep.Package{NEVRA: rpmver.NEVRA{Name: "b", Epoch: 0, Version: "1", Release: "1", Arch: "noarch"}}
 	b2 := b
 	b2.Version = "2"
 	got := markAdded([]buildstep.Package{b, a}, []buildstep.Package{b2, a})

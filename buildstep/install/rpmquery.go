@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
 	"os/exec"
 	"slices"
 	"strconv"
@@ -62,7 +63,11 @@ func (r rpm) packages(ctx context.Context) ([]buildstep.Package, error) {
 		if len(f) != 6 {
 			return nil, fmt.Errorf("rpm -qa: a line with %d fields: %q", len(f), f)
 		}
-		pkgs = append(pkgs, buildstep.Package{Name: f[0], Epoch: f[1], Version: f[2], Release: f[3], Arch: f[4], SourceRPM: none(f[5])})
+		epoch, err := strconv.Atoi(f[1])
+		if err != nil || epoch < 0 {
+			return nil, fmt.Errorf("rpm -qa: package %s has epoch %q", f[0], f[1])
+		}
+		pkgs = append(pkgs, buildstep.Package{NEVRA: rpmver.NEVRA{Name: f[0], Epoch: epoch, Version: f[2], Release: f[3], Arch: f[4]}, SourceRPM: none(f[5])})
 	}
 	return pkgs, nil
 }

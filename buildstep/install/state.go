@@ -147,7 +147,7 @@ func (st *state) reusable() bool {
 func fingerprint(cfg *buildstep.InstallConfig, dbpath string, before []buildstep.Package) (string, error) {
 	h := sha256.New()
 	for _, p := range before {
-		fmt.Fprintf(h, "%q\n", []string{p.Name, p.Epoch, p.Version, p.Release, p.Arch, p.SourceRPM})
+		fmt.Fprintf(h, "%q\n", []string{p.NEVRA.String(), p.SourceRPM})
 	}
 	fmt.Fprintf(h, "%q %q %q %q\n", cfg.Installer, cfg.ReleaseVer, cfg.AllowOutsideApp, dbpath)
 	for _, r := range cfg.Repos {

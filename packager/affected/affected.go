@@ -65,7 +65,7 @@ func (q Query) Matches(p manifest.Package) bool {
 	if q.Below == nil {
 		return true
 	}
-	have := rpmver.EVR{Epoch: p.Epoch, Version: p.Version, Release: p.Release}
+	have := p.EVR()
 	return rpmver.CompareEVR(have, *q.Below) < 0
 }
 

@@ -1,13 +1,14 @@
 package affected
 
 import (
+	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
 	"testing"
 
 	"github.com/flatpak-frontend/flatpak-frontend/rpm/manifest"
 )
 
 func TestQueries(t *testing.T) {
-	p := manifest.Package{Name: "openssl-libs", Epoch: 1, Version: "3.1.1", Release: "4.fc39", Arch: "x86_64"}
+	p := manifest.Package{NEVRA: rpmver.NEVRA{Name: "openssl-libs", Epoch: 1, Version: "3.1.1", Release: "4.fc39", Arch: "x86_64"}}
 	for q, want := range map[string]bool{
 		"openssl-libs":                true,
 		"openssl":                     false,
@@ -23,7 +24,7 @@ func TestQueries(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got := query.Matches(p); got != want {
-			t.Errorf("%s matches %s: %v, want %v", q, p.NEVRA(), got, want)
+			t.Errorf("%s matches %s: %v, want %v", q, p.NEVRA, got, want)
 		}
 	}
 	for _, bad := range []string{"", "<1.0", "a b", "x<", "x<a:1", "x>=1"} {

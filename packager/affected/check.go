@@ -34,7 +34,7 @@ func Check(ctx context.Context, queries []Query, sources []string, out, errOut i
 		for _, img := range imgs {
 			for _, q := range queries {
 				for _, p := range q.Find(img) {
-					fmt.Fprintf(out, "%s\t%s\t%s\t%s\n", img.Name(), img.Ref, p.NEVRA(), img.Describe(p))
+					fmt.Fprintf(out, "%s\t%s\t%s\t%s\n", img.Name(), img.Ref, p.NEVRA, img.Describe(p))
 					if status == None {
 						status = Some
 					}

@@ -3,6 +3,7 @@ package manifest
 import (
 	"cmp"
 	"fmt"
+	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,28 +35,12 @@ func (o Origin) String() string {
 	return string(o)
 }
 
-// Package is one RPM. Epoch is 0 for none; SourceRPM is "" for none.
+// Package is one RPM of an image and where it comes from. SourceRPM is ""
+// for none.
 type Package struct {
-	Name      string
-	Epoch     int
-	Version   string
-	Release   string
-	Arch      string
+	rpmver.NEVRA
 	SourceRPM string
 	Origin    Origin
-}
-
-// EVR is [EPOCH:]VERSION-RELEASE, as rpm prints it.
-func (p Package) EVR() string {
-	if p.Epoch != 0 {
-		return fmt.Sprintf("%d:%s-%s", p.Epoch, p.Version, p.Release)
-	}
-	return p.Version + "-" + p.Release
-}
-
-// NEVRA is NAME-[EPOCH:]VERSION-RELEASE.ARCH.
-func (p Package) NEVRA() string {
-	return p.Name + "-" + p.EVR() + "." + p.Arch
 }
 
 // SourceName is the name of the source package, "" if unknown.
@@ -80,7 +65,7 @@ func (p Package) SourceName() string {
 
 func compare(a, b Package) int {
 	return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.Arch, b.Arch),
-		strings.Compare(string(a.Origin), string(b.Origin)), strings.Compare(a.EVR(), b.EVR()))
+		strings.Compare(string(a.Origin), string(b.Origin)), strings.Compare(a.EVR().String(), b.EVR().String()))
 }
 
 // Sort puts packages in the order Encode writes them.
@@ -97,7 +82,7 @@ func Encode(pkgs []Package) (string, error) {
 			return "", err
 		}
 		b.WriteString("\n")
-		b.WriteString(string(p.Origin) + " " + p.Name + " " + p.EVR() + "." + p.Arch + " " + encodeSource(p))
+		b.WriteString(string(p.Origin) + " " + p.Name + " " + p.EVR().String() + "." + p.Arch + " " + encodeSource(p))
 	}
 	return b.String(), nil
 }
@@ -167,7 +152,7 @@ func decodeLine(line string) (Package, error) {
 	if len(f) != 4 {
 		return Package{}, fmt.Errorf("want 4 fields (ORIGIN NAME EVR.ARCH SOURCE), have %d: %q", len(f), line)
 	}
-	p := Package{Origin: Origin(f[0]), Name: f[1]}
+	p := Package{Origin: Origin(f[0]), NEVRA: rpmver.NEVRA{Name: f[1]}}
 	evra := f[2]
 	i := strings.LastIndexByte(evra, '.')
 	if i < 0 {

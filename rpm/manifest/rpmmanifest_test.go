@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
 	"reflect"
 	"strings"
 	"testing"
@@ -8,11 +9,11 @@ import (
 
 func TestEncodeIsCompactAndSorted(t *testing.T) {
 	pkgs := []Package{
-		{Name: "hello", Version: "1.0", Release: "1", Arch: "noarch", SourceRPM: "hello-1.0-1.src.rpm", Origin: App},
-		{Name: "glibc-common", Epoch: 0, Version: "2.38", Release: "14.fc39", Arch: "x86_64", SourceRPM: "glibc-2.38-14.fc39.src.rpm", Origin: Runtime},
-		{Name: "gpg-pubkey", Version: "18b8e74c", Release: "62f2920f", Arch: "(none)", Origin: Runtime},
-		{Name: "openssl-libs", Epoch: 1, Version: "3.1.1", Release: "4.fc39", Arch: "x86_64", SourceRPM: "openssl-3.1.1-4.fc39.src.rpm", Origin: Runtime},
-		{Name: "odd", Version: "1", Release: "2", Arch: "x86_64", SourceRPM: "other-9-9.src.rpm", Origin: App},
+		{NEVRA: rpmver.NEVRA{Name: "hello", Version: "1.0", Release: "1", Arch: "noarch"}, SourceRPM: "hello-1.0-1.src.rpm", Origin: App},
+		{NEVRA: rpmver.NEVRA{Name: "glibc-common", Epoch: 0, Version: "2.38", Release: "14.fc39", Arch: "x86_64"}, SourceRPM: "glibc-2.38-14.fc39.src.rpm", Origin: Runtime},
+		{NEVRA: rpmver.NEVRA{Name: "gpg-pubkey", Version: "18b8e74c", Release: "62f2920f", Arch: "(none)"}, Origin: Runtime},
+		{NEVRA: rpmver.NEVRA{Name: "openssl-libs", Epoch: 1, Version: "3.1.1", Release: "4.fc39", Arch: "x86_64"}, SourceRPM: "openssl-3.1.1-4.fc39.src.rpm", Origin: Runtime},
+		{NEVRA: rpmver.NEVRA{Name: "odd", Version: "1", Release: "2", Arch: "x86_64"}, SourceRPM: "other-9-9.src.rpm", Origin: App},
 	}
 	want := `v1
 r glibc-common 2.38-14.fc39.x86_64 ~glibc
@@ -62,11 +63,11 @@ func TestDecodeRefusesWhatItCannotRead(t *testing.T) {
 
 func TestEncodeRefusesWhatItCannotWrite(t *testing.T) {
 	for _, p := range []Package{
-		{Name: "a b", Version: "1", Release: "1", Arch: "x", Origin: App},
-		{Name: "a", Version: "1-2", Release: "1", Arch: "x", Origin: App},
-		{Name: "a", Version: "1", Release: "1", Arch: "x", Origin: "z"},
-		{Name: "a", Version: "1", Release: "1", Arch: "x", SourceRPM: "~x", Origin: App},
-		{Name: "a", Version: "", Release: "1", Arch: "x", Origin: App},
+		{NEVRA: rpmver.NEVRA{Name: "a b", Version: "1", Release: "1", Arch: "x"}, Origin: App},
+		{NEVRA: rpmver.NEVRA{Name: "a", Version: "1-2", Release: "1", Arch: "x"}, Origin: App},
+		{NEVRA: rpmver.NEVRA{Name: "a", Version: "1", Release: "1", Arch: "x"}, Origin: "z"},
+		{NEVRA: rpmver.NEVRA{Name: "a", Version: "1", Release: "1", Arch: "x"}, SourceRPM: "~x", Origin: App},
+		{NEVRA: rpmver.NEVRA{Name: "a", Version: "", Release: "1", Arch: "x"}, Origin: App},
 	} {
 		if _, err := Encode([]Package{p}); err == nil {
 			t.Errorf("Encode(%+v) accepted", p)

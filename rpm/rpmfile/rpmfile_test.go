@@ -1,6 +1,7 @@
 package rpmfile
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,15 +31,19 @@ printf '#!/bin/sh\necho hi\n' > %{buildroot}/app/bin/demo
 chmod 0755 %{buildroot}/app/bin/demo
 printf '[Desktop Entry]\nName=Demo\nExec=demo\n' > %{buildroot}/app/share/applications/org.example.Demo.desktop
 head -c 5 /dev/zero > %{buildroot}/app/share/odd-size
+ln %{buildroot}/app/bin/demo %{buildroot}/app/bin/demo-linked
+ln %{buildroot}/app/bin/demo %{buildroot}/app/bin/zz-linked
 
 %files
 /app/bin/demo
 /app/share/applications/org.example.Demo.desktop
 /app/share/odd-size
+/app/bin/demo-linked
+/app/bin/zz-linked
 `
 
 // buildRPM makes the demo RPM with the given payload compression.
-func buildRPM(t *testing.T, payload string) string {
+func buildRPM(t testing.TB, payload string) string {
 	t.Helper()
 	if _, err := exec.LookPath("rpmbuild"); err != nil {
 		t.Skip("no rpmbuild here")
@@ -85,7 +90,22 @@ func TestReadMatchesRpm(t *testing.T) {
 			if got.String() != string(want) {
 				t.Errorf("files:\n%s\nrpm says:\n%s", got.String(), want)
 			}
-			if string(contents["/app/bin/demo"]) != "#!/bin/sh\necho hi\n" || len(contents["/app/share/odd-size"]) != 5 ||
+			for _, linked := range []string{"/app/bin/demo", "/app/bin/demo-linked", "/app/bin/zz-linked"} {
+				if string(contents[linked]) != "#!/bin/sh\necho hi\n" {
+					t.Errorf("hard link %s: contents %q", linked, contents[linked])
+				}
+			}
+			// Each member of the link group asked for alone still has the contents.
+			for _, linked := range []string{"/app/bin/demo", "/app/bin/zz-linked"} {
+				if _, err := f.Seek(0, 0); err != nil {
+					t.Fatal(err)
+				}
+				_, one, err := Read(f, func(p string) bool { return p == linked })
+				if err != nil || len(one) != 1 || string(one[linked]) != "#!/bin/sh\necho hi\n" {
+					t.Errorf("only %s: %q, %v", linked, one, err)
+				}
+			}
+			if len(contents["/app/share/odd-size"]) != 5 ||
 				!strings.Contains(string(contents["/app/share/applications/org.example.Demo.desktop"]), "Exec=demo") {
 				t.Errorf("contents: %q", contents)
 			}
@@ -112,4 +132,20 @@ func TestReadRefusesNonRPMs(t *testing.T) {
 			t.Errorf("Read(%q) accepted", in)
 		}
 	}
+}
+
+func FuzzRead(f *testing.F) {
+	for _, payload := range []string{"w9.gzdio", "w2.xzdio"} {
+		dt, err := os.ReadFile(buildRPM(f, payload))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(dt)
+	}
+	f.Fuzz(func(t *testing.T, dt []byte) {
+		p, contents, err := Read(bytes.NewReader(dt), func(string) bool { return true })
+		if err == nil && (p == nil || p.Name == "" || contents == nil) {
+			t.Errorf("no error and no package: %+v", p)
+		}
+	})
 }

@@ -1,5 +1,8 @@
-// Package rpmver compares RPM versions the way rpm does (rpmvercmp and EVR
-// comparison), so that "below the fixed version" means what it means to dnf.
+// Package rpmver holds an RPM's identity (NEVRA: the one type every other
+// package embeds for it) and compares RPM versions the way rpm does
+// (rpmvercmp and EVR comparison), so that "below the fixed version" means
+// what it means to dnf. Hand-written: no maintained Go library orders
+// versions with rpm's '^' and '~' rules.
 package rpmver
 
 import (
@@ -83,6 +86,25 @@ func Compare(a, b string) int {
 	}
 	return 1
 }
+
+// NEVRA is an RPM's identity: what rpm -q tells one installed package from
+// another. Epoch is 0 for none.
+type NEVRA struct {
+	Name    string
+	Epoch   int
+	Version string
+	Release string
+	Arch    string
+}
+
+// EVR is the package's version.
+func (n NEVRA) EVR() EVR { return EVR{Epoch: n.Epoch, Version: n.Version, Release: n.Release} }
+
+// String is NAME-[EPOCH:]VERSION-RELEASE.ARCH.
+func (n NEVRA) String() string { return n.Name + "-" + n.EVR().String() + "." + n.Arch }
+
+// NVRA is NAME-VERSION-RELEASE.ARCH, as RPM file names say it.
+func (n NEVRA) NVRA() string { return n.Name + "-" + n.Version + "-" + n.Release + "." + n.Arch }
 
 // EVR is a parsed [EPOCH:]VERSION[-RELEASE].
 type EVR struct {

@@ -17,6 +17,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
 	"strconv"
 	"strings"
 	"time"
@@ -112,7 +113,7 @@ func JSON(in Input) ([]byte, error) {
 		doc.Packages = append(doc.Packages, &spdx.Package{
 			PackageName:             p.Name,
 			PackageSPDXIdentifier:   id,
-			PackageVersion:          p.EVR(),
+			PackageVersion:          p.EVR().String(),
 			PackageDownloadLocation: noAssertion,
 			PackageLicenseConcluded: noAssertion,
 			PackageLicenseDeclared:  noAssertion,
@@ -234,7 +235,7 @@ func fromPURL(s string) (manifest.Package, error) {
 	if err != nil {
 		return manifest.Package{}, fmt.Errorf("purl %q: %w", s, err)
 	}
-	p := manifest.Package{Name: u.Name}
+	p := manifest.Package{NEVRA: rpmver.NEVRA{Name: u.Name}}
 	p.Version, p.Release, _ = strings.Cut(u.Version, "-")
 	q := u.Qualifiers.Map()
 	p.Arch = q["arch"]

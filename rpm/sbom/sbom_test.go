@@ -2,6 +2,7 @@ package sbom
 
 import (
 	"encoding/json"
+	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
 	"reflect"
 	"strings"
 	"testing"
@@ -11,9 +12,9 @@ import (
 )
 
 var pkgs = []manifest.Package{
-	{Name: "hello", Version: "1.0", Release: "1", Arch: "noarch", SourceRPM: "hello-1.0-1.src.rpm", Origin: manifest.App},
-	{Name: "libstdc++", Epoch: 2, Version: "13.2.1", Release: "4.fc39", Arch: "x86_64", SourceRPM: "gcc-13.2.1-4.fc39.src.rpm", Origin: manifest.Runtime},
-	{Name: "gpg-pubkey", Version: "18b8e74c", Release: "62f2920f", Arch: "(none)", Origin: manifest.Runtime},
+	{NEVRA: rpmver.NEVRA{Name: "hello", Version: "1.0", Release: "1", Arch: "noarch"}, SourceRPM: "hello-1.0-1.src.rpm", Origin: manifest.App},
+	{NEVRA: rpmver.NEVRA{Name: "libstdc++", Epoch: 2, Version: "13.2.1", Release: "4.fc39", Arch: "x86_64"}, SourceRPM: "gcc-13.2.1-4.fc39.src.rpm", Origin: manifest.Runtime},
+	{NEVRA: rpmver.NEVRA{Name: "gpg-pubkey", Version: "18b8e74c", Release: "62f2920f", Arch: "(none)"}, Origin: manifest.Runtime},
 }
 
 func TestJSONIsSPDX23WithPurlsAndOrigins(t *testing.T) {
