@@ -3,6 +3,7 @@ package frontend
 import (
 	"context"
 	"fmt"
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/flatpakref"
 	"maps"
 	"path"
 	"slices"
@@ -280,13 +281,13 @@ func (b *builder) platform(ctx context.Context, p ocispecs.Platform) (*platformR
 
 	var md []byte
 	var exports []string
-	kind := "app"
+	kind := flatpakref.App
 	switch {
 	case s.BuildRuntime:
-		kind = "runtime"
+		kind = flatpakref.Runtime
 		md, err = runtimeMetadata(s, arch)
 	case s.BuildExtension:
-		kind = "runtime"
+		kind = flatpakref.Runtime
 		md, err = extensionMetadata(s, arch, runtimeRef, sdkRef)
 	default:
 		md, exports, err = appMetadata(s, arch, runtimeRef, sdkRef, rep)
@@ -298,14 +299,14 @@ func (b *builder) platform(ctx context.Context, p ocispecs.Platform) (*platformR
 	case err != nil:
 		return nil, wrapSpec(s, err, "finish-args")
 	}
-	flatpakRef := fmt.Sprintf("%s/%s/%s/%s", kind, s.ID, arch, s.Branch)
+	flatpakRef := flatpakref.Ref{Kind: kind, ID: s.ID, Arch: arch, Branch: s.Branch}
 	final := fllb.Layout(res.Files, fllb.LayoutOptions{Metadata: md, Exports: rep.exported(exports), Runtime: s.BuildRuntime, Epoch: b.cfg.Epoch, Layers: rep.layers})
 	ref, err := b.solve(ctx, final, p)
 	if err != nil {
 		return nil, err
 	}
 	img := b.image(p, flatpakRef, md, rep.installedSize(md, exports))
-	if kind == "app" {
+	if kind == flatpakref.App {
 		// From the files, not the image: reading the image would make
 		// BuildKit assemble its layers into one tree, which nothing needs.
 		as, err := appstreamLabels(func(p string) []byte {
@@ -327,7 +328,7 @@ func (b *builder) platform(ctx context.Context, p ocispecs.Platform) (*platformR
 	}
 	return &platformResult{
 		BuildResult: &dockerui.BuildResult{Reference: ref, Image: img, Epoch: b.cfg.Epoch},
-		flatpakRef:  flatpakRef,
+		flatpakRef:  flatpakRef.String(),
 		sbom:        doc,
 	}, nil
 }

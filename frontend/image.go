@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/base64"
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/appstream"
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/flatpakref"
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/keyfile"
 	"maps"
 	"path"
@@ -119,7 +120,7 @@ func extensionMetadata(s *spec.Spec, arch, runtimeRef, sdkRef string) ([]byte, e
 
 // image is the image config: the target platform and the labels
 // flatpak build-bundle --oci writes, plus the user's labels.
-func (b *builder) image(p ocispecs.Platform, ref string, md []byte, installedSize uint64) *dockerspec.DockerOCIImage {
+func (b *builder) image(p ocispecs.Platform, ref flatpakref.Ref, md []byte, installedSize uint64) *dockerspec.DockerOCIImage {
 	s := b.spec
 	img := &dockerspec.DockerOCIImage{}
 	img.Platform = ocispecs.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant}
@@ -130,15 +131,15 @@ func (b *builder) image(p ocispecs.Platform, ref string, md []byte, installedSiz
 		img.Created = b.cfg.Epoch
 	}
 	l := labels.Flatpak(labels.Input{
-		Ref:             ref,
+		Ref:             ref.String(),
 		Metadata:        md,
 		InstalledSize:   installedSize,
 		DownloadSize:    installedSize,
 		EndOfLife:       s.EndOfLife,
 		EndOfLifeRebase: s.EndOfLifeRebase,
 		Timestamp:       ts,
-		Subject:         "Export " + s.ID,
-		Body:            "Name: " + s.ID + "\nArch: " + strings.Split(ref, "/")[2] + "\nBranch: " + s.Branch + "\nBuilt with: flatpak-frontend\n",
+		Subject:         labels.DefaultSubject(ref.ID),
+		Body:            "Name: " + ref.ID + "\nArch: " + ref.Arch + "\nBranch: " + ref.Branch + "\nBuilt with: flatpak-frontend\n",
 	})
 	title := s.Name
 	if title == "" {
@@ -166,13 +167,13 @@ func (b *builder) image(p ocispecs.Platform, ref string, md []byte, installedSiz
 // without a compose tool), build-bundle would write no AppStream label;
 // the app's metainfo file and hicolor icons stand in, shaped the same, so
 // registry clients still show the app.
-func appstreamLabels(read func(path string) []byte, ref string, md []byte) (map[string]string, error) {
-	id := strings.Split(ref, "/")[1]
-	bundle := appstream.Bundle{Ref: ref, ID: id}
+func appstreamLabels(read func(path string) []byte, ref flatpakref.Ref, md []byte) (map[string]string, error) {
+	id := ref.ID
+	bundle := appstream.Bundle{Ref: ref.String(), ID: id}
 	if kf, err := keyfile.Parse(md); err == nil {
-		group := "Application"
-		if strings.HasPrefix(ref, "runtime/") {
-			group = "Runtime"
+		group := metadata.GroupApplication
+		if ref.IsRuntime() {
+			group = metadata.GroupRuntime
 		}
 		bundle.Runtime, _ = kf.String(group, "runtime")
 		bundle.SDK, _ = kf.String(group, "sdk")

@@ -3,9 +3,9 @@ package frontend
 import (
 	"context"
 	"fmt"
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/flatpakref"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/flatpak-frontend/flatpak-frontend/rpm/manifest"
@@ -36,10 +36,10 @@ func (r *reports) packages(runtime bool) ([]manifest.Package, error) {
 }
 
 // recordContents puts the rpms label on img and returns the image's SPDX
-// document. flatpakRef is KIND/ID/ARCH/BRANCH, runtimeRef the app's
+// document. runtimeRef is the app's
 // runtime as ID/ARCH/BRANCH ("" for a runtime).
-func (b *builder) recordContents(img *dockerspec.DockerOCIImage, flatpakRef, runtimeRef string, rep *reports) ([]byte, error) {
-	pkgs, err := rep.packages(strings.HasPrefix(flatpakRef, "runtime/"))
+func (b *builder) recordContents(img *dockerspec.DockerOCIImage, flatpakRef flatpakref.Ref, runtimeRef string, rep *reports) ([]byte, error) {
+	pkgs, err := rep.packages(flatpakRef.IsRuntime())
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +55,7 @@ func (b *builder) recordContents(img *dockerspec.DockerOCIImage, flatpakRef, run
 	if b.cfg.Epoch != nil {
 		created = *b.cfg.Epoch
 	}
-	return sbom.JSON(sbom.Input{Ref: flatpakRef, Runtime: runtimeRef, Packages: pkgs, Created: created})
+	return sbom.JSON(sbom.Input{Ref: flatpakRef.String(), Runtime: runtimeRef, Packages: pkgs, Created: created})
 }
 
 // attachSBOMs adds each platform's SPDX document to res as an in-toto

@@ -3,7 +3,7 @@ package frontend
 import (
 	"context"
 	"encoding/json"
-	"fmt"
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/flatpakref"
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/labels"
 	"io/fs"
 	"slices"
@@ -147,9 +147,8 @@ func (b *builder) runtimeRefs(ctx context.Context, rt *image, arch string) (runt
 	}
 	branch := s.RuntimeVersion
 	if r := rt.labels[labels.Ref]; r != "" {
-		parts := strings.Split(r, "/")
-		if len(parts) == 4 && parts[0] == "runtime" {
-			name, branch = parts[1], parts[3]
+		if ref, err := flatpakref.Parse(r); err == nil && ref.IsRuntime() {
+			name, branch = ref.ID, ref.Branch
 		}
 	}
 	if branch == "" {
@@ -158,7 +157,7 @@ func (b *builder) runtimeRefs(ctx context.Context, rt *image, arch string) (runt
 	if s.RuntimeName != "" && s.RuntimeName != name {
 		return "", "", wrapSpec(s, errors.Errorf("runtime-name is %s but the runtime from %s is %s", s.RuntimeName, rt.source, name), "runtime-name")
 	}
-	runtimeRef = fmt.Sprintf("%s/%s/%s", name, arch, branch)
+	runtimeRef = flatpakref.Ref{Kind: flatpakref.Runtime, ID: name, Arch: arch, Branch: branch}.Partial()
 	sdkRef = runtimeRef
 	if sdk, _ := kf.String("Runtime", "sdk"); sdk != "" {
 		sdkRef = sdk

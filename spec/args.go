@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"github.com/flatpak-frontend/flatpak-frontend/internal/suggest"
 	"sort"
 	"strings"
 
@@ -86,7 +87,7 @@ func expandInto(b *strings.Builder, s string, base int, args map[string]string, 
 			val, ok := args[name]
 			if !ok {
 				msg := fmt.Sprintf("build argument %s is not declared; add it under args (args: {%s: default})", name, name)
-				if sg := suggest(name, sortedKeys(args)); sg != "" {
+				if sg := suggest.Closest(name, sortedKeys(args)); sg != "" {
 					msg += fmt.Sprintf(", or did you mean %s?", sg)
 				}
 				*errs = append(*errs, expandError{base + i, base + j + 1, msg})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/flatpak-frontend/flatpak-frontend/internal/suggest"
 	"io"
 	"reflect"
 	"regexp"
@@ -456,7 +457,7 @@ func (p *parser) decodeStruct(n *yaml.Node, v reflect.Value, path []any) {
 					cands = append(cands, a)
 				}
 				sort.Strings(cands)
-				if s := suggest(name, cands); s != "" {
+				if s := suggest.Closest(name, cands); s != "" {
 					msg += fmt.Sprintf("; did you mean %q?", s)
 				}
 				p.errorf(k, "%s", msg)

@@ -444,26 +444,6 @@ func TestErrorsUnwrap(t *testing.T) {
 	}
 }
 
-func TestCheckIDAndBranch(t *testing.T) {
-	for id, ok := range map[string]bool{
-		"org.gnome.eog": true, "org.example.App-beta": true, "_a.b.c": true, "a.b.c9": true,
-		"org.gnome": false, "org..eog": false, ".org.a.b": false, "org.a.b.": false, "org.a-b.c": false,
-		"org.a.9b": false, "9a.b.c": false, "org.a.b c": false, "org.a.é": false, "-a.b.c": false, "": false,
-	} {
-		if got := spec.CheckID(id) == nil; got != ok {
-			t.Errorf("CheckID(%q) valid = %v, want %v", id, got, ok)
-		}
-	}
-	for br, ok := range map[string]bool{
-		"stable": true, "f40": true, "3.30": true, "-x": true, "_x": true,
-		"": false, ".x": false, "a/b": false, "a b": false,
-	} {
-		if got := spec.CheckBranch(br) == nil; got != ok {
-			t.Errorf("CheckBranch(%q) valid = %v, want %v", br, got, ok)
-		}
-	}
-}
-
 // TestFedoraFiles parses container.yaml files written like Fedora's, as
 // they are.
 func TestFedoraFiles(t *testing.T) {

@@ -3,6 +3,8 @@ package spec
 import (
 	"errors"
 	"fmt"
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/flatpakref"
+	"github.com/flatpak-frontend/flatpak-frontend/internal/suggest"
 	"net/url"
 	"path"
 	"sort"
@@ -22,26 +24,26 @@ func (p *parser) validate(s *Spec) {
 	// Identity.
 	if !p.isPresent("id") {
 		p.errorAt(p.root, "missing key \"id\": the application or runtime ID, such as org.gnome.eog")
-	} else if err := CheckID(s.ID); err != nil {
+	} else if err := flatpakref.CheckID(s.ID); err != nil {
 		p.errorPath([]any{"id"}, "id: %q is not a valid Flatpak ID: %v", s.ID, err)
 	}
-	if err := CheckBranch(s.Branch); err != nil {
+	if err := flatpakref.CheckBranch(s.Branch); err != nil {
 		p.errorPath([]any{"branch"}, "branch: %q is not a valid Flatpak branch: %v", s.Branch, err)
 	}
 	for _, k := range []struct {
 		key, val string
 	}{{"runtime", s.Runtime}, {"sdk", s.SDK}, {"end-of-life-rebase", s.EndOfLifeRebase}} {
 		if p.isPresent(k.key) {
-			if err := CheckID(k.val); err != nil {
+			if err := flatpakref.CheckID(k.val); err != nil {
 				p.errorPath([]any{k.key}, "%s: %q is not a valid Flatpak ID: %v", k.key, k.val, err)
 			}
 		}
 	}
-	if p.isPresent("runtime-name") && CheckID(s.RuntimeName) != nil && !isContainerName(s.RuntimeName) {
+	if p.isPresent("runtime-name") && flatpakref.CheckID(s.RuntimeName) != nil && !isContainerName(s.RuntimeName) {
 		p.errorPath([]any{"runtime-name"}, "runtime-name: %q is neither a runtime ID (org.fedoraproject.Platform) nor a runtime container name (flatpak-runtime)", s.RuntimeName)
 	}
 	if p.isPresent("runtime-version") {
-		if err := CheckBranch(s.RuntimeVersion); err != nil {
+		if err := flatpakref.CheckBranch(s.RuntimeVersion); err != nil {
 			p.errorPath([]any{"runtime-version"}, "runtime-version: %q is not a valid Flatpak branch: %v", s.RuntimeVersion, err)
 		}
 	}
@@ -203,7 +205,7 @@ func (p *parser) checkArches(arches []string, path []any) {
 		}
 		if !known {
 			msg := fmt.Sprintf("%s: unknown architecture %q (known: %s)", pathString(path), a, strings.Join(Arches, ", "))
-			if s := suggest(a, Arches); s != "" {
+			if s := suggest.Closest(a, Arches); s != "" {
 				msg += fmt.Sprintf("; did you mean %q?", s)
 			}
 			p.errorPath(join(path, i), "%s", msg)
@@ -254,7 +256,7 @@ func (p *parser) checkExtensions(s *Spec) {
 	for _, name := range names {
 		ext := s.AddExtensions[name]
 		ep := []any{"add-extensions", name}
-		if err := CheckID(name); err != nil {
+		if err := flatpakref.CheckID(name); err != nil {
 			p.errorPath(join(ep, Key), "add-extensions: %q is not a valid extension ID: %v", name, err)
 		}
 		if !p.isPresent(join(ep, "directory")...) {
@@ -272,13 +274,13 @@ func (p *parser) checkExtensions(s *Spec) {
 			p.checkLineAt(join(ep, k.key), k.val)
 		}
 		if p.isPresent(join(ep, "version")...) {
-			if err := CheckBranch(ext.Version); err != nil {
+			if err := flatpakref.CheckBranch(ext.Version); err != nil {
 				p.errorPath(join(ep, "version"), "%s: %q is not a valid Flatpak branch: %v", pathString(join(ep, "version")), ext.Version, err)
 			}
 		}
 		if p.isPresent(join(ep, "versions")...) {
 			for _, v := range strings.Split(strings.TrimSuffix(ext.Versions, ";"), ";") {
-				if err := CheckBranch(v); err != nil {
+				if err := flatpakref.CheckBranch(v); err != nil {
 					p.errorPath(join(ep, "versions"), "%s: %q is not a valid Flatpak branch: %v", pathString(join(ep, "versions")), v, err)
 					break
 				}

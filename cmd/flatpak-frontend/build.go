@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/flatpakref"
 	"github.com/moby/buildkit/solver/errdefs"
 	"os"
 	"os/signal"
@@ -185,11 +186,14 @@ func buildWith(ctx context.Context, co connect.Options, o localbuild.Options, in
 	}
 	fmt.Fprintf(os.Stderr, "built %s (%s): %s\n", ref, res.Digest, strings.Join(where, ", "))
 	if run {
-		id := strings.Split(ref, "/")
-		if len(id) != 4 || id[0] != "app" {
-			return fail(fmt.Errorf("--run: %s is not an app", ref))
+		r, err := flatpakref.Parse(ref)
+		if err == nil && r.IsRuntime() {
+			err = fmt.Errorf("%s is not an app", ref)
 		}
-		out, err := (&flatpakcli.Installation{}).Run(ctx, id[1]+"//"+id[3])
+		if err != nil {
+			return fail(fmt.Errorf("--run: %w", err))
+		}
+		out, err := (&flatpakcli.Installation{}).Run(ctx, r.ID+"//"+r.Branch)
 		fmt.Print(out)
 		if err != nil {
 			return fail(err)

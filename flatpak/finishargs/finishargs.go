@@ -2,6 +2,8 @@ package finishargs
 
 import (
 	"fmt"
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/flatpakref"
+	"github.com/flatpak-frontend/flatpak-frontend/internal/suggest"
 
 	"strconv"
 	"strings"
@@ -293,7 +295,7 @@ func Parse(args []string) (*Context, error) {
 				continue
 			}
 			msg := fmt.Sprintf("finish-args: unknown option --%s", name)
-			if s := suggest(name); s != "" {
+			if s := suggest.Closest(name, knownOptionNames()); s != "" {
 				msg += fmt.Sprintf(" (did you mean --%s?)", s)
 			}
 			fail(i, "%s; known options: %s", msg, strings.Join(KnownOptions(), ", "))
@@ -342,38 +344,15 @@ func checkText(v string) error {
 	return nil
 }
 
-// suggest returns the known option closest to name, if close enough.
-func suggest(name string) string {
-	best, bestD := "", len(name)/2+2
+// knownOptionNames are the options a typo may be meant as.
+func knownOptionNames() []string {
+	var names []string
 	for _, o := range options {
-		if o.name == "no-desktop" {
-			continue
-		}
-		if d := editDistance(name, o.name); d < bestD {
-			best, bestD = o.name, d
+		if o.name != "no-desktop" {
+			names = append(names, o.name)
 		}
 	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return names
 }
 
 func (c *Context) setFlag(m *map[string]bool, kind string, names []string, v string, on bool) error {
@@ -385,13 +364,7 @@ func (c *Context) setFlag(m *map[string]bool, kind string, names []string, v str
 	}
 	if !found {
 		msg := fmt.Sprintf("unknown %s %q", kind, v)
-		best, bestD := "", len(v)/2+2
-		for _, n := range names {
-			if d := editDistance(v, n); d < bestD {
-				best, bestD = n, d
-			}
-		}
-		if best != "" {
+		if best := suggest.Closest(v, names); best != "" {
 			msg += fmt.Sprintf(" (did you mean %s?)", best)
 		}
 		return fmt.Errorf("%s; known: %s", msg, strings.Join(names, ", "))
@@ -792,46 +765,12 @@ func (c *Context) extraData(v string) error {
 	return nil
 }
 
-// IsValidName is flatpak_is_valid_name: three or more dot-separated
-// elements of [A-Za-z0-9_-], none starting with a digit, '-' only in the
-// last, at most 255 characters.
-func IsValidName(s string) error {
-	if s == "" {
-		return fmt.Errorf("name can't be empty")
-	}
-	if len(s) > 255 {
-		return fmt.Errorf("name can't be longer than 255 characters")
-	}
-	elems := strings.Split(s, ".")
-	if len(elems) < 3 {
-		return fmt.Errorf("name %q must contain at least 2 periods", s)
-	}
-	for i, e := range elems {
-		last := i == len(elems)-1
-		if e == "" {
-			return fmt.Errorf("name %q has an empty element", s)
-		}
-		for j := 0; j < len(e); j++ {
-			ch := e[j]
-			ok := ch >= 'A' && ch <= 'Z' || ch >= 'a' && ch <= 'z' || ch == '_' ||
-				(j > 0 && ch >= '0' && ch <= '9') || (last && ch == '-')
-			if !ok {
-				if ch == '-' {
-					return fmt.Errorf("name %q: only the last element can contain '-'", s)
-				}
-				return fmt.Errorf("name %q: element %q can't contain or start with %q", s, e, ch)
-			}
-		}
-	}
-	return nil
-}
-
 func (c *Context) extension(v string) error {
 	el := strings.SplitN(v, "=", 3)
 	if len(el) < 2 {
 		return fmt.Errorf("expected NAME=VARIABLE[=VALUE]")
 	}
-	if err := IsValidName(el[0]); err != nil {
+	if err := flatpakref.CheckID(el[0]); err != nil {
 		return fmt.Errorf("invalid extension name: %v", err)
 	}
 	if err := keyfileKeyName(el[1]); err != nil {
@@ -884,40 +823,10 @@ func (c *Context) extensionPriority(v string) error {
 }
 
 func partialRef(dst *string, what, v string) error {
-	r := strings.TrimPrefix(v, "runtime/")
-	if strings.HasPrefix(v, "app/") {
-		return fmt.Errorf("the %s must be a runtime, not %q", what, v)
-	}
-	parts := strings.Split(r, "/")
-	if len(parts) > 3 {
-		return fmt.Errorf("expected ID[/ARCH[/BRANCH]]")
-	}
-	if err := IsValidName(parts[0]); err != nil {
-		return fmt.Errorf("invalid id: %v", err)
-	}
-	if len(parts) == 3 && parts[2] != "" {
-		if err := IsValidBranch(parts[2]); err != nil {
-			return err
-		}
+	if _, _, _, err := flatpakref.SplitLoose(v); err != nil {
+		return fmt.Errorf("the %s: %v", what, err)
 	}
 	*dst = v
-	return nil
-}
-
-// IsValidBranch is flatpak_is_valid_branch: [A-Za-z0-9_.-], not starting
-// with '.' or '-'.
-func IsValidBranch(b string) error {
-	if b == "" {
-		return fmt.Errorf("branch can't be empty")
-	}
-	for i := 0; i < len(b); i++ {
-		ch := b[i]
-		ok := ch >= 'A' && ch <= 'Z' || ch >= 'a' && ch <= 'z' || ch >= '0' && ch <= '9' || ch == '_' ||
-			(i > 0 && (ch == '-' || ch == '.'))
-		if !ok {
-			return fmt.Errorf("invalid branch %q: branch can't contain or start with %q", b, ch)
-		}
-	}
 	return nil
 }
 

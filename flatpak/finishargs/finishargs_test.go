@@ -143,7 +143,7 @@ func TestParseErrors(t *testing.T) {
 		{[]string{"--extension-priority=4294967296"}, 0, `out of range`},
 		{[]string{"--sdk=app/org.example.App"}, 0, `must be a runtime`},
 		{[]string{"--runtime=org.example"}, 0, `invalid id`},
-		{[]string{"--runtime=org.example.Platform/x86_64/-1"}, 0, `invalid branch`},
+		{[]string{"--runtime=org.example.Platform/x86_64/.1"}, 0, `invalid branch`},
 		{[]string{"--metadata=Foo"}, 0, `expected GROUP=KEY[=VALUE]`},
 		{[]string{"--metadata=Fo[o=bar"}, 0, `contains '['`},
 		{[]string{"--metadata=Foo= bar"}, 0, `starts or ends with a space`},

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/flatpakref"
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/keyfile"
 	"math/bits"
 	"path"
@@ -95,11 +96,11 @@ func DefaultSubject(id string) string { return "Export " + id }
 // DefaultBody is build-export's default commit body for a ref, naming the
 // flatpak version (such as "1.14.10") it claims to be built with.
 func DefaultBody(ref, flatpakVersion string) string {
-	p := strings.Split(ref, "/")
-	if len(p) != 4 {
+	r, err := flatpakref.Parse(ref)
+	if err != nil {
 		return ""
 	}
-	return fmt.Sprintf("Name: %s\nArch: %s\nBranch: %s\nBuilt with: Flatpak %s\n", p[1], p[2], p[3], flatpakVersion)
+	return fmt.Sprintf("Name: %s\nArch: %s\nBranch: %s\nBuilt with: Flatpak %s\n", r.ID, r.Arch, r.Branch, flatpakVersion)
 }
 
 func variant(v gvariant.Value) (string, error) {
@@ -114,9 +115,8 @@ func variant(v gvariant.Value) (string, error) {
 // app/ID/ARCH/BRANCH or runtime/ID/ARCH/BRANCH, or a NUL byte in a string
 // (GVariant strings cannot hold one).
 func Check(in Input) error {
-	parts := strings.Split(in.Ref, "/")
-	if len(parts) != 4 || (parts[0] != "app" && parts[0] != "runtime") || parts[1] == "" || parts[2] == "" || parts[3] == "" {
-		return fmt.Errorf("labels: ref %q is not app/ID/ARCH/BRANCH or runtime/ID/ARCH/BRANCH", in.Ref)
+	if _, err := flatpakref.Parse(in.Ref); err != nil {
+		return fmt.Errorf("labels: %w", err)
 	}
 	for _, s := range []string{in.Ref, string(in.Metadata), in.EndOfLife, in.EndOfLifeRebase, in.CollectionID} {
 		if strings.IndexByte(s, 0) >= 0 {
@@ -130,10 +130,6 @@ func Check(in Input) error {
 // Call Check first: for input Check refuses, commit-metadata labels that
 // cannot be encoded are left out.
 func Flatpak(in Input) map[string]string {
-	parts := strings.Split(in.Ref, "/")
-	for len(parts) < 4 {
-		parts = append(parts, "")
-	}
 	l := map[string]string{
 		Ref:           in.Ref,
 		Metadata:      string(in.Metadata),
@@ -154,8 +150,9 @@ func Flatpak(in Input) map[string]string {
 	if in.EndOfLife != "" {
 		cm[KeyEndOfLife] = gvariant.String(in.EndOfLife)
 	}
-	if in.EndOfLifeRebase != "" {
-		cm[KeyEndOfLifeRebase] = gvariant.String(parts[0] + "/" + in.EndOfLifeRebase + "/" + parts[2] + "/" + parts[3])
+	if r, err := flatpakref.Parse(in.Ref); err == nil && in.EndOfLifeRebase != "" {
+		r.ID = in.EndOfLifeRebase
+		cm[KeyEndOfLifeRebase] = gvariant.String(r.String())
 	}
 	if eds, err := ExtraDataSources(in.Metadata); err == nil && eds != nil {
 		if v, err := gvariant.ExtraDataSources(eds); err == nil {

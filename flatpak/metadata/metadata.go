@@ -3,6 +3,7 @@ package metadata
 import (
 	"errors"
 	"fmt"
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/flatpakref"
 	"sort"
 	"strings"
 
@@ -120,14 +121,7 @@ func Extension(in RuntimeInput, extensionOf string) ([]byte, error) {
 
 // checkRef checks an ID/ARCH/BRANCH partial ref.
 func checkRef(what, ref string) error {
-	parts := strings.Split(ref, "/")
-	if len(parts) != 3 || parts[1] == "" {
-		return fmt.Errorf("%s %q is not ID/ARCH/BRANCH", what, ref)
-	}
-	if err := finishargs.IsValidName(parts[0]); err != nil {
-		return fmt.Errorf("%s %q: %v", what, ref, err)
-	}
-	if err := finishargs.IsValidBranch(parts[2]); err != nil {
+	if _, err := flatpakref.ParsePartial(flatpakref.Runtime, ref); err != nil {
 		return fmt.Errorf("%s %q: %v", what, ref, err)
 	}
 	return nil
@@ -135,7 +129,7 @@ func checkRef(what, ref string) error {
 
 // buildInit is the keyfile `flatpak build-init` writes.
 func buildInit(group, id, runtime, sdk string, tags []string) (*keyfile.File, error) {
-	if err := finishargs.IsValidName(id); err != nil {
+	if err := flatpakref.CheckID(id); err != nil {
 		return nil, fmt.Errorf("metadata: invalid ID: %v", err)
 	}
 	if err := checkRef("runtime", runtime); err != nil {
@@ -189,16 +183,11 @@ func checkTag(t string) error {
 // parts of the partial ref come from the old value (branch "master" when
 // there is none).
 func resolveRef(partial, old string) (string, error) {
-	p := strings.TrimPrefix(partial, "runtime/")
-	parts := strings.Split(p, "/")
+	id, arch, branch, err := flatpakref.SplitLoose(partial)
+	if err != nil {
+		return "", err
+	}
 	oldParts := strings.Split(old, "/")
-	id, arch, branch := parts[0], "", ""
-	if len(parts) > 1 {
-		arch = parts[1]
-	}
-	if len(parts) > 2 {
-		branch = parts[2]
-	}
 	if arch == "" {
 		if len(oldParts) < 2 {
 			return "", fmt.Errorf("%q has no architecture and there is no runtime to take it from", partial)
@@ -211,7 +200,7 @@ func resolveRef(partial, old string) (string, error) {
 			branch = oldParts[2]
 		}
 	}
-	return id + "/" + arch + "/" + branch, nil
+	return flatpakref.Ref{Kind: flatpakref.Runtime, ID: id, Arch: arch, Branch: branch}.Partial(), nil
 }
 
 func buildFinish(kf *keyfile.File, group, command string, ctx *finishargs.Context, exts map[string]spec.Extension) ([]byte, error) {
@@ -307,7 +296,7 @@ func ExtensionArgs(exts map[string]spec.Extension) ([]finishargs.ExtensionSettin
 	var errs []error
 	for _, n := range names {
 		e := exts[n]
-		if err := finishargs.IsValidName(n); err != nil {
+		if err := flatpakref.CheckID(n); err != nil {
 			errs = append(errs, fmt.Errorf("add-extensions: invalid extension name: %v", err))
 			continue
 		}

@@ -12,6 +12,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/flatpakref"
 	flabels "github.com/flatpak-frontend/flatpak-frontend/flatpak/labels"
 	"github.com/flatpak-frontend/flatpak-frontend/oci/imagesource"
 	"io"
@@ -112,7 +113,7 @@ func (img *Image) Describe(p manifest.Package) string {
 	if p.Origin == manifest.App {
 		return "bundled"
 	}
-	if strings.HasPrefix(img.Ref, "runtime/") || img.Runtime == "" {
+	if r, err := flatpakref.Parse(img.Ref); err != nil || r.IsRuntime() || img.Runtime == "" {
 		return "runtime"
 	}
 	return "runtime " + img.Runtime

@@ -7,6 +7,7 @@ package initspec
 import (
 	"encoding/xml"
 	"fmt"
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/flatpakref"
 	"path"
 	"regexp"
 	"slices"
@@ -127,7 +128,7 @@ func (g *gen) runtime(given string) (id, branch string, err error) {
 		if !ok || id == "" || branch == "" {
 			return "", "", fmt.Errorf("--runtime %q: want ID//BRANCH, such as org.fedoraproject.Platform//f40", given)
 		}
-		if err := spec.CheckID(id); err != nil {
+		if err := flatpakref.CheckID(id); err != nil {
 			return "", "", fmt.Errorf("--runtime %q: %w", given, err)
 		}
 		return id, branch, nil
@@ -187,7 +188,7 @@ func (g *gen) appID() (id string, renames [][2]string, note string) {
 		candidates = append(candidates, strings.TrimSuffix(path.Base(desktopFile), ".desktop"))
 	}
 	for _, c := range candidates {
-		if spec.CheckID(c) == nil {
+		if flatpakref.CheckID(c) == nil {
 			id = c
 			break
 		}
@@ -233,7 +234,7 @@ func guessID(p *rpmfile.Package) string {
 	}, p.Name)
 	name = strings.ToUpper(name[:1]) + name[1:]
 	id := strings.Join(append(parts, name), ".")
-	if spec.CheckID(id) != nil {
+	if flatpakref.CheckID(id) != nil {
 		return "org.example." + name
 	}
 	return id

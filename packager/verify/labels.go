@@ -5,12 +5,11 @@ import (
 	"encoding/base64"
 	"math/bits"
 	"strconv"
-	"strings"
 
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/flatpakref"
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/gvariant"
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/keyfile"
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/labels"
-	"github.com/flatpak-frontend/flatpak-frontend/spec"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -49,18 +48,12 @@ func (c *checker) checkLabels(img string, cfg ocispecs.Image) labelFacts {
 	// org.flatpak.ref.
 	if ref, ok := need(labels.Ref); ok {
 		f.ref = ref
-		p := strings.Split(ref, "/")
+		r, err := flatpakref.Parse(ref)
 		switch {
-		case len(p) != 4 || (p[0] != "app" && p[0] != "runtime"):
-			c.problem(img, "label "+labels.Ref, "%q is not app/ID/ARCH/BRANCH or runtime/ID/ARCH/BRANCH", ref)
-		case spec.CheckID(p[1]) != nil:
-			c.problem(img, "label "+labels.Ref, "%q: ID %q is not valid: %v", ref, p[1], spec.CheckID(p[1]))
-		case spec.CheckBranch(p[3]) != nil:
-			c.problem(img, "label "+labels.Ref, "%q: branch %q is not valid: %v", ref, p[3], spec.CheckBranch(p[3]))
-		case p[2] == "":
-			c.problem(img, "label "+labels.Ref, "%q has no architecture", ref)
+		case err != nil:
+			c.problem(img, "label "+labels.Ref, "%v", err)
 		default:
-			f.kind, f.id, f.arch, f.branch = p[0], p[1], p[2], p[3]
+			f.kind, f.id, f.arch, f.branch = string(r.Kind), r.ID, r.Arch, r.Branch
 			if want, known := ociArch[cfg.Architecture]; cfg.Architecture != "" && known && want != f.arch {
 				c.problem(img, "label "+labels.Ref, "architecture %s, but the image config says %s (Flatpak %s)", f.arch, cfg.Architecture, want)
 			}

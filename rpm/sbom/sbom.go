@@ -17,6 +17,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/flatpakref"
 	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
 	"strconv"
 	"strings"
@@ -55,10 +56,9 @@ type Input struct {
 
 // JSON is the SPDX 2.3 JSON document of in.
 func JSON(in Input) ([]byte, error) {
-	kind, rest, ok := strings.Cut(in.Ref, "/")
-	parts := strings.Split(rest, "/")
-	if !ok || (kind != "app" && kind != "runtime") || len(parts) != 3 {
-		return nil, fmt.Errorf("sbom: %q is not a Flatpak ref (KIND/ID/ARCH/BRANCH)", in.Ref)
+	ref, err := flatpakref.Parse(in.Ref)
+	if err != nil {
+		return nil, fmt.Errorf("sbom: %w", err)
 	}
 	pkgs := append([]manifest.Package(nil), in.Packages...)
 	manifest.Sort(pkgs)
@@ -69,7 +69,7 @@ func JSON(in Input) ([]byte, error) {
 	sum := sha256.Sum256([]byte(in.Ref + "\n" + in.Runtime + "\n" + label))
 
 	purpose := "APPLICATION"
-	if kind == "runtime" {
+	if ref.IsRuntime() {
 		purpose = "OPERATING-SYSTEM"
 	}
 	doc := &spdx.Document{
@@ -82,18 +82,19 @@ func JSON(in Input) ([]byte, error) {
 			Creators: []common.Creator{{CreatorType: "Tool", Creator: Creator}},
 			Created:  in.Created.UTC().Format(time.RFC3339),
 		},
-		Packages: []*spdx.Package{flatpakPackage(flatpakID, kind+"/"+rest, purpose)},
+		Packages: []*spdx.Package{flatpakPackage(flatpakID, ref, purpose)},
 		Relationships: []*spdx.Relationship{{
 			RefA:         common.MakeDocElementID("", "DOCUMENT"),
 			RefB:         common.MakeDocElementID("", flatpakID),
 			Relationship: common.TypeRelationshipDescribe,
 		}},
 	}
-	if kind == "app" {
-		if strings.Count(in.Runtime, "/") != 2 {
-			return nil, fmt.Errorf("sbom: app %s: runtime %q is not ID/ARCH/BRANCH", in.Ref, in.Runtime)
+	if !ref.IsRuntime() {
+		runtime, err := flatpakref.ParsePartial(flatpakref.Runtime, in.Runtime)
+		if err != nil {
+			return nil, fmt.Errorf("sbom: app %s: runtime %q: %w", in.Ref, in.Runtime, err)
 		}
-		doc.Packages = append(doc.Packages, flatpakPackage(runtimeID, "runtime/"+in.Runtime, "OPERATING-SYSTEM"))
+		doc.Packages = append(doc.Packages, flatpakPackage(runtimeID, runtime, "OPERATING-SYSTEM"))
 		doc.Relationships = append(doc.Relationships, &spdx.Relationship{
 			RefA:         common.MakeDocElementID("", flatpakID),
 			RefB:         common.MakeDocElementID("", runtimeID),
@@ -106,7 +107,7 @@ func JSON(in Input) ([]byte, error) {
 		comment := "bundled into /app"
 		if p.Origin == manifest.Runtime {
 			comment = "provided by the runtime"
-			if kind == "app" {
+			if !ref.IsRuntime() {
 				owner = runtimeID
 			}
 		}
@@ -140,17 +141,16 @@ func JSON(in Input) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-func flatpakPackage(id, ref, purpose string) *spdx.Package {
-	parts := strings.Split(ref, "/")
+func flatpakPackage(id string, ref flatpakref.Ref, purpose string) *spdx.Package {
 	return &spdx.Package{
-		PackageName:             parts[1],
+		PackageName:             ref.ID,
 		PackageSPDXIdentifier:   common.ElementID(id),
-		PackageVersion:          parts[3],
+		PackageVersion:          ref.Branch,
 		PackageDownloadLocation: noAssertion,
 		PackageLicenseConcluded: noAssertion,
 		PackageLicenseDeclared:  noAssertion,
 		PackageCopyrightText:    noAssertion,
-		PackageComment:          "Flatpak " + ref,
+		PackageComment:          "Flatpak " + ref.String(),
 		PrimaryPackagePurpose:   purpose,
 	}
 }

@@ -1,0 +1,50 @@
+// Package suggest is the one "did you mean" of the project: the flatpak.yaml
+// keys, build arguments and arches of spec and the finish-args options and
+// names of flatpak/finishargs all suggest through it, so a typo is met the
+// same way everywhere.
+package suggest
+
+import "strings"
+
+// Closest returns the candidate closest to s by edit distance, ignoring
+// case, or "" when none is close enough to be what the user meant: at most
+// a third of s's length away, and always 2 edits for short words. The first
+// of equally close candidates wins.
+func Closest(s string, candidates []string) string {
+	if len(s) > 100 {
+		return ""
+	}
+	ls := []rune(strings.ToLower(s))
+	best, bestD := "", 0
+	for _, c := range candidates {
+		d := distance(ls, []rune(strings.ToLower(c)))
+		if best == "" || d < bestD {
+			best, bestD = c, d
+		}
+	}
+	if best == "" || bestD > max(2, len(ls)/3) {
+		return ""
+	}
+	return best
+}
+
+// distance is the Levenshtein distance of a and b.
+func distance(a, b []rune) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
