@@ -108,7 +108,7 @@ func extensionMetadata(s *spec.Spec, arch, runtimeRef, sdkRef string) ([]byte, e
 	if err != nil {
 		return nil, err
 	}
-	return metadata.Extension(metadata.RuntimeInput{
+	return metadata.ExtensionOf(metadata.RuntimeInput{
 		ID:         s.ID,
 		Runtime:    runtimeRef,
 		SDK:        sdkRef,

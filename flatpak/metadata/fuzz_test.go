@@ -7,7 +7,6 @@ import (
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/finishargs"
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/keyfile"
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/metadata"
-	"github.com/flatpak-frontend/flatpak-frontend/spec"
 )
 
 // FuzzAppNoInjection builds an app's metadata from hostile values of every
@@ -35,7 +34,7 @@ func FuzzAppNoInjection(f *testing.F) {
 			Command: command,
 			Context: ctx,
 			Tags:    []string{tag},
-			Extensions: map[string]spec.Extension{
+			Extensions: map[string]metadata.Extension{
 				"org.example.App.Plugin": {Directory: dir, Version: version, MergeDirs: mergeDirs},
 			},
 		}

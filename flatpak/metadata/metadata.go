@@ -9,7 +9,6 @@ import (
 
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/finishargs"
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/keyfile"
-	"github.com/flatpak-frontend/flatpak-frontend/spec"
 )
 
 // Group and key names of the metadata file.
@@ -45,7 +44,7 @@ type AppInput struct {
 	Tags []string
 	// Extensions are the add-extensions, written as [Extension NAME]
 	// groups after any --extension of the finish-args.
-	Extensions map[string]spec.Extension
+	Extensions map[string]Extension
 }
 
 // RuntimeInput is what a runtime's metadata is made of.
@@ -59,7 +58,7 @@ type RuntimeInput struct {
 	// build-finish ignores it for runtimes.
 	Context    *finishargs.Context
 	Tags       []string
-	Extensions map[string]spec.Extension
+	Extensions map[string]Extension
 }
 
 // App returns the metadata file of an application.
@@ -94,11 +93,11 @@ func Runtime(in RuntimeInput) ([]byte, error) {
 	return buildFinish(kf, GroupRuntime, "", ctx, in.Extensions)
 }
 
-// Extension returns the metadata file of an extension of the runtime (or
+// ExtensionOf returns the metadata file of an extension of the runtime (or
 // app) ref extensionOf (runtime/ID/ARCH/BRANCH): what flatpak build-init
 // --type=extension writes ([Runtime] with in's runtime and SDK, and
 // [ExtensionOf] with the ref and the runtime), as build-finish updates it.
-func Extension(in RuntimeInput, extensionOf string) ([]byte, error) {
+func ExtensionOf(in RuntimeInput, extensionOf string) ([]byte, error) {
 	ctx := in.Context
 	if ctx == nil {
 		ctx = &finishargs.Context{}
@@ -203,7 +202,7 @@ func resolveRef(partial, old string) (string, error) {
 	return flatpakref.Ref{Kind: flatpakref.Runtime, ID: id, Arch: arch, Branch: branch}.Partial(), nil
 }
 
-func buildFinish(kf *keyfile.File, group, command string, ctx *finishargs.Context, exts map[string]spec.Extension) ([]byte, error) {
+func buildFinish(kf *keyfile.File, group, command string, ctx *finishargs.Context, exts map[string]Extension) ([]byte, error) {
 	var errs []error
 	try := func(err error) {
 		if err != nil {
@@ -286,7 +285,7 @@ func buildFinish(kf *keyfile.File, group, command string, ctx *finishargs.Contex
 // no-autodownload, locale-subset, subdirectories (booleans only when true,
 // as "true"), add-ld-path, download-if, enable-if, autoprune-unless,
 // merge-dirs, subdirectory-suffix, version, versions (only when set).
-func ExtensionArgs(exts map[string]spec.Extension) ([]finishargs.ExtensionSetting, error) {
+func ExtensionArgs(exts map[string]Extension) ([]finishargs.ExtensionSetting, error) {
 	var names []string
 	for n := range exts {
 		names = append(names, n)

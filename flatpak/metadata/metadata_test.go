@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/finishargs"
-	"github.com/flatpak-frontend/flatpak-frontend/spec"
 )
 
 const (
@@ -80,7 +79,7 @@ var finishCases = []struct {
 	name string
 	args []string
 	tags []string
-	exts map[string]spec.Extension
+	exts map[string]Extension
 	// kind is "app" or "runtime".
 	runtime bool
 }{
@@ -111,7 +110,7 @@ var finishCases = []struct {
 		"--extra-data=foo.tar:" + strings.Repeat("ab", 32) + ":100:200:https://example.org/x", "--extra-data=:" + strings.Repeat("cd", 32) + ":5::https://example.org/y",
 		"--share=network", "--no-exports"}},
 	{name: "command override", args: []string{"--command=other", "--no-inherit-permissions"}},
-	{name: "tags and extensions", tags: []string{"proprietary", "beta"}, exts: map[string]spec.Extension{
+	{name: "tags and extensions", tags: []string{"proprietary", "beta"}, exts: map[string]Extension{
 		"org.example.Hello.Plugin": {Directory: "lib/plugins", Subdirectories: true, NoAutodownload: true, Autodelete: true, AddLdPath: "lib", MergeDirs: "a;b",
 			DownloadIf: "active-gl-driver", EnableIf: "have-intel-gpu", AutopruneUnless: "active-gl-driver", SubdirectorySuffix: "x", Version: "1", Versions: "1;2", LocaleSubset: true},
 		"org.example.Hello.Codecs": {Directory: "lib/codecs", Version: "stable"},
@@ -119,7 +118,7 @@ var finishCases = []struct {
 	}, args: []string{"--extension=org.example.Hello.Codecs=directory=overridden", "--socket=x11"}},
 	{name: "runtime", runtime: true, tags: []string{"latest"}, args: []string{"--env=GI_TYPELIB_PATH=/app/lib/girepository-1.0", "--env=XDG_DATA_DIRS=/app/share:/usr/share",
 		"--socket=wayland", "--require-version=1.0.0"},
-		exts: map[string]spec.Extension{"org.example.Platform.GL": {Directory: "lib/GL", Versions: "1;default", Subdirectories: true, NoAutodownload: true, AddLdPath: "lib"}}},
+		exts: map[string]Extension{"org.example.Platform.GL": {Directory: "lib/GL", Versions: "1;default", Subdirectories: true, NoAutodownload: true, AddLdPath: "lib"}}},
 }
 
 func prefixed(p string, s []string) []string {
@@ -133,7 +132,7 @@ func prefixed(p string, s []string) []string {
 // realBuildFinish runs flatpak build-finish on a build directory set up as
 // build-init (with --tag) sets it up, with the arguments flatpak-builder
 // would pass, and returns the metadata it wrote.
-func realBuildFinish(t *testing.T, runtime bool, tags []string, command string, args []string, exts map[string]spec.Extension) []byte {
+func realBuildFinish(t *testing.T, runtime bool, tags []string, command string, args []string, exts map[string]Extension) []byte {
 	t.Helper()
 	dir := t.TempDir()
 	app := filepath.Join(dir, "app")

@@ -31,6 +31,8 @@ type comments struct {
 	consts map[string][]string          // type name -> values of its string constants
 }
 
+// readComments reads the spec package in dir, and the types it uses from
+// flatpak/metadata (add-extensions' Extension).
 func readComments(dir string) (*comments, error) {
 	c := &comments{types: map[string]string{}, fields: map[string]map[string]string{}, consts: map[string][]string{}}
 	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
@@ -38,6 +40,8 @@ func readComments(dir string) (*comments, error) {
 		return nil, err
 	}
 	sort.Strings(files)
+	// Read first, so that spec's own doc of an alias wins.
+	files = append([]string{filepath.Join(dir, "..", "flatpak", "metadata", "extension.go")}, files...)
 	fset := token.NewFileSet()
 	for _, name := range files {
 		if strings.HasSuffix(name, "_test.go") {
@@ -59,7 +63,9 @@ func readComments(dir string) (*comments, error) {
 					if doc == nil {
 						doc = g.Doc
 					}
-					c.types[sp.Name.Name] = text(doc)
+					if d := text(doc); d != "" || c.types[sp.Name.Name] == "" {
+						c.types[sp.Name.Name] = d
+					}
 					st, ok := sp.Type.(*ast.StructType)
 					if !ok {
 						continue
