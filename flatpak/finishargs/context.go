@@ -1,0 +1,179 @@
+package finishargs
+
+// The sandbox model: what the options set, as Flatpak's FlatpakContext
+// holds it, and the errors Parse reports.
+
+// The names flatpak 1.14 knows, in the order of its enums: the metadata
+// lists are written in this order.
+var (
+	// ShareNames are the values of --share / --unshare.
+	ShareNames = []string{"network", "ipc"}
+	// SocketNames are the values of --socket / --nosocket.
+	SocketNames = []string{"x11", "wayland", "pulseaudio", "session-bus", "system-bus",
+		"fallback-x11", "ssh-auth", "pcsc", "cups", "gpg-agent"}
+	// DeviceNames are the values of --device / --nodevice.
+	DeviceNames = []string{"dri", "all", "kvm", "shm"}
+	// FeatureNames are the values of --allow / --disallow.
+	FeatureNames = []string{"devel", "multiarch", "bluetooth", "canbus", "per-app-dev-shm"}
+)
+
+// FilesystemMode is how a filesystem location is exposed (Flatpak's
+// FlatpakFilesystemMode; the values are flatpak's).
+type FilesystemMode int
+
+const (
+	// FilesystemNone hides the location: --nofilesystem, written "!LOCATION".
+	FilesystemNone FilesystemMode = iota
+	// FilesystemReadOnly is LOCATION:ro.
+	FilesystemReadOnly
+	// FilesystemReadWrite is LOCATION or LOCATION:rw.
+	FilesystemReadWrite
+	// FilesystemCreate is LOCATION:create.
+	FilesystemCreate
+)
+
+// Policy is a D-Bus name policy (Flatpak's FlatpakPolicy).
+type Policy int
+
+const (
+	// PolicyNone is --no-talk-name / --system-no-talk-name.
+	PolicyNone Policy = iota
+	// PolicySee is only reachable through metadata, never through an option.
+	PolicySee
+	// PolicyTalk is --talk-name / --system-talk-name.
+	PolicyTalk
+	// PolicyOwn is --own-name / --system-own-name.
+	PolicyOwn
+)
+
+func (p Policy) String() string {
+	switch p {
+	case PolicySee:
+		return "see"
+	case PolicyTalk:
+		return "talk"
+	case PolicyOwn:
+		return "own"
+	}
+	return "none"
+}
+
+// Filesystem is one --filesystem or --nofilesystem location.
+type Filesystem struct {
+	// Location as flatpak normalizes it: "host", "home", "xdg-download/dir",
+	// "~/dir", "/dir" ("home/dir" becomes "~/dir", "~" becomes "home",
+	// "//" and "/./" collapse, trailing "/" and "/." go). --nofilesystem=host:reset
+	// is stored as "host" and "host-reset", both FilesystemNone, as flatpak
+	// does.
+	Location string
+	Mode     FilesystemMode
+}
+
+// EnvVar is one --env or --unset-env.
+type EnvVar struct {
+	Name  string
+	Value string
+	// Unset is --unset-env=NAME.
+	Unset bool
+}
+
+// BusName is one D-Bus name policy; Name may end in ".*".
+type BusName struct {
+	Name   string
+	Policy Policy
+}
+
+// GenericPolicy is the --add-policy / --remove-policy values of one
+// SUBSYSTEM.KEY, in flatpak's order: a later value for the same name
+// replaces an earlier one and moves to the end; removed values start with
+// '!'.
+type GenericPolicy struct {
+	// Key is SUBSYSTEM.KEY.
+	Key    string
+	Values []string
+}
+
+// ExtraData is one --extra-data=NAME:SHA256:DOWNLOAD-SIZE:INSTALL-SIZE:URL.
+type ExtraData struct {
+	Name, Checksum, Size, InstalledSize, URI string
+}
+
+// ExtensionSetting is one --extension=NAME=KEY[=VALUE] (VALUE defaults to
+// "true"): KEY=VALUE in group "Extension NAME".
+type ExtensionSetting struct {
+	Name, Key, Value string
+}
+
+// MetadataSetting is one --metadata=GROUP=KEY[=VALUE] (VALUE defaults to
+// "true").
+type MetadataSetting struct {
+	Group, Key, Value string
+}
+
+// Context is what a list of finish-args describes: the sandbox permissions
+// (Flatpak's FlatpakContext) and the build-finish-only settings. Entries that
+// flatpak keeps in hash tables are kept here in the order of their first
+// setting; setting one again replaces its value in place, as a GHashTable
+// insert does.
+type Context struct {
+	// Shared maps a ShareNames entry to true (--share) or false (--unshare).
+	Shared map[string]bool
+	// Sockets maps a SocketNames entry to true (--socket) or false
+	// (--nosocket). fallback-x11 sets x11 too, as flatpak does.
+	Sockets map[string]bool
+	// Devices maps a DeviceNames entry to true (--device) or false (--nodevice).
+	Devices map[string]bool
+	// Features maps a FeatureNames entry to true (--allow) or false (--disallow).
+	Features    map[string]bool
+	Filesystems []Filesystem
+	// Persistent holds --persist paths.
+	Persistent  []string
+	Environment []EnvVar
+	SessionBus  []BusName
+	SystemBus   []BusName
+	Policies    []GenericPolicy
+
+	// Command is --command (the last one wins).
+	Command string
+	// RequireVersion is --require-version: MAJOR.MINOR.MICRO, or several
+	// separated by ';'.
+	RequireVersion string
+	// Runtime and SDK are --runtime / --sdk: ID[/ARCH[/BRANCH]], optionally
+	// prefixed "runtime/"; missing parts come from the metadata's value.
+	Runtime, SDK string
+	// NoExports is --no-exports: export nothing from files/share.
+	NoExports bool
+	// NoInheritPermissions is --no-inherit-permissions.
+	NoInheritPermissions bool
+	ExtraData            []ExtraData
+	Extensions           []ExtensionSetting
+	RemoveExtensions     []string
+	// ExtensionPriority is --extension-priority, nil when not given.
+	ExtensionPriority *int32
+	Metadata          []MetadataSetting
+}
+
+// Error is a problem with one finish-arg.
+type Error struct {
+	// Index of the argument in the list given to Parse: the option, or for
+	// "--opt value" with a bad value, the value.
+	Index int
+	// Msg says what is wrong and what would be right.
+	Msg string
+}
+
+func (e *Error) Error() string { return e.Msg }
+
+// Errors is every problem Parse found.
+type Errors []*Error
+
+func (e Errors) Error() string {
+	s := ""
+	for i, x := range e {
+		if i > 0 {
+			s += "\n"
+		}
+		s += x.Msg
+	}
+	return s
+}

@@ -1,0 +1,156 @@
+package spec
+
+import (
+	"reflect"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// The keys whose YAML shape the generic decoder does not cover: args,
+// packages (names or mappings), arch lists (a list, or one string of names) and
+// finish-args (a list or one string).
+
+func (p *parser) decodeArgs(n *yaml.Node, v reflect.Value, path []any) {
+	if n.Kind != yaml.MappingNode {
+		p.errorf(n, "%sexpected a mapping of build argument names to default values, got %s", prefix(path), describe(n))
+		return
+	}
+	args := map[string]string{}
+	p.mapEntries(n, path, func(k, val *yaml.Node, kp []any) {
+		if !isArgName(k.Value) {
+			p.errorf(k, "%sbuild argument name %q must be letters, digits and '_', not starting with a digit", prefix(path), k.Value)
+		}
+		def := ""
+		if !isNull(val) {
+			if s, ok := p.scalar(val, kp, "a string (the default value)"); ok {
+				def = s
+			}
+		}
+		if o, ok := p.opts.BuildArgs[k.Value]; ok {
+			def = o
+		}
+		args[k.Value] = def
+	})
+	p.args = args
+	v.Set(reflect.ValueOf(args))
+}
+
+// mapEntries calls fn for each entry of a string-keyed mapping, with the
+// entry's path, after recording the positions of its key and value;
+// non-string and duplicate keys are errors.
+func (p *parser) mapEntries(n *yaml.Node, path []any, fn func(k, val *yaml.Node, kp []any)) {
+	seen := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := resolve(n.Content[i]), resolve(n.Content[i+1])
+		if k.Kind != yaml.ScalarNode {
+			p.errorf(k, "%skeys must be strings, got %s", prefix(path), describe(k))
+			continue
+		}
+		if prev, dup := seen[k.Value]; dup {
+			p.errorf(k, "%sduplicate key %q (first at line %d)", prefix(path), k.Value, prev.Line)
+			continue
+		}
+		seen[k.Value] = k
+		kp := join(path, k.Value)
+		p.src.set(p.rangeOf(k), join(kp, Key)...)
+		p.record(val, kp)
+		fn(k, val, kp)
+	}
+}
+
+func isArgName(s string) bool {
+	if s == "" || s[0] >= '0' && s[0] <= '9' {
+		return false
+	}
+	return matchCharset(s, "_")
+}
+
+func (p *parser) decodePackages(n *yaml.Node, v reflect.Value, path []any) {
+	if n.Kind != yaml.SequenceNode {
+		p.errorf(n, "%sexpected a list of package names (or mappings with name and platforms), got %s", prefix(path), describe(n))
+		return
+	}
+	pkgs := make([]Package, len(n.Content))
+	for i, item := range n.Content {
+		item = resolve(item)
+		ip := join(path, i)
+		p.record(item, ip)
+		switch item.Kind {
+		case yaml.ScalarNode:
+			if isNull(item) {
+				p.errorf(item, "%sexpected a package name, got %s", prefix(ip), describe(item))
+				continue
+			}
+			p.src.set(p.rangeOf(item), join(ip, "name")...)
+			pkgs[i].Name = p.expand(item, item.Value, ip)
+		case yaml.MappingNode:
+			p.decodeStruct(item, reflect.ValueOf(&pkgs[i]).Elem(), ip)
+			if !p.isPresent(join(ip, "name")...) {
+				p.errorf(item, "%smissing key \"name\" (the RPM package name)", prefix(ip))
+			}
+		default:
+			p.errorf(item, "%sexpected a package name or a mapping with name and platforms, got %s", prefix(ip), describe(item))
+		}
+	}
+	v.Set(reflect.ValueOf(pkgs))
+}
+
+// decodeArchList reads platforms.only/not: a list, or one string of
+// architectures separated by commas or spaces.
+func (p *parser) decodeArchList(n *yaml.Node, v reflect.Value, path []any) {
+	var out []string
+	switch n.Kind {
+	case yaml.ScalarNode:
+		cursor := p.contentStart(n)
+		for i, a := range strings.FieldsFunc(n.Value, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' }) {
+			r := p.find(n, a, &cursor)
+			p.src.set(r, join(path, i)...)
+			out = append(out, p.expandAt(r, a, join(path, i)))
+		}
+	case yaml.SequenceNode:
+		for i, item := range n.Content {
+			ip := join(path, i)
+			item = resolve(item)
+			p.record(item, ip)
+			if s, ok := p.scalar(item, ip, "an architecture name"); ok {
+				out = append(out, p.expand(item, s, ip))
+			}
+		}
+	default:
+		p.errorf(n, "%sexpected an architecture name or a list of them, got %s", prefix(path), describe(n))
+		return
+	}
+	v.Set(reflect.ValueOf(out))
+}
+
+func (p *parser) decodeFinishArgs(n *yaml.Node, v reflect.Value, path []any) {
+	var out []string
+	switch n.Kind {
+	case yaml.SequenceNode:
+		for i, item := range n.Content {
+			ip := join(path, i)
+			item = resolve(item)
+			p.record(item, ip)
+			if s, ok := p.scalar(item, ip, "a string (one flatpak build-finish option)"); ok {
+				out = append(out, p.expand(item, s, ip))
+			}
+		}
+	case yaml.ScalarNode:
+		words, err := shellSplit(n.Value)
+		cursor := p.contentStart(n)
+		for i, w := range words {
+			r := p.find(n, n.Value[w.start:w.end], &cursor)
+			p.src.set(r, join(path, i)...)
+			out = append(out, p.expandAt(r, w.value, join(path, i)))
+		}
+		if err != nil {
+			r := p.find(n, n.Value[err.start:], &cursor)
+			p.errorAt(r, "%s%s", prefix(path), err.msg)
+		}
+	default:
+		p.errorf(n, "%sexpected a list of flatpak build-finish options or one string of them, got %s", prefix(path), describe(n))
+		return
+	}
+	v.Set(reflect.ValueOf(out))
+}
