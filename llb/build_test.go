@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
 
 	"github.com/flatpak-frontend/flatpak-frontend/spec"
 	bkllb "github.com/moby/buildkit/client/llb"

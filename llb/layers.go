@@ -3,11 +3,12 @@ package llb
 import (
 	"cmp"
 	"fmt"
-	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
 	"hash/fnv"
 	"path"
 	"slices"
 	"strings"
+
+	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
 )
 
 // MaxLayers bounds how many layers an app's files/ is split into.

@@ -2,11 +2,12 @@ package llb
 
 import (
 	"fmt"
-	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
 	"path"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
 
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/patternmatcher"

@@ -1,9 +1,10 @@
 package llb
 
 import (
-	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
 	"strings"
 	"time"
+
+	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
 
 	bkllb "github.com/moby/buildkit/client/llb"
 )

@@ -1,0 +1,151 @@
+package llb
+
+import (
+	"encoding/json"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
+	"github.com/flatpak-frontend/flatpak-frontend/spec"
+	bkllb "github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
+)
+
+// How a build step runs: the helper binary's subcommand with its config,
+// its constraints (platform, source position, cache namespace), and the
+// finish and cleanup steps every graph ends with.
+
+// group puts every step of this build under one progress group.
+func (b *builder) group() bkllb.ConstraintsOpt {
+	return bkllb.ProgressGroup("flatpak-"+b.s.ID, "build "+b.s.ID, false)
+}
+
+// run adds an exec step with the options every step shares.
+func (b *builder) run(root bkllb.State, opts ...bkllb.RunOption) bkllb.ExecState {
+	opts = append(opts, b.group())
+	if b.o.NoCache {
+		opts = append(opts, bkllb.IgnoreCache)
+	}
+	return root.Run(opts...)
+}
+
+// at attaches the YAML location of a key to a step.
+func (b *builder) at(path ...any) bkllb.ConstraintsOpt {
+	var ranges []*pb.Range
+	if b.s.Source != nil {
+		if r, ok := b.s.Source.Range(path...); ok {
+			ranges = append(ranges, PBRange(r))
+		}
+	}
+	return b.o.SourceMap.Location(ranges)
+}
+
+// PBRange converts a spec range to BuildKit's.
+func PBRange(r spec.Range) *pb.Range {
+	return &pb.Range{
+		Start: &pb.Position{Line: int32(r.Start.Line), Character: int32(r.Start.Column)},
+		End:   &pb.Position{Line: int32(r.End.Line), Character: int32(r.End.Column)},
+	}
+}
+
+func withEnv(st bkllb.State, env []string) bkllb.State {
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		st = st.AddEnv(k, v)
+	}
+	if len(env) == 0 {
+		st = st.AddEnv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+	}
+	return st
+}
+
+// step runs the helper binary's step name with its configuration mounted.
+func (b *builder) step(name string, config any) ([]bkllb.RunOption, error) {
+	dt, err := json.Marshal(config)
+	if err != nil {
+		return nil, err
+	}
+	conf := bkllb.Scratch().File(bkllb.Mkfile("/step.json", 0o644, dt),
+		bkllb.WithCustomName("[internal] configure step "+name))
+	var args []string
+	for _, a := range b.o.Helper.Args {
+		if strings.HasPrefix(a, "-") {
+			args = append(args, a)
+		} else {
+			args = append(args, buildstep.HelperDir+"/"+strings.TrimPrefix(a, "/"))
+		}
+	}
+	return []bkllb.RunOption{
+		bkllb.Args(append(args, "step", name)),
+		bkllb.AddMount(buildstep.HelperDir, b.o.Helper.State, bkllb.Readonly),
+		bkllb.AddMount(buildstep.ConfigDir, conf, bkllb.Readonly),
+	}, nil
+}
+
+func (b *builder) cacheID(what string) string {
+	id := "flatpak-frontend-" + what + "-" + b.o.Arch
+	if b.o.CacheNamespace != "" {
+		id = b.o.CacheNamespace + "/" + id
+	}
+	return id
+}
+
+// hideReports covers the reports with an empty tmpfs while
+// cleanup-commands run: the spec's script must not edit what the frontend
+// takes as the truth about the installed RPMs (the rpms label, the SBOM).
+func hideReports(dir string) bkllb.RunOption {
+	return bkllb.AddMount(dir, bkllb.Scratch(), bkllb.Tmpfs())
+}
+
+func (b *builder) cleanup(root bkllb.State, extra ...bkllb.RunOption) bkllb.ExecState {
+	runOpts := []bkllb.RunOption{
+		bkllb.Args([]string{"/bin/sh", "-c", b.s.CleanupCommands}),
+		bkllb.Network(pb.NetMode_NONE),
+		bkllb.WithCustomName("cleanup-commands"),
+		b.at("cleanup-commands"),
+	}
+	for _, k := range slices.Sorted(maps.Keys(b.o.BuildArgs)) {
+		runOpts = append(runOpts, bkllb.AddEnv(k, b.o.BuildArgs[k]))
+	}
+	return b.run(root, append(runOpts, extra...)...)
+}
+
+// appFinish is the spec's finishing keys of an app.
+func (b *builder) appFinish() *buildstep.AppFinish {
+	s := b.s
+	return &buildstep.AppFinish{
+		ID:                    s.ID,
+		RenameDesktopFile:     s.RenameDesktopFile,
+		RenameIcon:            s.RenameIcon,
+		RenameMimeFile:        s.RenameMimeFile,
+		RenameMimeIcons:       s.RenameMimeIcons,
+		CopyIcon:              s.CopyIcon,
+		RenameAppdataFile:     s.RenameAppdataFile,
+		DesktopFileNamePrefix: s.DesktopFileNamePrefix,
+		DesktopFileNameSuffix: s.DesktopFileNameSuffix,
+		AppdataLicense:        s.AppdataLicense,
+		AppstreamCompose:      s.AppstreamCompose,
+	}
+}
+
+// finish runs the finishing step with the mounts in extra.
+func (b *builder) finish(root bkllb.State, name string, cfg buildstep.FinishConfig, extra ...bkllb.RunOption) bkllb.ExecState {
+	runOpts, err := b.step(buildstep.StepFinish, cfg)
+	if err != nil {
+		// A FinishConfig always marshals.
+		panic(err)
+	}
+	runOpts = append(runOpts,
+		bkllb.Network(pb.NetMode_NONE),
+		bkllb.WithCustomName(name),
+	)
+	return b.run(root, append(runOpts, extra...)...)
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
