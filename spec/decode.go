@@ -214,30 +214,13 @@ func prefix(path []any) string {
 	return pathString(path) + ": "
 }
 
-// decodeField decodes one key's value, with the shapes that are not a plain
-// Go type: finish-args, packages and platforms.
+// decodeField decodes one key's value, by its shape if it has one.
 func (p *parser) decodeField(parent reflect.Type, f field, n *yaml.Node, v reflect.Value, path []any) {
 	if isNull(n) {
 		return
 	}
-	switch {
-	case parent == specType && f.name == "finish-args":
-		p.decodeFinishArgs(n, v, path)
-		return
-	case parent == specType && f.name == "packages":
-		p.decodePackages(n, v, path)
-		return
-	case parent == specType && f.name == "cleanup-commands":
-		// A shell script: build args reach it as environment variables.
-		if s, ok := p.scalar(n, path, "a string (a shell script)"); ok {
-			v.SetString(s)
-		}
-		return
-	case parent == specType && f.name == "args":
-		p.decodeArgs(n, v, path)
-		return
-	case parent == reflect.TypeFor[Platforms](), parent == reflect.TypeFor[ExtraData]() && f.name == "only-arches":
-		p.decodeArchList(n, v, path)
+	if name, _ := Shape(parent.Field(f.index)); name != "" {
+		shapes[name].decode(p, n, v, path)
 		return
 	}
 	p.decodeValue(n, v, path)

@@ -7,9 +7,51 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// The keys whose YAML shape the generic decoder does not cover: args,
-// packages (names or mappings), arch lists (a list, or one string of names) and
-// finish-args (a list or one string).
+// Shapes are the keys whose YAML form is not their Go type's. A field's
+// `shape` tag names its shape; the decoder here, the JSON Schema and
+// docs/keys.md (spec/internal/schemagen) all go by that tag, so which keys
+// have a shape is said once, in spec.go.
+var shapes map[string]shapeInfo
+
+type shapeInfo struct {
+	// doc is how docs/keys.md names the type.
+	doc    string
+	decode func(p *parser, n *yaml.Node, v reflect.Value, path []any)
+}
+
+// The decoders call back into decodeField, which looks here: the table is
+// filled at init to break that initialization cycle.
+func init() {
+	shapes = map[string]shapeInfo{
+		"finish-args": {"string or list of strings", (*parser).decodeFinishArgs},
+		"packages":    {"list of package names or mappings", (*parser).decodePackages},
+		"script":      {"string (a shell script)", (*parser).decodeScript},
+		"args":        {"mapping of names to strings", (*parser).decodeArgs},
+		"arches":      {"string or list of strings", (*parser).decodeArchList},
+	}
+}
+
+// Shape is the shape a struct field's tag names ("" for none) and how
+// docs/keys.md describes it; it panics on a tag no decoder knows.
+func Shape(f reflect.StructField) (name, doc string) {
+	name = f.Tag.Get("shape")
+	if name == "" {
+		return "", ""
+	}
+	s, ok := shapes[name]
+	if !ok {
+		panic("spec: field " + f.Name + " has unknown shape " + name)
+	}
+	return name, s.doc
+}
+
+// decodeScript reads cleanup-commands: a shell script, not expanded (build
+// args reach it as environment variables).
+func (p *parser) decodeScript(n *yaml.Node, v reflect.Value, path []any) {
+	if s, ok := p.scalar(n, path, "a string (a shell script)"); ok {
+		v.SetString(s)
+	}
+}
 
 func (p *parser) decodeArgs(n *yaml.Node, v reflect.Value, path []any) {
 	if n.Kind != yaml.MappingNode {

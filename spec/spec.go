@@ -42,16 +42,16 @@ type Spec struct {
 	RuntimeVersion string `yaml:"runtime-version,omitempty" json:"runtime-version,omitempty"`
 	// RPM packages to install: names, or objects limiting a package to some
 	// architectures.
-	Packages []Package `yaml:"packages,omitempty" json:"packages,omitempty"`
+	Packages []Package `yaml:"packages,omitempty" json:"packages,omitempty" shape:"packages"`
 	// Applications: the command flatpak run starts, relative to /app/bin or
 	// absolute.
 	Command string `yaml:"command,omitempty" json:"command,omitempty"`
 	// Sandbox permissions, as flatpak build-finish options: a list, or one
 	// string split like a shell command line, with # comments.
-	FinishArgs []string `yaml:"finish-args,omitempty" json:"finish-args,omitempty"`
+	FinishArgs []string `yaml:"finish-args,omitempty" json:"finish-args,omitempty" shape:"finish-args"`
 	// A shell script run in the build root after the packages are installed.
 	// Also spelled cleanup_commands.
-	CleanupCommands string `yaml:"cleanup-commands,omitempty" json:"cleanup-commands,omitempty"`
+	CleanupCommands string `yaml:"cleanup-commands,omitempty" json:"cleanup-commands,omitempty" shape:"script"`
 	// Tags written to the metadata.
 	Tags []string `yaml:"tags,omitempty" json:"tags,omitempty"`
 	// Marks the result end-of-life with this message.
@@ -93,7 +93,7 @@ type Spec struct {
 
 	// Build arguments this file uses as ${NAME}, with their defaults. Values
 	// come from --build-arg NAME=VALUE.
-	Args map[string]string `yaml:"args,omitempty" json:"args,omitempty"`
+	Args map[string]string `yaml:"args,omitempty" json:"args,omitempty" shape:"args"`
 	// The runtime image to build the app FROM. Default: derived from
 	// runtime-name and runtime-version. Overridden by the RUNTIME_IMAGE build
 	// arg and by a build context named "runtime".
@@ -126,7 +126,7 @@ type ExtraData struct {
 	// How much room it takes once apply_extra has unpacked it.
 	InstalledSize uint64 `yaml:"installed-size,omitempty" json:"installed-size,omitempty"`
 	// Only on these architectures.
-	OnlyArches []string `yaml:"only-arches,omitempty" json:"only-arches,omitempty"`
+	OnlyArches []string `yaml:"only-arches,omitempty" json:"only-arches,omitempty" shape:"arches"`
 }
 
 // Package is one entry of packages.
@@ -140,9 +140,9 @@ type Package struct {
 // Platforms limits a package to some architectures.
 type Platforms struct {
 	// Install only on these architectures.
-	Only []string `yaml:"only,omitempty" json:"only,omitempty"`
+	Only []string `yaml:"only,omitempty" json:"only,omitempty" shape:"arches"`
 	// Never install on these architectures.
-	Not []string `yaml:"not,omitempty" json:"not,omitempty"`
+	Not []string `yaml:"not,omitempty" json:"not,omitempty" shape:"arches"`
 }
 
 // Repo is one package repository.

@@ -188,21 +188,24 @@ func stringOrList() obj {
 
 func ref(t reflect.Type) obj { return obj{{"$ref", "#/$defs/" + t.Name()}} }
 
-// schemaFor is the schema of one key's value. The special shapes here are
-// the ones spec.Parse reads beyond plain Go types (see spec/parse.go).
-func (g *gen) schemaFor(parent reflect.Type, k key) obj {
-	switch {
-	case parent == specType && k.name == "finish-args":
+// schemaFor is the schema of one key's value: its shape's (spec.Shape),
+// or its Go type's.
+func (g *gen) schemaFor(k key) obj {
+	name, _ := spec.Shape(k.field)
+	switch name {
+	case "":
+		return g.typeSchema(k.field.Type)
+	case "finish-args", "arches":
 		return stringOrList()
-	case parent == specType && k.name == "packages":
+	case "packages":
 		g.define(packageType)
 		return obj{{"type", "array"}, {"items", obj{{"oneOf", []any{scalarString(), ref(packageType)}}}}}
-	case parent == specType && k.name == "args":
+	case "args":
 		return obj{{"type", "object"}, {"additionalProperties", obj{{"type", []string{"string", "number", "boolean", "null"}}}}}
-	case parent == platformsType, parent == extraDataType && k.name == "only-arches":
-		return stringOrList()
+	case "script":
+		return scalarString()
 	}
-	return g.typeSchema(k.field.Type)
+	panic("schemagen: no schema for shape " + name)
 }
 
 func (g *gen) typeSchema(t reflect.Type) obj {
@@ -247,7 +250,7 @@ func (g *gen) define(t reflect.Type) {
 	props := obj{}
 	var required []string
 	for _, k := range keysOf(t, g.c) {
-		s := g.schemaFor(t, k)
+		s := g.schemaFor(k)
 		if k.doc != "" {
 			s = append(obj{{"description", k.doc}}, s...)
 		}
@@ -389,7 +392,7 @@ func Docs(dir string) ([]byte, error) {
 			if k.hasDef {
 				def = "`" + k.def + "`"
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", name, docType(s.t, k, c), def, cell(k.doc))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", name, docType(k, c), def, cell(k.doc))
 		}
 	}
 	return b.Bytes(), nil
@@ -399,16 +402,9 @@ func cell(s string) string {
 	return strings.ReplaceAll(s, "|", "\\|")
 }
 
-func docType(parent reflect.Type, k key, c *comments) string {
-	switch {
-	case parent == specType && k.name == "finish-args":
-		return "string or list of strings"
-	case parent == specType && k.name == "packages":
-		return "list of package names or mappings"
-	case parent == specType && k.name == "args":
-		return "mapping of names to strings"
-	case parent == platformsType:
-		return "string or list of strings"
+func docType(k key, c *comments) string {
+	if _, doc := spec.Shape(k.field); doc != "" {
+		return doc
 	}
 	return typeDoc(k.field.Type, c)
 }
