@@ -2,8 +2,9 @@ package buildstep
 
 import (
 	"fmt"
-	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
 	"strconv"
+
+	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
 )
 
 // Package is an installed RPM as the install step reports it.

@@ -1,10 +1,11 @@
 package buildstep
 
 import (
-	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
 )
 
 func TestReportsRoundTripAnyFileName(t *testing.T) {

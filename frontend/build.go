@@ -3,7 +3,6 @@ package frontend
 import (
 	"context"
 	"fmt"
-	"github.com/flatpak-frontend/flatpak-frontend/flatpak/flatpakref"
 	"maps"
 	"path"
 	"slices"
@@ -11,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/containerd/platforms"
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/flatpakref"
 	fllb "github.com/flatpak-frontend/flatpak-frontend/llb"
 	"github.com/flatpak-frontend/flatpak-frontend/spec"
 	"github.com/moby/buildkit/client/llb"

@@ -2,11 +2,11 @@ package frontend
 
 import (
 	"errors"
-	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
 	"github.com/flatpak-frontend/flatpak-frontend/spec"
 	"github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/solver/errdefs"

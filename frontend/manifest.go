@@ -3,11 +3,11 @@ package frontend
 import (
 	"context"
 	"fmt"
-	"github.com/flatpak-frontend/flatpak-frontend/flatpak/flatpakref"
 	"maps"
 	"slices"
 	"time"
 
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/flatpakref"
 	"github.com/flatpak-frontend/flatpak-frontend/rpm/manifest"
 	"github.com/flatpak-frontend/flatpak-frontend/rpm/sbom"
 	"github.com/moby/buildkit/client/llb"

@@ -3,14 +3,14 @@ package frontend
 import (
 	"context"
 	"encoding/json"
-	"github.com/flatpak-frontend/flatpak-frontend/flatpak/flatpakref"
-	"github.com/flatpak-frontend/flatpak-frontend/flatpak/labels"
 	"io/fs"
 	"slices"
 	"strings"
 
 	"github.com/distribution/reference"
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/flatpakref"
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/keyfile"
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/labels"
 	fllb "github.com/flatpak-frontend/flatpak-frontend/llb"
 	"github.com/flatpak-frontend/flatpak-frontend/spec"
 	"github.com/moby/buildkit/client/llb"

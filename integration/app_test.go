@@ -15,12 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
 	"github.com/flatpak-frontend/flatpak-frontend/rpm/manifest"
 	"github.com/flatpak-frontend/flatpak-frontend/spec"
 	"github.com/moby/buildkit/solver/errdefs"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
-
-	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
 )
 
 func exampleDir(t *testing.T) string {

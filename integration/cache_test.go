@@ -3,13 +3,13 @@ package integration
 import (
 	"context"
 	"fmt"
-	"github.com/flatpak-frontend/flatpak-frontend/packager/localbuild"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/flatpak-frontend/flatpak-frontend/frontend"
 	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/localbuild"
 	"github.com/moby/buildkit/client"
 	"github.com/tonistiigi/fsutil"
 )

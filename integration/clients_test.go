@@ -10,7 +10,6 @@ package integration
 import (
 	"bytes"
 	"context"
-	"github.com/flatpak-frontend/flatpak-frontend/flatpak/labels"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/labels"
 	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
 	"github.com/flatpak-frontend/flatpak-frontend/internal/buildx"
 	"github.com/flatpak-frontend/flatpak-frontend/oci/layout"

@@ -2,7 +2,6 @@ package integration
 
 import (
 	"fmt"
-	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
 )
 
 // TestHardeningFilesBelowASymlinkOutOfAppFailTheBuild: one package makes

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
-
 	"github.com/flatpak-frontend/flatpak-frontend/spec"
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"

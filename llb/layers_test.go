@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
-
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/patternmatcher"
 )

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
-
 	bkllb "github.com/moby/buildkit/client/llb"
 )
 

@@ -2,10 +2,10 @@ package spec
 
 import (
 	"fmt"
-	"github.com/flatpak-frontend/flatpak-frontend/internal/suggest"
 	"sort"
 	"strings"
 
+	"github.com/flatpak-frontend/flatpak-frontend/internal/suggest"
 	"gopkg.in/yaml.v3"
 )
 

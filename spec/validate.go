@@ -3,14 +3,14 @@ package spec
 import (
 	"errors"
 	"fmt"
-	"github.com/flatpak-frontend/flatpak-frontend/flatpak/flatpakref"
-	"github.com/flatpak-frontend/flatpak-frontend/internal/suggest"
 	"net/url"
 	"path"
 	"sort"
 	"strings"
 
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/finishargs"
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/flatpakref"
+	"github.com/flatpak-frontend/flatpak-frontend/internal/suggest"
 )
 
 // Arches are the architecture names platforms.only and platforms.not accept

@@ -1,7 +1,6 @@
 package install
 
 import (
-	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
+	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
 )
 
 func TestSplitRecordsReadsShescapedOutput(t *testing.T) {

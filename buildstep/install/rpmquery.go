@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
 	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
+	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
 )
 
 // rpm runs rpm queries against a root ("" for the step's own).

@@ -4,19 +4,19 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/flatpak-frontend/flatpak-frontend/flatpak/flatpakref"
-	"github.com/moby/buildkit/solver/errdefs"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
 
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/flatpakref"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/buildkitd"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/connect"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/flatpakcli"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/localbuild"
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
+	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/sirupsen/logrus"
 )
 

@@ -4,15 +4,15 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"github.com/flatpak-frontend/flatpak-frontend/flatpak/flatpakref"
-	"github.com/flatpak-frontend/flatpak-frontend/flatpak/keyfile"
 	"math/bits"
 	"path"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/flatpakref"
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/gvariant"
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/keyfile"
 )
 
 // Label names.

@@ -3,11 +3,11 @@ package metadata
 import (
 	"errors"
 	"fmt"
-	"github.com/flatpak-frontend/flatpak-frontend/flatpak/flatpakref"
 	"sort"
 	"strings"
 
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/finishargs"
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/flatpakref"
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/keyfile"
 )
 

@@ -14,11 +14,11 @@ package ocilayout
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/flatpak-frontend/flatpak-frontend/flatpak/labels"
 	"os"
 	"path/filepath"
 	"slices"
 
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/labels"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )

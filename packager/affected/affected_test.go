@@ -1,10 +1,10 @@
 package affected
 
 import (
-	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
 	"testing"
 
 	"github.com/flatpak-frontend/flatpak-frontend/rpm/manifest"
+	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
 )
 
 func TestQueries(t *testing.T) {

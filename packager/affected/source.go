@@ -4,10 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/flatpak-frontend/flatpak-frontend/oci/imagesource"
 	"os"
 	"path/filepath"
 
+	"github.com/flatpak-frontend/flatpak-frontend/oci/imagesource"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 

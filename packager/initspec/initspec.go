@@ -7,13 +7,13 @@ package initspec
 import (
 	"encoding/xml"
 	"fmt"
-	"github.com/flatpak-frontend/flatpak-frontend/flatpak/flatpakref"
 	"path"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/flatpakref"
 	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmfile"
 	"github.com/flatpak-frontend/flatpak-frontend/spec"
 )

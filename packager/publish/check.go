@@ -3,13 +3,13 @@ package publish
 import (
 	"context"
 	"fmt"
-	"github.com/flatpak-frontend/flatpak-frontend/flatpak/labels"
 	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/labels"
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/remoteindex"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )

@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/flatpak-frontend/flatpak-frontend/oci/imagesource"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/flatpak-frontend/flatpak-frontend/oci/imagesource"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )

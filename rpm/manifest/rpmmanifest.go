@@ -3,10 +3,11 @@ package manifest
 import (
 	"cmp"
 	"fmt"
-	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
 )
 
 // Label is the image label that holds the encoded manifest.

@@ -1,10 +1,11 @@
 package manifest
 
 import (
-	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
 )
 
 func TestEncodeIsCompactAndSorted(t *testing.T) {

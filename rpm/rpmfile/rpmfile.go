@@ -16,9 +16,8 @@ import (
 	"io"
 	"io/fs"
 
-	rpmutils "github.com/sassoftware/go-rpmutils"
-
 	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
+	rpmutils "github.com/sassoftware/go-rpmutils"
 )
 
 // Package is what the header says.

@@ -2,13 +2,13 @@ package sbom
 
 import (
 	"encoding/json"
-	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/flatpak-frontend/flatpak-frontend/rpm/manifest"
+	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
 )
 
 var pkgs = []manifest.Package{
