@@ -1,11 +1,3 @@
-// Package install is the install step: it runs the image's package
-// manager (dnf5, dnf or microdnf) on the spec's packages and reports what
-// the install added, who owns which file, and, when it fails, why: names no
-// repo has, capabilities nothing provides, files outside /app, packaged
-// files missing from the result.
-//
-// For an app it also keeps the last install in a cache folder, so that a
-// build that only adds packages installs them on top of it (see state.go).
 package install
 
 import (

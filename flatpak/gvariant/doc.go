@@ -14,4 +14,8 @@
 //
 // Flatpak byte-swaps sizes before storing them (GUINT64_TO_BE), so a size of
 // 2048 appears as Uint64(bits.ReverseBytes64(2048)): see package labels.
+//
+// Hand-written: the Go GVariant code there is comes with D-Bus bindings
+// (godbus) whose wire format is D-Bus's, not GVariant's serialisation; the
+// four types here are a page of code.
 package gvariant

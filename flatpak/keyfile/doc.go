@@ -20,4 +20,8 @@
 // Parse is a small reader for tests and fuzzing: it accepts what Bytes
 // writes (plus comments and blank lines) and String / StringList undo the
 // escaping like g_key_file_get_string / g_key_file_get_string_list.
+//
+// Hand-written: Go's INI libraries (gopkg.in/ini.v1 and the like) neither
+// keep GKeyFile's order and escaping byte for byte nor refuse what GLib
+// cannot read back, and Flatpak compares metadata byte for byte.
 package keyfile

@@ -1,0 +1,12 @@
+// Package ocilayout makes an exported OCI layout importable by
+// flatpak build-import-bundle --oci, which takes the one descriptor in
+// index.json that is an image manifest named (org.opencontainers.image.ref.name)
+// with a Flatpak ref, and ignores image indexes and unnamed entries.
+//
+// A BuildKit export with attestations (SBOM, provenance) is an image index:
+// index.json then points at that index, and the image manifest, named by
+// the frontend, sits inside it next to its attestation manifest. Flatpak
+// finds nothing there. ExposeFlatpakImages adds the named image manifests to
+// index.json itself and keeps the index entry, so SBOM tools still find the
+// attestations through it.
+package ocilayout
