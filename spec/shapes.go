@@ -151,14 +151,7 @@ func (p *parser) decodeArchList(n *yaml.Node, v reflect.Value, path []any) {
 			out = append(out, p.expandAt(r, a, join(path, i)))
 		}
 	case yaml.SequenceNode:
-		for i, item := range n.Content {
-			ip := join(path, i)
-			item = resolve(item)
-			p.record(item, ip)
-			if s, ok := p.scalar(item, ip, "an architecture name"); ok {
-				out = append(out, p.expand(item, s, ip))
-			}
-		}
+		out = p.stringList(n, path, "an architecture name")
 	default:
 		p.errorf(n, "%sexpected an architecture name or a list of them, got %s", prefix(path), describe(n))
 		return
@@ -170,14 +163,7 @@ func (p *parser) decodeFinishArgs(n *yaml.Node, v reflect.Value, path []any) {
 	var out []string
 	switch n.Kind {
 	case yaml.SequenceNode:
-		for i, item := range n.Content {
-			ip := join(path, i)
-			item = resolve(item)
-			p.record(item, ip)
-			if s, ok := p.scalar(item, ip, "a string (one flatpak build-finish option)"); ok {
-				out = append(out, p.expand(item, s, ip))
-			}
-		}
+		out = p.stringList(n, path, "a string (one flatpak build-finish option)")
 	case yaml.ScalarNode:
 		words, err := shellSplit(n.Value)
 		cursor := p.contentStart(n)
@@ -195,4 +181,19 @@ func (p *parser) decodeFinishArgs(n *yaml.Node, v reflect.Value, path []any) {
 		return
 	}
 	v.Set(reflect.ValueOf(out))
+}
+
+// stringList reads a sequence of scalars, each expanded, recording each
+// item's position; want says what an item must be.
+func (p *parser) stringList(n *yaml.Node, path []any, want string) []string {
+	var out []string
+	for i, item := range n.Content {
+		ip := join(path, i)
+		item = resolve(item)
+		p.record(item, ip)
+		if s, ok := p.scalar(item, ip, want); ok {
+			out = append(out, p.expand(item, s, ip))
+		}
+	}
+	return out
 }
