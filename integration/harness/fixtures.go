@@ -162,3 +162,24 @@ func testdataDir() (string, error) {
 	}
 	return filepath.Clean(d), nil
 }
+
+// runtime returns the fixture as a runtime image, building it on first use.
+func (f *fixture) runtime(t testing.TB, key func() (name, hash string, err error), build func(ctx context.Context, dir string) error) RuntimeImage {
+	t.Helper()
+	img, err := loadRuntime(filepath.Join(f.get(t, key, build), "oci"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// scratch makes the empty scratch folder next to a fixture's dir: the
+// build holds dir's lock, and a run that was killed left at most this one
+// folder behind, removed here.
+func scratch(dir string) (string, error) {
+	work := dir + ".work"
+	if err := removeAll(work); err != nil {
+		return "", err
+	}
+	return work, os.MkdirAll(work, 0o755)
+}

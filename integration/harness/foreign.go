@@ -53,12 +53,7 @@ const NativeOutput = "Hello from org.example.Native on "
 // aarch64 CPU; nothing is configured), its rpmdb written by the host's rpm.
 func Arm64Runtime(t testing.TB) RuntimeImage {
 	t.Helper()
-	dir := arm64Runtime.get(t, arm64RuntimeKey, buildArm64Runtime)
-	img, err := loadRuntime(filepath.Join(dir, "oci"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
+	return arm64Runtime.runtime(t, arm64RuntimeKey, buildArm64Runtime)
 }
 
 // MultiArchRuntime is one OCI layout whose index.json names an image index

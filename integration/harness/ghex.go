@@ -44,8 +44,8 @@ func buildGHexRepo(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	work := dir + ".work"
-	if err := removeAll(work); err != nil {
+	work, err := scratch(dir)
+	if err != nil {
 		return err
 	}
 	defer removeAll(work)

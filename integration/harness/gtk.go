@@ -53,12 +53,7 @@ func gtkRootfsRecipe() string {
 // glib-compile-schemas and fc-cache on what apps install under /app.
 func GtkRuntime(t testing.TB) RuntimeImage {
 	t.Helper()
-	dir := gtkRuntimeFixture.get(t, gtkRuntimeKey, buildGtkRuntime)
-	img, err := loadRuntime(filepath.Join(dir, "oci"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
+	return gtkRuntimeFixture.runtime(t, gtkRuntimeKey, buildGtkRuntime)
 }
 
 func gtkRootfsKey() (string, string, error) {
@@ -102,14 +97,11 @@ func buildGtkRuntime(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	work := dir + ".work"
-	if err := removeAll(work); err != nil {
+	work, err := scratch(dir)
+	if err != nil {
 		return err
 	}
 	defer removeAll(work)
-	if err := os.MkdirAll(work, 0o755); err != nil {
-		return err
-	}
 	root := filepath.Join(work, "root")
 	if _, err := run(ctx, nil, "", "cp", "-a", filepath.Join(rootfs, "root"), root); err != nil {
 		return err
@@ -205,28 +197,9 @@ func buildGtkRuntime(ctx context.Context, dir string) error {
 	}
 
 	// dnf: offline, repos only from the command line or the spec.
-	if err := os.WriteFile(filepath.Join(root, "etc", "dnf", "dnf.conf"), []byte(dnfConf), 0o644); err != nil {
-		return err
-	}
-	repos := filepath.Join(root, "etc", "yum.repos.d")
-	if err := removeAll(repos); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(repos, 0o755); err != nil {
+	if err := offlineDnf(root); err != nil {
 		return err
 	}
 
-	tree := filepath.Join(work, "tree")
-	if err := os.MkdirAll(tree, 0o755); err != nil {
-		return err
-	}
-	if err := os.Rename(filepath.Join(root, "usr"), filepath.Join(tree, "files")); err != nil {
-		return err
-	}
-	if err := os.Rename(filepath.Join(root, "etc"), filepath.Join(tree, "files", "etc")); err != nil {
-		return err
-	}
-	md := "[Runtime]\nname=" + GtkRuntimeID + "\nruntime=" + GtkRuntimeID + "/x86_64/" + RuntimeBranch +
-		"\nsdk=" + GtkRuntimeID + "/x86_64/" + RuntimeBranch + "\n"
-	return exportRuntime(ctx, tree, work, dir, GtkRuntimeID, RuntimeBranch, md)
+	return exportRoot(ctx, root, work, dir, GtkRuntimeID)
 }

@@ -36,12 +36,7 @@ var (
 // sid changes daily, and a failure to fetch it says so.
 func MinimalRuntime(t testing.TB) RuntimeImage {
 	t.Helper()
-	dir := minimalRuntimeFixture.get(t, minimalRuntimeKey, buildMinimalRuntime)
-	img, err := loadRuntime(filepath.Join(dir, "oci"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
+	return minimalRuntimeFixture.runtime(t, minimalRuntimeKey, buildMinimalRuntime)
 }
 
 func sidRootfsKey() (string, string, error) {
@@ -86,14 +81,11 @@ func buildMinimalRuntime(ctx context.Context, dir string) error {
 		return err
 	}
 	sid := filepath.Join(rootfs, "root")
-	work := dir + ".work"
-	if err := removeAll(work); err != nil {
+	work, err := scratch(dir)
+	if err != nil {
 		return err
 	}
 	defer removeAll(work)
-	if err := os.MkdirAll(work, 0o755); err != nil {
-		return err
-	}
 
 	// The runtime as a root: usr/ and etc/, with what the three programs
 	// load, as the loader of sid resolves it.
@@ -172,17 +164,5 @@ func buildMinimalRuntime(ctx context.Context, dir string) error {
 	}
 
 	// The Flatpak runtime tree: files/ = /usr, files/etc = /etc.
-	tree := filepath.Join(work, "tree")
-	if err := os.MkdirAll(tree, 0o755); err != nil {
-		return err
-	}
-	if err := os.Rename(filepath.Join(root, "usr"), filepath.Join(tree, "files")); err != nil {
-		return err
-	}
-	if err := os.Rename(filepath.Join(root, "etc"), filepath.Join(tree, "files", "etc")); err != nil {
-		return err
-	}
-	md := "[Runtime]\nname=" + MinimalRuntimeID + "\nruntime=" + MinimalRuntimeID + "/x86_64/" + RuntimeBranch +
-		"\nsdk=" + MinimalRuntimeID + "/x86_64/" + RuntimeBranch + "\n"
-	return exportRuntime(ctx, tree, work, dir, MinimalRuntimeID, RuntimeBranch, md)
+	return exportRoot(ctx, root, work, dir, MinimalRuntimeID)
 }

@@ -78,12 +78,7 @@ var (
 // container. The image config is the bundle's, with all the Flatpak labels.
 func Runtime(t testing.TB) RuntimeImage {
 	t.Helper()
-	dir := runtimeFixture.get(t, runtimeKey, buildRuntime)
-	img, err := loadRuntime(filepath.Join(dir, "oci"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
+	return runtimeFixture.runtime(t, runtimeKey, buildRuntime)
 }
 
 // State is the runtime as an LLB source; solve it with [RuntimeImage.OCIStores]
@@ -323,11 +318,8 @@ func buildRuntimeFrom(ctx context.Context, dir, root, arch string) error {
 	}
 	// Scratch space next to dir: we hold dir's lock, and a run that was
 	// killed left at most this one folder behind, removed here.
-	work := dir + ".work"
-	if err := removeAll(work); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(work, 0o755); err != nil {
+	work, err := scratch(dir)
+	if err != nil {
 		return err
 	}
 	defer removeAll(work)
@@ -383,18 +375,30 @@ func buildRuntimeFrom(ctx context.Context, dir, root, arch string) error {
 	}
 
 	// dnf: offline, repos only from the command line.
-	if err := os.WriteFile(filepath.Join(files, "etc", "dnf", "dnf.conf"), []byte(dnfConf), 0o644); err != nil {
-		return err
-	}
-	repos := filepath.Join(files, "etc", "yum.repos.d")
-	if err := removeAll(repos); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(repos, 0o755); err != nil {
+	if err := offlineDnf(files); err != nil {
 		return err
 	}
 	md := strings.ReplaceAll(RuntimeMetadata, "/x86_64/", "/"+arch+"/")
 	return exportRuntimeArch(ctx, tree, work, dir, RuntimeID, RuntimeBranch, md, arch)
+}
+
+// exportRoot makes a root's /usr and /etc the Flatpak runtime tree
+// (files/ = /usr, files/etc = /etc), moving them, and exports it as the
+// runtime id of branch RuntimeBranch that is its own runtime and SDK.
+func exportRoot(ctx context.Context, root, work, dir, id string) error {
+	tree := filepath.Join(work, "tree")
+	if err := os.MkdirAll(tree, 0o755); err != nil {
+		return err
+	}
+	if err := os.Rename(filepath.Join(root, "usr"), filepath.Join(tree, "files")); err != nil {
+		return err
+	}
+	if err := os.Rename(filepath.Join(root, "etc"), filepath.Join(tree, "files", "etc")); err != nil {
+		return err
+	}
+	self := id + "/x86_64/" + RuntimeBranch
+	md := "[Runtime]\nname=" + id + "\nruntime=" + self + "\nsdk=" + self + "\n"
+	return exportRuntime(ctx, tree, work, dir, id, RuntimeBranch, md)
 }
 
 // exportRuntime makes the Flatpak runtime tree (files/) with metadata md
@@ -558,4 +562,17 @@ func setRefName(dir, ref string) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, "index.json"), dt, 0o644)
+}
+
+// offlineDnf sets dnf up in a root (or a runtime's files/) to work with no
+// network: dnfConf, and no repos but those of the command line or spec.
+func offlineDnf(root string) error {
+	if err := os.WriteFile(filepath.Join(root, "etc", "dnf", "dnf.conf"), []byte(dnfConf), 0o644); err != nil {
+		return err
+	}
+	repos := filepath.Join(root, "etc", "yum.repos.d")
+	if err := removeAll(repos); err != nil {
+		return err
+	}
+	return os.MkdirAll(repos, 0o755)
 }
