@@ -2,7 +2,11 @@ package integration
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io/fs"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -266,8 +270,8 @@ func classicBundle(t *testing.T, files string, finishArgs []string) (app, bundle
 // OCI layout keeps the other layers' blobs, writes one more, drops what
 // only the old image used, and Flatpak runs the result. The added package
 // is installed on top of the app's last install (kept from the first build
-// on); a rebuild without one of its packages, or after the repo changed,
-// starts over.
+// on); a rebuild without one of its packages starts over, and one after the
+// repo changed updates it.
 func TestRebuildAddingAPackageKeepsTheOtherLayers(t *testing.T) {
 	// An app id of its own: no other test's install is this app's last.
 	id := fmt.Sprintf("org.example.Hello.Run%d", time.Now().UnixNano())
@@ -359,10 +363,12 @@ func TestRebuildAddingAPackageKeepsTheOtherLayers(t *testing.T) {
 		t.Errorf("after dropping hello the image holds %q", names)
 	}
 
-	// Packages added again, but the repo changed meanwhile: start over.
+	// Packages added again, and the repo changed meanwhile: not an install
+	// on top, but an update to what a fresh install picks (see
+	// TestRebuildAfterTheReposChangedUpdatesTheLastInstall).
 	makeRepo()
-	if res = rebuild("hello", "hello-extra"); strings.Contains(res.log, onTop) {
-		t.Error("a rebuild after the repo changed installed on top of the last install")
+	if res = rebuild("hello", "hello-extra"); strings.Contains(res.log, onTop) || !strings.Contains(res.log, "updating this app's last install") {
+		t.Error("a rebuild after the repo changed did not update the last install")
 	}
 }
 
@@ -491,4 +497,153 @@ print("valid" if flags == 0 and mtime == int(st.st_mtime) and size == st.st_size
 	if out := fp.Run(t, "--command=python3", "org.example.Hello", "-c", check); !strings.HasPrefix(out, "valid") {
 		t.Errorf("the installed app's byte code is %s", out)
 	}
+}
+
+// TestRebuildAfterTheReposChangedUpdatesTheLastInstall: when only the
+// repos' contents changed, the app's last install is brought to what a
+// fresh install picks (resolved into the rpm database alone): a newer
+// package is installed over the old, a dependency the fresh resolve no
+// longer picks is erased, and the image is the one a build from nothing
+// makes. A package going down in version starts over.
+func TestRebuildAfterTheReposChangedUpdatesTheLastInstall(t *testing.T) {
+	id := fmt.Sprintf("org.example.Hello.Update%d", time.Now().UnixNano())
+	dir := writeSpec(t, strings.Replace(appSpec("hello", "hello-extra"), "id: org.example.Hello\n", "id: "+id+"\n", 1))
+	const updating = "updating this app's last install to what a fresh install would pick"
+	const startingOver = "starting over"
+	extra := string(mustRead(t, "testdata/rpms/hello-extra.spec"))
+	// hello-extra 1.0 needs hello-dep; 2.0 does not.
+	extraNeedsDep := strings.Replace(extra, "AutoReqProv:    no\n", "AutoReqProv:    no\nRequires:       hello-dep\n", 1)
+	extra2 := strings.Replace(extra, "Version:        1.0", "Version:        2.0", 1)
+	dep := strings.NewReplacer("Name:           hello-extra", "Name:           hello-dep", "extra.txt", "dep.txt").Replace(extra)
+	// Each RPM built once: a package built again, even of the same
+	// version, is another package (see the end).
+	built := func(spec string) string {
+		d := t.TempDir()
+		buildSpecRPM(t, d, spec)
+		return d
+	}
+	extraNeedsDep, extra2, depRPMs := built(extraNeedsDep), built(extra2), built(dep)
+	greetings := map[string]string{}
+	repo := func(greeting string, rpms ...string) string {
+		if greetings[greeting] == "" {
+			greetings[greeting] = greetingRepo(t, greeting)
+		}
+		r := t.TempDir()
+		for _, from := range append([]string{greetings[greeting]}, rpms...) {
+			files, _ := filepath.Glob(filepath.Join(from, "*.rpm"))
+			for _, f := range files {
+				if err := os.WriteFile(filepath.Join(r, filepath.Base(f)), mustRead(t, f), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		writeRepo(t, r)
+		return r
+	}
+	rebuild := func(repo string, attrs map[string]string) (*buildResult, string) {
+		t.Helper()
+		out := filepath.Join(t.TempDir(), "oci")
+		res, err := build(t, buildOpts{dir: dir, file: "flatpak.yaml", out: out, attrs: attrs, contexts: map[string]string{"rpms": repo}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tree := t.TempDir()
+		readImage(t, out, tree)
+		return res, tree
+	}
+
+	res, _ := rebuild(repo("1.0", extraNeedsDep, depRPMs), nil)
+	if strings.Contains(res.log, updating) {
+		t.Fatal("the first build updated something")
+	}
+	// hello-data 2.0: only it is installed again.
+	v2 := repo("2.0", extraNeedsDep, depRPMs)
+	res, updated := rebuild(v2, nil)
+	if !strings.Contains(res.log, updating) || strings.Contains(res.log, startingOver) {
+		t.Fatalf("the build after hello-data 2.0 did not update the last install:\n%s", res.log)
+	}
+	if !strings.Contains(res.log, " install hello-data-2.0-1.noarch\n") {
+		t.Errorf("the update did not install hello-data 2.0 alone:\n%s", res.log)
+	}
+	if got := string(mustRead(t, filepath.Join(updated, "files/share/hello/greeting.txt"))); got != "Greetings from hello-data 2.0\n" {
+		t.Errorf("greeting after the update: %q", got)
+	}
+	_, fresh := rebuild(v2, map[string]string{"no-cache": ""})
+	if a, b := treeDigest(t, updated), treeDigest(t, fresh); !maps.Equal(a, b) {
+		t.Errorf("the updated image differs from a build from nothing:\nupdated %v\nfresh   %v", a, b)
+	}
+
+	// hello-extra 2.0 needs no hello-dep: the fresh resolve drops it, so
+	// the update erases it.
+	res, dropped := rebuild(repo("2.0", extra2, depRPMs), nil)
+	if !strings.Contains(res.log, updating) || strings.Contains(res.log, startingOver) || !strings.Contains(res.log, "rpm -e [hello-dep-1.0-1.noarch]") {
+		t.Fatalf("hello-extra 2.0 did not update the last install by erasing hello-dep:\n%s", res.log)
+	}
+	if _, err := os.Stat(filepath.Join(dropped, "files/share/hello/dep.txt")); !os.IsNotExist(err) {
+		t.Errorf("hello-dep's file is still in the image: %v", err)
+	}
+	if label := imageLabel(t, res.oci, manifest.Label); strings.Contains(label, "hello-dep") || !strings.Contains(label, "\na hello-extra 2.0-1.noarch") {
+		t.Errorf("rpms label after the update:\n%s", label)
+	}
+
+	// hello-extra 2.0 built again, same version: another package, start
+	// over.
+	res, _ = rebuild(repo("2.0", built(strings.Replace(extra, "Version:        1.0", "Version:        2.0", 1)), depRPMs), nil)
+	if !strings.Contains(res.log, "is another build than the kept one: starting over") {
+		t.Errorf("a rebuilt hello-extra 2.0 did not start over:\n%s", res.log)
+	}
+
+	// hello-data 1.5 is older than the kept 2.0: start over.
+	res, older := rebuild(repo("1.5", extra2, depRPMs), nil)
+	if !strings.Contains(res.log, startingOver) {
+		t.Errorf("an update to an older hello-data did not start over:\n%s", res.log)
+	}
+	if got := string(mustRead(t, filepath.Join(older, "files/share/hello/greeting.txt"))); got != "Greetings from hello-data 1.5\n" {
+		t.Errorf("greeting after starting over: %q", got)
+	}
+}
+
+// buildSpecRPM builds an RPM from spec text into dir.
+func buildSpecRPM(t *testing.T, dir, spec string) {
+	t.Helper()
+	top := t.TempDir()
+	if err := os.WriteFile(filepath.Join(top, "x.spec"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("rpmbuild", "-bb", "--quiet", "--define", "_topdir "+top, "--define", "_rpmdir "+dir,
+		"--define", "_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm", filepath.Join(top, "x.spec")).CombinedOutput(); err != nil {
+		t.Fatalf("rpmbuild: %v\n%s", err, out)
+	}
+}
+
+// treeDigest is what an unpacked image holds: each path's type, mode and
+// contents (or link target).
+func treeDigest(t *testing.T, root string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		v := fi.Mode().String()
+		switch {
+		case fi.Mode().IsRegular():
+			sum := sha256.Sum256(mustRead(t, p))
+			v += " " + hex.EncodeToString(sum[:8])
+		case fi.Mode()&fs.ModeSymlink != 0:
+			target, _ := os.Readlink(p)
+			v += " -> " + target
+		}
+		out[rel] = v
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

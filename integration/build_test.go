@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
-	"github.com/flatpak-frontend/flatpak-frontend/oci/layout"
+	ocilayout "github.com/flatpak-frontend/flatpak-frontend/oci/layout"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/localbuild"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )

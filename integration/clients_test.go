@@ -20,7 +20,7 @@ import (
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/labels"
 	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
 	"github.com/flatpak-frontend/flatpak-frontend/internal/buildx"
-	"github.com/flatpak-frontend/flatpak-frontend/oci/layout"
+	ocilayout "github.com/flatpak-frontend/flatpak-frontend/oci/layout"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/buildkitd"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/verify"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
-	"github.com/flatpak-frontend/flatpak-frontend/oci/layout"
+	ocilayout "github.com/flatpak-frontend/flatpak-frontend/oci/layout"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/initspec"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/localbuild"
 	"github.com/flatpak-frontend/flatpak-frontend/rpm/manifest"

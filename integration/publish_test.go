@@ -58,14 +58,7 @@ func greetingRepo(t *testing.T, v string) string {
 	writeRepo(t, repo, "hello")
 	spec := strings.NewReplacer("Version:        1.0", "Version:        "+v, "Greetings from hello-data", "Greetings from hello-data "+v).
 		Replace(string(mustRead(t, "testdata/rpms/hello-data.spec")))
-	top := t.TempDir()
-	if err := os.WriteFile(filepath.Join(top, "hello-data.spec"), []byte(spec), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("rpmbuild", "-bb", "--quiet", "--define", "_topdir "+top, "--define", "_rpmdir "+repo,
-		"--define", "_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm", filepath.Join(top, "hello-data.spec")).CombinedOutput(); err != nil {
-		t.Fatalf("rpmbuild: %v\n%s", err, out)
-	}
+	buildSpecRPM(t, repo, spec)
 	writeRepo(t, repo)
 	return repo
 }

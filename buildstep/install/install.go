@@ -92,8 +92,22 @@ func (s *step) run(ctx context.Context) error {
 			return err
 		}
 	}
-	if err := s.runInstaller(ctx, command(cfg, reposDir, releaseVer, dnfConf, args)); err != nil {
-		return err
+	argv := func(extra, args []string) []string { return command(cfg, reposDir, releaseVer, dnfConf, extra, args) }
+	updated := false
+	if s.state != nil && s.state.update {
+		if updated, err = s.update(ctx, before, argv); err != nil {
+			return err
+		}
+		if !updated {
+			if err := s.state.startOver(ctx); err != nil {
+				return fmt.Errorf("cannot start the install over: %w", err)
+			}
+		}
+	}
+	if !updated {
+		if err := s.runInstaller(ctx, argv(nil, args)); err != nil {
+			return err
+		}
 	}
 	if cfg.Mode == buildstep.ModeDownload {
 		return nil

@@ -102,33 +102,33 @@ ln -s "it's here" %{buildroot}/app/share/link
 
 func TestInstallerCommands(t *testing.T) {
 	cfg := &buildstep.InstallConfig{Installer: Dnf5, Packages: []string{"ghex"}, InstallRoot: "/sysroot"}
-	got := command(cfg, buildstep.ReposDir, "", "", cfg.Packages)
+	got := command(cfg, buildstep.ReposDir, "", "", nil, cfg.Packages)
 	want := []string{"dnf5", "-y", "--refresh", "--installroot=/sysroot", "--setopt=cachedir=/var/cache/libdnf5", "--setopt=system_cachedir=/var/cache/libdnf5",
 		"--setopt=timeout=15", "--setopt=install_weak_deps=False", "--setopt=keepcache=True", "--setopt=reposdir=" + buildstep.ReposDir, "install", "ghex"}
 	if !slices.Equal(got, want) {
 		t.Errorf("dnf5:\n%q\nwant\n%q", got, want)
 	}
 	cfg = &buildstep.InstallConfig{Installer: Dnf, Mode: buildstep.ModeDownload}
-	got = command(cfg, "/r", "", "", []string{"a"})
+	got = command(cfg, "/r", "", "", nil, []string{"a"})
 	if !slices.Contains(got, "--downloadonly") || !slices.Contains(got, "--downloaddir="+buildstep.DownloadDir) || got[len(got)-1] != "a" {
 		t.Errorf("dnf download: %q", got)
 	}
 	cfg = &buildstep.InstallConfig{Installer: Microdnf, InstallRoot: "/sysroot"}
-	got = command(cfg, "", "42", "/etc/dnf/dnf.conf", []string{"a"})
+	got = command(cfg, "", "42", "/etc/dnf/dnf.conf", nil, []string{"a"})
 	for _, w := range []string{"--config=/etc/dnf/dnf.conf", "--noplugins", "--setopt=cachedir=/var/cache/yum", "--releasever=42", "--setopt=keepcache=1"} {
 		if !slices.Contains(got, w) {
 			t.Errorf("microdnf lacks %s: %q", w, got)
 		}
 	}
 	cfg = &buildstep.InstallConfig{Installer: Dnf5, InstallRoot: "/sysroot", ForceArch: "aarch64"}
-	got = command(cfg, "", "", "", []string{"a"})
+	got = command(cfg, "", "", "", nil, []string{"a"})
 	for _, w := range []string{"--forcearch=aarch64", "--setopt=tsflags=noscripts,notriggers"} {
 		if !slices.Contains(got, w) {
 			t.Errorf("a foreign-arch install lacks %s: %q", w, got)
 		}
 	}
 	cfg = &buildstep.InstallConfig{Installer: Dnf, Mode: buildstep.ModeInstallDownloaded}
-	got = command(cfg, "/r", "", "", []string{"/run/x.rpm"})
+	got = command(cfg, "/r", "", "", nil, []string{"/run/x.rpm"})
 	if slices.Contains(got, "--refresh") || slices.Contains(got, "--setopt=reposdir=/r") {
 		t.Errorf("an install of downloaded files reads repos: %q", got)
 	}
@@ -178,5 +178,29 @@ func TestMarkAdded(t *testing.T) {
 	got := markAdded([]buildstep.Package{b, a}, []buildstep.Package{b2, a})
 	if len(got) != 2 || got[0].Name != "a" || got[0].Added || !got[1].Added || got[1].Version != "2" {
 		t.Errorf("got %+v", got)
+	}
+}
+
+func TestUpdatePlan(t *testing.T) {
+	nevra := func(name, v string) rpmver.NEVRA {
+		return rpmver.NEVRA{Name: name, Version: v, Release: "1", Arch: "x86_64"}
+	}
+	set := func(ps ...rpmver.NEVRA) map[string]rpmver.NEVRA {
+		m := map[string]rpmver.NEVRA{}
+		for _, p := range ps {
+			m[p.Name+"."+p.Arch] = p
+		}
+		return m
+	}
+	kept := set(nevra("a", "1"), nevra("b", "1"), nevra("dropped", "1"))
+	install, erase, ok := plan(set(nevra("a", "1"), nevra("b", "2"), nevra("new", "1")), kept)
+	if !ok || !slices.Equal(install, []string{"b-2-1.x86_64", "new-1-1.x86_64"}) || !slices.Equal(erase, []string{"dropped-1-1.x86_64"}) {
+		t.Errorf("plan = %q, %q, %v", install, erase, ok)
+	}
+	if _, _, ok := plan(set(nevra("a", "0.9")), kept); ok {
+		t.Error("a downgrade was planned")
+	}
+	if install, erase, ok := plan(kept, kept); !ok || install != nil || erase != nil {
+		t.Errorf("nothing changed: %q, %q, %v", install, erase, ok)
 	}
 }

@@ -28,9 +28,10 @@ var CacheDirs = map[string]string{
 }
 
 // command is the installer's command line for cfg: args are package names,
-// or for ModeInstallDownloaded the downloaded files. reposDir is where the
-// .repo files are ("" for the image's own).
-func command(cfg *buildstep.InstallConfig, reposDir, releaseVer, dnfConf string, args []string) []string {
+// or for ModeInstallDownloaded the downloaded files; extra are options
+// added before the command. reposDir is where the .repo files are ("" for
+// the image's own).
+func command(cfg *buildstep.InstallConfig, reposDir, releaseVer, dnfConf string, extra, args []string) []string {
 	inst := cfg.Installer
 	argv := []string{inst, "-y"}
 	if cfg.Mode != buildstep.ModeInstallDownloaded {
@@ -80,6 +81,7 @@ func command(cfg *buildstep.InstallConfig, reposDir, releaseVer, dnfConf string,
 		// CPU: rpm would fail on the first one it execs.
 		argv = append(argv, "--forcearch="+cfg.ForceArch, "--setopt=tsflags=noscripts,notriggers")
 	}
+	argv = append(argv, extra...)
 	if cfg.Mode == buildstep.ModeDownload {
 		switch inst {
 		case Microdnf:

@@ -240,3 +240,28 @@ func (r rpm) fileTriggers(ctx context.Context) (map[string][]string, error) {
 	}
 	return out, nil
 }
+
+// headerDigests returns each installed package's header digests, by
+// NEVRA: two builds of one version tell apart by them.
+func (r rpm) headerDigests(ctx context.Context) (map[rpmver.NEVRA]string, error) {
+	out, err := r.query(ctx, "-qa", "--qf", `%{NAME:shescape} %{EPOCHNUM} %{VERSION:shescape} %{RELEASE:shescape} %{ARCH:shescape} %{SHA256HEADER} %{SHA1HEADER}\n`)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := splitRecords(out)
+	if err != nil {
+		return nil, fmt.Errorf("rpm -qa: %w", err)
+	}
+	digests := map[rpmver.NEVRA]string{}
+	for _, f := range recs {
+		if len(f) != 7 {
+			return nil, fmt.Errorf("rpm -qa: a line with %d fields: %q", len(f), f)
+		}
+		epoch, err := strconv.Atoi(f[1])
+		if err != nil {
+			return nil, fmt.Errorf("rpm -qa: package %s has epoch %q", f[0], f[1])
+		}
+		digests[rpmver.NEVRA{Name: f[0], Epoch: epoch, Version: f[2], Release: f[3], Arch: f[4]}] = f[5] + " " + f[6]
+	}
+	return digests, nil
+}

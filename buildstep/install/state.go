@@ -35,6 +35,12 @@ import (
 //     instead of starting over; the check of every packaged file then
 //     reads again only the files whose inode changed since the last
 //     build's check ("verified");
+//   - when only the repos' contents changed (new versions), the install is
+//     resolved from nothing into the rpm database alone (tsflags=justdb:
+//     no files, no scriptlets), and the kept install is brought to exactly
+//     that set of packages: what changed is installed, what the fresh
+//     resolve no longer picks is erased. If the result is not that set,
+//     or a package would go down in version, it starts over (update.go);
 //   - a diagnosing run (a failed install, read again for its report)
 //     installs straight into the output and keeps nothing.
 type state struct {
@@ -42,10 +48,15 @@ type state struct {
 	dir string
 	// keep is true when the install goes to dir/app and is kept.
 	keep bool
+	// update is true when the kept install is to be brought to what a
+	// fresh resolve against the changed repos picks (update.go).
+	update bool
 	// appTarget is the folder /app links to.
-	appTarget   string
-	dbpath      string
-	fingerprint string
+	appTarget string
+	dbpath    string
+	// fingerprint is what the kept install depends on but the repos'
+	// contents; repodata is those.
+	fingerprint, repodata string
 	// trusted are the kept install's files the last build checked, when
 	// this install goes on top of it; verified what this one's check
 	// found, kept for the next.
@@ -59,6 +70,10 @@ const (
 	stateApp         = "app"
 	stateRPMDB       = "rpmdb"
 	stateVerified    = "verified"
+	stateRepodata    = "repodata"
+	// statePristine is the runtime's own rpm database, kept during an
+	// update for the fresh resolve and for starting over.
+	statePristine = "pristine-rpmdb"
 )
 
 func openState(ctx context.Context, cfg *buildstep.InstallConfig, before []buildstep.Package, log io.Writer) (*state, error) {
@@ -68,10 +83,10 @@ func openState(ctx context.Context, cfg *buildstep.InstallConfig, before []build
 		return nil, fmt.Errorf("cannot find the rpm database: %w", err)
 	}
 	st.dbpath = strings.TrimSpace(string(out))
-	if st.fingerprint, err = fingerprint(cfg, st.dbpath, before); err != nil {
+	if st.fingerprint, st.repodata, err = fingerprint(cfg, st.dbpath, before); err != nil {
 		return nil, err
 	}
-	reuse := st.reusable()
+	how := st.reusable()
 	if err := os.Remove(st.path(stateComplete)); err != nil && !os.IsNotExist(err) {
 		return nil, err
 	}
@@ -79,9 +94,20 @@ func openState(ctx context.Context, cfg *buildstep.InstallConfig, before []build
 		return nil, fmt.Errorf("cannot replace /app: %w", err)
 	}
 	switch {
-	case reuse:
+	case how != reuseNone:
 		st.keep = true
-		fmt.Fprintln(log, "flatpak-frontend: installing on top of this app's last install")
+		if how == reuseUpdate {
+			st.update = true
+			fmt.Fprintln(log, "flatpak-frontend: the repos changed: updating this app's last install to what a fresh install would pick")
+			if err := os.RemoveAll(st.path(statePristine)); err != nil {
+				return nil, err
+			}
+			if err := copyTree(ctx, st.dbpath, st.path(statePristine)); err != nil {
+				return nil, fmt.Errorf("cannot keep the runtime's rpm database: %w", err)
+			}
+		} else {
+			fmt.Fprintln(log, "flatpak-frontend: installing on top of this app's last install")
+		}
 		if err := os.RemoveAll(st.dbpath); err != nil {
 			return nil, err
 		}
@@ -92,7 +118,7 @@ func openState(ctx context.Context, cfg *buildstep.InstallConfig, before []build
 		st.appTarget = st.path(stateApp)
 	case !cfg.Diagnose:
 		st.keep = true
-		for _, p := range []string{stateApp, stateRPMDB, stateVerified} {
+		for _, p := range []string{stateApp, stateRPMDB, stateVerified, statePristine} {
 			if err := os.RemoveAll(st.path(p)); err != nil {
 				return nil, fmt.Errorf("cannot empty %s: %w", st.dir, err)
 			}
@@ -112,40 +138,58 @@ func openState(ctx context.Context, cfg *buildstep.InstallConfig, before []build
 
 func (st *state) path(name string) string { return filepath.Join(st.dir, name) }
 
-// reusable is true when the kept install can take the new packages on top.
-func (st *state) reusable() bool {
+// How a kept install is used.
+type reuse int
+
+const (
+	reuseNone   reuse = iota // start over
+	reuseAdd                 // install the added packages on top
+	reuseUpdate              // bring it to a fresh resolve's packages
+)
+
+// reusable says how the kept install can serve this one.
+func (st *state) reusable() reuse {
 	cfg := st.cfg
 	if cfg.Fresh || cfg.Diagnose || len(cfg.Repos) == 0 {
-		return false
+		return reuseNone
 	}
 	for _, r := range cfg.Repos {
 		if r.Dir == "" {
-			return false
+			return reuseNone
 		}
 	}
 	if _, err := os.Stat(st.path(stateComplete)); err != nil {
-		return false
+		return reuseNone
 	}
 	fp, err := os.ReadFile(st.path(stateFingerprint))
 	if err != nil || strings.TrimSpace(string(fp)) != st.fingerprint {
-		return false
+		return reuseNone
 	}
 	had, err := os.ReadFile(st.path(statePackages))
 	if err != nil {
-		return false
+		return reuseNone
 	}
 	for _, p := range strings.Split(string(had), "\x00") {
 		if p != "" && !slices.Contains(cfg.Packages, p) {
-			return false
+			return reuseNone
 		}
 	}
-	return true
+	if rd, err := os.ReadFile(st.path(stateRepodata)); err == nil && strings.TrimSpace(string(rd)) == st.repodata {
+		return reuseAdd
+	}
+	// microdnf has no tsflags=justdb for the fresh resolve; packages of
+	// another architecture are installed without scriptlets already.
+	if cfg.Installer == Microdnf || cfg.ForceArch != "" {
+		return reuseNone
+	}
+	return reuseUpdate
 }
 
 // fingerprint is what must not change for a kept install to be reused:
-// the runtime's packages, the installer and its settings, and the repos.
-func fingerprint(cfg *buildstep.InstallConfig, dbpath string, before []buildstep.Package) (string, error) {
-	h := sha256.New()
+// the runtime's packages, the installer and its settings, and the repos'
+// definitions; repodata is the repos' contents (their repomd.xml).
+func fingerprint(cfg *buildstep.InstallConfig, dbpath string, before []buildstep.Package) (string, string, error) {
+	h, rd := sha256.New(), sha256.New()
 	for _, p := range before {
 		fmt.Fprintf(h, "%q\n", []string{p.NEVRA.String(), p.SourceRPM})
 	}
@@ -153,7 +197,7 @@ func fingerprint(cfg *buildstep.InstallConfig, dbpath string, before []buildstep
 	for _, r := range cfg.Repos {
 		dt, err := os.ReadFile(filepath.Join(buildstep.ReposDir, r.ID+".repo"))
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
 		fmt.Fprintf(h, "%q\n", dt)
 		if r.Dir != "" {
@@ -161,10 +205,10 @@ func fingerprint(cfg *buildstep.InstallConfig, dbpath string, before []buildstep
 			if err != nil {
 				md = []byte("unreadable")
 			}
-			fmt.Fprintf(h, "%q\n", md)
+			fmt.Fprintf(rd, "%q %q\n", r.ID, md)
 		}
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return hex.EncodeToString(h.Sum(nil)), hex.EncodeToString(rd.Sum(nil)), nil
 }
 
 // save copies a kept install to the step's output and keeps its rpm
@@ -190,7 +234,11 @@ func (st *state) save(ctx context.Context) error {
 	for _, p := range cfg.Packages {
 		pkgs.WriteString(p + "\x00")
 	}
-	for name, dt := range map[string][]byte{stateFingerprint: []byte(st.fingerprint + "\n"), statePackages: pkgs.Bytes()} {
+	if err := os.RemoveAll(st.path(statePristine)); err != nil {
+		return err
+	}
+	for name, dt := range map[string][]byte{stateFingerprint: []byte(st.fingerprint + "\n"),
+		stateRepodata: []byte(st.repodata + "\n"), statePackages: pkgs.Bytes()} {
 		if err := os.WriteFile(st.path(name), dt, 0o644); err != nil {
 			return err
 		}
