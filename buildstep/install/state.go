@@ -86,7 +86,10 @@ func openState(ctx context.Context, cfg *buildstep.InstallConfig, before []build
 	if st.fingerprint, st.repodata, err = fingerprint(cfg, st.dbpath, before); err != nil {
 		return nil, err
 	}
-	how := st.reusable()
+	how, why := st.reusable()
+	if why != "" {
+		fmt.Fprintf(log, "flatpak-frontend: installing from nothing, not on this app's last install: %s\n", why)
+	}
 	if err := os.Remove(st.path(stateComplete)); err != nil && !os.IsNotExist(err) {
 		return nil, err
 	}
@@ -147,42 +150,51 @@ const (
 	reuseUpdate              // bring it to a fresh resolve's packages
 )
 
-// reusable says how the kept install can serve this one.
-func (st *state) reusable() reuse {
+// reusable says how the kept install can serve this one, and if it
+// cannot, why (for the log; "" when there is no kept install).
+func (st *state) reusable() (reuse, string) {
 	cfg := st.cfg
-	if cfg.Fresh || cfg.Diagnose || len(cfg.Repos) == 0 {
-		return reuseNone
+	switch {
+	case cfg.Diagnose:
+		return reuseNone, ""
+	case cfg.Fresh:
+		return reuseNone, "--no-cache, or a reproducible build (SOURCE_DATE_EPOCH)"
+	case len(cfg.Repos) == 0:
+		return reuseNone, "the image's own repos"
 	}
 	for _, r := range cfg.Repos {
 		if r.Dir == "" {
-			return reuseNone
+			return reuseNone, "repo " + r.ID + " is remote: what it holds now is not known"
 		}
 	}
 	if _, err := os.Stat(st.path(stateComplete)); err != nil {
-		return reuseNone
+		return reuseNone, ""
 	}
 	fp, err := os.ReadFile(st.path(stateFingerprint))
 	if err != nil || strings.TrimSpace(string(fp)) != st.fingerprint {
-		return reuseNone
+		return reuseNone, "the runtime, the installer or the repos' definitions changed"
 	}
 	had, err := os.ReadFile(st.path(statePackages))
 	if err != nil {
-		return reuseNone
+		return reuseNone, ""
 	}
 	for _, p := range strings.Split(string(had), "\x00") {
 		if p != "" && !slices.Contains(cfg.Packages, p) {
-			return reuseNone
+			return reuseNone, "package " + p + " is no longer asked for"
 		}
 	}
 	if rd, err := os.ReadFile(st.path(stateRepodata)); err == nil && strings.TrimSpace(string(rd)) == st.repodata {
-		return reuseAdd
+		return reuseAdd, ""
 	}
 	// microdnf has no tsflags=justdb for the fresh resolve; packages of
 	// another architecture are installed without scriptlets already.
-	if cfg.Installer == Microdnf || cfg.ForceArch != "" {
-		return reuseNone
+	if cfg.Installer == Microdnf {
+		return reuseNone, "the repos changed, and microdnf cannot resolve into the rpm database alone"
 	}
-	return reuseUpdate
+	if cfg.ForceArch != "" {
+		return reuseNone, "the repos changed, and the packages are of another architecture"
+	}
+	return reuseUpdate, ""
 }
 
 // fingerprint is what must not change for a kept install to be reused:
