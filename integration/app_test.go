@@ -270,8 +270,8 @@ func classicBundle(t *testing.T, files string, finishArgs []string) (app, bundle
 // OCI layout keeps the other layers' blobs, writes one more, drops what
 // only the old image used, and Flatpak runs the result. The added package
 // is installed on top of the app's last install (kept from the first build
-// on); a rebuild without one of its packages starts over, and one after the
-// repo changed updates it.
+// on); a rebuild without one of its packages, or after the repo changed,
+// updates it to what a fresh install picks.
 func TestRebuildAddingAPackageKeepsTheOtherLayers(t *testing.T) {
 	// An app id of its own: no other test's install is this app's last.
 	id := fmt.Sprintf("org.example.Hello.Run%d", time.Now().UnixNano())
@@ -351,9 +351,13 @@ func TestRebuildAddingAPackageKeepsTheOtherLayers(t *testing.T) {
 		}
 	}
 
-	// Without hello (and so hello-data), nothing of the last install stays.
-	if res = rebuild("hello-extra"); strings.Contains(res.log, onTop) {
-		t.Error("a rebuild without a package installed on top of the last install")
+	// Without hello (and so hello-data), nothing of them stays: the last
+	// install is updated to what a fresh install of hello-extra picks,
+	// erasing them.
+	if res = rebuild("hello-extra"); strings.Contains(res.log, onTop) ||
+		!strings.Contains(res.log, "package hello is no longer asked for: updating this app's last install") ||
+		!strings.Contains(res.log, "rpm -e [hello-data-1.0-1.noarch hello-1.0-1.noarch]") {
+		t.Errorf("a rebuild without hello did not update the last install by erasing hello and hello-data:\n%s", res.log)
 	}
 	var names []string
 	for _, h := range readImage(t, out, "").entries {

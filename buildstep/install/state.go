@@ -35,7 +35,8 @@ import (
 //     instead of starting over; the check of every packaged file then
 //     reads again only the files whose inode changed since the last
 //     build's check ("verified");
-//   - when only the repos' contents changed (new versions), the install is
+//   - when the repos' contents changed (new versions) or packages are no
+//     longer asked for, the install is
 //     resolved from nothing into the rpm database alone (tsflags=justdb:
 //     no files, no scriptlets), and the kept install is brought to exactly
 //     that set of packages: what changed is installed, what the fresh
@@ -49,8 +50,10 @@ type state struct {
 	// keep is true when the install goes to dir/app and is kept.
 	keep bool
 	// update is true when the kept install is to be brought to what a
-	// fresh resolve against the changed repos picks (update.go).
+	// fresh resolve picks (update.go): the repos changed, or a package is
+	// no longer asked for; change says which.
 	update bool
+	change string
 	// appTarget is the folder /app links to.
 	appTarget string
 	dbpath    string
@@ -101,7 +104,7 @@ func openState(ctx context.Context, cfg *buildstep.InstallConfig, before []build
 		st.keep = true
 		if how == reuseUpdate {
 			st.update = true
-			fmt.Fprintln(log, "flatpak-frontend: the repos changed: updating this app's last install to what a fresh install would pick")
+			fmt.Fprintf(log, "flatpak-frontend: %s: updating this app's last install to what a fresh install would pick\n", st.change)
 			if err := os.RemoveAll(st.path(statePristine)); err != nil {
 				return nil, err
 			}
@@ -178,22 +181,27 @@ func (st *state) reusable() (reuse, string) {
 	if err != nil {
 		return reuseNone, ""
 	}
+	change := ""
 	for _, p := range strings.Split(string(had), "\x00") {
 		if p != "" && !slices.Contains(cfg.Packages, p) {
-			return reuseNone, "package " + p + " is no longer asked for"
+			change = "package " + p + " is no longer asked for"
+			break
 		}
 	}
-	if rd, err := os.ReadFile(st.path(stateRepodata)); err == nil && strings.TrimSpace(string(rd)) == st.repodata {
-		return reuseAdd, ""
+	if rd, err := os.ReadFile(st.path(stateRepodata)); change == "" && (err != nil || strings.TrimSpace(string(rd)) != st.repodata) {
+		change = "the repos changed"
 	}
+	switch {
+	case change == "":
+		return reuseAdd, ""
 	// microdnf has no tsflags=justdb for the fresh resolve; packages of
 	// another architecture are installed without scriptlets already.
-	if cfg.Installer == Microdnf {
-		return reuseNone, "the repos changed, and microdnf cannot resolve into the rpm database alone"
+	case cfg.Installer == Microdnf:
+		return reuseNone, change + ", and microdnf cannot resolve into the rpm database alone"
+	case cfg.ForceArch != "":
+		return reuseNone, change + ", and the packages are of another architecture"
 	}
-	if cfg.ForceArch != "" {
-		return reuseNone, "the repos changed, and the packages are of another architecture"
-	}
+	st.change = change
 	return reuseUpdate, ""
 }
 
