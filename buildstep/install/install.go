@@ -289,8 +289,14 @@ func markAdded(before, after []buildstep.Package) []buildstep.Package {
 // not found.
 func (s *step) runInstaller(ctx context.Context, argv []string) error {
 	shown := argv
-	if n := len(s.cfg.Packages); n > 20 && len(argv) > n {
-		shown = append(slices.Clone(argv[:len(argv)-n]), fmt.Sprintf("(%d packages)", n))
+	// The packages follow the install command and its options.
+	if i := slices.Index(argv, "install"); i >= 0 {
+		for i+1 < len(argv) && strings.HasPrefix(argv[i+1], "-") {
+			i++
+		}
+		if n := len(argv) - i - 1; n > 20 {
+			shown = append(slices.Clone(argv[:i+1]), fmt.Sprintf("(%d packages)", n))
+		}
 	}
 	fmt.Fprintf(s.out, "flatpak-frontend: %s\n", strings.Join(shown, " "))
 	var log bytes.Buffer
