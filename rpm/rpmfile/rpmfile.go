@@ -48,8 +48,8 @@ func Read(r io.Reader, want func(path string) bool) (p *Package, contents map[st
 // readHeaders reads the lead and both headers, refusing sizes no real RPM
 // has before anything is allocated for them.
 func readHeaders(r io.Reader) ([]byte, error) {
-	buf := make([]byte, 96, 64<<10)
-	if _, err := io.ReadFull(r, buf); err != nil {
+	var buf bytes.Buffer
+	if _, err := io.CopyN(&buf, r, 96); err != nil {
 		return nil, err
 	}
 	for i, name := range []string{"signature header", "header"} {
@@ -67,14 +67,15 @@ func readHeaders(r io.Reader) ([]byte, error) {
 		if i == 0 {
 			size = (size + 7) / 8 * 8 // the signature header is padded to 8 bytes
 		}
-		buf = append(buf, intro[:]...)
-		start := len(buf)
-		buf = append(buf, make([]byte, int(n)*16+int(size))...)
-		if _, err := io.ReadFull(r, buf[start:]); err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+		buf.Write(intro[:])
+		// Copied, not allocated up front: a claimed size costs memory
+		// only as far as the bytes are really there.
+		want := int64(n)*16 + int64(size)
+		if got, err := io.CopyN(&buf, r, want); err != nil {
+			return nil, fmt.Errorf("%s: %d of %d bytes: %w", name, got, want, err)
 		}
 	}
-	return buf, nil
+	return buf.Bytes(), nil
 }
 
 func read(r io.Reader, want func(path string) bool) (*Package, map[string][]byte, error) {
@@ -127,7 +128,18 @@ func read(r io.Reader, want func(path string) bool) (*Package, map[string][]byte
 
 // readPayload keeps the wanted regular files. The members of a hard-link
 // group come first without contents and share the last one's.
-func readPayload(pr rpmutils.PayloadReader, want func(string) bool) (map[string][]byte, error) {
+func readPayload(pr rpmutils.PayloadReader, want func(string) bool) (_ map[string][]byte, err error) {
+	// go-rpmutils closes the decompressor (zstd's holds goroutines and
+	// buffers) only when Next fails: after an error of ours, make it.
+	defer func() {
+		if err != nil {
+			for {
+				if _, nerr := pr.Next(); nerr != nil {
+					break
+				}
+			}
+		}
+	}()
 	out := map[string][]byte{}
 	linked := map[int][]string{}
 	for {
