@@ -3,7 +3,10 @@
 // the contents of the files a caller asks for. It does not verify
 // signatures: it is for looking at a package, not for trusting it.
 //
-// The reading is github.com/sassoftware/go-rpmutils's (every payload
-// compressor rpm writes, in Go, and rpm 4.12's large-file payloads); this
-// package picks out what the packager's commands look at.
+// The header is read by github.com/sassoftware/go-rpmutils, after this
+// package has bounded its sizes. The payload is read here (payload.go):
+// every compressor rpm writes, in Go, with the dictionary and window sizes
+// bounded, and rpm's cpio, including rpm 4.12's stripped entries for
+// large files, with no allocation from a size the archive only claims
+// (go-rpmutils's reader allocates an entry's claimed name size first).
 package rpmfile

@@ -83,7 +83,8 @@ func read(r io.Reader, want func(path string) bool) (*Package, map[string][]byte
 	if err != nil {
 		return nil, nil, fmt.Errorf("not an RPM, or a damaged one: %w", err)
 	}
-	rpm, err := rpmutils.ReadRpm(io.MultiReader(bytes.NewReader(hdrs), r))
+	mr := io.MultiReader(bytes.NewReader(hdrs), r)
+	rpm, err := rpmutils.ReadRpm(mr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("not an RPM, or a damaged one: %w", err)
 	}
@@ -115,65 +116,44 @@ func read(r io.Reader, want func(path string) bool) (*Package, map[string][]byte
 	if want == nil {
 		return p, nil, nil
 	}
-	payload, err := rpm.PayloadReaderExtended()
-	if err != nil {
-		return nil, nil, fmt.Errorf("payload: %w", err)
+	if f, _ := h.GetString(rpmutils.PAYLOADFORMAT); f != "" && f != "cpio" {
+		return nil, nil, fmt.Errorf("payload: %q, not cpio", f)
 	}
-	contents, err := readPayload(payload, want)
+	comp, _ := h.GetString(rpmutils.PAYLOADCOMPRESSOR)
+	payload, closePayload, err := decompress(mr, comp)
+	if err != nil {
+		return nil, nil, fmt.Errorf("payload (%s): %w", comp, err)
+	}
+	defer closePayload()
+	contents, err := readPayload(payload, payloadFiles(files), want)
 	if err != nil {
 		return nil, nil, fmt.Errorf("payload: %w", err)
 	}
 	return p, contents, nil
 }
 
-// readPayload keeps the wanted regular files. The members of a hard-link
-// group come first without contents and share the last one's.
-func readPayload(pr rpmutils.PayloadReader, want func(string) bool) (_ map[string][]byte, err error) {
-	// go-rpmutils closes the decompressor (zstd's holds goroutines and
-	// buffers) only when Next fails: after an error of ours, make it.
-	defer func() {
-		if err != nil {
-			for {
-				if _, nerr := pr.Next(); nerr != nil {
-					break
+// payloadFiles says what the header's file list means for a stripped
+// payload: the bytes each entry has there and its hard-link group, whose
+// contents come with its last member only.
+func payloadFiles(files []rpmutils.FileInfo) []payloadFile {
+	out := make([]payloadFile, len(files))
+	last := map[uint64]int{}
+	for i, f := range files {
+		out[i] = payloadFile{path: f.Name(), mode: uint32(f.Mode())}
+		switch unixMode(uint32(f.Mode()) & 0xffff).Type() {
+		case 0:
+			out[i].size = f.Size()
+			if ino := uint64(uint32(f.Device()))<<32 | uint64(uint32(f.Inode())); ino != 0 {
+				if j, ok := last[ino]; ok {
+					out[j].size, out[j].link, out[i].link = 0, ino, ino
 				}
+				last[ino] = i
 			}
+		case fs.ModeSymlink:
+			out[i].size = int64(len(f.Linkname()))
 		}
-	}()
-	out := map[string][]byte{}
-	linked := map[int][]string{}
-	for {
-		f, err := pr.Next()
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		if unixMode(uint32(f.Mode())&0xffff).Type() != 0 || f.Size() > MaxContent {
-			continue
-		}
-		if pr.IsLink() {
-			if want(f.Name()) {
-				linked[f.Inode()] = append(linked[f.Inode()], f.Name())
-			}
-			continue
-		}
-		if !want(f.Name()) && len(linked[f.Inode()]) == 0 {
-			continue
-		}
-		dt := make([]byte, f.Size())
-		if _, err := io.ReadFull(pr, dt); err != nil {
-			return nil, fmt.Errorf("%s: %w", f.Name(), err)
-		}
-		if want(f.Name()) {
-			out[f.Name()] = dt
-		}
-		for _, n := range linked[f.Inode()] {
-			out[n] = dt
-		}
-		delete(linked, f.Inode())
 	}
+	return out
 }
 
 func unixMode(m uint32) fs.FileMode {

@@ -2,6 +2,7 @@ package rpmfile
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	rpmutils "github.com/sassoftware/go-rpmutils"
 )
 
 const testSpec = `Name: demo
@@ -62,7 +65,7 @@ func buildRPM(t testing.TB, payload string) string {
 }
 
 func TestReadMatchesRpm(t *testing.T) {
-	for _, payload := range []string{"w9.gzdio", "w19.zstdio", "w2.xzdio", "w9.bzdio"} {
+	for _, payload := range []string{"w9.gzdio", "w19.zstdio", "w2.xzdio", "w9.bzdio", "w6.lzdio", "w0.ufdio"} {
 		t.Run(payload, func(t *testing.T) {
 			path := buildRPM(t, payload)
 			f, err := os.Open(path)
@@ -146,6 +149,144 @@ func FuzzRead(f *testing.F) {
 		p, contents, err := Read(bytes.NewReader(dt), func(string) bool { return true })
 		if err == nil && (p == nil || p.Name == "" || contents == nil) {
 			t.Errorf("no error and no package: %+v", p)
+		}
+	})
+}
+
+// cpioArchive writes entries the way rpm's cpio.c does: each 4-aligned,
+// a stripped entry is "07070X" and the file's index in the header.
+type cpioArchive struct{ bytes.Buffer }
+
+func (a *cpioArchive) pad() {
+	for a.Len()%4 != 0 {
+		a.WriteByte(0)
+	}
+}
+
+func (a *cpioArchive) stripped(index int, contents string) {
+	a.pad()
+	fmt.Fprintf(a, "07070X%08x", index)
+	a.pad()
+	a.WriteString(contents)
+}
+
+func (a *cpioArchive) newc(name string, ino, mode, nlink uint32, nameSize int, contents string) {
+	a.pad()
+	fmt.Fprintf(a, "070701%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x",
+		ino, mode, 0, 0, nlink, 0, len(contents), 0, 0, 0, 0, nameSize, 0)
+	a.WriteString(name + "\x00")
+	a.pad()
+	a.WriteString(contents)
+}
+
+func (a *cpioArchive) trailer() { a.newc("TRAILER!!!", 0, 0, 1, 11, "") }
+
+// strippedFixture is a large-file payload (rpm 4.12) and the header's
+// file list it refers to.
+func strippedFixture() ([]payloadFile, []byte) {
+	files := []payloadFile{
+		{path: "/app/bin/a", mode: 0o100755, size: 0, link: 7},
+		{path: "/app/bin/b", mode: 0o100755, size: 3, link: 7},
+		{path: "/app/lib", mode: 0o040755},
+		{path: "/app/lib/l", mode: 0o120777, size: 5},
+		{path: "/app/big", mode: 0o100644, size: MaxContent + 1},
+		{path: "/app/odd", mode: 0o100644, size: 5},
+	}
+	var a cpioArchive
+	a.stripped(0, "")
+	a.stripped(1, "hi\n")
+	a.stripped(2, "")
+	a.stripped(3, "../x1")
+	a.stripped(4, strings.Repeat("\x00", MaxContent+1))
+	a.stripped(5, "12345")
+	a.trailer()
+	return files, a.Bytes()
+}
+
+func TestReadPayloadStripped(t *testing.T) {
+	files, archive := strippedFixture()
+	got, err := readPayload(bytes.NewReader(archive), files, func(string) bool { return true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"/app/bin/a": "hi\n", "/app/bin/b": "hi\n", "/app/odd": "12345"}
+	if len(got) != len(want) {
+		t.Errorf("read %d files, want %d: %q", len(got), len(want), got)
+	}
+	for p, w := range want {
+		if string(got[p]) != w {
+			t.Errorf("%s: %q, want %q", p, got[p], w)
+		}
+	}
+}
+
+func TestPayloadFilesFromTheHeader(t *testing.T) {
+	f, err := os.Open(buildRPM(t, "w0.ufdio"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	hdrs, err := readHeaders(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rpm, err := rpmutils.ReadRpm(bytes.NewReader(hdrs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	infos, err := rpm.Header.GetFiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The header lists the group sorted: demo, demo-linked, zz-linked;
+	// the last one carries the contents.
+	sizes := map[string]int64{}
+	links := map[string]bool{}
+	for _, pf := range payloadFiles(infos) {
+		sizes[pf.path], links[pf.path] = pf.size, pf.link != 0
+	}
+	if sizes["/app/bin/demo"] != 0 || sizes["/app/bin/demo-linked"] != 0 || sizes["/app/bin/zz-linked"] != 18 ||
+		!links["/app/bin/demo"] || !links["/app/bin/zz-linked"] || links["/app/share/odd-size"] || sizes["/app/share/odd-size"] != 5 {
+		t.Errorf("sizes %v, links %v", sizes, links)
+	}
+}
+
+func TestReadPayloadRefusesWhatItCannotBe(t *testing.T) {
+	files, archive := strippedFixture()
+	var huge cpioArchive
+	huge.newc("x", 1, 0o100644, 1, 0x7fffffff, "")
+	var badIndex cpioArchive
+	badIndex.stripped(len(files), "")
+	for name, in := range map[string][]byte{
+		"truncated":        archive[:len(archive)-20],
+		"no trailer":       archive[:len(archive)-124],
+		"name of 2 GiB":    huge.Bytes(),
+		"index past files": badIndex.Bytes(),
+		"not cpio":         []byte("hello, world"),
+	} {
+		if _, err := readPayload(bytes.NewReader(in), files, func(string) bool { return true }); err == nil {
+			t.Errorf("%s: accepted", name)
+		} else {
+			t.Logf("%s: %v", name, err)
+		}
+	}
+}
+
+// FuzzReadPayload fuzzes the cpio reader alone: FuzzRead's inputs rarely
+// get past the header's digests.
+func FuzzReadPayload(f *testing.F) {
+	files, archive := strippedFixture()
+	var small cpioArchive
+	small.newc("./app/a", 1, 0o100644, 2, 8, "")
+	small.newc("./app/b", 1, 0o100644, 2, 8, "abc")
+	small.newc("./app/c", 2, 0o120777, 1, 8, "a")
+	small.trailer()
+	f.Add(small.Bytes())
+	f.Add(archive[len(archive)-300:])
+	f.Fuzz(func(t *testing.T, dt []byte) {
+		got, err := readPayload(bytes.NewReader(dt), files, func(string) bool { return true })
+		if err == nil && got == nil {
+			t.Error("no error and no contents")
 		}
 	})
 }
