@@ -24,7 +24,7 @@ const appDir = "/app"
 // to out. It returns the failure, which is also in the report; with
 // cfg.Diagnose a failure is only reported.
 func Run(ctx context.Context, cfg *buildstep.InstallConfig, out io.Writer) error {
-	s := &step{cfg: cfg, out: out, rpm: rpm{root: cfg.InstallRoot}}
+	s := &step{cfg: cfg, out: out, rpm: rpm{root: cfg.InstallRoot}, phases: newPhases()}
 	err := s.run(ctx)
 	var f *buildstep.Failure
 	if err != nil && !errors.As(err, &f) {
@@ -48,6 +48,7 @@ type step struct {
 	rpm    rpm
 	report buildstep.InstallReport
 	state  *state
+	phases *phases
 }
 
 func (s *step) run(ctx context.Context) error {
@@ -65,11 +66,13 @@ func (s *step) run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("cannot read the rpm database: %w", err)
 	}
+	s.phases.done("rpm queries")
 	if cfg.AppOut != "" {
 		if s.state, err = openState(ctx, cfg, before, s.out); err != nil {
 			return err
 		}
 		defer s.state.restoreApp()
+		s.phases.done("last install")
 	}
 	dropLocalRepoCaches(cfg.Repos)
 	reposDir, err := s.reposDir()
@@ -93,6 +96,7 @@ func (s *step) run(ctx context.Context) error {
 		}
 	}
 	argv := func(extra, args []string) []string { return command(cfg, reposDir, releaseVer, dnfConf, extra, args) }
+	s.phases.done("set-up")
 	updated := false
 	if s.state != nil && s.state.update {
 		if updated, err = s.update(ctx, before, argv); err != nil {
@@ -109,10 +113,39 @@ func (s *step) run(ctx context.Context) error {
 			return err
 		}
 	}
+	s.phases.done(cfg.Installer)
 	if cfg.Mode == buildstep.ModeDownload {
 		return nil
 	}
+	defer s.phases.print(s.out)
 
+	// The kept install is copied to the step's output while rpm is
+	// queried and the files are checked: the one waits on the disk, the
+	// other on the CPU.
+	var kept chan error
+	if s.state != nil && s.state.keep {
+		kept = make(chan error, 1)
+		go func() { kept <- s.state.copyOut(ctx) }()
+	}
+	err = s.inspect(ctx, before)
+	if kept != nil {
+		if kerr := <-kept; err == nil {
+			err = kerr
+		}
+		s.phases.done("keeping the install")
+	}
+	if err != nil {
+		return err
+	}
+	if s.state != nil {
+		return s.state.save()
+	}
+	return nil
+}
+
+// inspect reports what the install added, with their files, and checks
+// them.
+func (s *step) inspect(ctx context.Context, before []buildstep.Package) error {
 	after, err := s.rpm.packages(ctx)
 	if err != nil {
 		return fmt.Errorf("cannot read the rpm database after the install: %w", err)
@@ -127,16 +160,13 @@ func (s *step) run(ctx context.Context) error {
 	if s.report.Files, err = s.rpm.files(ctx, added); err != nil {
 		return fmt.Errorf("cannot list the installed packages' files: %w", err)
 	}
+	s.phases.done("rpm queries")
 	if err := s.check(); err != nil {
 		return err
 	}
-	if cfg.ForceArch != "" {
-		if err := s.noteSkippedScripts(ctx, added); err != nil {
-			return err
-		}
-	}
-	if s.state != nil {
-		return s.state.save(ctx)
+	s.phases.done("check")
+	if s.cfg.ForceArch != "" {
+		return s.noteSkippedScripts(ctx, added)
 	}
 	return nil
 }

@@ -231,14 +231,10 @@ func fingerprint(cfg *buildstep.InstallConfig, dbpath string, before []buildstep
 	return hex.EncodeToString(h.Sum(nil)), hex.EncodeToString(rd.Sum(nil)), nil
 }
 
-// save copies a kept install to the step's output and keeps its rpm
-// database for the next build, marking the state complete once whole.
-func (st *state) save(ctx context.Context) error {
-	if !st.keep {
-		return nil
-	}
-	cfg := st.cfg
-	if err := copyTree(ctx, st.path(stateApp), cfg.AppOut); err != nil {
+// copyOut copies a kept install to the step's output and keeps its rpm
+// database for the next build.
+func (st *state) copyOut(ctx context.Context) error {
+	if err := copyTree(ctx, st.path(stateApp), st.cfg.AppOut); err != nil {
 		return fmt.Errorf("cannot copy /app to the step's output: %w", err)
 	}
 	if err := os.RemoveAll(st.path(stateRPMDB)); err != nil {
@@ -247,11 +243,20 @@ func (st *state) save(ctx context.Context) error {
 	if err := copyTree(ctx, st.dbpath, st.path(stateRPMDB)); err != nil {
 		return fmt.Errorf("cannot keep the rpm database: %w", err)
 	}
+	return nil
+}
+
+// save marks a kept install, copied out, complete for the next build:
+// what it was made of and what the check verified.
+func (st *state) save() error {
+	if !st.keep {
+		return nil
+	}
 	if err := writeVerified(st.path(stateVerified), st.verified); err != nil {
 		return err
 	}
 	var pkgs bytes.Buffer
-	for _, p := range cfg.Packages {
+	for _, p := range st.cfg.Packages {
 		pkgs.WriteString(p + "\x00")
 	}
 	if err := os.RemoveAll(st.path(statePristine)); err != nil {
