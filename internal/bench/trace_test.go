@@ -24,6 +24,8 @@ type trace struct {
 	vertices map[string]*step
 	order    []string
 	statuses map[string]*step
+	// phases are the install steps' own lines on where their time went.
+	phases []string
 }
 
 // step is one vertex, or one sub-status of a vertex (exporting layers...).
@@ -95,6 +97,13 @@ func (t *trace) add(ss *client.SolveStatus) {
 		s.Cached = s.Cached || v.Cached
 		if v.Error != "" {
 			s.Error = v.Error
+		}
+	}
+	for _, l := range ss.Logs {
+		for _, line := range strings.Split(string(l.Data), "\n") {
+			if _, rest, ok := strings.Cut(line, "flatpak-frontend: install step: "); ok {
+				t.phases = append(t.phases, rest)
+			}
 		}
 	}
 	for _, st := range ss.Statuses {
@@ -181,6 +190,11 @@ func (t *trace) summary(n int) string {
 			break
 		}
 		fmt.Fprintf(&b, "    %7.2fs  [%6.2f-%6.2f]  %s\n", s.Seconds, s.At, s.End, s.Name)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, p := range t.phases {
+		fmt.Fprintf(&b, "    install step: %s\n", p)
 	}
 	return b.String()
 }
