@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flatpak-frontend/flatpak-frontend/internal/testregistry"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/buildkitd"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/localbuild"
 	"github.com/moby/buildkit/client"
@@ -27,7 +28,7 @@ var (
 		cacheDir string
 		addr     string
 		daemon   *buildkitd.Daemon
-		registry *buildkitd.Registry
+		registry *testregistry.Registry
 		// helperDir holds the binary of buildHelper.
 		helperDir string
 	}
@@ -93,7 +94,7 @@ func setup(needRoot bool) error {
 	}
 	// Folders of earlier runs that were killed (a test timeout does not
 	// let teardown run).
-	for _, d := range buildkitd.CleanupStale() {
+	for _, d := range append(buildkitd.CleanupStale(), testregistry.CleanupStale()...) {
 		fmt.Fprintf(os.Stderr, "harness: removed %s, left behind by a killed run\n", d)
 	}
 	if err := EnsureTools(ctx); err != nil {
@@ -102,7 +103,7 @@ func setup(needRoot bool) error {
 	if err := buildHelper(ctx); err != nil {
 		return err
 	}
-	if state.registry, err = buildkitd.StartRegistry(ctx); err != nil {
+	if state.registry, err = testregistry.Start(ctx); err != nil {
 		return err
 	}
 	if host := os.Getenv(BuildkitHostEnv); host != "" {

@@ -10,6 +10,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/flatpak-frontend/flatpak-frontend/internal/testregistry"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/childproc"
 )
 
 func TestConfigTOMLMarksRegistriesPlainHTTP(t *testing.T) {
@@ -59,7 +62,7 @@ func TestDaemonAndRegistryStartAnswerAndStopClean(t *testing.T) {
 		t.Fatal("this test runs buildkitd and needs root")
 	}
 	ctx := context.Background()
-	reg, err := StartRegistry(ctx)
+	reg, err := testregistry.Start(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +92,7 @@ func TestDaemonAndRegistryStartAnswerAndStopClean(t *testing.T) {
 		t.Errorf("config does not name the registry %s: %v\n%s", reg.Host(), err, cfg)
 	}
 
-	daemonPid, regPid := d.proc.cmd.Process.Pid, reg.proc.cmd.Process.Pid
+	daemonPid, regPid := d.proc.Pid(), reg.Pid()
 	if err := d.Stop(); err != nil {
 		t.Errorf("Stop: %v", err)
 	}
@@ -101,27 +104,23 @@ func TestDaemonAndRegistryStartAnswerAndStopClean(t *testing.T) {
 			t.Errorf("%s (pid %d) still exists after Stop: %v", name, pid, err)
 		}
 	}
-	for _, dir := range []string{d.root, d.sockDir, reg.dir} {
+	for _, dir := range []string{d.root, d.sockDir, reg.Dir()} {
 		if _, err := os.Stat(dir); !os.IsNotExist(err) {
 			t.Errorf("%s still exists after Stop", dir)
 		}
 	}
 }
 
-func TestCleanupStaleRemovesOnlyUnlockedFolders(t *testing.T) {
+func TestCleanupStaleRemovesOnlyAbandonedDaemonFolders(t *testing.T) {
 	stale, err := os.MkdirTemp("", daemonDirPrefix)
 	if err != nil {
 		t.Fatal(err)
 	}
-	live, err := os.MkdirTemp("", registryDirPrefix)
+	live, lock, err := childproc.TempDir(daemonDirPrefix)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer os.RemoveAll(live)
-	lock, err := holdLiveLock(live)
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer lock.Close()
 	old := time.Now().Add(-time.Hour)
 	for _, d := range []string{stale, live} {
@@ -129,20 +128,12 @@ func TestCleanupStaleRemovesOnlyUnlockedFolders(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	young, err := os.MkdirTemp("", daemonDirPrefix)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(young)
-
 	removed := CleanupStale()
 	if _, err := os.Stat(stale); !os.IsNotExist(err) {
 		t.Errorf("stale folder %s kept (removed %v)", stale, removed)
 	}
-	for _, d := range []string{live, young} {
-		if _, err := os.Stat(d); err != nil {
-			t.Errorf("live or young folder %s removed: %v", d, err)
-		}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("live folder %s removed: %v", live, err)
 	}
 }
 

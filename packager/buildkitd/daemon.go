@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/flatpak-frontend/flatpak-frontend/packager/childproc"
 	"github.com/moby/buildkit/client"
 )
 
@@ -25,7 +26,7 @@ type Options struct {
 	// CacheDir is the cache root for [Ensure]. Empty: [DefaultCacheDir].
 	CacheDir string
 	// RegistryHosts are registries ("127.0.0.1:5000") the daemon reaches over
-	// plain HTTP, such as one started with [StartRegistry].
+	// plain HTTP, such as the tests' (internal/testregistry).
 	RegistryHosts []string
 	// Debug turns on buildkitd's debug log.
 	Debug bool
@@ -51,7 +52,7 @@ type Daemon struct {
 	ownsRoot bool
 	sockDir  string
 	logPath  string
-	proc     *process
+	proc     *childproc.Process
 	liveLock *os.File // held while the daemon's folders are in use, see CleanupStale
 	rootless bool
 	stopOnce sync.Once
@@ -107,13 +108,10 @@ func Start(ctx context.Context, opts Options) (_ *Daemon, retErr error) {
 		}
 	}()
 	if d.root == "" {
-		if d.root, err = os.MkdirTemp("", daemonDirPrefix); err != nil {
+		if d.root, d.liveLock, err = childproc.TempDir(daemonDirPrefix); err != nil {
 			return nil, err
 		}
 		d.ownsRoot = true
-		if d.liveLock, err = holdLiveLock(d.root); err != nil {
-			return nil, err
-		}
 	} else if err := os.MkdirAll(d.root, 0o700); err != nil {
 		return nil, err
 	}
@@ -188,7 +186,7 @@ func Start(ctx context.Context, opts Options) (_ *Daemon, retErr error) {
 		// that two daemons never meet there.
 		cmd.Env = append(cmd.Env, "XDG_RUNTIME_DIR="+d.sockDir)
 	}
-	if d.proc, err = startProcess(cmd); err != nil {
+	if d.proc, err = childproc.Start(cmd); err != nil {
 		return nil, fmt.Errorf("start buildkitd: %w", err)
 	}
 	if err := d.waitReady(ctx); err != nil {
@@ -202,8 +200,8 @@ func (d *Daemon) waitReady(ctx context.Context) error {
 	defer cancel()
 	var lastErr error
 	for {
-		if d.proc.exited() {
-			return fmt.Errorf("buildkitd exited during startup: %v%s", d.proc.err, tailFile(d.logPath, 30))
+		if d.proc.Exited() {
+			return fmt.Errorf("buildkitd exited during startup: %v%s", d.proc.Err(), childproc.TailFile(d.logPath, 30))
 		}
 		c, err := client.New(ctx, d.addr)
 		if err == nil {
@@ -220,7 +218,7 @@ func (d *Daemon) waitReady(ctx context.Context) error {
 		lastErr = err
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("buildkitd did not answer at %s: %v%s", d.addr, lastErr, tailFile(d.logPath, 30))
+			return fmt.Errorf("buildkitd did not answer at %s: %v%s", d.addr, lastErr, childproc.TailFile(d.logPath, 30))
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
@@ -247,7 +245,7 @@ func (d *Daemon) Client(ctx context.Context) (*client.Client, error) {
 func (d *Daemon) Stop() error {
 	d.stopOnce.Do(func() {
 		if d.proc != nil {
-			d.stopErr = d.proc.stop(stopGrace)
+			d.stopErr = d.proc.Stop(stopGrace)
 		}
 		if d.root != "" {
 			killContainers(d.root)

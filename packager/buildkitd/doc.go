@@ -1,6 +1,5 @@
-// Package buildkitd runs the pieces a build needs on the local machine: a private
-// BuildKit daemon built from the pinned module version, and a throwaway container
-// registry.
+// Package buildkitd runs the BuildKit daemon a build needs on a machine
+// without one: a private buildkitd built from the pinned module version.
 //
 // The daemon is built from source rather than downloaded so that the daemon and
 // the client library in go.mod are always the same version ([Version]): the
@@ -11,13 +10,12 @@
 //
 // [Start] runs buildkitd with its own state directory and unix socket, the OCI
 // worker (runc, overlayfs snapshotter) and no containerd worker, so it needs
-// nothing but root and runc. The daemon runs in its own process group and is
-// killed by the kernel if the parent dies (Pdeathsig), so an interrupted test
-// run leaves no daemon behind. [StartRegistry] does the same for Debian's
-// docker-registry, listening on a free loopback port with storage in a
-// temporary folder; [Options.RegistryHosts] tells the daemon to talk plain HTTP
-// to such a registry.
+// nothing but root (or, rootless, a user namespace) and runc. The daemon is a
+// child that dies with its parent (packager/childproc), so an interrupted run
+// leaves no daemon behind, and [CleanupStale] takes the folders and mounts of
+// one that was killed. [Options.RegistryHosts] tells the daemon to talk plain
+// HTTP to a loopback registry (the tests' internal/testregistry).
 //
-// Used by the integration test harness, and meant for a `build` command and
-// `make demo` that need a daemon on a machine without one.
+// Used by `flatpak-frontend build` (packager/connect), `make demo` and the
+// integration test harness.
 package buildkitd

@@ -5,68 +5,33 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
-	"time"
+
+	"github.com/flatpak-frontend/flatpak-frontend/packager/childproc"
 )
 
 // A process that is killed outright (a test binary hitting its timeout)
-// cannot run Stop. Pdeathsig still kills its daemon and registry, but their
-// temporary folders stay, possibly with overlay mounts in them. Each
-// temporary folder this package makes is therefore flocked for as long as
-// its owner lives; [CleanupStale] removes the ones whose lock is free.
+// cannot run Stop. Pdeathsig still kills its daemon, but its temporary
+// folders stay, possibly with overlay mounts in them: [CleanupStale]
+// removes them once their owner is gone (see childproc.TempDir).
 
 const (
 	daemonDirPrefix   = "buildkitd-"
-	registryDirPrefix = "registry-"
-	liveLockName      = ".owner.lock"
 	sockDirRecordName = ".sockdir"
-
-	staleAge = 2 * time.Minute
 )
 
-// holdLiveLock locks dir/.owner.lock for the life of this process (or until
-// the returned file is closed).
-func holdLiveLock(dir string) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(dir, liveLockName), os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
-}
-
-// CleanupStale removes temporary daemon and registry folders left behind
-// by processes that died without stopping them, unmounting what is still
-// mounted there. Folders of live processes are left alone. It returns the
-// folders it removed.
+// CleanupStale removes temporary daemon folders left behind by processes
+// that died without stopping them, unmounting what is still mounted there.
+// Folders of live processes are left alone. It returns the folders it
+// removed.
 func CleanupStale() []string {
-	var removed []string
-	for _, prefix := range []string{daemonDirPrefix, registryDirPrefix} {
-		dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), prefix+"*"))
-		for _, dir := range dirs {
-			// A folder another process has just made may not be locked
-			// yet: leave young folders alone.
-			if fi, err := os.Stat(dir); err != nil || time.Since(fi.ModTime()) < staleAge {
-				continue
-			}
-			lock, err := holdLiveLock(dir)
-			if err != nil {
-				continue // alive, or not one of ours
-			}
-			if dt, err := os.ReadFile(filepath.Join(dir, sockDirRecordName)); err == nil {
-				if sd := strings.TrimSpace(string(dt)); strings.HasPrefix(filepath.Base(sd), "bkd-") {
-					os.RemoveAll(sd)
-				}
-			}
-			unmountUnder(dir)
-			lock.Close()
-			if os.RemoveAll(dir) == nil {
-				removed = append(removed, dir)
+	removed := childproc.RemoveAbandoned(daemonDirPrefix, func(dir string) {
+		if dt, err := os.ReadFile(filepath.Join(dir, sockDirRecordName)); err == nil {
+			if sd := strings.TrimSpace(string(dt)); strings.HasPrefix(filepath.Base(sd), "bkd-") {
+				os.RemoveAll(sd)
 			}
 		}
-	}
+		unmountUnder(dir)
+	})
 	return append(removed, unmountOrphans()...)
 }
 

@@ -1,4 +1,4 @@
-package buildkitd
+package testregistry
 
 import (
 	"context"
@@ -11,10 +11,15 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/flatpak-frontend/flatpak-frontend/packager/childproc"
 )
 
-// RegistryBinary is Debian's docker-registry (package docker-registry).
-const RegistryBinary = "/usr/bin/docker-registry"
+// Binary is Debian's docker-registry (package docker-registry).
+const Binary = "/usr/bin/docker-registry"
+
+// dirPrefix names the registries' temporary folders.
+const dirPrefix = "registry-"
 
 // Registry is a running docker-registry on a loopback port, storing its
 // blobs in a temporary folder.
@@ -22,18 +27,18 @@ type Registry struct {
 	host     string
 	dir      string
 	logPath  string
-	proc     *process
+	proc     *childproc.Process
 	liveLock *os.File
 	stopOnce sync.Once
 	stopErr  error
 }
 
-// StartRegistry starts a registry on a free 127.0.0.1 port and waits until
-// GET /v2/ answers. It speaks plain HTTP: pass [Registry.Host] in
-// [Options.RegistryHosts] so buildkitd does too.
-func StartRegistry(ctx context.Context) (_ *Registry, retErr error) {
-	if _, err := os.Stat(RegistryBinary); err != nil {
-		return nil, fmt.Errorf("%s not found (install Debian's docker-registry package): %w", RegistryBinary, err)
+// Start starts a registry on a free 127.0.0.1 port and waits until GET /v2/
+// answers. It speaks plain HTTP: pass [Registry.Host] in buildkitd's
+// Options.RegistryHosts so the daemon does too.
+func Start(ctx context.Context) (_ *Registry, retErr error) {
+	if _, err := os.Stat(Binary); err != nil {
+		return nil, fmt.Errorf("%s not found (install Debian's docker-registry package): %w", Binary, err)
 	}
 	r := &Registry{}
 	defer func() {
@@ -42,10 +47,7 @@ func StartRegistry(ctx context.Context) (_ *Registry, retErr error) {
 		}
 	}()
 	var err error
-	if r.dir, err = os.MkdirTemp("", registryDirPrefix); err != nil {
-		return nil, err
-	}
-	if r.liveLock, err = holdLiveLock(r.dir); err != nil {
+	if r.dir, r.liveLock, err = childproc.TempDir(dirPrefix); err != nil {
 		return nil, err
 	}
 	r.logPath = filepath.Join(r.dir, "registry.log")
@@ -90,18 +92,18 @@ http:
 		return err
 	}
 	defer logf.Close()
-	cmd := exec.Command(RegistryBinary, "serve", cfgPath)
+	cmd := exec.Command(Binary, "serve", cfgPath)
 	cmd.Stdout = logf
 	cmd.Stderr = logf
-	if r.proc, err = startProcess(cmd); err != nil {
+	if r.proc, err = childproc.Start(cmd); err != nil {
 		return fmt.Errorf("start docker-registry: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	url := "http://" + r.host + "/v2/"
 	for {
-		if r.proc.exited() {
-			return fmt.Errorf("docker-registry exited during startup: %v%s", r.proc.err, tailFile(r.logPath, 20))
+		if r.proc.Exited() {
+			return fmt.Errorf("docker-registry exited during startup: %v%s", r.proc.Err(), childproc.TailFile(r.logPath, 20))
 		}
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		resp, err := http.DefaultClient.Do(req)
@@ -113,8 +115,8 @@ http:
 		}
 		select {
 		case <-ctx.Done():
-			r.proc.stop(time.Second)
-			return fmt.Errorf("docker-registry did not answer GET %s: %v%s", url, err, tailFile(r.logPath, 20))
+			r.proc.Stop(time.Second)
+			return fmt.Errorf("docker-registry did not answer GET %s: %v%s", url, err, childproc.TailFile(r.logPath, 20))
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -137,7 +139,7 @@ func (r *Registry) Host() string { return r.host }
 func (r *Registry) Stop() error {
 	r.stopOnce.Do(func() {
 		if r.proc != nil {
-			r.stopErr = r.proc.stop(5 * time.Second)
+			r.stopErr = r.proc.Stop(5 * time.Second)
 		}
 		if r.dir != "" {
 			if err := os.RemoveAll(r.dir); err != nil && r.stopErr == nil {
@@ -150,3 +152,13 @@ func (r *Registry) Stop() error {
 	})
 	return r.stopErr
 }
+
+// Pid is the registry's process ID.
+func (r *Registry) Pid() int { return r.proc.Pid() }
+
+// Dir is the registry's temporary folder (its config and storage).
+func (r *Registry) Dir() string { return r.dir }
+
+// CleanupStale removes the folders of registries whose test run was
+// killed before it could stop them, and returns them.
+func CleanupStale() []string { return childproc.RemoveAbandoned(dirPrefix, nil) }
