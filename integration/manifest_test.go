@@ -239,6 +239,24 @@ func TestInitWritesSpecsThatBuildAndRun(t *testing.T) {
 	}
 }
 
+// TestInitReadsRPMv6Packages: init --from reads a package in rpm 6's v6
+// format (rpmbuild 6.1 of Debian sid), hard-linked files and all: its
+// header gives the app's ID and command, its payload the desktop file.
+func TestInitReadsRPMv6Packages(t *testing.T) {
+	bin := cli(t)
+	rpm := filepath.Join(harness.RPMv6(t), harness.RPMv6Name)
+	out := filepath.Join(t.TempDir(), "flatpak.yaml")
+	if msg, err := exec.Command(bin, "init", "--runtime", harness.RuntimeID+"//"+harness.RuntimeBranch, "-o", out, rpm).CombinedOutput(); err != nil {
+		t.Fatalf("init %s: %v\n%s", rpm, err, msg)
+	}
+	yaml := string(mustRead(t, out))
+	for _, want := range []string{"id: org.example.HelloSix\n", "command: hello6\n", "- hello6\n"} {
+		if !strings.Contains(yaml, want) {
+			t.Errorf("the spec init wrote lacks %q:\n%s", want, yaml)
+		}
+	}
+}
+
 // TestAffectedTellsRuntimeFromAppPackages builds a runtime and an app on it
 // with the frontend: a package of the runtime is reported in the runtime as
 // its own and in the app as coming from that runtime; the app's own package
