@@ -73,13 +73,13 @@ func NewHelper(exe string) (*Helper, error) {
 		return nil, err
 	}
 	dir, name := filepath.Dir(exe), filepath.Base(exe)
-	args := []string{name}
 	if b, err := bundle(exe, sum, interp); err == nil {
-		dir = b
+		dir, name = b, bundledName
 	} else if interp != "" {
 		return nil, fmt.Errorf("bundle the helper binary %s with its libraries: %w", exe, err)
 	}
 	// (A static binary whose copy cannot be made is sent as it is.)
+	args := []string{name}
 	if interp != "" {
 		args = []string{"lib/" + filepath.Base(interp), "--library-path", "lib", name}
 	}
@@ -121,12 +121,17 @@ func interpreter(exe string) (string, error) {
 // its loader), the loader and the libraries it resolves for exe, into a
 // folder of the user's cache named by exe's digest sum, and returns the
 // folder: NAME and lib/.
+// bundledName is the binary's name in a bundle: the same whatever the
+// binary's own (a bundle is found by the binary's digest, and copies of one
+// binary may be named differently).
+const bundledName = "flatpak-frontend"
+
 func bundle(exe, sum, interp string) (string, error) {
 	cache, err := os.UserCacheDir()
 	if err != nil {
 		return "", err
 	}
-	dir := filepath.Join(cache, "flatpak-frontend", "helper", sum[:16]+"-stripped")
+	dir := filepath.Join(cache, "flatpak-frontend", "helper", sum[:16]+"-bundle")
 	if _, err := os.Stat(filepath.Join(dir, "complete")); err == nil {
 		return dir, nil
 	}
@@ -163,8 +168,8 @@ func bundle(exe, sum, interp string) (string, error) {
 	if err := os.Mkdir(filepath.Join(tmp, "lib"), 0o755); err != nil {
 		return "", err
 	}
-	if err := stripELF(exe, filepath.Join(tmp, filepath.Base(exe))); err != nil {
-		if err := copyFile(exe, filepath.Join(tmp, filepath.Base(exe))); err != nil {
+	if err := stripELF(exe, filepath.Join(tmp, bundledName)); err != nil {
+		if err := copyFile(exe, filepath.Join(tmp, bundledName)); err != nil {
 			return "", err
 		}
 	}

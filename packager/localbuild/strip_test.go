@@ -95,11 +95,44 @@ func TestBundleOnceForConcurrentBuilds(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(first, "complete")); err != nil {
 		t.Error("the bundle is not marked complete")
 	}
-	if fi, err := os.Stat(filepath.Join(first, filepath.Base(exe))); err != nil || fi.Size() == 0 {
+	if fi, err := os.Stat(filepath.Join(first, bundledName)); err != nil || fi.Size() == 0 {
 		t.Errorf("the bundle lacks the binary: %v", err)
 	}
 	left, _ := filepath.Glob(first + ".tmp-*")
 	if len(left) > 0 {
 		t.Errorf("scratch folders left: %v", left)
+	}
+}
+
+// TestHelperOfARenamedCopyRunsFromItsBundle: two copies of one binary under
+// other names share a bundle (it is found by the digest), and each one's
+// helper names the binary the bundle holds.
+func TestHelperOfARenamedCopyRunsFromItsBundle(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dt, err := os.ReadFile(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, name := range []string{"first-name", "second-name"} {
+		copyExe := filepath.Join(dir, name)
+		if err := os.WriteFile(copyExe, dt, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		h, err := NewHelper(copyExe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bin := h.Spec.Args[len(h.Spec.Args)-1]
+		f, err := h.FS.Open(bin)
+		if err != nil {
+			t.Errorf("%s: the helper runs %s, which the folder it sends lacks: %v", name, bin, err)
+			continue
+		}
+		f.Close()
 	}
 }
