@@ -65,7 +65,7 @@ func buildRPM(t testing.TB, payload string) string {
 }
 
 func TestReadMatchesRpm(t *testing.T) {
-	for _, payload := range []string{"w9.gzdio", "w19.zstdio", "w2.xzdio", "w9.bzdio", "w6.lzdio", "w0.ufdio"} {
+	for _, payload := range []string{"w9.gzdio", "w19.zstdio", "w2.xzdio", "w9.bzdio", "w6.lzdio", "w0.ufdio", "w3T2.zstdio", "w2T2.xzdio"} {
 		t.Run(payload, func(t *testing.T) {
 			path := buildRPM(t, payload)
 			f, err := os.Open(path)
@@ -289,4 +289,55 @@ func FuzzReadPayload(f *testing.F) {
 			t.Error("no error and no contents")
 		}
 	})
+}
+
+// TestReadMultiBlockPayloads: rpm's threaded compressors (T in the
+// payload's macro) cut a large payload into blocks (xz) or jobs (zstd);
+// a file after 12 MiB of random bytes reads back whole.
+func TestReadMultiBlockPayloads(t *testing.T) {
+	if _, err := exec.LookPath("rpmbuild"); err != nil {
+		t.Skip("no rpmbuild here")
+	}
+	const spec = `Name: big
+Version: 1
+Release: 1
+Summary: big
+License: MIT
+BuildArch: noarch
+AutoReqProv: no
+%description
+big
+%install
+mkdir -p %{buildroot}/app/share
+head -c 12582912 /dev/urandom > %{buildroot}/app/share/a-random
+printf 'after the blocks\n' > %{buildroot}/app/share/b-last
+%files
+/app/share/a-random
+/app/share/b-last
+`
+	for _, payload := range []string{"w2T2.xzdio", "w3T2.zstdio"} {
+		t.Run(payload, func(t *testing.T) {
+			top := t.TempDir()
+			if err := os.WriteFile(filepath.Join(top, "big.spec"), []byte(spec), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command("rpmbuild", "-bb", "--quiet", "--define", "_topdir "+top,
+				"--define", "_binary_payload "+payload, "--define", "_build_id_links none", filepath.Join(top, "big.spec")).CombinedOutput()
+			if err != nil {
+				t.Fatalf("rpmbuild: %v\n%s", err, out)
+			}
+			f, err := os.Open(filepath.Join(top, "RPMS", "noarch", "big-1-1.noarch.rpm"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			_, contents, err := Read(f, func(p string) bool { return true })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(contents["/app/share/a-random"]) != 12<<20 || string(contents["/app/share/b-last"]) != "after the blocks\n" {
+				t.Errorf("read %d random bytes and %q", len(contents["/app/share/a-random"]), contents["/app/share/b-last"])
+			}
+		})
+	}
 }
