@@ -18,7 +18,18 @@ import (
 	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/localbuild"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/publish"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
+
+func mustRef(t *testing.T, s string) name.Reference {
+	t.Helper()
+	ref, err := name.ParseReference(s, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ref
+}
 
 // pushBuild builds a flatpak.yaml in-process with the test runtime and the
 // RPM repo in rpms, and pushes the image to ref.
@@ -92,18 +103,20 @@ func TestPublishRemoteInstallsUpdatesAndHasATestingTag(t *testing.T) {
 	pushBuild(t, spec, greetingRepo(t, "1.0"), reg+"/"+appRepo+":latest")
 
 	out := t.TempDir()
+	var deltas int
 	publishAll := func() {
 		t.Helper()
 		var warnings []string
 		res, err := publish.Publish(context.Background(), publish.Options{Registry: reg, Insecure: true,
-			Repositories: []string{appRepo, rtRepo}, Out: out, Warn: func(w string) { warnings = append(warnings, w) }})
+			Repositories: []string{appRepo, rtRepo}, Out: out, Deltas: true, Warn: func(w string) { warnings = append(warnings, w) }})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(warnings) > 0 {
 			t.Errorf("warnings: %q", warnings)
 		}
-		t.Logf("published %d images: %v", res.Images, res.Indexes)
+		t.Logf("published %d images: %v, %d delta manifests", res.Images, res.Indexes, res.Deltas)
+		deltas = res.Deltas
 	}
 	publishAll()
 	addr := serveRemote(t, out)
@@ -141,21 +154,61 @@ func TestPublishRemoteInstallsUpdatesAndHasATestingTag(t *testing.T) {
 
 	pushBuild(t, spec, greetingRepo(t, "1.1"), reg+"/"+appRepo+":latest")
 	publishAll()
-	fp := harness.Flatpak(t)
-	if _, err := fp.Command("--user", "remote-add", "--no-gpg-verify", "published", "oci+http://"+addr); err != nil {
-		t.Fatal(err)
+	if deltas != 1 {
+		t.Errorf("publishing 1.1 over 1.0 pushed %d delta manifests, want 1", deltas)
 	}
-	// Installed from the remote as it is, then updated.
-	if _, err := fp.Command("--user", "install", "-y", "--noninteractive", "published", "org.example.Hello"); err != nil {
-		t.Fatal(err)
+	// Installed from the remote as it is, then updated: with the deltas
+	// publish pushed, which Flatpak checks against the layers' DiffIDs.
+	updaters := map[string]*harness.FlatpakEnv{"flatpak 1.14": harness.Flatpak(t), "flatpak 1.18": harness.NewerFlatpak(t)}
+	for _, fp := range updaters {
+		if _, err := fp.Command("--user", "remote-add", "--no-gpg-verify", "published", "oci+http://"+addr); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fp.Command("--user", "install", "-y", "--noninteractive", "published", "org.example.Hello"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	pushBuild(t, spec, greetingRepo(t, "1.2"), reg+"/"+appRepo+":latest")
 	publishAll()
-	if _, err := fp.Command("--user", "update", "-y", "--noninteractive"); err != nil {
+	publishAll() // again: the delta index keeps the delta
+	if deltas != 0 {
+		t.Errorf("publishing again pushed %d delta manifests", deltas)
+	}
+	latest, err := remote.Head(mustRef(t, reg+"/"+appRepo+":latest"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if out := fp.Run(t, "org.example.Hello"); !strings.Contains(out, "Greetings from hello-data 1.2") {
-		t.Errorf("after flatpak update the app printed %q", out)
+	idx, err := remote.Index(mustRef(t, reg+"/"+appRepo+":_deltaindex"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(im.Manifests) != 1 || im.Manifests[0].Annotations["io.github.containers.delta.target"] != latest.Digest.String() {
+		t.Errorf("the delta index lists %+v, want one delta manifest for %s", im.Manifests, latest.Digest)
+	}
+	for name, fp := range updaters {
+		t.Run(name, func(t *testing.T) {
+			out, err := fp.CommandLog("-v", "--user", "update", "-y", "--noninteractive")
+			if err != nil {
+				t.Fatal(err)
+			}
+			used := 0
+			for _, l := range strings.Split(out, "\n") {
+				if strings.Contains(l, "Using OCI delta") {
+					used++
+				}
+			}
+			if used == 0 {
+				t.Errorf("flatpak update used no delta:\n%s", out)
+			}
+			t.Logf("flatpak update used %d layer deltas", used)
+			if out := fp.Run(t, "org.example.Hello"); !strings.Contains(out, "Greetings from hello-data 1.2") {
+				t.Errorf("after flatpak update the app printed %q", out)
+			}
+		})
 	}
 	aff, err = exec.Command(cli(t), "affected", "--package", "hello-data<1.1", reg+"/"+appRepo+":latest").CombinedOutput()
 	if err != nil || strings.Contains(string(aff), "hello-data-1.") {

@@ -21,7 +21,7 @@ func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 func runPublish(args []string) int {
 	fs := flag.NewFlagSet("publish", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprint(os.Stderr, `usage: flatpak-frontend publish --registry HOST[:PORT] --out DIR [--repo NAME]... [--insecure] [--registry-url URL]
+		fmt.Fprint(os.Stderr, `usage: flatpak-frontend publish --registry HOST[:PORT] --out DIR [--repo NAME]... [--insecure] [--registry-url URL] [--deltas]
 
 Writes the index of a Flatpak remote for the Flatpak images of a registry
 (all its repositories, or those named with --repo) into DIR: serve DIR
@@ -38,6 +38,7 @@ users add it with flatpak remote-add NAME oci+https://SERVER.
 	fs.StringVar(&o.RegistryURL, "registry-url", "", "the registry URL Flatpak pulls from (default https://REGISTRY/)")
 	fs.StringVar(&o.Out, "out", "", "the remote's folder")
 	fs.Var(&repos, "repo", "a repository to publish (default: every one)")
+	fs.BoolVar(&o.Deltas, "deltas", false, "push the layer deltas flatpak update applies, from the images the last publish into DIR named (needs push access)")
 	var gpg publish.GPG
 	fs.StringVar(&gpg.KeyID, "sign", "", "sign every image with this GPG key (simple signing, in DIR/signatures: users add the remote with --signature-lookaside=URL/signatures --gpg-import=KEY)")
 	fs.StringVar(&gpg.Homedir, "gpg-homedir", "", "the GPG home folder that holds the key (default: gpg's)")
@@ -67,6 +68,9 @@ users add it with flatpak remote-add NAME oci+https://SERVER.
 	fmt.Fprintf(os.Stderr, "published %d image(s) in %d index file(s) to %s", res.Images, len(res.Indexes), o.Out)
 	if o.Sign != nil {
 		fmt.Fprintf(os.Stderr, ", %d new signature(s)", res.Signed)
+	}
+	if o.Deltas {
+		fmt.Fprintf(os.Stderr, ", %d new delta manifest(s)", res.Deltas)
 	}
 	fmt.Fprintln(os.Stderr)
 	return 0

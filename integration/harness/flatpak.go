@@ -149,6 +149,18 @@ func (f *FlatpakEnv) RunEnv() []string {
 // Command runs `flatpak ARGS...` in the environment and returns its stdout;
 // the error carries the command line, stdout and stderr.
 func (f *FlatpakEnv) Command(args ...string) (string, error) {
+	stdout, _, err := f.command(args...)
+	return stdout, err
+}
+
+// CommandLog is Command returning what flatpak printed on stderr too: its
+// log, with -v.
+func (f *FlatpakEnv) CommandLog(args ...string) (string, error) {
+	stdout, stderr, err := f.command(args...)
+	return stdout + stderr, err
+}
+
+func (f *FlatpakEnv) command(args ...string) (string, string, error) {
 	argv := append(append(append([]string{}, f.wrap...), "flatpak"), args...)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = f.Env()
@@ -156,10 +168,10 @@ func (f *FlatpakEnv) Command(args ...string) (string, error) {
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
-		return stdout.String(), fmt.Errorf("flatpak %s: %v\nstdout:\n%s\nstderr:\n%s",
+		return stdout.String(), stderr.String(), fmt.Errorf("flatpak %s: %v\nstdout:\n%s\nstderr:\n%s",
 			strings.Join(args, " "), err, tail(stdout.String()), tail(stderr.String()))
 	}
-	return stdout.String(), nil
+	return stdout.String(), stderr.String(), nil
 }
 
 // installation drives flatpak in this environment the way

@@ -104,7 +104,7 @@ func (e *env) updateDownload(ctx context.Context, t *testing.T) (fetched, size, 
 	out := e.tempDir("remote")
 	pub := func() error {
 		_, err := publish.Publish(ctx, publish.Options{Registry: reg, Insecure: true, RegistryURL: "http://" + proxy.addr + "/",
-			Repositories: []string{appRepo, rtRepo}, Out: out})
+			Repositories: []string{appRepo, rtRepo}, Out: out, Deltas: true})
 		return err
 	}
 	a := mainApp()

@@ -10,4 +10,9 @@
 // with a warning naming it, and every digest is checked again just before
 // the files are written. The files are replaced atomically and the same
 // registry content gives the same bytes, so publishing again is harmless.
+//
+// With Options.Deltas it also pushes, for each image that replaces the one
+// the last publish named, the layer deltas Flatpak applies on update
+// (deltas.go; package tardiff writes them), listed by the repository's
+// _deltaindex, before the index names the new image.
 package publish

@@ -45,6 +45,12 @@ type Options struct {
 	// signature yet; Resign signs them all again (a new key).
 	Sign   Signer
 	Resign bool
+	// Deltas pushes, for each image that replaces one the last publish
+	// into Out named (same repository, tag and Flatpak ref), the layer
+	// deltas Flatpak applies on update (tar-diff, in the repository's
+	// _deltaindex): users then download what changed, not every layer.
+	// It needs push access to the registry.
+	Deltas bool
 }
 
 // Result says what a publish wrote.
@@ -55,6 +61,8 @@ type Result struct {
 	Images int
 	// Signed is how many signatures were written.
 	Signed int
+	// Deltas is how many delta manifests were pushed.
+	Deltas int
 }
 
 type image struct {
@@ -114,7 +122,7 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 		byDigest := map[string][]string{}
 		descs := map[string]*remote.Descriptor{}
 		for _, tag := range tags {
-			if remoteindex.CheckName(tag) != nil {
+			if remoteindex.CheckName(tag) != nil || tag == deltaIndexTag {
 				continue
 			}
 			desc, err := remote.Get(repo.Tag(tag), ropts...)
@@ -208,6 +216,14 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 	}
 
 	res := &Result{}
+	if o.Deltas {
+		// Before the index names the new images: an update that finds
+		// them finds their deltas.
+		pairs, published := deltaPairs(indexes, gone, previousImages(o.Out))
+		if res.Deltas, err = pushDeltas(ctx, reg, ropts, pairs, published, o.Warn); err != nil {
+			return nil, err
+		}
+	}
 	for name, png := range icons {
 		if err := writeAtomic(filepath.Join(o.Out, remoteindex.IconsDir, name), png); err != nil {
 			return nil, err
