@@ -40,7 +40,11 @@
 // level, with the library BuildKit uses); then its rebuilds: nothing
 // changed, finish-args changed, one package added, one package updated (a
 // 2.0 of a package in the middle of the set, in a copy of the repo). The
-// biggest size runs once; BENCH_SIZES=50mb,300mb picks sizes. Then GHex
+// biggest size runs once; BENCH_SIZES=50mb,300mb picks sizes. What a
+// user downloads (update_test.go): the app and runtime pushed to a
+// registry, published with deltas, installed by Flatpak; the app with one
+// package added pushed and published; the blob bytes `flatpak update`
+// fetches, counted by a proxy the index names as the registry. Then GHex
 // (examples/ghex) on the GTK test runtime against a Konflux-style
 // Containerfile doing the same work (testdata/containerfile-ghex). Each
 // figure with a goal is listed as met or missed in latest.txt; a missed
