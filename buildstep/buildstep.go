@@ -49,9 +49,26 @@ const (
 
 // The steps, as `flatpak-frontend step NAME` names them.
 const (
-	StepInstall = "install"
-	StepFinish  = "finish"
+	StepInstall   = "install"
+	StepFinish    = "finish"
+	StepContentID = "content-id"
 )
+
+// ContentIDConfig is the content-id step's configuration (package
+// contentid).
+type ContentIDConfig struct {
+	// Dir is the result to identify; Out the folder that receives
+	// ContentIDFile.
+	Dir, Out string
+}
+
+// ContentIDFile is the file the content-id step writes: the result's
+// digest and a newline.
+const ContentIDFile = "content-id"
+
+// ContentIDFileSize is ContentIDFile's size: "sha256:", 64 hex digits and
+// the newline.
+const ContentIDFileSize = 72
 
 // Kind is what a build makes.
 type Kind string

@@ -300,7 +300,7 @@ func (b *builder) platform(ctx context.Context, p ocispecs.Platform) (*platformR
 		return nil, wrapSpec(s, err, "finish-args")
 	}
 	flatpakRef := flatpakref.Ref{Kind: kind, ID: s.ID, Arch: arch, Branch: s.Branch}
-	final := fllb.Layout(res.Files, fllb.LayoutOptions{Metadata: md, Exports: rep.exported(exports), Runtime: s.BuildRuntime, Epoch: b.cfg.Epoch, Layers: rep.layers})
+	final := fllb.Layout(res.Files, fllb.LayoutOptions{Metadata: md, Exports: rep.exported(exports), Runtime: s.BuildRuntime, Epoch: b.cfg.Epoch, Layers: rep.layers, ContentID: res.ContentID})
 	ref, err := b.solve(ctx, final, p)
 	if err != nil {
 		return nil, err

@@ -20,10 +20,11 @@ func TestInstalledSizeCountsExportsTwice(t *testing.T) {
 		{Path: "share/doc/README", Type: 'f', Size: 0},
 		{Path: "share/doc/link", Type: 'l'},
 	}}}
-	// metadata 10 B -> 512; hello 100 -> 512; desktop 600 -> 1024 in files/
-	// and again in export/; an empty file counts 0.
+	// metadata 10 B -> 512; the content id 72 B -> 512; hello 100 -> 512;
+	// desktop 600 -> 1024 in files/ and again in export/; an empty file
+	// counts 0.
 	got := r.installedSize(make([]byte, 10), []string{"share/applications/org.example.Hello.desktop"})
-	if want := uint64(512 + 512 + 1024 + 1024); got != want {
+	if want := uint64(512 + 512 + 512 + 1024 + 1024); got != want {
 		t.Errorf("installed size = %d, want %d", got, want)
 	}
 }

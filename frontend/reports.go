@@ -127,7 +127,8 @@ func (r *reports) exported(globs []string) []string {
 // installedSize is flatpak's installed size of the image: its regular
 // files (files/, their copies in export/, metadata), see labels.FileSize.
 func (r *reports) installedSize(metadata []byte, exports []string) uint64 {
-	sizes := []uint64{uint64(len(metadata))}
+	// The image's files also hold the content id (fllb.LayoutOptions).
+	sizes := []uint64{uint64(len(metadata)), buildstep.ContentIDFileSize}
 	pm, _ := patternmatcher.New(exports)
 	for _, e := range r.finish.Entries {
 		if e.Type != 'f' {

@@ -65,9 +65,15 @@ func pushRuntime(t *testing.T, ref string) {
 // whose greeting names it.
 func greetingRepo(t *testing.T, v string) string {
 	t.Helper()
+	return greetingRepoSaying(t, v, v)
+}
+
+// greetingRepoSaying is greetingRepo with the greeting of version g.
+func greetingRepoSaying(t *testing.T, v, g string) string {
+	t.Helper()
 	repo := t.TempDir()
 	writeRepo(t, repo, "hello")
-	spec := strings.NewReplacer("Version:        1.0", "Version:        "+v, "Greetings from hello-data", "Greetings from hello-data "+v).
+	spec := strings.NewReplacer("Version:        1.0", "Version:        "+v, "Greetings from hello-data", "Greetings from hello-data "+g).
 		Replace(string(mustRead(t, "testdata/rpms/hello-data.spec")))
 	buildSpecRPM(t, repo, spec)
 	writeRepo(t, repo)
@@ -121,7 +127,9 @@ func TestPublishRemoteInstallsUpdatesAndHasATestingTag(t *testing.T) {
 	publishAll()
 	addr := serveRemote(t, out)
 
-	for name, fp := range map[string]*harness.FlatpakEnv{"flatpak 1.14": harness.Flatpak(t), "flatpak 1.18": harness.NewerFlatpak(t)} {
+	// Users of 1.0, who later update over two versions.
+	first := map[string]*harness.FlatpakEnv{"flatpak 1.14": harness.Flatpak(t), "flatpak 1.18": harness.NewerFlatpak(t)}
+	for name, fp := range first {
 		t.Run(name, func(t *testing.T) {
 			if _, err := fp.Command("--user", "remote-add", "--no-gpg-verify", "published", "oci+http://"+addr); err != nil {
 				t.Fatal(err)
@@ -188,8 +196,18 @@ func TestPublishRemoteInstallsUpdatesAndHasATestingTag(t *testing.T) {
 	}
 	if len(im.Manifests) != 1 || im.Manifests[0].Annotations["io.github.containers.delta.target"] != latest.Digest.String() {
 		t.Errorf("the delta index lists %+v, want one delta manifest for %s", im.Manifests, latest.Digest)
+	} else if src := strings.Split(im.Manifests[0].Annotations["org.flatpak-frontend.delta.sources"], ","); len(src) != 2 {
+		t.Errorf("the delta manifest of 1.2 was made from %q, want 1.1 and 1.0", src)
+	}
+	// Users of 1.1, and of 1.0: publish made deltas from both.
+	users := map[string]*harness.FlatpakEnv{}
+	for name, fp := range first {
+		users[name+" from 1.0"] = fp
 	}
 	for name, fp := range updaters {
+		users[name+" from 1.1"] = fp
+	}
+	for name, fp := range users {
 		t.Run(name, func(t *testing.T) {
 			out, err := fp.CommandLog("-v", "--user", "update", "-y", "--noninteractive")
 			if err != nil {
@@ -231,6 +249,65 @@ func TestPublishRemoteInstallsUpdatesAndHasATestingTag(t *testing.T) {
 	}
 	if out := tester.Run(t, "org.example.Hello"); !strings.Contains(out, "Greetings from hello-data 2.0~beta") {
 		t.Errorf("the testing remote's app printed %q", out)
+	}
+}
+
+// TestPublishDeltasFitTheVersionEachUserHas: 3.0 holds the files of 2.0
+// (only its package's version changed) and none of 1.0's greeting; a user
+// of 1.0 and one of 2.0 update to it through deltas. Flatpak picks a delta
+// by the DiffID of the installed version's last layer: without the content
+// id in it (which 1.0, 2.0 and 3.0 would otherwise share: metadata and
+// export/ are the same), the user of 1.0 would get the delta made from 2.0,
+// and the update would fail on the layer's checksum.
+func TestPublishDeltasFitTheVersionEachUserHas(t *testing.T) {
+	reg := harness.Registry(t)
+	prefix := fmt.Sprintf("deltas%d", time.Now().UnixNano()%1e9)
+	appRepo, rtRepo := prefix+"/hello", prefix+"/platform"
+	pushRuntime(t, reg+"/"+rtRepo+":latest")
+	spec := appSpec("hello")
+	out := t.TempDir()
+	publishAll := func() {
+		t.Helper()
+		if _, err := publish.Publish(context.Background(), publish.Options{Registry: reg, Insecure: true, Deltas: true,
+			Repositories: []string{appRepo, rtRepo}, Out: out, Warn: func(w string) { t.Errorf("publish warned: %s", w) }}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	addr := serveRemote(t, out)
+	install := func() *harness.FlatpakEnv {
+		fp := harness.Flatpak(t)
+		if _, err := fp.Command("--user", "remote-add", "--no-gpg-verify", "published", "oci+http://"+addr); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fp.Command("--user", "install", "-y", "--noninteractive", "published", "org.example.Hello"); err != nil {
+			t.Fatal(err)
+		}
+		return fp
+	}
+	// Greetings long enough that a delta copies them rather than carry
+	// them.
+	long := strings.Repeat(" and more", 20)
+	pushBuild(t, spec, greetingRepoSaying(t, "1.0", "1.0"+long), reg+"/"+appRepo+":latest")
+	publishAll()
+	users := map[string]*harness.FlatpakEnv{"1.0": install()}
+	pushBuild(t, spec, greetingRepoSaying(t, "2.0", "2.0"+long), reg+"/"+appRepo+":latest")
+	publishAll()
+	users["2.0"] = install()
+	pushBuild(t, spec, greetingRepoSaying(t, "3.0", "2.0"+long), reg+"/"+appRepo+":latest")
+	publishAll()
+	for v, fp := range users {
+		t.Run("from "+v, func(t *testing.T) {
+			log, err := fp.CommandLog("-v", "--user", "update", "-y", "--noninteractive")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(log, "Using OCI delta") {
+				t.Errorf("flatpak update used no delta:\n%s", log)
+			}
+			if out := fp.Run(t, "org.example.Hello"); !strings.Contains(out, "Greetings from hello-data 2.0") {
+				t.Errorf("after flatpak update the app printed %q", out)
+			}
+		})
 	}
 }
 

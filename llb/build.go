@@ -100,6 +100,9 @@ type Result struct {
 	// their own, so that an exported build cache, which follows the
 	// image's ancestry, holds them too.
 	Files bkllb.State
+	// ContentID holds buildstep.ContentIDFile, the digest of Files (not
+	// in Diagnose mode).
+	ContentID *bkllb.State
 }
 
 // Build returns the files and reports of the spec's app or runtime.
@@ -214,7 +217,7 @@ func (b *builder) onRuntime(kind buildstep.Kind, prefix, finishName string) (*Re
 		fin.App = b.appFinish()
 	}
 	st := b.finish(root, finishName, fin, b.installed(prefix, files))
-	return &Result{Files: st.GetMount(prefix)}, nil
+	return b.result(root, st.GetMount(prefix)), nil
 }
 
 func (b *builder) runtime() (*Result, error) {
@@ -250,7 +253,7 @@ func (b *builder) runtime() (*Result, error) {
 		CleanupCommands: cleanup,
 		ExtensionPoints: b.extensionPoints("usr"),
 	}, b.installed(sysroot, newRoot))
-	return &Result{Files: fin.GetMount(sysroot)}, nil
+	return b.result(root, fin.GetMount(sysroot)), nil
 }
 
 // extensionPoints are the folders of the spec's add-extensions, below base

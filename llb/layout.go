@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
+	"github.com/flatpak-frontend/flatpak-frontend/oci/tardiff"
 	bkllb "github.com/moby/buildkit/client/llb"
 )
 
@@ -22,6 +23,9 @@ type LayoutOptions struct {
 	Epoch *time.Time
 	// Layers split files/ (see SplitLayers); none: one layer.
 	Layers []Layer
+	// ContentID, when set, holds buildstep.ContentIDFile, which the last
+	// layer carries at tardiff.ContentIDPath.
+	ContentID *bkllb.State
 }
 
 // Layout returns the Flatpak image of a build's files: files/ in one
@@ -86,6 +90,13 @@ func Layout(files bkllb.State, o LayoutOptions, opts ...bkllb.ConstraintsOpt) bk
 	layers = append(layers, bkllb.Scratch().File(small, append(opts, bkllb.WithCustomName(name))...))
 	if o.Runtime {
 		layers = append(layers, Hybrid(bkllb.Scratch(), o.Epoch, opts...))
+	}
+	if o.ContentID != nil {
+		// In the last layer: its DiffID then changes with anything in
+		// the image (see tardiff.ContentIDPath).
+		last := &layers[len(layers)-1]
+		*last = last.File(bkllb.Copy(*o.ContentID, "/"+buildstep.ContentIDFile, "/"+tardiff.ContentIDPath,
+			&bkllb.CopyInfo{CreateDestPath: true, CreatedTime: o.Epoch}, owner), append(opts, bkllb.WithCustomName("write the content id"))...)
 	}
 	return bkllb.Merge(layers, append(opts, bkllb.WithCustomName("lay out the Flatpak image"))...)
 }

@@ -143,6 +143,22 @@ func (b *builder) finish(root bkllb.State, name string, cfg buildstep.FinishConf
 	return b.run(root, append(runOpts, extra...)...)
 }
 
+// result is the build's files with their content id.
+func (b *builder) result(root, files bkllb.State) *Result {
+	const in, out = buildstep.Root + "/result", buildstep.OutDir
+	opts, err := b.step(buildstep.StepContentID, buildstep.ContentIDConfig{Dir: in, Out: out})
+	if err != nil {
+		// A ContentIDConfig always marshals.
+		panic(err)
+	}
+	opts = append(opts,
+		bkllb.AddMount(in, files, bkllb.Readonly),
+		bkllb.Network(pb.NetMode_NONE),
+		bkllb.WithCustomName("identify the content"))
+	id := b.run(root, opts...).AddMount(out, bkllb.Scratch())
+	return &Result{Files: files, ContentID: &id}
+}
+
 func plural(n int) string {
 	if n == 1 {
 		return ""

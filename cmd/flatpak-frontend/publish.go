@@ -21,7 +21,7 @@ func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 func runPublish(args []string) int {
 	fs := flag.NewFlagSet("publish", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprint(os.Stderr, `usage: flatpak-frontend publish --registry HOST[:PORT] --out DIR [--repo NAME]... [--insecure] [--registry-url URL] [--deltas]
+		fmt.Fprint(os.Stderr, `usage: flatpak-frontend publish --registry HOST[:PORT] --out DIR [--repo NAME]... [--insecure] [--registry-url URL] [--deltas [--delta-depth N]]
 
 Writes the index of a Flatpak remote for the Flatpak images of a registry
 (all its repositories, or those named with --repo) into DIR: serve DIR
@@ -39,6 +39,7 @@ users add it with flatpak remote-add NAME oci+https://SERVER.
 	fs.StringVar(&o.Out, "out", "", "the remote's folder")
 	fs.Var(&repos, "repo", "a repository to publish (default: every one)")
 	fs.BoolVar(&o.Deltas, "deltas", false, "push the layer deltas flatpak update applies, from the images the last publish into DIR named (needs push access)")
+	fs.IntVar(&o.DeltaDepth, "delta-depth", publish.DefaultDeltaDepth, "with --deltas, how many earlier versions of an image get deltas to it")
 	var gpg publish.GPG
 	fs.StringVar(&gpg.KeyID, "sign", "", "sign every image with this GPG key (simple signing, in DIR/signatures: users add the remote with --signature-lookaside=URL/signatures --gpg-import=KEY)")
 	fs.StringVar(&gpg.Homedir, "gpg-homedir", "", "the GPG home folder that holds the key (default: gpg's)")

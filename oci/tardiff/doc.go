@@ -12,3 +12,10 @@
 // pulls in an old containers/image; this writer is short, and Write checks
 // that what a delta rebuilds has the layer's DiffID before it is used.
 package tardiff
+
+// ContentIDPath is where an image this frontend builds carries, in its
+// last layer, the digest of all it holds (package buildstep/contentid):
+// Flatpak picks a delta by the DiffID of the installed version's last layer
+// alone, so a delta may be made only from an image whose last layer
+// identifies it.
+const ContentIDPath = "files/.flatpak-frontend-content-id"

@@ -1,6 +1,7 @@
 package publish
 
 import (
+	"archive/tar"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,7 +9,10 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/labels"
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/remoteindex"
@@ -36,7 +40,15 @@ const (
 	annotationTarget = "io.github.containers.delta.target"
 	annotationFrom   = "io.github.containers.delta.from"
 	annotationTo     = "io.github.containers.delta.to"
+	// annotationSources, this tool's own, on a delta index entry: the
+	// images (manifest digests, comma-separated, newest first) its
+	// delta manifest rebuilds the target from.
+	annotationSources = "org.flatpak-frontend.delta.sources"
 )
+
+// DefaultDeltaDepth is how many earlier versions of an image get deltas to
+// it: users who skipped updates save too.
+const DefaultDeltaDepth = 3
 
 // deltaConfig is every delta manifest's config: an empty JSON object.
 var deltaConfig = []byte("{}")
@@ -117,12 +129,13 @@ func deltaPairs(indexes map[string]map[string]map[string]*remoteindex.Repository
 }
 
 // pushDeltas pushes, for each pair whose target has no delta manifest yet,
-// the tar-diffs that rebuild the target's layers from the old image, and
-// writes each repository's delta index: the targets still published, with
-// their delta manifests. It returns how many delta manifests it pushed. A
-// delta that cannot be made is left out with a warning: Flatpak then
-// downloads those layers whole.
-func pushDeltas(ctx context.Context, reg name.Registry, ropts []remote.Option, pairs []deltaPair, published map[string]map[string]bool, warn func(string)) (int, error) {
+// the tar-diffs that rebuild the target's layers from the image the pair
+// names and from the depth-1 images before it (those its own delta manifest
+// was made from), and writes each repository's delta index: the targets
+// still published, with their delta manifests. It returns how many delta
+// manifests it pushed. A delta that cannot be made is left out with a
+// warning: Flatpak then downloads those layers whole.
+func pushDeltas(ctx context.Context, reg name.Registry, ropts []remote.Option, pairs []deltaPair, published map[string]map[string]bool, depth int, warn func(string)) (int, error) {
 	byRepo := map[string][]deltaPair{}
 	for _, p := range pairs {
 		byRepo[p.repo] = append(byRepo[p.repo], p)
@@ -136,21 +149,29 @@ func pushDeltas(ctx context.Context, reg name.Registry, ropts []remote.Option, p
 			idx = &ocispecs.Index{}
 		}
 		kept := map[string]ocispecs.Descriptor{}
+		sourcesOf := map[string][]string{}
 		for _, m := range idx.Manifests {
-			if t := m.Annotations[annotationTarget]; published[repoName][t] {
+			t := m.Annotations[annotationTarget]
+			if published[repoName][t] {
 				kept[t] = m
+			}
+			if v := m.Annotations[annotationSources]; v != "" {
+				sourcesOf[t] = strings.Split(v, ",")
 			}
 		}
 		for _, p := range byRepo[repoName] {
 			if _, ok := kept[p.to]; ok {
 				continue
 			}
-			desc, err := pushDelta(ctx, repo, ropts, p)
+			sources := deltaSources(p, sourcesOf[p.from], depth)
+			desc, err := pushDelta(ctx, repo, ropts, p.to, sources, func(from string, err error) {
+				warn(fmt.Sprintf("%s@%s: no delta from %s: %v", repoName, p.to, from, err))
+			})
 			if err != nil {
 				if ctx.Err() != nil {
 					return pushed, ctx.Err()
 				}
-				warn(fmt.Sprintf("%s@%s: no delta from %s: %v", repoName, p.to, p.from, err))
+				warn(fmt.Sprintf("%s@%s: no deltas: %v", repoName, p.to, err))
 				continue
 			}
 			if desc != nil {
@@ -177,6 +198,22 @@ func pushDeltas(ctx context.Context, reg name.Registry, ropts []remote.Option, p
 	return pushed, nil
 }
 
+// deltaSources are the images a delta to p.to is made from: p.from, then
+// the images p.from's own deltas came from (earlier the older), depth in
+// all, none twice and never the target.
+func deltaSources(p deltaPair, earlier []string, depth int) []string {
+	out := []string{p.from}
+	for _, d := range earlier {
+		if len(out) >= depth {
+			break
+		}
+		if d != p.to && !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	return out[:min(len(out), max(depth, 1))]
+}
+
 func readDeltaIndex(repo name.Repository, ropts []remote.Option) (*ocispecs.Index, error) {
 	desc, err := remote.Get(repo.Tag(deltaIndexTag), ropts...)
 	if err != nil {
@@ -193,39 +230,18 @@ func readDeltaIndex(repo name.Repository, ropts []remote.Option) (*ocispecs.Inde
 	return &idx, nil
 }
 
-// pushDelta pushes the tar-diffs of p's target from its old image, and
-// their manifest; nil when no layer has a delta worth its size.
-func pushDelta(ctx context.Context, repo name.Repository, ropts []remote.Option, p deltaPair) (*ocispecs.Descriptor, error) {
-	oldImg, err := remote.Image(repo.Digest(p.from), ropts...)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read the old image: %w", err)
-	}
-	newImg, err := remote.Image(repo.Digest(p.to), ropts...)
-	if err != nil {
-		return nil, err
-	}
-	oldCfg, err := oldImg.ConfigFile()
+// pushDelta pushes the tar-diffs that rebuild the layers of the image
+// target from each of the images sources, and their manifest; nil when no
+// layer has a delta worth its size. A source that cannot be used is
+// skipped (skipped says why).
+func pushDelta(ctx context.Context, repo name.Repository, ropts []remote.Option, target string, sources []string, skipped func(string, error)) (*ocispecs.Descriptor, error) {
+	newImg, err := remote.Image(repo.Digest(target), ropts...)
 	if err != nil {
 		return nil, err
 	}
 	newCfg, err := newImg.ConfigFile()
 	if err != nil {
 		return nil, err
-	}
-	if len(oldCfg.RootFS.DiffIDs) == 0 {
-		return nil, fmt.Errorf("the old image has no layers")
-	}
-	from := oldCfg.RootFS.DiffIDs[len(oldCfg.RootFS.DiffIDs)-1].String()
-
-	src := tardiff.NewSource()
-	oldLayers, err := oldImg.Layers()
-	if err != nil {
-		return nil, err
-	}
-	for _, l := range oldLayers {
-		if err := readLayer(l, src.AddLayer); err != nil {
-			return nil, fmt.Errorf("read the old image: %w", err)
-		}
 	}
 	newLayers, err := newImg.Layers()
 	if err != nil {
@@ -243,43 +259,21 @@ func pushDelta(ctx context.Context, repo name.Repository, ropts []remote.Option,
 		MediaType:   ocispecs.MediaTypeImageManifest,
 		Config:      ocispecs.Descriptor{MediaType: deltaConfigType, Digest: digest.FromBytes(deltaConfig), Size: int64(len(deltaConfig))},
 		Layers:      []ocispecs.Descriptor{},
-		Annotations: map[string]string{annotationTarget: p.to},
+		Annotations: map[string]string{annotationTarget: target},
 	}
 	mf.SchemaVersion = 2
-	for i, l := range newLayers {
-		size, err := l.Size()
+	var used []string
+	for _, from := range sources {
+		layers, err := deltaLayers(repo, ropts, from, newLayers, newCfg.RootFS.DiffIDs, dir)
 		if err != nil {
-			return nil, err
-		}
-		path := filepath.Join(dir, fmt.Sprintf("layer-%d", i))
-		var st tardiff.Stats
-		err = readLayer(l, func(r io.Reader) error {
-			f, err := os.Create(path)
-			if err != nil {
-				return err
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
 			}
-			st, err = tardiff.Write(f, r, src)
-			return errors.Join(err, f.Close())
-		})
-		if err != nil {
-			return nil, fmt.Errorf("layer %d: %w", i, err)
+			skipped(from, err)
+			continue
 		}
-		// The delta must rebuild what the image says the layer is.
-		if want := newCfg.RootFS.DiffIDs[i].String(); st.DiffID != want {
-			return nil, fmt.Errorf("layer %d reads as %s, its config says %s", i, st.DiffID, want)
-		}
-		blob, err := newFileBlob(path)
-		if err != nil {
-			return nil, err
-		}
-		if blob.size >= size {
-			continue // the layer itself is as small
-		}
-		if err := remote.WriteLayer(repo, blob, ropts...); err != nil {
-			return nil, fmt.Errorf("push the delta of layer %d: %w", i, err)
-		}
-		mf.Layers = append(mf.Layers, ocispecs.Descriptor{MediaType: tardiff.MediaType, Digest: blob.digest, Size: blob.size,
-			Annotations: map[string]string{annotationFrom: from, annotationTo: st.DiffID}})
+		mf.Layers = append(mf.Layers, layers...)
+		used = append(used, from)
 	}
 	if len(mf.Layers) == 0 {
 		return nil, nil
@@ -296,7 +290,101 @@ func pushDelta(ctx context.Context, repo name.Repository, ropts []remote.Option,
 		return nil, fmt.Errorf("push the delta manifest: %w", err)
 	}
 	return &ocispecs.Descriptor{MediaType: ocispecs.MediaTypeImageManifest, Digest: d, Size: int64(len(dt)),
-		Annotations: map[string]string{annotationTarget: p.to}}, nil
+		Annotations: map[string]string{annotationTarget: target, annotationSources: strings.Join(used, ",")}}, nil
+}
+
+// deltaLayers pushes the tar-diffs that rebuild each of the new layers
+// from the image from, and returns their descriptors: those smaller than
+// the layer itself.
+func deltaLayers(repo name.Repository, ropts []remote.Option, from string, newLayers []v1.Layer, diffIDs []v1.Hash, dir string) ([]ocispecs.Descriptor, error) {
+	oldImg, err := remote.Image(repo.Digest(from), ropts...)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the old image: %w", err)
+	}
+	oldCfg, err := oldImg.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	if len(oldCfg.RootFS.DiffIDs) == 0 {
+		return nil, fmt.Errorf("the old image has no layers")
+	}
+	// What Flatpak recorded when it installed the old image.
+	fromID := oldCfg.RootFS.DiffIDs[len(oldCfg.RootFS.DiffIDs)-1].String()
+	oldLayers, err := oldImg.Layers()
+	if err != nil {
+		return nil, err
+	}
+	// Flatpak finds the delta by fromID alone: it must be this image's.
+	if ok, err := hasContentID(oldLayers[len(oldLayers)-1]); err != nil {
+		return nil, fmt.Errorf("read the old image: %w", err)
+	} else if !ok {
+		return nil, fmt.Errorf("its last layer has no %s (built by another tool or an older flatpak-frontend): other versions may share that layer, and Flatpak would apply the delta to them", tardiff.ContentIDPath)
+	}
+	src := tardiff.NewSource()
+	for _, l := range oldLayers {
+		if err := readLayer(l, src.AddLayer); err != nil {
+			return nil, fmt.Errorf("read the old image: %w", err)
+		}
+	}
+	var out []ocispecs.Descriptor
+	for i, l := range newLayers {
+		size, err := l.Size()
+		if err != nil {
+			return nil, err
+		}
+		path := filepath.Join(dir, "delta")
+		var st tardiff.Stats
+		err = readLayer(l, func(r io.Reader) error {
+			f, err := os.Create(path)
+			if err != nil {
+				return err
+			}
+			st, err = tardiff.Write(f, r, src)
+			return errors.Join(err, f.Close())
+		})
+		if err != nil {
+			return nil, fmt.Errorf("layer %d: %w", i, err)
+		}
+		// The delta must rebuild what the image says the layer is.
+		if want := diffIDs[i].String(); st.DiffID != want {
+			return nil, fmt.Errorf("layer %d reads as %s, its config says %s", i, st.DiffID, want)
+		}
+		blob, err := newFileBlob(path)
+		if err != nil {
+			return nil, err
+		}
+		if blob.size >= size {
+			continue // the layer itself is as small
+		}
+		if err := remote.WriteLayer(repo, blob, ropts...); err != nil {
+			return nil, fmt.Errorf("push the delta of layer %d: %w", i, err)
+		}
+		out = append(out, ocispecs.Descriptor{MediaType: tardiff.MediaType, Digest: blob.digest, Size: blob.size,
+			Annotations: map[string]string{annotationFrom: fromID, annotationTo: st.DiffID}})
+	}
+	return out, nil
+}
+
+// hasContentID is true when the layer holds tardiff.ContentIDPath.
+func hasContentID(l v1.Layer) (bool, error) {
+	found := false
+	err := readLayer(l, func(r io.Reader) error {
+		tr := tar.NewReader(r)
+		for {
+			hdr, err := tr.Next()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if path.Clean("/"+hdr.Name) == "/"+tardiff.ContentIDPath && hdr.Typeflag == tar.TypeReg {
+				found = true
+				return nil
+			}
+		}
+	})
+	return found, err
 }
 
 // readLayer calls read with a layer's uncompressed tar.

@@ -51,6 +51,9 @@ type Options struct {
 	// _deltaindex): users then download what changed, not every layer.
 	// It needs push access to the registry.
 	Deltas bool
+	// DeltaDepth is how many earlier versions get deltas to each new
+	// image (DefaultDeltaDepth when 0).
+	DeltaDepth int
 }
 
 // Result says what a publish wrote.
@@ -220,7 +223,11 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 		// Before the index names the new images: an update that finds
 		// them finds their deltas.
 		pairs, published := deltaPairs(indexes, gone, previousImages(o.Out))
-		if res.Deltas, err = pushDeltas(ctx, reg, ropts, pairs, published, o.Warn); err != nil {
+		depth := o.DeltaDepth
+		if depth <= 0 {
+			depth = DefaultDeltaDepth
+		}
+		if res.Deltas, err = pushDeltas(ctx, reg, ropts, pairs, published, depth, o.Warn); err != nil {
 			return nil, err
 		}
 	}
