@@ -29,9 +29,9 @@ type LayoutOptions struct {
 }
 
 // Layout returns the Flatpak image of a build's files: files/ in one
-// layer or as o.Layers split it, metadata and export/ in a small layer of
-// its own (so a change of finish-args rebuilds only that), and for runtimes
-// the container entries in a last one.
+// layer or as o.Layers split it, for runtimes the container entries in a
+// layer, and metadata and export/ (with the content id) in a small last
+// layer of its own (so a change of finish-args rebuilds only that).
 func Layout(files bkllb.State, o LayoutOptions, opts ...bkllb.ConstraintsOpt) bkllb.State {
 	owner := bkllb.WithUIDGID(0, 0)
 	copyTree := func() *bkllb.CopyInfo {
@@ -87,17 +87,16 @@ func Layout(files bkllb.State, o LayoutOptions, opts ...bkllb.ConstraintsOpt) bk
 	if o.Runtime {
 		name = "write metadata"
 	}
-	layers = append(layers, bkllb.Scratch().File(small, append(opts, bkllb.WithCustomName(name))...))
+	if o.ContentID != nil {
+		// In the last layer, whose DiffID then changes with anything in
+		// the image (see tardiff.ContentIDPath).
+		small = small.Copy(*o.ContentID, "/"+buildstep.ContentIDFile, "/"+tardiff.ContentIDPath,
+			&bkllb.CopyInfo{CreateDestPath: true, CreatedTime: o.Epoch}, owner)
+	}
 	if o.Runtime {
 		layers = append(layers, Hybrid(bkllb.Scratch(), o.Epoch, opts...))
 	}
-	if o.ContentID != nil {
-		// In the last layer: its DiffID then changes with anything in
-		// the image (see tardiff.ContentIDPath).
-		last := &layers[len(layers)-1]
-		*last = last.File(bkllb.Copy(*o.ContentID, "/"+buildstep.ContentIDFile, "/"+tardiff.ContentIDPath,
-			&bkllb.CopyInfo{CreateDestPath: true, CreatedTime: o.Epoch}, owner), append(opts, bkllb.WithCustomName("write the content id"))...)
-	}
+	layers = append(layers, bkllb.Scratch().File(small, append(opts, bkllb.WithCustomName(name))...))
 	return bkllb.Merge(layers, append(opts, bkllb.WithCustomName("lay out the Flatpak image"))...)
 }
 
