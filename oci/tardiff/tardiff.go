@@ -128,6 +128,24 @@ func (s *Source) openable(p string) bool {
 	return true
 }
 
+// HasContentID is true when the layer (an uncompressed tar) holds a
+// regular file at ContentIDPath.
+func HasContentID(layer io.Reader) (bool, error) {
+	tr := tar.NewReader(layer)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if cleanPath(hdr.Name) == ContentIDPath && (hdr.Typeflag == tar.TypeReg || hdr.Typeflag == tar.TypeRegA) {
+			return true, nil
+		}
+	}
+}
+
 // cleanPath is a tar entry's name as a relative path without . or ..
 // ("" for the top).
 func cleanPath(name string) string {

@@ -298,3 +298,18 @@ func TestDeltaRefusesWhiteoutsAndSparseFiles(t *testing.T) {
 		t.Error("no error for a layer that is not a tar")
 	}
 }
+
+func TestHasContentID(t *testing.T) {
+	for _, c := range []struct {
+		layer []byte
+		want  bool
+	}{
+		{makeTar(t, file("metadata", "[Application]\n"), file("./"+ContentIDPath, "sha256:x\n")), true},
+		{makeTar(t, file("metadata", "[Application]\n")), false},
+		{makeTar(t, dir(ContentIDPath+"/")), false},
+	} {
+		if got, err := HasContentID(bytes.NewReader(c.layer)); err != nil || got != c.want {
+			t.Errorf("HasContentID = %v, %v; want %v", got, err, c.want)
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package publish
 
 import (
-	"archive/tar"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -367,22 +365,10 @@ func deltaLayers(repo name.Repository, ropts []remote.Option, from string, newLa
 
 // hasContentID is true when the layer holds tardiff.ContentIDPath.
 func hasContentID(l v1.Layer) (bool, error) {
-	found := false
-	err := readLayer(l, func(r io.Reader) error {
-		tr := tar.NewReader(r)
-		for {
-			hdr, err := tr.Next()
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			if path.Clean("/"+hdr.Name) == "/"+tardiff.ContentIDPath && hdr.Typeflag == tar.TypeReg {
-				found = true
-				return nil
-			}
-		}
+	var found bool
+	err := readLayer(l, func(r io.Reader) (err error) {
+		found, err = tardiff.HasContentID(r)
+		return err
 	})
 	return found, err
 }
