@@ -27,6 +27,8 @@ const (
 	SecretsDir = Root + "/secrets"
 	// OutDir is where an install step writes an app's /app.
 	OutDir = Root + "/out"
+	// ContentIDDir is where the finishing step writes ContentIDFile.
+	ContentIDDir = Root + "/content-id"
 	// StateDir is the cache mount that keeps an app's last install.
 	StateDir = Root + "/state"
 	// DownloadDir receives the packages a download step fetched.
@@ -49,21 +51,13 @@ const (
 
 // The steps, as `flatpak-frontend step NAME` names them.
 const (
-	StepInstall   = "install"
-	StepFinish    = "finish"
-	StepContentID = "content-id"
+	StepInstall = "install"
+	StepFinish  = "finish"
 )
 
-// ContentIDConfig is the content-id step's configuration (package
-// contentid).
-type ContentIDConfig struct {
-	// Dir is the result to identify; Out the folder that receives
-	// ContentIDFile.
-	Dir, Out string
-}
-
-// ContentIDFile is the file the content-id step writes: the result's
-// digest and a newline.
+// ContentIDFile is the file the finishing step writes into
+// FinishConfig.ContentIDOut: the result's digest (package contentid) and a
+// newline.
 const ContentIDFile = "content-id"
 
 // ContentIDFileSize is ContentIDFile's size: "sha256:", 64 hex digits and
@@ -163,6 +157,9 @@ type FinishConfig struct {
 	ExtensionPoints []string `json:"extensionPoints,omitempty"`
 	// App is what finishing an app takes.
 	App *AppFinish `json:"app,omitempty"`
+	// ContentIDOut, when set, is the folder that receives ContentIDFile,
+	// the digest of Root (without its reports) once finished.
+	ContentIDOut string `json:"contentIdOut,omitempty"`
 }
 
 // AppFinish holds the spec's finishing keys of an app.

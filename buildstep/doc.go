@@ -10,7 +10,10 @@
 //   - package buildstep/install runs dnf5, dnf or microdnf and reports what
 //     the install added and who owns which file;
 //   - package buildstep/finish finishes an app's /app or a runtime's root the
-//     way flatpak-builder does and lists the tree.
+//     way flatpak-builder does, lists the tree and writes its content id
+//     (package buildstep/contentid), taking the digests of the packaged
+//     files the install verified ([VerifiedReportFile]) while their
+//     [Stamp] holds.
 //
 // llb writes each step's [Config] as a JSON file and mounts it at
 // [ConfigFile]; the step writes its reports as records (see [Writer]) into

@@ -27,6 +27,7 @@ var recordFields = map[string]int{
 	tagEntry:      3,
 	tagChanged:    3,
 	tagNotice:     1,
+	tagVerified:   7,
 }
 
 const (
@@ -41,6 +42,7 @@ const (
 	tagEntry      = "entry"
 	tagChanged    = "changed"
 	tagNotice     = "notice"
+	tagVerified   = "verified"
 )
 
 // recordWriter writes records.

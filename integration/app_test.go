@@ -322,6 +322,7 @@ func TestRebuildAddingAPackageKeepsTheOtherLayers(t *testing.T) {
 	if n := len(after.manifest.Layers); n != 4 {
 		t.Fatalf("%d layers after adding hello-extra, want 4", n)
 	}
+	checkContentID(t, out, res.log)
 	// All but the last: metadata and export/ with the content id, which
 	// changes with anything in the image.
 	kept := before.manifest.Layers[:len(before.manifest.Layers)-1]

@@ -55,19 +55,25 @@ func TestHardeningScriptletDeletingAPackagedFileFailsTheBuild(t *testing.T) {
 // TestHardeningCleanupCommandsMayRemovePackagedFiles: cleanup-commands may
 // delete packaged files on purpose; the build succeeds and says which.
 func TestHardeningCleanupCommandsMayRemovePackagedFiles(t *testing.T) {
-	yaml := appSpec("hello") + "cleanup-commands: rm /app/share/metainfo/org.example.Hello.metainfo.xml\n"
+	yaml := appSpec("hello") + "cleanup-commands: rm /app/share/metainfo/org.example.Hello.metainfo.xml; echo '# edited' >> /app/bin/hello\n"
 	res, err := build(t, buildOpts{dir: writeSpec(t, yaml), file: "flatpak.yaml"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "cleanup-commands: 1 packaged file(s) of hello: removed /app/share/metainfo/org.example.Hello.metainfo.xml"; !strings.Contains(res.log, want) {
-		t.Errorf("the build log does not say %q", want)
+	if want := "cleanup-commands: 2 packaged file(s) of hello: changed /app/bin/hello, removed /app/share/metainfo/org.example.Hello.metainfo.xml"; !strings.Contains(res.log, want) {
+		t.Errorf("the build log does not say %q:\n%s", want, res.log)
 	}
 	dir := t.TempDir()
 	readImage(t, res.oci, dir)
 	if _, err := os.Stat(filepath.Join(dir, "files/share/metainfo/org.example.Hello.metainfo.xml")); !os.IsNotExist(err) {
 		t.Errorf("the removed file is in the image: %v", err)
 	}
+	if dt, _ := os.ReadFile(filepath.Join(dir, "files/bin/hello")); !strings.HasSuffix(string(dt), "# edited\n") {
+		t.Errorf("the edited file in the image:\n%s", dt)
+	}
+	// The edited file is read for the content id, not taken as the
+	// install's check found it.
+	checkContentID(t, res.oci, res.log)
 }
 
 // TestHardeningScriptletsCannotReachRepoCredentials: a package from a repo

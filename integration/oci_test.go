@@ -7,9 +7,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
+	"github.com/flatpak-frontend/flatpak-frontend/buildstep/contentid"
+	"github.com/flatpak-frontend/flatpak-frontend/oci/tardiff"
 	"github.com/klauspost/compress/zstd"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -106,6 +110,10 @@ func unpackEntry(t *testing.T, root string, h *tar.Header, r io.Reader) {
 			t.Fatal(err)
 		}
 		f.Close()
+	case tar.TypeLink:
+		if err := os.Link(filepath.Join(root, filepath.Clean("/"+h.Linkname)), p); err != nil {
+			t.Fatal(err)
+		}
 	case tar.TypeSymlink:
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
@@ -114,5 +122,40 @@ func unpackEntry(t *testing.T, root string, h *tar.Header, r io.Reader) {
 		if err := os.Symlink(h.Linkname, p); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// contentIDLine is what the finishing step prints about the content id.
+var contentIDLine = regexp.MustCompile(`content id (sha256:[0-9a-f]{64}): (\d+) files read, (\d+) digests taken from the install's check`)
+
+// checkContentID: the content id an image carries is the digest of the
+// files it holds, read from them, although the build that wrote it (whose
+// output is log) took the digests of the packaged files from the install's
+// check, through BuildKit's snapshots, instead of reading them.
+func checkContentID(t *testing.T, layout, log string) {
+	t.Helper()
+	dir := t.TempDir()
+	readImage(t, layout, dir)
+	p := filepath.Join(dir, tardiff.ContentIDPath)
+	dt, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := contentid.Tree(filepath.Join(dir, "files"), buildstep.ReportDir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(dt) != sum.ID+"\n" {
+		t.Errorf("the image's content id is %q, the digest of its files %s", dt, sum.ID)
+	}
+	m := contentIDLine.FindStringSubmatch(log)
+	if m == nil {
+		t.Fatalf("the build did not say how it made the content id:\n%s", log)
+	}
+	if m[1] != sum.ID || m[3] == "0" {
+		t.Errorf("the build made content id %s reading %s files and taking %s digests from the install's check; want %s, some taken", m[1], m[2], m[3], sum.ID)
 	}
 }

@@ -216,8 +216,7 @@ func (b *builder) onRuntime(kind buildstep.Kind, prefix, finishName string) (*Re
 	if kind == buildstep.KindApp {
 		fin.App = b.appFinish()
 	}
-	st := b.finish(root, finishName, fin, b.installed(prefix, files))
-	return b.result(root, st.GetMount(prefix)), nil
+	return result(b.finish(root, finishName, fin, b.installed(prefix, files)), prefix), nil
 }
 
 func (b *builder) runtime() (*Result, error) {
@@ -253,7 +252,7 @@ func (b *builder) runtime() (*Result, error) {
 		CleanupCommands: cleanup,
 		ExtensionPoints: b.extensionPoints("usr"),
 	}, b.installed(sysroot, newRoot))
-	return b.result(root, fin.GetMount(sysroot)), nil
+	return result(fin, sysroot), nil
 }
 
 // extensionPoints are the folders of the spec's add-extensions, below base

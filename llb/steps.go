@@ -129,8 +129,11 @@ func (b *builder) appFinish() *buildstep.AppFinish {
 	}
 }
 
-// finish runs the finishing step with the mounts in extra.
+// finish runs the finishing step with the mounts in extra. It writes the
+// content id into a mount of its own at buildstep.ContentIDDir (see result).
 func (b *builder) finish(root bkllb.State, name string, cfg buildstep.FinishConfig, extra ...bkllb.RunOption) bkllb.ExecState {
+	cfg.ContentIDOut = buildstep.ContentIDDir
+	extra = append(extra, bkllb.AddMount(buildstep.ContentIDDir, bkllb.Scratch()))
 	runOpts, err := b.step(buildstep.StepFinish, cfg)
 	if err != nil {
 		// A FinishConfig always marshals.
@@ -143,20 +146,11 @@ func (b *builder) finish(root bkllb.State, name string, cfg buildstep.FinishConf
 	return b.run(root, append(runOpts, extra...)...)
 }
 
-// result is the build's files with their content id.
-func (b *builder) result(root, files bkllb.State) *Result {
-	const in, out = buildstep.Root + "/result", buildstep.OutDir
-	opts, err := b.step(buildstep.StepContentID, buildstep.ContentIDConfig{Dir: in, Out: out})
-	if err != nil {
-		// A ContentIDConfig always marshals.
-		panic(err)
-	}
-	opts = append(opts,
-		bkllb.AddMount(in, files, bkllb.Readonly),
-		bkllb.Network(pb.NetMode_NONE),
-		bkllb.WithCustomName("identify the content"))
-	id := b.run(root, opts...).AddMount(out, bkllb.Scratch())
-	return &Result{Files: files, ContentID: &id}
+// result is what the finishing step fin left at dir, with the content id it
+// wrote.
+func result(fin bkllb.ExecState, dir string) *Result {
+	id := fin.GetMount(buildstep.ContentIDDir)
+	return &Result{Files: fin.GetMount(dir), ContentID: &id}
 }
 
 func plural(n int) string {

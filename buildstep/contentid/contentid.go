@@ -1,6 +1,8 @@
-// Package contentid is the content-id build step: a digest of everything a
-// build's result holds (every path, its type, permissions, size, link
-// target and content), written to a file the image's last layer carries.
+// Package contentid is a build's content id: a digest of everything its
+// result holds (every path, its type, permissions, size, link target and
+// content), which the finishing step writes last (buildstep.ContentIDFile)
+// and the image's last layer carries. The packaged files the install step
+// verified, unchanged since, are not read again: their SHA-256 is rpm's.
 //
 // Flatpak, updating from an OCI remote, picks a layer delta by the DiffID
 // of the last layer of the version it has installed (it records only that
@@ -26,22 +28,13 @@ import (
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
 )
 
-// Run writes the digest of cfg.Dir (without its reports) to
-// cfg.Out/buildstep.ContentIDFile.
-func Run(cfg *buildstep.ContentIDConfig) error {
-	id, err := Tree(cfg.Dir, buildstep.ReportDir)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(cfg.Out, buildstep.ContentIDFile), []byte(id+"\n"), 0o644)
-}
-
 // Tree is the digest of the tree below dir, leaving out the folder skip
-// (a path below dir, "/..."): "sha256:" and hex.
-func Tree(dir, skip string) (string, error) {
+// (a path below dir, "/...").
+//
+// known are files whose SHA-256 is known, by path relative to dir: one
+// whose stamp is still the one known is not read again. The digest is the
+// same with or without them.
+func Tree(dir, skip string, known map[string]buildstep.VerifiedFile) (Sum, error) {
 	type entry struct {
 		rel, kind, link string
 		perm            fs.FileMode
@@ -51,6 +44,7 @@ func Tree(dir, skip string) (string, error) {
 	var entries []*entry
 	var files []*entry
 	skip = strings.Trim(skip, "/")
+	taken := 0
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -71,6 +65,13 @@ func Tree(dir, skip string) (string, error) {
 		switch {
 		case fi.Mode().IsRegular():
 			e.kind, e.size = "f", fi.Size()
+			if k, ok := known[rel]; ok && k.DigestAlgo == buildstep.DigestSHA256 && len(k.Digest) == sha256.Size*2 {
+				if stamp, ok := buildstep.StampOf(fi); ok && stamp == k.Stamp {
+					e.sum = strings.ToLower(k.Digest)
+					taken++
+					break
+				}
+			}
 			files = append(files, e)
 		case fi.IsDir():
 			e.kind = "d"
@@ -86,7 +87,7 @@ func Tree(dir, skip string) (string, error) {
 		return nil
 	})
 	if err != nil {
-		return "", err
+		return Sum{}, err
 	}
 	// The contents, read in parallel: this is most of the work.
 	var wg sync.WaitGroup
@@ -114,13 +115,21 @@ func Tree(dir, skip string) (string, error) {
 	close(ch)
 	wg.Wait()
 	if firstErr != nil {
-		return "", firstErr
+		return Sum{}, firstErr
 	}
 	h := sha256.New()
 	for _, e := range entries {
 		fmt.Fprintf(h, "%s\x00%s\x00%o\x00%d\x00%s\x00%s\n", e.rel, e.kind, uint32(e.perm), e.size, e.link, e.sum)
 	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+	return Sum{ID: "sha256:" + hex.EncodeToString(h.Sum(nil)), Read: len(files), Known: taken}, nil
+}
+
+// Sum is a tree's digest and how it was made.
+type Sum struct {
+	// ID is "sha256:" and hex.
+	ID string
+	// Read are the files read, Known those whose digest was known.
+	Read, Known int
 }
 
 func cmpErr(have, err error) error {

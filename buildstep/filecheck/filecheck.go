@@ -14,10 +14,10 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
 )
@@ -48,39 +48,14 @@ func Check(files []buildstep.PackagedFile, t Tree) []Problem {
 	return problems
 }
 
-// Stamp is what a regular file's inode says: a file whose stamp is the same
-// as when its content was read has the same content, since its ctime
-// changes with any write and only the kernel sets it. (Not the device: an
-// overlay mount's changes from one build to the next.)
-type Stamp struct {
-	Ino          uint64
-	Size         int64
-	Mtime, Ctime int64 // nanoseconds
-}
-
-func stampOf(fi fs.FileInfo) (Stamp, bool) {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return Stamp{}, false
-	}
-	return Stamp{Ino: st.Ino, Size: st.Size,
-		Mtime: st.Mtim.Nano(), Ctime: st.Ctim.Nano()}, true
-}
-
 // Verified are regular files whose content was found to have the digest
 // rpm recorded, by packaged path, with their stamps then.
-type Verified map[string]VerifiedFile
-
-// VerifiedFile is one file of Verified.
-type VerifiedFile struct {
-	Stamp  Stamp
-	Digest string
-}
+type Verified map[string]buildstep.VerifiedFile
 
 // hashed counts the files whose digest was computed (for tests).
 var hashed atomic.Int64
 
-// CheckTrusting is Check, except that a file trusted lists with the digest
+// CheckTrusting is Check (its problems in the order of their paths), except that a file trusted lists with the digest
 // rpm recorded now and the same stamp is not read again: a kept install's
 // files that nothing touched since the last build checked them. It also
 // returns the files it found as rpm recorded them, for the next check.
@@ -91,7 +66,7 @@ func CheckTrusting(files []buildstep.PackagedFile, t Tree, trusted Verified) ([]
 	type job struct {
 		f     buildstep.PackagedFile
 		disk  string
-		stamp Stamp
+		stamp buildstep.Stamp
 		ok    bool // stamp is known
 	}
 	var hashJobs []job
@@ -126,9 +101,9 @@ func CheckTrusting(files []buildstep.PackagedFile, t Tree, trusted Verified) ([]
 		case sIFREG:
 			if fi.Size() != f.Size {
 				problems = append(problems, Problem{File: f, What: fmt.Sprintf("has %d bytes, not %d", fi.Size(), f.Size)})
-			} else if f.Digest != "" {
-				stamp, ok := stampOf(fi)
-				if v, known := trusted[f.Path]; ok && known && v.Stamp == stamp && strings.EqualFold(v.Digest, f.Digest) {
+			} else if _, known := digests[f.DigestAlgo]; known && f.Digest != "" {
+				stamp, ok := buildstep.StampOf(fi)
+				if v, known := trusted[f.Path]; ok && known && v.Stamp == stamp && v.DigestAlgo == f.DigestAlgo && strings.EqualFold(v.Digest, f.Digest) {
 					verified[f.Path] = v
 					continue
 				}
@@ -151,7 +126,7 @@ func CheckTrusting(files []buildstep.PackagedFile, t Tree, trusted Verified) ([]
 				if what != "" {
 					problems = append(problems, Problem{File: j.f, What: what})
 				} else if j.ok {
-					verified[j.f.Path] = VerifiedFile{Stamp: j.stamp, Digest: j.f.Digest}
+					verified[j.f.Path] = buildstep.VerifiedFile{Path: j.f.Path, DigestAlgo: j.f.DigestAlgo, Digest: j.f.Digest, Stamp: j.stamp}
 				}
 				mu.Unlock()
 			}
@@ -162,6 +137,7 @@ func CheckTrusting(files []buildstep.PackagedFile, t Tree, trusted Verified) ([]
 	}
 	close(ch)
 	wg.Wait()
+	slices.SortStableFunc(problems, func(a, b Problem) int { return strings.Compare(a.File.Path, b.File.Path) })
 	return problems, verified
 }
 
@@ -226,8 +202,14 @@ type dirInfo struct {
 
 // rel is p relative to the tree's prefix, if it is below it.
 func (c *checker) rel(p string) (string, bool) {
+	return Rel(c.t.Prefix, p)
+}
+
+// Rel is the packaged path p relative to prefix ("/app", "/"), if it is
+// below it.
+func Rel(prefix, p string) (string, bool) {
 	p = path.Clean(p)
-	prefix := path.Clean(c.t.Prefix)
+	prefix = path.Clean(prefix)
 	if prefix == "/" {
 		return strings.TrimPrefix(p, "/"), p != "/"
 	}

@@ -138,10 +138,22 @@ func TestCheckTrustingReadsOnlyWhatChanged(t *testing.T) {
 	}
 
 	// A trusted digest that is not the one rpm now records is no trust.
-	verified["/app/a"] = VerifiedFile{Stamp: verified["/app/a"].Stamp, Digest: "00"}
+	a := verified["/app/a"]
+	if a.Path != "/app/a" || a.DigestAlgo != files[0].DigestAlgo || a.Digest != files[0].Digest {
+		t.Errorf("verified a: %+v, want its path, rpm's digest and algorithm", a)
+	}
+	verified["/app/a"] = buildstep.VerifiedFile{Path: a.Path, DigestAlgo: a.DigestAlgo, Stamp: a.Stamp, Digest: "00"}
 	start = hashed.Load()
 	CheckTrusting(files[:1], tree, verified)
 	if hashed.Load()-start != 1 {
 		t.Error("a file trusted with another digest was not read")
+	}
+	// Nor with the digest of another algorithm (a state from before the
+	// algorithm was kept has none).
+	verified["/app/a"] = buildstep.VerifiedFile{Path: a.Path, Stamp: a.Stamp, Digest: a.Digest}
+	start = hashed.Load()
+	CheckTrusting(files[:1], tree, verified)
+	if hashed.Load()-start != 1 {
+		t.Error("a file trusted with a digest of another algorithm was not read")
 	}
 }

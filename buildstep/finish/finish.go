@@ -2,6 +2,7 @@ package finish
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -10,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
+	"github.com/flatpak-frontend/flatpak-frontend/buildstep/contentid"
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep/filecheck"
 )
 
@@ -20,15 +22,18 @@ func Run(ctx context.Context, cfg *buildstep.FinishConfig, out io.Writer) error 
 	if err := os.MkdirAll(reportDir, 0o755); err != nil {
 		return err
 	}
+	verified, err := readVerified(reportDir)
+	if err != nil {
+		return err
+	}
 	var rep buildstep.FinishReport
 	if cfg.CleanupCommands {
-		changes, err := f.cleanupChanges(reportDir)
+		changes, err := f.cleanupChanges(reportDir, verified)
 		if err != nil {
 			return err
 		}
 		rep.Changes = changes
 	}
-	var err error
 	switch cfg.Kind {
 	case buildstep.KindApp:
 		err = f.app(ctx)
@@ -50,7 +55,53 @@ func Run(ctx context.Context, cfg *buildstep.FinishConfig, out io.Writer) error 
 	if rep.Entries, err = f.tree(); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(reportDir, buildstep.FinishReportFile), rep.Encode(), 0o644)
+	if err := os.WriteFile(filepath.Join(reportDir, buildstep.FinishReportFile), rep.Encode(), 0o644); err != nil {
+		return err
+	}
+	if cfg.ContentIDOut == "" {
+		return nil
+	}
+	return f.contentID(verified)
+}
+
+// readVerified reads the install step's buildstep.VerifiedReportFile, by
+// packaged path; none when there is none (an older build's cache).
+func readVerified(reportDir string) (filecheck.Verified, error) {
+	dt, err := os.ReadFile(filepath.Join(reportDir, buildstep.VerifiedReportFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	files, err := buildstep.ParseVerified(dt)
+	if err != nil {
+		return nil, err
+	}
+	v := make(filecheck.Verified, len(files))
+	for _, f := range files {
+		v[f.Path] = f
+	}
+	return v, nil
+}
+
+// contentID writes the finished tree's digest to cfg.ContentIDOut.
+func (f *finisher) contentID(verified filecheck.Verified) error {
+	known := make(map[string]buildstep.VerifiedFile, len(verified))
+	for p, v := range verified {
+		if rel, ok := filecheck.Rel(f.cfg.Prefix, p); ok {
+			known[rel] = v
+		}
+	}
+	sum, err := contentid.Tree(f.root, buildstep.ReportDir, known)
+	if err != nil {
+		return fmt.Errorf("the content id: %w", err)
+	}
+	fmt.Fprintf(f.out, "flatpak-frontend: content id %s: %d files read, %d digests taken from the install's check\n", sum.ID, sum.Read, sum.Known)
+	if err := os.MkdirAll(f.cfg.ContentIDOut, 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(f.cfg.ContentIDOut, buildstep.ContentIDFile), []byte(sum.ID+"\n"), 0o644)
 }
 
 type finisher struct {
@@ -61,7 +112,7 @@ type finisher struct {
 
 // cleanupChanges lists the packaged files that are no longer as the install
 // left them.
-func (f *finisher) cleanupChanges(reportDir string) ([]buildstep.Change, error) {
+func (f *finisher) cleanupChanges(reportDir string, verified filecheck.Verified) ([]buildstep.Change, error) {
 	dt, err := os.ReadFile(filepath.Join(reportDir, buildstep.InstallReportFile))
 	if err != nil {
 		return nil, err
@@ -72,7 +123,8 @@ func (f *finisher) cleanupChanges(reportDir string) ([]buildstep.Change, error) 
 	}
 	tree := filecheck.Tree{Dir: f.root, Prefix: f.cfg.Prefix}
 	var changes []buildstep.Change
-	for _, p := range filecheck.Check(rep.Files, tree) {
+	problems, _ := filecheck.CheckTrusting(rep.Files, tree, verified)
+	for _, p := range problems {
 		what := "changed"
 		if p.Missing {
 			what = "removed"

@@ -1,15 +1,19 @@
 package finish
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
+	"github.com/flatpak-frontend/flatpak-frontend/buildstep/contentid"
 )
 
 func TestFinishAppLikeFlatpakBuilder(t *testing.T) {
@@ -158,5 +162,70 @@ func TestFinishRuntime(t *testing.T) {
 	os.RemoveAll(filepath.Join(root, "usr/lib/sysimage/rpm"))
 	if err := Run(t.Context(), cfg, io.Discard); err == nil || !strings.Contains(err.Error(), "rpm database") {
 		t.Errorf("no rpm database: %v", err)
+	}
+}
+
+// The content id is the digest of the finished tree, as read from disk,
+// although the install's verified report lists files that cleanup-commands
+// and the finishing then changed; cleanup-commands' change is seen too.
+func TestFinishWritesTheContentIDOfTheFinishedTree(t *testing.T) {
+	root, out := t.TempDir(), t.TempDir()
+	reports := filepath.Join(root, buildstep.ReportDir)
+	var rep buildstep.InstallReport
+	var verified []buildstep.VerifiedFile
+	put := func(rel, content string) {
+		p := filepath.Join(root, rel)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256([]byte(content))
+		f := buildstep.PackagedFile{Package: "viewer", Path: "/app/" + rel, Mode: 0o100644, Size: int64(len(content)),
+			DigestAlgo: buildstep.DigestSHA256, Digest: hex.EncodeToString(sum[:])}
+		rep.Files = append(rep.Files, f)
+		fi, _ := os.Lstat(p)
+		stamp, _ := buildstep.StampOf(fi)
+		verified = append(verified, buildstep.VerifiedFile{Path: f.Path, DigestAlgo: f.DigestAlgo, Digest: f.Digest, Stamp: stamp})
+	}
+	put("bin/viewer", "#!/bin/sh\n")
+	put("share/applications/viewer.desktop", "[Desktop Entry]\nName=Viewer\nIcon=viewer\nExec=viewer\n")
+	put("share/viewer/data", "data")
+	os.MkdirAll(reports, 0o755)
+	os.WriteFile(filepath.Join(reports, buildstep.InstallReportFile), rep.Encode(), 0o644)
+	os.WriteFile(filepath.Join(reports, buildstep.VerifiedReportFile), buildstep.EncodeVerified(verified), 0o644)
+	// What cleanup-commands did: same size, same mtime.
+	p := filepath.Join(root, "share/viewer/data")
+	fi, _ := os.Stat(p)
+	time.Sleep(10 * time.Millisecond)
+	os.WriteFile(p, []byte("DATA"), 0o644)
+	os.Chtimes(p, fi.ModTime(), fi.ModTime())
+
+	cfg := &buildstep.FinishConfig{Root: root, Prefix: "/app", Kind: buildstep.KindApp, CleanupCommands: true, ContentIDOut: out,
+		App: &buildstep.AppFinish{ID: "org.example.Viewer", RenameDesktopFile: "viewer.desktop", DesktopFileNamePrefix: "(Test) "}}
+	if err := Run(t.Context(), cfg, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	dt, err := os.ReadFile(filepath.Join(reports, buildstep.FinishReportFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	frep, err := buildstep.ParseFinishReport(dt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(frep.Changes) != 1 || frep.Changes[0].Path != "/app/share/viewer/data" || frep.Changes[0].What != "changed" {
+		t.Errorf("cleanup changes: %+v, want share/viewer/data changed", frep.Changes)
+	}
+	got, err := os.ReadFile(filepath.Join(out, buildstep.ContentIDFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := contentid.Tree(root, buildstep.ReportDir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sum.ID
+	if string(got) != want+"\n" || len(got) != buildstep.ContentIDFileSize {
+		t.Errorf("content id %q, want %q (the tree as read)", got, want)
 	}
 }

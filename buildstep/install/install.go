@@ -49,6 +49,8 @@ type step struct {
 	report buildstep.InstallReport
 	state  *state
 	phases *phases
+	// verified is what the check verified, by packaged path.
+	verified filecheck.Verified
 }
 
 func (s *step) run(ctx context.Context) error {
@@ -137,10 +139,48 @@ func (s *step) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.writeVerified(); err != nil {
+		return err
+	}
 	if s.state != nil {
 		return s.state.save()
 	}
 	return nil
+}
+
+// writeVerified writes buildstep.VerifiedReportFile: the files the check
+// verified, with their stamps in the step's output (the kept install's
+// copy, when the install was kept).
+func (s *step) writeVerified() error {
+	out := s.prefixDir()
+	if s.state != nil && s.state.keep {
+		out = s.cfg.AppOut
+	}
+	prefix := s.cfg.Prefix
+	if prefix == "" {
+		prefix = "/"
+	}
+	files := make([]buildstep.VerifiedFile, 0, len(s.verified))
+	seen := make(map[string]bool, len(s.verified))
+	for _, f := range s.report.Files {
+		v, ok := s.verified[f.Path]
+		if !ok || seen[f.Path] {
+			continue
+		}
+		seen[f.Path] = true
+		rel, ok := filecheck.Rel(prefix, f.Path)
+		if !ok {
+			continue
+		}
+		fi, err := os.Lstat(filepath.Join(out, filepath.FromSlash(rel)))
+		if err != nil {
+			continue
+		}
+		if v.Stamp, ok = buildstep.StampOf(fi); ok {
+			files = append(files, v)
+		}
+	}
+	return os.WriteFile(filepath.Join(s.cfg.Out, buildstep.VerifiedReportFile), buildstep.EncodeVerified(files), 0o644)
 }
 
 // inspect reports what the install added, with their files, and checks
@@ -204,6 +244,7 @@ func (s *step) check() error {
 		trusted = s.state.trusted
 	}
 	problems, verified := filecheck.CheckTrusting(s.report.Files, tree, trusted)
+	s.verified = verified
 	if s.state != nil {
 		s.state.verified = verified
 	}

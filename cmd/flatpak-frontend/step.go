@@ -8,7 +8,6 @@ import (
 	"syscall"
 
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
-	"github.com/flatpak-frontend/flatpak-frontend/buildstep/contentid"
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep/finish"
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep/install"
 )
@@ -18,7 +17,7 @@ import (
 // buildstep). It is not meant to be run by hand.
 func runStep(args []string) int {
 	if len(args) != 1 {
-		fmt.Fprintln(os.Stderr, "usage: flatpak-frontend step install|finish|content-id (inside a build step)")
+		fmt.Fprintln(os.Stderr, "usage: flatpak-frontend step install|finish (inside a build step)")
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -34,11 +33,6 @@ func runStep(args []string) int {
 		var cfg buildstep.FinishConfig
 		if err = buildstep.ReadConfig(buildstep.ConfigFile, &cfg); err == nil {
 			err = finish.Run(ctx, &cfg, os.Stdout)
-		}
-	case buildstep.StepContentID:
-		var cfg buildstep.ContentIDConfig
-		if err = buildstep.ReadConfig(buildstep.ConfigFile, &cfg); err == nil {
-			err = contentid.Run(&cfg)
 		}
 	default:
 		err = fmt.Errorf("unknown step %q", args[0])
