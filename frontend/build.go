@@ -20,6 +20,7 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/pkg/errors"
+	"golang.org/x/sync/errgroup"
 )
 
 // Build is the gateway build function: grpcclient.RunFromEnvironment runs it
@@ -187,8 +188,22 @@ func (b *builder) platform(ctx context.Context, p ocispecs.Platform) (*platformR
 	if err != nil {
 		return nil, err
 	}
-	contexts, err := b.repoContexts(ctx)
-	if err != nil {
+	// The repos' contexts and the runtime image load side by side: each
+	// is a few round trips to the daemon.
+	var contexts map[string]llb.State
+	var rt *image
+	eg, ectx := errgroup.WithContext(ctx)
+	eg.Go(func() (err error) {
+		contexts, err = b.repoContexts(ectx)
+		return err
+	})
+	if !s.BuildRuntime {
+		eg.Go(func() (err error) {
+			rt, err = b.loadImage(ectx, runtimeSource(s), p)
+			return err
+		})
+	}
+	if err := eg.Wait(); err != nil {
 		return nil, err
 	}
 	opts := fllb.Options{
@@ -204,12 +219,8 @@ func (b *builder) platform(ctx context.Context, p ocispecs.Platform) (*platformR
 		// result (the Dockerfile frontend falls back the same way).
 		KeepContentCache: !b.supports(pb.CapExecMountContentCache),
 	}
-	var rt *image
 	var runtimeRef, sdkRef string
 	if !s.BuildRuntime {
-		if rt, err = b.loadImage(ctx, runtimeSource(s), p); err != nil {
-			return nil, err
-		}
 		if rt == nil {
 			return nil, wrapSpec(s, errors.New("no runtime image: set runtime-image, --build-arg RUNTIME_IMAGE=REF or --build-context runtime=..."), "runtime-name")
 		}

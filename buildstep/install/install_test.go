@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
+	"github.com/flatpak-frontend/flatpak-frontend/buildstep/filecheck"
 	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
 )
 
@@ -202,5 +203,43 @@ func TestUpdatePlan(t *testing.T) {
 	}
 	if install, erase, ok := plan(kept, kept); !ok || install != nil || erase != nil {
 		t.Errorf("nothing changed: %q, %q, %v", install, erase, ok)
+	}
+}
+
+// The verified report gives the stamps of the files in the step's output
+// (the kept install's copy), not of the kept install the check read; files
+// the check did not verify are not in it.
+func TestWriteVerifiedStampsTheOutput(t *testing.T) {
+	kept, out, reports := t.TempDir(), t.TempDir(), t.TempDir()
+	for _, dir := range []string{kept, out} {
+		os.MkdirAll(filepath.Join(dir, "bin"), 0o755)
+		os.WriteFile(filepath.Join(dir, "bin/app"), []byte("app"), 0o755)
+		os.WriteFile(filepath.Join(dir, "bin/conf"), []byte("conf"), 0o644)
+	}
+	s := &step{
+		cfg:   &buildstep.InstallConfig{Prefix: "/app", AppOut: out, Out: reports},
+		state: &state{keep: true, appTarget: kept},
+		report: buildstep.InstallReport{Files: []buildstep.PackagedFile{
+			{Package: "app", Path: "/app/bin/app", DigestAlgo: buildstep.DigestSHA256, Digest: "aa"},
+			{Package: "app-extra", Path: "/app/bin/app", DigestAlgo: buildstep.DigestSHA256, Digest: "aa"},
+			{Package: "app", Path: "/app/bin/conf", Flags: buildstep.FileFlagConfig},
+		}},
+		verified: filecheck.Verified{"/app/bin/app": {Path: "/app/bin/app", DigestAlgo: buildstep.DigestSHA256, Digest: "aa"}},
+	}
+	if err := s.writeVerified(); err != nil {
+		t.Fatal(err)
+	}
+	dt, err := os.ReadFile(filepath.Join(reports, buildstep.VerifiedReportFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := buildstep.ParseVerified(dt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, _ := os.Lstat(filepath.Join(out, "bin/app"))
+	want, _ := buildstep.StampOf(fi)
+	if len(files) != 1 || files[0].Path != "/app/bin/app" || files[0].Digest != "aa" || files[0].Stamp != want {
+		t.Errorf("verified report %+v, want /app/bin/app once with the output's stamp %+v", files, want)
 	}
 }
