@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestStripELFRuns: a Go program as go build makes it (with its debug
@@ -134,5 +135,42 @@ func TestHelperOfARenamedCopyRunsFromItsBundle(t *testing.T) {
 			continue
 		}
 		f.Close()
+	}
+}
+
+// The helper binary's digest is kept under its path and inode stamp: read
+// once, taken from the cache while the file is the same, read again once
+// it changed (in place, same size and mtime: its ctime moved).
+func TestExeDigestIsKeptUntilTheFileChanges(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	exe := filepath.Join(t.TempDir(), "flatpak-frontend")
+	if err := os.WriteFile(exe, []byte("version one"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := fileDigest(exe)
+	if got, err := exeDigest(exe); err != nil || got != want {
+		t.Fatalf("exeDigest %q, %v; want %q", got, err, want)
+	}
+	memos, _ := filepath.Glob(filepath.Join(os.Getenv("XDG_CACHE_HOME"), "flatpak-frontend", "helper", "sum-*"))
+	if len(memos) != 1 {
+		t.Fatalf("memos %v, want one", memos)
+	}
+	// What the cache says is what is used while the stamp holds.
+	kept := strings.Repeat("ab", 32)
+	if err := os.WriteFile(memos[0], []byte(kept), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := exeDigest(exe); got != kept {
+		t.Fatalf("exeDigest %q, want the kept %q", got, kept)
+	}
+	fi, _ := os.Stat(exe)
+	time.Sleep(10 * time.Millisecond)
+	if err := os.WriteFile(exe, []byte("version two"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.Chtimes(exe, fi.ModTime(), fi.ModTime())
+	want, _ = fileDigest(exe)
+	if got, _ := exeDigest(exe); got != want {
+		t.Errorf("after the binary changed: %q, want %q", got, want)
 	}
 }
