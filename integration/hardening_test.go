@@ -55,8 +55,15 @@ func TestHardeningScriptletDeletingAPackagedFileFailsTheBuild(t *testing.T) {
 // TestHardeningCleanupCommandsMayRemovePackagedFiles: cleanup-commands may
 // delete packaged files on purpose; the build succeeds and says which.
 func TestHardeningCleanupCommandsMayRemovePackagedFiles(t *testing.T) {
-	yaml := appSpec("hello") + "cleanup-commands: rm /app/share/metainfo/org.example.Hello.metainfo.xml; echo '# edited' >> /app/bin/hello\n"
-	res, err := build(t, buildOpts{dir: writeSpec(t, yaml), file: "flatpak.yaml"})
+	// A command of its own each run: the finishing step runs again, and
+	// says how it made the content id.
+	yaml := appSpec("hello") + fmt.Sprintf("cleanup-commands: rm /app/share/metainfo/org.example.Hello.metainfo.xml; echo '# edited' >> /app/bin/hello; true %d\n", time.Now().UnixNano())
+	// A repo of its own, so that the install is this build's: one another
+	// test imported from a registry cache has files of new inodes, whose
+	// digests the content id cannot take from the install's check.
+	repo := t.TempDir()
+	writeRepo(t, repo, "hello", "hello-data")
+	res, err := build(t, buildOpts{dir: writeSpec(t, yaml), file: "flatpak.yaml", contexts: map[string]string{"rpms": repo}})
 	if err != nil {
 		t.Fatal(err)
 	}
