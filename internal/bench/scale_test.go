@@ -930,3 +930,55 @@ func TestBenchTrees(t *testing.T) {
 		t.Errorf("the added layer lists %q, want %q", got, want)
 	}
 }
+
+// TestBenchScaleFrontend runs only this frontend's builds of the scale
+// axes (cold, then nothing changed, one package added, one updated), for
+// working on them: BENCH_SIZES=1gb go test -tags bench -run
+// TestBenchScaleFrontend -v ./internal/bench/. It logs each build's slowest
+// steps and the cached steps' spread.
+func TestBenchScaleFrontend(t *testing.T) {
+	ctx := context.Background()
+	runs := benchRuns(t)
+	e := newEnv(t)
+	if err := e.prepareHostRuntime(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rt := scaleRuntime(t, e.rt, e.pristine)
+	repos := scaleRepos(t, e.rpms)
+	e.rt = rt
+	show := func(name string) func(*result, error) *result {
+		return func(r *result, err error) *result {
+			t.Helper()
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			var cached []float64
+			for _, st := range r.Steps {
+				if st.Cached {
+					cached = append(cached, st.End)
+				}
+			}
+			spread := ""
+			if len(cached) > 1 {
+				spread = fmt.Sprintf(", %d cached steps done from %.2fs to %.2fs", len(cached), slices.Min(cached), slices.Max(cached))
+			}
+			logf("%s: %.2fs%s\n%s", name, r.Seconds, spread, r.trace.summary(12))
+			return r
+		}
+	}
+	for _, s := range scaleSelected(t) {
+		e.rpms = filepath.Join(repos, "repos", s.Name)
+		a := app{ID: mainID, Packages: s.packages(), FinishArgs: baseFinishArgs}
+		for range runs {
+			e.mustCold(ctx)
+			base := show(s.Name + " cold")(e.cliBuild(ctx, a, ""))
+			show(s.Name + " noop")(e.cliBuild(ctx, a, base.OCI))
+			grown := a
+			grown.Packages = append(slices.Clone(a.Packages), "bench-plugin-1")
+			show(s.Name + " add")(e.cliBuild(ctx, grown, base.OCI))
+			e.rpms = filepath.Join(repos, "repos", s.Name+"-update")
+			show(s.Name + " update")(e.cliBuild(ctx, a, base.OCI))
+			e.rpms = filepath.Join(repos, "repos", s.Name)
+		}
+	}
+}
