@@ -356,9 +356,9 @@ func markAdded(before, after []buildstep.Package) []buildstep.Package {
 }
 
 // runInstaller runs argv with its output shown in the build log and kept
-// in the installer log; a failure says which names and capabilities were
-// not found.
-func (s *step) runInstaller(ctx context.Context, argv []string) error {
+// in the installer log (env, when given, is its environment); a failure
+// says which names and capabilities were not found.
+func (s *step) runInstaller(ctx context.Context, argv []string, env ...string) error {
 	shown := argv
 	// The packages follow the install command and its options.
 	if i := slices.Index(argv, "install"); i >= 0 {
@@ -372,6 +372,7 @@ func (s *step) runInstaller(ctx context.Context, argv []string) error {
 	fmt.Fprintf(s.out, "flatpak-frontend: %s\n", strings.Join(shown, " "))
 	var log bytes.Buffer
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = env
 	w := io.MultiWriter(s.out, &log)
 	cmd.Stdout, cmd.Stderr = w, w
 	err := cmd.Run()

@@ -1,6 +1,7 @@
 package install
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -241,5 +242,65 @@ func TestWriteVerifiedStampsTheOutput(t *testing.T) {
 	want, _ := buildstep.StampOf(fi)
 	if len(files) != 1 || files[0].Path != "/app/bin/app" || files[0].Digest != "aa" || files[0].Stamp != want {
 		t.Errorf("verified report %+v, want /app/bin/app once with the output's stamp %+v", files, want)
+	}
+}
+
+// TestResolveReadsNoPayload: rpm, run in the fresh resolve's environment,
+// records a package whose payload is damaged into a database alone
+// (--justdb) without reading the payload, and refuses it otherwise.
+func TestResolveReadsNoPayload(t *testing.T) {
+	dir := t.TempDir()
+	spec := `Name: big
+Version: 1.0
+Release: 1
+Summary: a payload
+License: MIT
+BuildArch: noarch
+%description
+big
+%install
+mkdir -p %{buildroot}/app/share
+head -c 200000 /dev/urandom > %{buildroot}/app/share/data
+%files
+/app/share/data
+`
+	if err := os.WriteFile(filepath.Join(dir, "big.spec"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("rpmbuild", "-bb", "--define", "_topdir "+dir, "--define", "_binary_payload w0.gzdio", filepath.Join(dir, "big.spec")).CombinedOutput(); err != nil {
+		t.Fatalf("rpmbuild: %v\n%s", err, out)
+	}
+	pkg := filepath.Join(dir, "RPMS", "noarch", "big-1.0-1.noarch.rpm")
+	dt, err := os.ReadFile(pkg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A byte in the middle of the payload (the headers are a few KB).
+	dt[len(dt)-50000] ^= 0xff
+	if err := os.WriteFile(pkg, dt, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env, err := resolveEnv(filepath.Join(dir, "home"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	justdb := func(env []string) error {
+		root := filepath.Join(t.TempDir(), "root")
+		if out, err := exec.Command("rpm", "--root", root, "--initdb").CombinedOutput(); err != nil {
+			t.Fatalf("rpm --initdb: %v\n%s", err, out)
+		}
+		cmd := exec.Command("rpm", "--root", root, "-i", "--justdb", "--nodeps", pkg)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("%v: %s", err, out)
+		}
+		return nil
+	}
+	if err := justdb(nil); err == nil {
+		t.Fatal("rpm recorded a package with a damaged payload: the test shows nothing")
+	}
+	if err := justdb(env); err != nil {
+		t.Errorf("in the resolve's environment: %v", err)
 	}
 }

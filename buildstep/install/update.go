@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
@@ -36,10 +37,13 @@ func (s *step) update(ctx context.Context, before []buildstep.Package, argv func
 		return false, err
 	}
 	fmt.Fprintln(s.out, "flatpak-frontend: resolving the install from nothing, into the rpm database only")
-	resolveErr := s.runInstaller(ctx, argv([]string{"--setopt=tsflags=justdb"}, s.cfg.Packages))
+	env, err := resolveEnv(filepath.Join(buildstep.TmpDir, "resolve-home"))
+	if err != nil {
+		return false, err
+	}
+	resolveErr := s.runInstaller(ctx, argv([]string{"--setopt=tsflags=justdb"}, s.cfg.Packages), env...)
 	var resolved []buildstep.Package
 	var resolvedDigests map[rpmver.NEVRA]string
-	var err error
 	if resolveErr == nil {
 		resolved, err = s.rpm.packages(ctx)
 	}
@@ -52,6 +56,7 @@ func (s *step) update(ctx context.Context, before []buildstep.Package, argv func
 	if rerr := os.Rename(aside, st.dbpath); rerr != nil {
 		return false, rerr
 	}
+	s.phases.done("fresh resolve")
 	if resolveErr != nil || err != nil {
 		// A fresh install reports the failure as it does.
 		return false, nil
@@ -76,6 +81,7 @@ func (s *step) update(ctx context.Context, before []buildstep.Package, argv func
 			return false, nil
 		}
 	}
+	s.phases.done("update plan")
 	if len(install) > 0 {
 		if err := s.runInstaller(ctx, argv(nil, install)); err != nil {
 			fmt.Fprintf(s.out, "flatpak-frontend: updating the last install failed (%v): starting over\n", err)
@@ -100,6 +106,31 @@ func (s *step) update(ctx context.Context, before []buildstep.Package, argv func
 		return false, nil
 	}
 	return true, nil
+}
+
+// resolveMacros are the rpm macros of the fresh resolve. It writes no file,
+// so the packages' payloads need not be read: rpm otherwise reads every
+// package whole to verify its digests before a transaction, which made
+// the resolve of 150 packages (840 MB) take 6.6 s instead of 1.3 s (make
+// bench, 1 GB app). The header digests the plan compares come from the
+// headers either way; the packages that are then installed are verified
+// as in any install.
+const resolveMacros = "%_pkgverify_level none\n"
+
+// resolveEnv is the environment of the fresh resolve: home (a folder on
+// the step's tmpfs) with rpm macros (~/.rpmmacros, and ~/.config/rpm/macros,
+// which rpm 4.20 and later read) that are resolveMacros.
+func resolveEnv(home string) ([]string, error) {
+	for _, p := range []string{".rpmmacros", filepath.Join(".config", "rpm", "macros")} {
+		f := filepath.Join(home, p)
+		if err := os.MkdirAll(filepath.Dir(f), 0o700); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(f, []byte(resolveMacros), 0o644); err != nil {
+			return nil, err
+		}
+	}
+	return append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config")), nil
 }
 
 // added are the packages the install added to before, by name.arch.
