@@ -46,34 +46,17 @@ func TestSplitRecordsReadsShescapedOutput(t *testing.T) {
 // through the step's queries.
 func TestRPMQueriesOfARealDatabase(t *testing.T) {
 	dir := t.TempDir()
-	spec := `Name: odd
-Version: 1.0
-Release: 1
-Summary: odd names
-License: MIT
-BuildArch: noarch
-%description
-odd
-%install
+	spec := `%install
 mkdir -p %{buildroot}/app/share
 printf 'b\n' > "%{buildroot}/app/share/it's here"
 ln -s "it's here" %{buildroot}/app/share/link
 %files
 /app/share
 `
-	if err := os.WriteFile(filepath.Join(dir, "odd.spec"), []byte(spec), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	run := func(name string, args ...string) {
-		t.Helper()
-		if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
-			t.Fatalf("%s %q: %v\n%s", name, args, err, out)
-		}
-	}
-	run("rpmbuild", "-bb", "--define", "_topdir "+dir, filepath.Join(dir, "odd.spec"))
+	pkg := rpmbuild(t, dir, "odd", spec)
 	root := filepath.Join(dir, "root")
-	run("rpm", "--root", root, "--initdb")
-	run("rpm", "--root", root, "-i", "--nodeps", filepath.Join(dir, "RPMS", "noarch", "odd-1.0-1.noarch.rpm"))
+	run(t, "rpm", "--root", root, "--initdb")
+	run(t, "rpm", "--root", root, "-i", "--nodeps", pkg)
 
 	r := rpm{root: root}
 	pkgs, err := r.packages(t.Context())
@@ -250,27 +233,13 @@ func TestWriteVerifiedStampsTheOutput(t *testing.T) {
 // (--justdb) without reading the payload, and refuses it otherwise.
 func TestResolveReadsNoPayload(t *testing.T) {
 	dir := t.TempDir()
-	spec := `Name: big
-Version: 1.0
-Release: 1
-Summary: a payload
-License: MIT
-BuildArch: noarch
-%description
-big
-%install
+	spec := `%install
 mkdir -p %{buildroot}/app/share
 head -c 200000 /dev/urandom > %{buildroot}/app/share/data
 %files
 /app/share/data
 `
-	if err := os.WriteFile(filepath.Join(dir, "big.spec"), []byte(spec), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("rpmbuild", "-bb", "--define", "_topdir "+dir, "--define", "_binary_payload w0.gzdio", filepath.Join(dir, "big.spec")).CombinedOutput(); err != nil {
-		t.Fatalf("rpmbuild: %v\n%s", err, out)
-	}
-	pkg := filepath.Join(dir, "RPMS", "noarch", "big-1.0-1.noarch.rpm")
+	pkg := rpmbuild(t, dir, "big", spec, "--define", "_binary_payload w0.gzdio")
 	dt, err := os.ReadFile(pkg)
 	if err != nil {
 		t.Fatal(err)
@@ -286,9 +255,7 @@ head -c 200000 /dev/urandom > %{buildroot}/app/share/data
 	}
 	justdb := func(env []string) error {
 		root := filepath.Join(t.TempDir(), "root")
-		if out, err := exec.Command("rpm", "--root", root, "--initdb").CombinedOutput(); err != nil {
-			t.Fatalf("rpm --initdb: %v\n%s", err, out)
-		}
+		run(t, "rpm", "--root", root, "--initdb")
 		cmd := exec.Command("rpm", "--root", root, "-i", "--justdb", "--nodeps", pkg)
 		cmd.Env = env
 		out, err := cmd.CombinedOutput()
@@ -302,5 +269,27 @@ head -c 200000 /dev/urandom > %{buildroot}/app/share/data
 	}
 	if err := justdb(env); err != nil {
 		t.Errorf("in the resolve's environment: %v", err)
+	}
+}
+
+// rpmbuild builds in dir the noarch package name-1.0-1 whose spec ends
+// with body (its %install and %files; extra: rpmbuild's options) and
+// returns its path.
+func rpmbuild(t *testing.T, dir, name, body string, extra ...string) string {
+	t.Helper()
+	specPath := filepath.Join(dir, name+".spec")
+	spec := fmt.Sprintf("Name: %s\nVersion: 1.0\nRelease: 1\nSummary: %[1]s\nLicense: MIT\nBuildArch: noarch\n%%description\n%[1]s\n%s", name, body)
+	if err := os.WriteFile(specPath, []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, "rpmbuild", append(append([]string{"-bb", "--define", "_topdir " + dir}, extra...), specPath)...)
+	return filepath.Join(dir, "RPMS", "noarch", name+"-1.0-1.noarch.rpm")
+}
+
+// run runs a command, failing the test if it fails.
+func run(t *testing.T, name string, args ...string) {
+	t.Helper()
+	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
+		t.Fatalf("%s %q: %v\n%s", name, args, err, out)
 	}
 }
