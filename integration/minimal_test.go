@@ -1,10 +1,12 @@
 package integration
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
 	"github.com/flatpak-frontend/flatpak-frontend/rpm/manifest"
@@ -56,5 +58,37 @@ func TestBuildOnARuntimeWithOnlyItsInstallerRPMAndAShell(t *testing.T) {
 		if !strings.Contains(rpms, want) {
 			t.Errorf("the rpms label lacks %q:\n%s", want, rpms)
 		}
+	}
+}
+
+// TestRebuildWithDnf5UpdatesTheLastInstall: on the minimal runtime (dnf5,
+// rpm 6.1, which reads the fresh resolve's macros from ~/.config/rpm), a
+// new version of a package in the repo updates the app's last install
+// instead of starting over, and the image has the new version.
+func TestRebuildWithDnf5UpdatesTheLastInstall(t *testing.T) {
+	rt := harness.MinimalRuntime(t)
+	id := fmt.Sprintf("org.example.Hello.Dnf5Update%d", time.Now().UnixNano())
+	yaml := strings.NewReplacer("runtime-name: org.example.Platform", "runtime-name: "+harness.MinimalRuntimeID,
+		"id: org.example.Hello\n", "id: "+id+"\n").Replace(appSpec("hello"))
+	dir := writeSpec(t, yaml)
+	rebuild := func(greeting string) (*buildResult, string) {
+		t.Helper()
+		out := filepath.Join(t.TempDir(), "oci")
+		res, err := build(t, buildOpts{dir: dir, file: "flatpak.yaml", out: out, noRuntimeContext: true,
+			contexts: map[string]string{"rpms": greetingRepo(t, greeting), "runtime": "oci-layout://" + rt.Dir + "@" + rt.Digest}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tree := t.TempDir()
+		readImage(t, out, tree)
+		return res, tree
+	}
+	rebuild("1.0")
+	res, tree := rebuild("2.0")
+	if !strings.Contains(res.log, "updating this app's last install") || strings.Contains(res.log, "starting over") {
+		t.Errorf("hello-data 2.0 did not update the last install:\n%s", res.log)
+	}
+	if got := string(mustRead(t, filepath.Join(tree, "files/share/hello/greeting.txt"))); got != "Greetings from hello-data 2.0\n" {
+		t.Errorf("greeting after the update: %q", got)
 	}
 }
