@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -270,17 +271,7 @@ func copyXattrs(src, dst string) error {
 	return nil
 }
 
+// splitNul splits a NUL-separated list (of extended attribute names).
 func splitNul(b []byte) []string {
-	var out []string
-	for len(b) > 0 {
-		i := slices.Index(b, 0)
-		if i < 0 {
-			i = len(b)
-		}
-		if i > 0 {
-			out = append(out, string(b[:i]))
-		}
-		b = b[min(i+1, len(b)):]
-	}
-	return out
+	return slices.DeleteFunc(strings.Split(string(b), "\x00"), func(s string) bool { return s == "" })
 }

@@ -16,9 +16,9 @@ import (
 // TestMirrorEndsAsOneCopyOfTheFinalTree copies a tree, changes it as an
 // installer might (a file rewritten with its size and mtime kept, files
 // added and removed, a link retargeted, a hard link added, a folder's
-// mode, a file turned into a folder and back, an extended attribute), and
-// requires the mirror to end as copyTree of the final tree does, with the
-// untouched files not copied again.
+// mode, a file turned into a folder and back, extended attributes of a
+// file and a folder), and requires the mirror to end as copyTree of the
+// final tree does, with the untouched files not copied again.
 func TestMirrorEndsAsOneCopyOfTheFinalTree(t *testing.T) {
 	src, dst, want := t.TempDir(), filepath.Join(t.TempDir(), "out"), t.TempDir()
 	write := func(rel, content string, mode os.FileMode) {
@@ -87,6 +87,7 @@ func TestMirrorEndsAsOneCopyOfTheFinalTree(t *testing.T) {
 	must(os.RemoveAll(filepath.Join(src, "share/olddir")))
 	write("share/olddir", "now a file", 0o644)
 	must(unix.Lsetxattr(filepath.Join(src, "share/data/b.txt"), "user.test", []byte("value"), 0))
+	must(unix.Lsetxattr(filepath.Join(src, "share/locked"), "user.folder", []byte("value"), 0))
 
 	if err := m.finish(t.Context()); err != nil {
 		t.Fatal(err)
@@ -100,6 +101,12 @@ func TestMirrorEndsAsOneCopyOfTheFinalTree(t *testing.T) {
 	}
 	if got, exp := describeTree(t, dst), describeTree(t, want); got != exp {
 		t.Errorf("the mirror:\n%s\none copy of the final tree:\n%s", got, exp)
+	}
+	for p, name := range map[string]string{"share/data/b.txt": "user.test", "share/locked": "user.folder"} {
+		v := make([]byte, 16)
+		if n, err := unix.Lgetxattr(filepath.Join(dst, p), name, v); err != nil || string(v[:n]) != "value" {
+			t.Errorf("the extended attribute added to %s: %q, %v", p, v[:max(n, 0)], err)
+		}
 	}
 	if inode(t, filepath.Join(dst, "lib/libx.so.1")) != untouched {
 		t.Error("an untouched file was copied again")
