@@ -3,7 +3,7 @@
 //
 // The benchmark is a test behind the build tag "bench":
 //
-//	go test -tags bench -run TestBench -v -timeout 120m ./internal/bench/
+//	go test -tags bench -run '^TestBench$' -v -timeout 120m ./internal/bench/
 //
 // It builds a generated RPM repo of a mid-sized desktop app (8 packages,
 // about 50 MB and 1,100 files under /app; testdata/rpms/bench-package.spec)
@@ -54,4 +54,10 @@
 // TestBenchConcurrent runs only that pair, for working on it; with
 // BENCH_MARK=1 it logs when the eight start on CLOCK_MONOTONIC, to cut a
 // system-wide `perf record -k CLOCK_MONOTONIC` to them (perf report --time).
+// TestBenchScaleFrontend runs only this frontend's scale builds
+// (BENCH_SIZES; BENCH_STEPS=1 lists every step). TestBenchAgainst compares
+// this tree with another commit (BENCH_BASE, by default the last one before
+// issue 15's redesign) the way users run the frontend: the frontend image
+// of each through gateway.v0, cold builds of the 50 MB app in BENCH_PAIRS
+// alternating pairs.
 package bench
