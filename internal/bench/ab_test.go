@@ -13,12 +13,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/llb"
-	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/tonistiigi/fsutil"
 )
 
@@ -145,19 +143,7 @@ func (e *env) gatewayBuild(ctx context.Context, img string) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Listing the image mounts it, which unpacks it, as the runtime's.
-	if _, err := e.c.Build(ctx, client.SolveOpt{}, "", func(ctx context.Context, gw gateway.Client) (*gateway.Result, error) {
-		res, err := gw.Solve(ctx, gateway.SolveRequest{Definition: def.ToPB(), Evaluate: true})
-		if err != nil {
-			return nil, err
-		}
-		ref, err := res.SingleRef()
-		if err != nil {
-			return nil, err
-		}
-		_, err = ref.ReadDir(ctx, gateway.ReadDirRequest{Path: "/"})
-		return res, err
-	}, nil); err != nil {
+	if err := e.unpack(ctx, def, client.SolveOpt{}, "/"); err != nil {
 		return nil, fmt.Errorf("pulling %s: %w", img, err)
 	}
 	dir := e.tempDir("gateway")
@@ -192,18 +178,7 @@ func (e *env) gatewayBuild(ctx context.Context, img string) (*result, error) {
 			OutputDir: filepath.Join(dir, "oci"),
 		}},
 	}
-	start := time.Now()
-	tr := newTrace(start)
-	ch := make(chan *client.SolveStatus)
-	done := make(chan struct{})
-	go func() { tr.consume(ch); close(done) }()
-	_, err = e.c.Solve(ctx, nil, opt, ch)
-	d := time.Since(start)
-	<-done
-	if err != nil {
-		return nil, err
-	}
-	return &result{Seconds: d.Seconds(), Steps: tr.steps(), trace: tr}, nil
+	return e.solveTimed(ctx, opt)
 }
 
 // stepAt and stepEnd are when the first step named with prefix started

@@ -107,9 +107,20 @@ func (e *env) cold(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// Listing the result mounts it, which unpacks the layers: a solve
-	// alone leaves them lazy, and the next build would pay for unpacking.
-	_, err = e.c.Build(ctx, client.SolveOpt{OCIStores: e.runtimeStores()}, "", func(ctx context.Context, gw gateway.Client) (*gateway.Result, error) {
+	if err := e.unpack(ctx, def, client.SolveOpt{OCIStores: e.runtimeStores()}, "/files"); err != nil {
+		return fmt.Errorf("import the runtime: %w", err)
+	}
+	// Write back what the prune and the import left dirty, so that the
+	// next build, whichever contender it is, does not pay for it.
+	unix.Sync()
+	return nil
+}
+
+// unpack solves def and lists the folder dir of the result, which mounts
+// it and so unpacks its layers: a solve alone leaves them lazy, and the
+// next build would pay for unpacking.
+func (e *env) unpack(ctx context.Context, def *llb.Definition, opt client.SolveOpt, dir string) error {
+	_, err := e.c.Build(ctx, opt, "", func(ctx context.Context, gw gateway.Client) (*gateway.Result, error) {
 		res, err := gw.Solve(ctx, gateway.SolveRequest{Definition: def.ToPB(), Evaluate: true})
 		if err != nil {
 			return nil, err
@@ -118,18 +129,10 @@ func (e *env) cold(ctx context.Context) error {
 		if err != nil {
 			return nil, err
 		}
-		if _, err := ref.ReadDir(ctx, gateway.ReadDirRequest{Path: "/files"}); err != nil {
-			return nil, err
-		}
-		return res, nil
+		_, err = ref.ReadDir(ctx, gateway.ReadDirRequest{Path: dir})
+		return res, err
 	}, nil)
-	if err != nil {
-		return fmt.Errorf("import the runtime: %w", err)
-	}
-	// Write back what the prune and the import left dirty, so that the
-	// next build, whichever contender it is, does not pay for it.
-	unix.Sync()
-	return nil
+	return err
 }
 
 // mustCold is cold for a test that cannot go on without it.
@@ -244,18 +247,28 @@ func (e *env) containerfile(ctx context.Context, name string, args map[string]st
 			OutputDir: out,
 		}},
 	}
+	r, err := e.solveTimed(ctx, opt)
+	if err != nil {
+		return nil, fmt.Errorf("Containerfile build: %w", err)
+	}
+	r.OCI = out
+	return r, nil
+}
+
+// solveTimed runs the solve opt describes and times it, with its steps.
+func (e *env) solveTimed(ctx context.Context, opt client.SolveOpt) (*result, error) {
 	start := time.Now()
 	tr := newTrace(start)
 	ch := make(chan *client.SolveStatus)
 	done := make(chan struct{})
 	go func() { tr.consume(ch); close(done) }()
-	_, err = e.c.Solve(ctx, nil, opt, ch)
+	_, err := e.c.Solve(ctx, nil, opt, ch)
 	d := time.Since(start)
 	<-done
 	if err != nil {
-		return nil, fmt.Errorf("Containerfile build: %w", err)
+		return nil, err
 	}
-	return &result{Seconds: d.Seconds(), Steps: tr.steps(), OCI: out, trace: tr}, nil
+	return &result{Seconds: d.Seconds(), Steps: tr.steps(), trace: tr}, nil
 }
 
 // prepareHostRuntime unpacks the runtime image's files/ once; every host
