@@ -90,6 +90,9 @@ func TestBenchAgainst(t *testing.T) {
 			}
 			runs[v] = append(runs[v], r)
 			logf("%s pair %d: %.2fs", v, i+1, r.Seconds)
+			if os.Getenv("BENCH_STEPS") != "" {
+				logf("%s", r.trace.summary(8))
+			}
 		}
 	}
 	seconds := func(v string) []float64 {

@@ -26,6 +26,13 @@ type trace struct {
 	statuses map[string]*step
 	// phases are the install steps' own lines on where their time went.
 	phases []string
+	// logs are when each vertex's output began and ended, and when the
+	// installer said it was done ("Complete!"), by vertex.
+	logs map[string]*logTimes
+}
+
+type logTimes struct {
+	first, last, complete time.Time
 }
 
 // step is one vertex, or one sub-status of a vertex (exporting layers...).
@@ -44,7 +51,7 @@ type step struct {
 }
 
 func newTrace(start time.Time) *trace {
-	return &trace{start: start, vertices: map[string]*step{}, statuses: map[string]*step{}}
+	return &trace{start: start, vertices: map[string]*step{}, statuses: map[string]*step{}, logs: map[string]*logTimes{}}
 }
 
 var _ io.Writer = (*trace)(nil)
@@ -100,6 +107,15 @@ func (t *trace) add(ss *client.SolveStatus) {
 		}
 	}
 	for _, l := range ss.Logs {
+		lt := t.logs[l.Vertex.String()]
+		if lt == nil {
+			lt = &logTimes{first: l.Timestamp}
+			t.logs[l.Vertex.String()] = lt
+		}
+		lt.last = l.Timestamp
+		if bytes.Contains(l.Data, []byte("Complete!")) {
+			lt.complete = l.Timestamp
+		}
 		for _, line := range strings.Split(string(l.Data), "\n") {
 			if _, rest, ok := strings.Cut(line, "flatpak-frontend: install step: "); ok {
 				t.phases = append(t.phases, rest)
@@ -193,6 +209,14 @@ func (t *trace) summary(n int) string {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	for _, d := range t.order {
+		lt, s := t.logs[d], t.vertices[d]
+		if lt == nil || lt.complete.IsZero() || s.Started.IsZero() || s.Completed.IsZero() {
+			continue
+		}
+		fmt.Fprintf(&b, "    %s: output from %.2fs, \"Complete!\" at %.2fs, last output %.2fs, done %.2fs after it started\n", s.Name,
+			lt.first.Sub(s.Started).Seconds(), lt.complete.Sub(s.Started).Seconds(), lt.last.Sub(s.Started).Seconds(), s.Completed.Sub(s.Started).Seconds())
+	}
 	for _, p := range t.phases {
 		fmt.Fprintf(&b, "    install step: %s\n", p)
 	}
