@@ -312,26 +312,38 @@ func (b *builder) platform(ctx context.Context, p ocispecs.Platform) (*platformR
 	}
 	flatpakRef := flatpakref.Ref{Kind: kind, ID: s.ID, Arch: arch, Branch: s.Branch}
 	final := fllb.Layout(res.Files, fllb.LayoutOptions{Metadata: md, Exports: rep.exported(exports), Runtime: s.BuildRuntime, Epoch: b.cfg.Epoch, Layers: rep.layers, ContentID: res.ContentID})
-	ref, err := b.solve(ctx, final, p)
-	if err != nil {
+	// The layout is solved while an app's AppStream data is read: each
+	// is round trips to the daemon.
+	var ref client.Reference
+	var as map[string]string
+	eg, ectx = errgroup.WithContext(ctx)
+	eg.Go(func() (err error) {
+		ref, err = b.solve(ectx, final, p)
+		return err
+	})
+	if kind == flatpakref.App {
+		eg.Go(func() (err error) {
+			// From the files, not the image: reading the image would
+			// make BuildKit assemble its layers into one tree, which
+			// nothing needs.
+			as, err = appstreamLabels(func(p string) []byte {
+				dt, err := filesRef.ReadFile(ectx, client.ReadRequest{Filename: p})
+				if err != nil {
+					return nil
+				}
+				return dt
+			}, flatpakRef, md)
+			if err != nil {
+				return wrapSpec(s, err, "appstream-compose")
+			}
+			return nil
+		})
+	}
+	if err := eg.Wait(); err != nil {
 		return nil, err
 	}
 	img := b.image(p, flatpakRef, md, rep.installedSize(md, exports))
-	if kind == flatpakref.App {
-		// From the files, not the image: reading the image would make
-		// BuildKit assemble its layers into one tree, which nothing needs.
-		as, err := appstreamLabels(func(p string) []byte {
-			dt, err := filesRef.ReadFile(ctx, client.ReadRequest{Filename: p})
-			if err != nil {
-				return nil
-			}
-			return dt
-		}, flatpakRef, md)
-		if err != nil {
-			return nil, wrapSpec(s, err, "appstream-compose")
-		}
-		maps.Copy(img.Config.Labels, as)
-	}
+	maps.Copy(img.Config.Labels, as)
 	maps.Copy(img.Config.Labels, b.buildSystemLabels(rep))
 	doc, err := b.recordContents(img, flatpakRef, runtimeRef, rep)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 	"github.com/moby/patternmatcher"
 	"github.com/pkg/errors"
+	"golang.org/x/sync/errgroup"
 )
 
 // reports is what the build steps say about the build (package buildstep).
@@ -34,18 +35,26 @@ func readReport(ctx context.Context, ref client.Reference, name string) ([]byte,
 }
 
 func readReports(ctx context.Context, ref client.Reference, prefix string) (*reports, error) {
-	dt, err := readReport(ctx, ref, buildstep.InstallReportFile)
-	if err != nil {
-		return nil, err
-	}
+	// Both at once: each is a round trip to the daemon.
 	r := &reports{}
-	if r.install, err = buildstep.ParseInstallReport(dt); err != nil {
-		return nil, err
-	}
-	if dt, err = readReport(ctx, ref, buildstep.FinishReportFile); err != nil {
-		return nil, err
-	}
-	if r.finish, err = buildstep.ParseFinishReport(dt); err != nil {
+	eg, ectx := errgroup.WithContext(ctx)
+	eg.Go(func() error {
+		dt, err := readReport(ectx, ref, buildstep.InstallReportFile)
+		if err != nil {
+			return err
+		}
+		r.install, err = buildstep.ParseInstallReport(dt)
+		return err
+	})
+	eg.Go(func() error {
+		dt, err := readReport(ectx, ref, buildstep.FinishReportFile)
+		if err != nil {
+			return err
+		}
+		r.finish, err = buildstep.ParseFinishReport(dt)
+		return err
+	})
+	if err := eg.Wait(); err != nil {
 		return nil, err
 	}
 	r.layers = fllb.SplitLayers(r.finish.Entries, r.install.Files, prefix)
