@@ -564,3 +564,25 @@ func cpuSeconds() float64 {
 	total += float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 	return total
 }
+
+// TestBenchGHex runs only the GHex pair BENCH_RUNS times, for working on
+// it, logging each build's slowest steps and the install step's phases:
+// go test -tags bench -run TestBenchGHex -v ./internal/bench/
+func TestBenchGHex(t *testing.T) {
+	ctx := context.Background()
+	runs := benchRuns(t)
+	e := newEnv(t)
+	got := map[string][]float64{}
+	e.ghexBench(ctx, t, runs, func(name string) func(*result, error) *result {
+		return func(r *result, err error) *result {
+			t.Helper()
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			logf("%s: %.2fs\n%s", name, r.Seconds, r.trace.summary(10))
+			got[name] = append(got[name], r.Seconds)
+			return r
+		}
+	})
+	fmt.Printf("ghex_cold_vs_containerfile: %.3f (median of %d)\n", median(got["ghex_cold_frontend"])/median(got["ghex_cold_containerfile"]), runs)
+}
