@@ -34,26 +34,24 @@ func readReport(ctx context.Context, ref client.Reference, name string) ([]byte,
 	return dt, nil
 }
 
+// readParsed reads the report name and parses it into *v.
+func readParsed[T any](ctx context.Context, ref client.Reference, name string, parse func([]byte) (T, error), v *T) func() error {
+	return func() error {
+		dt, err := readReport(ctx, ref, name)
+		if err != nil {
+			return err
+		}
+		*v, err = parse(dt)
+		return err
+	}
+}
+
 func readReports(ctx context.Context, ref client.Reference, prefix string) (*reports, error) {
 	// Both at once: each is a round trip to the daemon.
 	r := &reports{}
 	eg, ectx := errgroup.WithContext(ctx)
-	eg.Go(func() error {
-		dt, err := readReport(ectx, ref, buildstep.InstallReportFile)
-		if err != nil {
-			return err
-		}
-		r.install, err = buildstep.ParseInstallReport(dt)
-		return err
-	})
-	eg.Go(func() error {
-		dt, err := readReport(ectx, ref, buildstep.FinishReportFile)
-		if err != nil {
-			return err
-		}
-		r.finish, err = buildstep.ParseFinishReport(dt)
-		return err
-	})
+	eg.Go(readParsed(ectx, ref, buildstep.InstallReportFile, buildstep.ParseInstallReport, &r.install))
+	eg.Go(readParsed(ectx, ref, buildstep.FinishReportFile, buildstep.ParseFinishReport, &r.finish))
 	if err := eg.Wait(); err != nil {
 		return nil, err
 	}
