@@ -64,13 +64,20 @@ func (s *step) run(ctx context.Context) error {
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return err
 	}
-	before, err := s.rpm.packages(ctx)
+	var before []buildstep.Package
+	var dbpath string
+	var err error
+	if cfg.AppOut != "" {
+		before, dbpath, err = s.rpm.packagesAndDBPath(ctx)
+	} else {
+		before, err = s.rpm.packages(ctx)
+	}
 	if err != nil {
 		return fmt.Errorf("cannot read the rpm database: %w", err)
 	}
 	s.phases.done("rpm queries")
 	if cfg.AppOut != "" {
-		if s.state, err = openState(ctx, cfg, before, s.out); err != nil {
+		if s.state, err = openState(ctx, cfg, dbpath, before, s.out); err != nil {
 			return err
 		}
 		defer s.state.restoreApp()

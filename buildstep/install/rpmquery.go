@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,6 +55,26 @@ func (r rpm) packages(ctx context.Context) ([]buildstep.Package, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parsePackages(out)
+}
+
+// packagesAndDBPath is packages, with the path of the step's rpm database
+// (%{_dbpath}, which --root does not change) printed by the same run of
+// rpm: one start of rpm less.
+func (r rpm) packagesAndDBPath(ctx context.Context) ([]buildstep.Package, string, error) {
+	out, err := r.query(ctx, "--eval", "%{_dbpath}", "-qa", "--qf", packageFormat)
+	if err != nil {
+		return nil, "", err
+	}
+	dbpath, rest, ok := bytes.Cut(out, []byte("\n"))
+	if !ok || !filepath.IsAbs(string(dbpath)) {
+		return nil, "", fmt.Errorf("rpm --eval %%{_dbpath}: %q is not the path of a folder", dbpath)
+	}
+	pkgs, err := parsePackages(rest)
+	return pkgs, string(dbpath), err
+}
+
+func parsePackages(out []byte) ([]buildstep.Package, error) {
 	recs, err := splitRecords(out)
 	if err != nil {
 		return nil, fmt.Errorf("rpm -qa: %w", err)

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -84,13 +83,11 @@ const (
 	statePristine = "pristine-rpmdb"
 )
 
-func openState(ctx context.Context, cfg *buildstep.InstallConfig, before []buildstep.Package, log io.Writer) (*state, error) {
-	st := &state{cfg: cfg, dir: cfg.State}
-	out, err := exec.CommandContext(ctx, "rpm", "--eval", "%{_dbpath}").Output()
-	if err != nil {
-		return nil, fmt.Errorf("cannot find the rpm database: %w", err)
-	}
-	st.dbpath = strings.TrimSpace(string(out))
+// openState opens the app's kept install; dbpath is where the step's rpm
+// database is.
+func openState(ctx context.Context, cfg *buildstep.InstallConfig, dbpath string, before []buildstep.Package, log io.Writer) (*state, error) {
+	st := &state{cfg: cfg, dir: cfg.State, dbpath: dbpath}
+	var err error
 	if st.fingerprint, st.repodata, err = fingerprint(cfg, st.dbpath, before); err != nil {
 		return nil, err
 	}
