@@ -17,7 +17,6 @@ import (
 	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/llb"
-	"github.com/tonistiigi/fsutil"
 )
 
 // abBaseEnv names the commit TestBenchAgainst compares this tree with;
@@ -157,31 +156,8 @@ func (e *env) gatewayBuild(ctx context.Context, img string) (*result, error) {
 	if err := os.WriteFile(filepath.Join(dir, "flatpak.yaml"), []byte(spec.String()), 0o644); err != nil {
 		return nil, err
 	}
-	dirFS, err := fsutil.NewFS(dir)
-	if err != nil {
-		return nil, err
-	}
-	rpmsFS, err := fsutil.NewFS(e.rpms)
-	if err != nil {
-		return nil, err
-	}
-	opt := client.SolveOpt{
-		Frontend: "gateway.v0",
-		FrontendAttrs: map[string]string{
-			"source":          img,
-			"filename":        "flatpak.yaml",
-			"context:runtime": "oci-layout://" + runtimeStoreID + "@" + e.rt.Digest,
-			"context:rpms":    "local:rpms",
-		},
-		LocalMounts: map[string]fsutil.FS{"context": dirFS, "dockerfile": dirFS, "rpms": rpmsFS},
-		OCIStores:   e.runtimeStores(),
-		Exports: []client.ExportEntry{{
-			Type:      client.ExporterOCI,
-			Attrs:     map[string]string{"tar": "false", "compression": "zstd"},
-			OutputDir: filepath.Join(dir, "oci"),
-		}},
-	}
-	return e.solveTimed(ctx, opt)
+	return e.solveFromDir(ctx, "gateway.v0", map[string]string{"source": img, "filename": "flatpak.yaml"},
+		dir, filepath.Join(dir, "oci"), map[string]string{"compression": "zstd"})
 }
 
 // stepAt and stepEnd are when the first step named with prefix started

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -219,8 +220,25 @@ func (e *env) containerfile(ctx context.Context, name string, args map[string]st
 	if err != nil {
 		return nil, err
 	}
+	attrs := map[string]string{"filename": "Containerfile"}
+	for k, v := range args {
+		attrs["build-arg:"+k] = v
+	}
 	out := filepath.Join(e.tempDir("containerfile"), "oci")
-	cfFS, err := fsutil.NewFS(cfDir)
+	r, err := e.solveFromDir(ctx, "dockerfile.v0", attrs, cfDir, out, nil)
+	if err != nil {
+		return nil, fmt.Errorf("Containerfile build: %w", err)
+	}
+	r.OCI = out
+	return r, nil
+}
+
+// solveFromDir times a build by frontend (with attrs) of dir, both its
+// context and the folder of its build file, with the runtime and the repo
+// as the named contexts runtime and rpms, exported as an OCI layout to out
+// (with the exporter's extra attrs).
+func (e *env) solveFromDir(ctx context.Context, frontend string, attrs map[string]string, dir, out string, export map[string]string) (*result, error) {
+	dirFS, err := fsutil.NewFS(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -228,31 +246,18 @@ func (e *env) containerfile(ctx context.Context, name string, args map[string]st
 	if err != nil {
 		return nil, err
 	}
-	attrs := map[string]string{
-		"filename":        "Containerfile",
-		"context:runtime": "oci-layout://" + runtimeStoreID + "@" + e.rt.Digest,
-		"context:rpms":    "local:rpms",
-	}
-	for k, v := range args {
-		attrs["build-arg:"+k] = v
-	}
-	opt := client.SolveOpt{
-		Frontend:      "dockerfile.v0",
+	attrs = maps.Clone(attrs)
+	attrs["context:runtime"] = "oci-layout://" + runtimeStoreID + "@" + e.rt.Digest
+	attrs["context:rpms"] = "local:rpms"
+	exportAttrs := map[string]string{"tar": "false"}
+	maps.Copy(exportAttrs, export)
+	return e.solveTimed(ctx, client.SolveOpt{
+		Frontend:      frontend,
 		FrontendAttrs: attrs,
-		LocalMounts:   map[string]fsutil.FS{"context": cfFS, "dockerfile": cfFS, "rpms": rpmsFS},
+		LocalMounts:   map[string]fsutil.FS{"context": dirFS, "dockerfile": dirFS, "rpms": rpmsFS},
 		OCIStores:     e.runtimeStores(),
-		Exports: []client.ExportEntry{{
-			Type:      client.ExporterOCI,
-			Attrs:     map[string]string{"tar": "false"},
-			OutputDir: out,
-		}},
-	}
-	r, err := e.solveTimed(ctx, opt)
-	if err != nil {
-		return nil, fmt.Errorf("Containerfile build: %w", err)
-	}
-	r.OCI = out
-	return r, nil
+		Exports:       []client.ExportEntry{{Type: client.ExporterOCI, Attrs: exportAttrs, OutputDir: out}},
+	})
 }
 
 // solveTimed runs the solve opt describes and times it, with its steps.
