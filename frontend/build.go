@@ -311,7 +311,8 @@ func (b *builder) platform(ctx context.Context, p ocispecs.Platform) (*platformR
 		return nil, wrapSpec(s, err, "finish-args")
 	}
 	flatpakRef := flatpakref.Ref{Kind: kind, ID: s.ID, Arch: arch, Branch: s.Branch}
-	final := fllb.Layout(res.Files, fllb.LayoutOptions{Metadata: md, Exports: rep.exported(exports), Runtime: s.BuildRuntime, Epoch: b.cfg.Epoch, Layers: rep.layers, ContentID: res.ContentID})
+	exported := rep.exported(exports)
+	final := fllb.Layout(res.Files, fllb.LayoutOptions{Metadata: md, Exports: exported, Runtime: s.BuildRuntime, Epoch: b.cfg.Epoch, Layers: rep.layers, ContentID: res.ContentID})
 	// The layout is solved while an app's AppStream data is read: each
 	// is round trips to the daemon.
 	var ref client.Reference
@@ -342,7 +343,7 @@ func (b *builder) platform(ctx context.Context, p ocispecs.Platform) (*platformR
 	if err := eg.Wait(); err != nil {
 		return nil, err
 	}
-	img := b.image(p, flatpakRef, md, rep.installedSize(md, exports))
+	img := b.image(p, flatpakRef, md, rep.installedSize(md, exported))
 	maps.Copy(img.Config.Labels, as)
 	maps.Copy(img.Config.Labels, b.buildSystemLabels(rep))
 	doc, err := b.recordContents(img, flatpakRef, runtimeRef, rep)

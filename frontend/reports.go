@@ -132,20 +132,22 @@ func (r *reports) exported(globs []string) []string {
 }
 
 // installedSize is flatpak's installed size of the image: its regular
-// files (files/, their copies in export/, metadata), see labels.FileSize.
-func (r *reports) installedSize(metadata []byte, exports []string) uint64 {
+// files (files/, their copies in export/, metadata), see labels.FileSize;
+// exported are the entries exported() selected.
+func (r *reports) installedSize(metadata []byte, exported []string) uint64 {
 	// The image's files also hold the content id (fllb.LayoutOptions).
 	sizes := []uint64{uint64(len(metadata)), buildstep.ContentIDFileSize}
-	pm, _ := patternmatcher.New(exports)
+	inExport := make(map[string]bool, len(exported))
+	for _, p := range exported {
+		inExport[p] = true
+	}
 	for _, e := range r.finish.Entries {
 		if e.Type != 'f' {
 			continue
 		}
 		sizes = append(sizes, uint64(e.Size))
-		if pm != nil {
-			if ok, _ := pm.MatchesOrParentMatches(e.Path); ok {
-				sizes = append(sizes, uint64(e.Size))
-			}
+		if inExport[e.Path] {
+			sizes = append(sizes, uint64(e.Size))
 		}
 	}
 	return labels.InstalledSizeOf(sizes...)

@@ -20,6 +20,8 @@ import (
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/pkg/errors"
+	"github.com/tonistiigi/fsutil/types"
+	"golang.org/x/sync/errgroup"
 )
 
 // imageSource is where one of the images a build uses can be named, in
@@ -98,10 +100,29 @@ func (b *builder) loadImage(ctx context.Context, src imageSource, p ocispecs.Pla
 		img.labels = conf.Config.Labels
 		img.arch = conf.Architecture
 	}
-	// StatFile follows symlinks; the top directory's listing does not.
-	top, err := ref.ReadDir(ctx, client.ReadDirRequest{Path: "/"})
-	if err != nil {
-		return nil, errors.Wrapf(err, "list %s", from)
+	// What the image holds, asked side by side: each question is a round
+	// trip to the daemon. StatFile follows symlinks; the top directory's
+	// listing does not.
+	installers := []spec.Installer{spec.InstallerMicrodnf, spec.InstallerDnf5, spec.InstallerDnf}
+	dirs := []string{"/usr/bin/", "/files/bin/"}
+	found := make([]bool, len(installers)*len(dirs))
+	var top []*types.Stat
+	eg, ectx := errgroup.WithContext(ctx)
+	eg.Go(func() (err error) {
+		top, err = ref.ReadDir(ectx, client.ReadDirRequest{Path: "/"})
+		return errors.Wrapf(err, "list %s", from)
+	})
+	for i, inst := range installers {
+		for j, dir := range dirs {
+			eg.Go(func() error {
+				_, err := ref.StatFile(ectx, client.StatRequest{Path: dir + string(inst)})
+				found[i*len(dirs)+j] = err == nil
+				return nil
+			})
+		}
+	}
+	if err := eg.Wait(); err != nil {
+		return nil, err
 	}
 	hybrid := false
 	for _, fi := range top {
@@ -113,11 +134,9 @@ func (b *builder) loadImage(ctx context.Context, src imageSource, p ocispecs.Pla
 		}
 	}
 	img.PlainRuntime = img.flatpak && !hybrid
-	for _, inst := range []spec.Installer{spec.InstallerMicrodnf, spec.InstallerDnf5, spec.InstallerDnf} {
-		for _, dir := range []string{"/usr/bin/", "/files/bin/"} {
-			if _, err := ref.StatFile(ctx, client.StatRequest{Path: dir + string(inst)}); err == nil && !slices.Contains(img.Installers, inst) {
-				img.Installers = append(img.Installers, inst)
-			}
+	for i, inst := range installers {
+		if slices.Contains(found[i*len(dirs):(i+1)*len(dirs)], true) {
+			img.Installers = append(img.Installers, inst)
 		}
 	}
 	return img, nil
