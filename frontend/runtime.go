@@ -20,7 +20,6 @@ import (
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/pkg/errors"
-	"github.com/tonistiigi/fsutil/types"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -100,30 +99,29 @@ func (b *builder) loadImage(ctx context.Context, src imageSource, p ocispecs.Pla
 		img.labels = conf.Config.Labels
 		img.arch = conf.Architecture
 	}
-	// What the image holds, asked side by side: each question is a round
-	// trip to the daemon. StatFile follows symlinks; the top directory's
-	// listing does not.
+	// The listing comes first: it pulls the image's layers into the
+	// daemon, and pulls racing each other turn a full disk's "no space left
+	// on device" into a resumed copy's "unsupported offset". StatFile
+	// follows symlinks; the top directory's listing does not.
+	top, err := ref.ReadDir(ctx, client.ReadDirRequest{Path: "/"})
+	if err != nil {
+		return nil, errors.Wrapf(err, "list %s", from)
+	}
+	// Then the installer probes, side by side: each is a round trip.
 	installers := []spec.Installer{spec.InstallerMicrodnf, spec.InstallerDnf5, spec.InstallerDnf}
 	dirs := []string{"/usr/bin/", "/files/bin/"}
 	found := make([]bool, len(installers)*len(dirs))
-	var top []*types.Stat
-	eg, ectx := errgroup.WithContext(ctx)
-	eg.Go(func() (err error) {
-		top, err = ref.ReadDir(ectx, client.ReadDirRequest{Path: "/"})
-		return errors.Wrapf(err, "list %s", from)
-	})
+	var eg errgroup.Group
 	for i, inst := range installers {
 		for j, dir := range dirs {
 			eg.Go(func() error {
-				_, err := ref.StatFile(ectx, client.StatRequest{Path: dir + string(inst)})
+				_, err := ref.StatFile(ctx, client.StatRequest{Path: dir + string(inst)})
 				found[i*len(dirs)+j] = err == nil
 				return nil
 			})
 		}
 	}
-	if err := eg.Wait(); err != nil {
-		return nil, err
-	}
+	eg.Wait()
 	hybrid := false
 	for _, fi := range top {
 		switch fi.Path {
