@@ -89,15 +89,6 @@ func execs(all []*pb.Op) []*pb.ExecOp {
 	return out
 }
 
-func env(e *pb.ExecOp, key string) (string, bool) {
-	for _, kv := range e.Meta.Env {
-		if k, v, _ := strings.Cut(kv, "="); k == key {
-			return v, true
-		}
-	}
-	return "", false
-}
-
 // stepOf names what an exec runs: the helper's step ("install",
 // "finish"), or "sh" for a shell.
 func stepOf(e *pb.ExecOp) string {

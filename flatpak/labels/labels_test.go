@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -191,7 +192,7 @@ func TestBuildExportBundleLabels(t *testing.T) {
 			return err
 		}
 		rel, _ := filepath.Rel(app, p)
-		if d.Type().IsRegular() && (rel == "metadata" || filepath.HasPrefix(rel, "files") || filepath.HasPrefix(rel, "export")) {
+		if d.Type().IsRegular() && (rel == "metadata" || strings.HasPrefix(rel, "files/") || strings.HasPrefix(rel, "export/")) {
 			info, _ := d.Info()
 			sizes = append(sizes, uint64(info.Size()))
 		}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	osexec "os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -71,8 +70,8 @@ func (f *FlatpakEnv) startSessionBus(t testing.TB, base string) {
 	if err := os.MkdirAll(services, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	exec := strings.Join(append(append([]string{}, f.wrap...), "/usr/libexec/flatpak-oci-authenticator"), " ")
-	service := "[D-BUS Service]\nName=org.flatpak.Authenticator.Oci\nExec=" + exec + "\n"
+	authenticator := strings.Join(append(append([]string{}, f.wrap...), "/usr/libexec/flatpak-oci-authenticator"), " ")
+	service := "[D-BUS Service]\nName=org.flatpak.Authenticator.Oci\nExec=" + authenticator + "\n"
 	if err := os.WriteFile(filepath.Join(services, "org.flatpak.Authenticator.Oci.service"), []byte(service), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +92,7 @@ func (f *FlatpakEnv) startSessionBus(t testing.TB, base string) {
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := osexec.Command("dbus-daemon", "--config-file="+confPath, "--nofork", "--nopidfile")
+	cmd := exec.Command("dbus-daemon", "--config-file="+confPath, "--nofork", "--nopidfile")
 	cmd.Env = f.Env()
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start a D-Bus session bus: %v", err)

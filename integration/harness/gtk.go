@@ -31,7 +31,6 @@ var ghexDebs = []string{"ghex", "libgtkhex-4-1"}
 const gtkRuntimeRecipe = "gtk runtime v1"
 
 var (
-	gtkRootfsFixture  fixture
 	gtkRuntimeFixture fixture
 )
 

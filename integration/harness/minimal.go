@@ -21,7 +21,6 @@ const (
 )
 
 var (
-	sidRootfsFixture      fixture
 	minimalRuntimeFixture fixture
 )
 

@@ -59,7 +59,6 @@ type RuntimeImage struct {
 
 var (
 	runtimeFixture fixture
-	rootfsFixture  fixture
 	pushOnce       sync.Once
 	pushedRef      string
 	pushErr        error

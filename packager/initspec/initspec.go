@@ -199,12 +199,11 @@ func (g *gen) appID() (id string, renames [][2]string, note string) {
 	if icon := keys["Icon"]; icon != "" && icon != id && !strings.Contains(icon, "/") {
 		renames = append(renames, [2]string{"rename-icon", icon})
 	}
-	for _, f := range meta {
-		base := path.Base(f)
+	if len(meta) > 0 {
+		base := path.Base(meta[0])
 		if base != id+".metainfo.xml" && base != id+".appdata.xml" {
 			renames = append(renames, [2]string{"rename-appdata-file", base})
 		}
-		break
 	}
 	return id, renames, note
 }

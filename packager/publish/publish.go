@@ -68,13 +68,6 @@ type Result struct {
 	Deltas int
 }
 
-type image struct {
-	repo   string
-	tags   []string
-	index  *remoteindex.Image
-	listOf string // the image index it is part of, if any
-}
-
 // Publish writes the index of the registry's Flatpak images.
 func Publish(ctx context.Context, o Options) (*Result, error) {
 	if o.Warn == nil {

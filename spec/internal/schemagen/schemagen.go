@@ -165,7 +165,6 @@ var (
 	specType      = reflect.TypeFor[spec.Spec]()
 	packageType   = reflect.TypeFor[spec.Package]()
 	platformsType = reflect.TypeFor[spec.Platforms]()
-	extraDataType = reflect.TypeFor[spec.ExtraData]()
 	installerType = reflect.TypeFor[spec.Installer]()
 )
 
