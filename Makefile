@@ -41,8 +41,12 @@ test:
 	$(GO) run ./integration/cmd/fixtures -tools
 	$(GO) test $(GOTESTFLAGS) ./...
 
+# go vet, then staticcheck (pinned, fetched from the Go module proxy the
+# first time).
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 vet:
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 
 # The compat matrix: the example end to end through every BuildKit release
 # in buildkitd.CompatVersions (each built from the Go module proxy into

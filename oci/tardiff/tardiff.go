@@ -78,7 +78,7 @@ func (s *Source) AddLayer(r io.Reader) error {
 		delete(s.files, p)
 		delete(s.other, p)
 		switch hdr.Typeflag {
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg:
 			h := sha256.New()
 			n, err := io.Copy(h, tr)
 			if err != nil {
@@ -140,7 +140,7 @@ func HasContentID(layer io.Reader) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		if cleanPath(hdr.Name) == ContentIDPath && (hdr.Typeflag == tar.TypeReg || hdr.Typeflag == tar.TypeRegA) {
+		if cleanPath(hdr.Name) == ContentIDPath && hdr.Typeflag == tar.TypeReg {
 			return true, nil
 		}
 	}
@@ -233,7 +233,7 @@ func (d *deltaWriter) write(rec *recorder, old *Source) (Stats, error) {
 		if isSparse(hdr) {
 			return st, fmt.Errorf("%w: sparse file %s", ErrUnsupported, hdr.Name)
 		}
-		if (hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeRegA) || hdr.Size == 0 {
+		if hdr.Typeflag != tar.TypeReg || hdr.Size == 0 {
 			continue // any content stays in rec.kept
 		}
 		// The content: read (not kept) while hashing, held until it is

@@ -58,6 +58,9 @@ func (m GoModule) EnsureBuilt(ctx context.Context, binDir string) error {
 func (m GoModule) build(ctx context.Context, binDir string) error {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
+		// A binary `go install`ed by a user whose PATH lacks go: the Go
+		// it was built with, when it is still there.
+		//lint:ignore SA1019 the build-time root is the best guess left
 		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
 	}
 	tmp, err := os.MkdirTemp("", "gomodule-src-")

@@ -193,7 +193,7 @@ func (c *checker) entry(img, layer string, h *tar.Header, r io.Reader, f labelFa
 	// Type and mode.
 	mode := h.Mode & 0o7777
 	switch h.Typeflag {
-	case tar.TypeReg, tar.TypeRegA:
+	case tar.TypeReg:
 		if mode&0o7000 != 0 {
 			c.problem(img, where, "has mode %04o: setuid, setgid and sticky bits are not allowed", mode)
 		} else if mode != 0o644 && mode != 0o755 {
@@ -214,7 +214,7 @@ func (c *checker) entry(img, layer string, h *tar.Header, r io.Reader, f labelFa
 	case tar.TypeLink:
 		target := strings.TrimPrefix(path.Clean("/"+h.Linkname), "/")
 		t, ok := tree[target]
-		if !ok || (t.typ != tar.TypeReg && t.typ != tar.TypeRegA) {
+		if !ok || t.typ != tar.TypeReg {
 			c.problem(img, where, "hard link to %q, which is not an earlier regular file of the image", h.Linkname)
 		} else {
 			tree[name] = &entry{typ: tar.TypeReg, size: t.size, data: t.data}
@@ -227,9 +227,6 @@ func (c *checker) entry(img, layer string, h *tar.Header, r io.Reader, f labelFa
 	}
 
 	e := &entry{typ: h.Typeflag, size: h.Size}
-	if h.Typeflag == tar.TypeRegA {
-		e.typ = tar.TypeReg
-	}
 	if name == "metadata" && e.typ == tar.TypeReg {
 		if h.Size > maxMetadata {
 			c.problem(img, where, "is %d bytes; a metadata file that large is not plausible", h.Size)
@@ -255,7 +252,7 @@ func containsMode(modes []int64, m int64) bool {
 
 func typeName(t byte) string {
 	switch t {
-	case tar.TypeReg, tar.TypeRegA:
+	case tar.TypeReg:
 		return "regular file"
 	case tar.TypeDir:
 		return "directory"
