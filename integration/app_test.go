@@ -392,6 +392,12 @@ func writeRepo(t *testing.T, dir string, names ...string) {
 			t.Fatal(err)
 		}
 	}
+	createRepo(t, dir)
+}
+
+// createRepo writes dir's repodata for the RPMs in it.
+func createRepo(t *testing.T, dir string) {
+	t.Helper()
 	// A revision of its own: repodata made twice in one second is the same.
 	rev := strconv.FormatInt(time.Now().UnixNano(), 10)
 	if out, err := exec.Command("createrepo_c", "--no-database", "--revision", rev, dir).CombinedOutput(); err != nil {

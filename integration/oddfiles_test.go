@@ -2,7 +2,6 @@ package integration
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -73,9 +72,7 @@ chmod 755 %{buildroot}/app/bin/odd
 func TestOddPackagedFilesReachTheInstalledApp(t *testing.T) {
 	repo := t.TempDir()
 	buildSpecRPM(t, repo, strings.ReplaceAll(oddFilesSpec, "LONGNAME", strings.Repeat("n", 200)))
-	if out, err := exec.Command("createrepo_c", "--no-database", repo).CombinedOutput(); err != nil {
-		t.Fatalf("createrepo_c: %v\n%s", err, out)
-	}
+	createRepo(t, repo)
 	yaml := `id: org.example.Odd
 runtime-name: org.example.Platform
 runtime-version: "1"
