@@ -43,7 +43,7 @@ func runBuild(args []string) int {
 	fs := flag.NewFlagSet("build", flag.ContinueOnError)
 	fs.Usage = func() { fmt.Fprintln(os.Stderr, buildUsage); fs.PrintDefaults() }
 	var (
-		file      = fs.String("f", "", "the flatpak.yaml to build (default: CONTEXT/flatpak.yaml)")
+		file      = fs.String("f", "", "the flatpak.yaml to build (default: CONTEXT/flatpak.yaml, else CONTEXT/container.yaml)")
 		addr      = fs.String("addr", "", "buildkitd address (default $BUILDKIT_HOST)")
 		tls       connect.TLS
 		output    = fs.String("output", "", "write the image as an OCI layout: oci:DIR")
@@ -82,7 +82,7 @@ func runBuild(args []string) int {
 	}
 	o.File = *file
 	if o.File == "" {
-		o.File = filepath.Join(o.ContextDir, "flatpak.yaml")
+		o.File = defaultSpec(o.ContextDir)
 	}
 	var err error
 	if o.BuildArgs, err = keyValues("--build-arg", buildArgs); err != nil {
@@ -126,6 +126,12 @@ func runBuild(args []string) int {
 		}
 		defer os.RemoveAll(tmp)
 		o.OCIDir = tmp
+	}
+
+	// A missing file or folder is said before a daemon is reached (or
+	// started).
+	if err := o.Check(); err != nil {
+		return usageError(err)
 	}
 
 	// The content store of an oci-layout context warns about fsverity on
@@ -290,4 +296,17 @@ func fail(err error) int {
 	}
 	fmt.Fprintf(os.Stderr, "flatpak-frontend build: %v\n", err)
 	return 1
+}
+
+// defaultSpec is the file a build of dir builds without -f: its
+// flatpak.yaml, else the container.yaml a Fedora packager's folder holds.
+func defaultSpec(dir string) string {
+	spec := filepath.Join(dir, "flatpak.yaml")
+	fedora := filepath.Join(dir, "container.yaml")
+	if _, err := os.Stat(spec); err != nil {
+		if _, err := os.Stat(fedora); err == nil {
+			return fedora
+		}
+	}
+	return spec
 }

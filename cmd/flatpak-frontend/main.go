@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+
+	"github.com/flatpak-frontend/flatpak-frontend/internal/suggest"
 )
 
 // version is set by `make dist` (-ldflags -X main.version=...); a binary
@@ -83,7 +85,15 @@ func main() {
 		}
 	}
 	if name != "help" && name != "-h" && name != "--help" {
-		fmt.Fprintf(os.Stderr, "flatpak-frontend: unknown command %q\n", name)
+		var names []string
+		for _, c := range commands {
+			names = append(names, c.name)
+		}
+		if s := suggest.Closest(name, names); s != "" {
+			fmt.Fprintf(os.Stderr, "flatpak-frontend: unknown command %q (did you mean %s?)\n", name, s)
+		} else {
+			fmt.Fprintf(os.Stderr, "flatpak-frontend: unknown command %q\n", name)
+		}
 	}
 	usage()
 	if name == "help" || name == "-h" || name == "--help" {

@@ -139,6 +139,9 @@ func Build(ctx context.Context, c *client.Client, o Options) (*Result, error) {
 }
 
 func (o Options) solveOpt() (*client.SolveOpt, error) {
+	if err := o.Check(); err != nil {
+		return nil, err
+	}
 	file, err := filepath.Abs(o.File)
 	if err != nil {
 		return nil, err
