@@ -109,6 +109,12 @@ func runBuild(args []string) int {
 	if *sbom {
 		o.Attrs = map[string]string{"attest:sbom": ""}
 	}
+	// A missing file or folder is said before a daemon is reached (or
+	// started).
+	if err := o.Check(); err != nil {
+		return usageError(err)
+	}
+
 	// Blobs earlier builds wrote are linked from a pool in the cache
 	// folder instead of sent again; the image to install goes beside it.
 	cache, err := buildkitd.DefaultCacheDir()
@@ -126,12 +132,6 @@ func runBuild(args []string) int {
 		}
 		defer os.RemoveAll(tmp)
 		o.OCIDir = tmp
-	}
-
-	// A missing file or folder is said before a daemon is reached (or
-	// started).
-	if err := o.Check(); err != nil {
-		return usageError(err)
 	}
 
 	// The content store of an oci-layout context warns about fsverity on
@@ -211,9 +211,9 @@ func buildWith(ctx context.Context, co connect.Options, o localbuild.Options, in
 // installImages imports the runtime (when it came as an OCI layout and is
 // not installed) and the built image, then installs the built image.
 func installImages(ctx context.Context, in *flatpakcli.Installation, o localbuild.Options) error {
-	if rt, ok := o.Contexts["runtime"]; ok && strings.HasPrefix(rt, "oci-layout://") {
-		dir, _, _ := strings.Cut(strings.TrimPrefix(rt, "oci-layout://"), "@")
-		if err := in.Import(ctx, dir); err != nil {
+	rtDir, rtLayout := localbuild.LayoutDir(o.Contexts["runtime"])
+	if rtLayout {
+		if err := in.Import(ctx, rtDir); err != nil {
 			return err
 		}
 	}
@@ -224,9 +224,8 @@ func installImages(ctx context.Context, in *flatpakcli.Installation, o localbuil
 	if err != nil {
 		return err
 	}
-	if rt, ok := o.Contexts["runtime"]; ok && strings.HasPrefix(rt, "oci-layout://") {
-		dir, _, _ := strings.Cut(strings.TrimPrefix(rt, "oci-layout://"), "@")
-		rtRef, err := localbuild.LayoutRef(dir)
+	if rtLayout {
+		rtRef, err := localbuild.LayoutRef(rtDir)
 		if err == nil {
 			if err := in.Install(ctx, rtRef); err != nil {
 				return err

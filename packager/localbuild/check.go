@@ -28,12 +28,13 @@ func (o Options) Check() error {
 	}
 	for _, name := range slices.Sorted(maps.Keys(o.Contexts)) {
 		v := o.Contexts[name]
-		dir := v
+		dir, ok := LayoutDir(v)
 		switch {
-		case strings.HasPrefix(v, "oci-layout://"):
-			dir, _, _ = strings.Cut(strings.TrimPrefix(v, "oci-layout://"), "@")
+		case ok:
 		case strings.Contains(v, "://"):
 			continue
+		default:
+			dir = v
 		}
 		if err := isDir(dir); err != nil {
 			return fmt.Errorf("--build-context %s=%s: %w", name, v, err)

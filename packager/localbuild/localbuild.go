@@ -231,8 +231,8 @@ func printWarnings(w io.Writer, warnings []client.VertexWarning) {
 // folder becomes an OCI store of the session, a folder a local mount.
 func AddContext(opt *client.SolveOpt, name, v string) error {
 	switch {
-	case strings.HasPrefix(v, "oci-layout://"):
-		dir, dgst, _ := strings.Cut(strings.TrimPrefix(v, "oci-layout://"), "@")
+	case isLayout(v):
+		dir, dgst := layoutContext(v)
 		if dgst == "" {
 			d, err := LayoutDigest(dir)
 			if err != nil {
@@ -258,6 +258,24 @@ func AddContext(opt *client.SolveOpt, name, v string) error {
 		opt.FrontendAttrs["context:"+name] = "local:" + name
 	}
 	return nil
+}
+
+// LayoutDir is the folder of a named context's value oci-layout://DIR[@DIGEST]
+// (ok false for other values).
+func LayoutDir(v string) (dir string, ok bool) {
+	if !isLayout(v) {
+		return "", false
+	}
+	dir, _ = layoutContext(v)
+	return dir, true
+}
+
+func isLayout(v string) bool { return strings.HasPrefix(v, "oci-layout://") }
+
+// layoutContext splits oci-layout://DIR[@DIGEST].
+func layoutContext(v string) (dir, dgst string) {
+	dir, dgst, _ = strings.Cut(strings.TrimPrefix(v, "oci-layout://"), "@")
+	return dir, dgst
 }
 
 // LayoutRef is the Flatpak ref an OCI layout's image is annotated with.
