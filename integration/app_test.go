@@ -69,6 +69,22 @@ func TestBuildInstallRunExampleApp(t *testing.T) {
 	}
 }
 
+// checkReadsLittle: the install step's check took the files rpm wrote as
+// rpm verified them (it watched rpm commit them) and read few.
+func checkReadsLittle(t *testing.T, log string) {
+	t.Helper()
+	m := regexp.MustCompile(`check: (\d+) packaged files read, (\d+) taken as rpm wrote them`).FindStringSubmatch(log)
+	if m == nil {
+		t.Error("the build log has no check line")
+		return
+	}
+	read, _ := strconv.Atoi(m[1])
+	trusted, _ := strconv.Atoi(m[2])
+	if trusted == 0 || read*3 > trusted {
+		t.Errorf("the check read %d files and took %d as rpm wrote them: it did not see rpm commit most", read, trusted)
+	}
+}
+
 // writeSpec writes a flatpak.yaml into a new build context folder.
 func writeSpec(t *testing.T, yaml string) string {
 	t.Helper()

@@ -52,6 +52,27 @@ func TestHardeningScriptletDeletingAPackagedFileFailsTheBuild(t *testing.T) {
 	}
 }
 
+// TestHardeningScriptletEditingAPackagedFileFailsTheBuild: in one fresh
+// install, a package's %post rewrites another package's file in place
+// (same inode and size, its mtime set back) after rpm wrote it: the check,
+// which takes the files rpm wrote and nothing touched after as rpm
+// verified them, reads that one and fails the build.
+func TestHardeningScriptletEditingAPackagedFileFailsTheBuild(t *testing.T) {
+	repo := t.TempDir()
+	writeRepo(t, repo, "hello", "hello-data", "hostile-scriptlet-edits-kept")
+	_, err := build(t, buildOpts{dir: writeSpec(t, appSpec("hello", "hostile-scriptlet-edits-kept")), file: "flatpak.yaml",
+		contexts: map[string]string{"rpms": repo}})
+	if err == nil {
+		t.Fatal("a build whose scriptlet rewrote a packaged file succeeded")
+	}
+	msg := err.Error()
+	for _, want := range []string{"hello-data", "/app/share/hello/greeting.txt has changed content"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the error does not say %q:\n%s", want, msg)
+		}
+	}
+}
+
 // TestHardeningCleanupCommandsMayRemovePackagedFiles: cleanup-commands may
 // delete packaged files on purpose; the build succeeds and says which.
 func TestHardeningCleanupCommandsMayRemovePackagedFiles(t *testing.T) {
@@ -148,10 +169,12 @@ func TestHardeningScriptletEditingAKeptFileOnTopFailsTheBuild(t *testing.T) {
 	opts := func(packages ...string) buildOpts {
 		return buildOpts{dir: writeSpec(t, spec(packages...)), file: "flatpak.yaml", contexts: map[string]string{"rpms": repo}}
 	}
-	if _, err := build(t, opts("hello")); err != nil {
+	res, err := build(t, opts("hello"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := build(t, opts("hello", "hostile-scriptlet-edits-kept"))
+	checkReadsLittle(t, res.log)
+	res, err = build(t, opts("hello", "hostile-scriptlet-edits-kept"))
 	if err == nil {
 		t.Fatal("a build whose scriptlet rewrote a kept package's file succeeded")
 	}

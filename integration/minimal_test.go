@@ -83,11 +83,13 @@ func TestRebuildWithDnf5UpdatesTheLastInstall(t *testing.T) {
 		readImage(t, out, tree)
 		return res, tree
 	}
-	rebuild("1.0")
+	res, _ := rebuild("1.0")
+	checkReadsLittle(t, res.log)
 	res, tree := rebuild("2.0")
 	if !strings.Contains(res.log, "updating this app's last install") || strings.Contains(res.log, "starting over") {
 		t.Errorf("hello-data 2.0 did not update the last install:\n%s", res.log)
 	}
+	checkReadsLittle(t, res.log)
 	if got := string(mustRead(t, filepath.Join(tree, "files/share/hello/greeting.txt"))); got != "Greetings from hello-data 2.0\n" {
 		t.Errorf("greeting after the update: %q", got)
 	}

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
 )
@@ -44,9 +45,25 @@ type Problem struct {
 // are skipped; config files are only checked for their type, as a
 // package's scriptlets may edit them.
 func Check(files []buildstep.PackagedFile, t Tree) []Problem {
-	problems, _ := CheckTrusting(files, t, nil)
+	problems, _, _ := CheckTrusting(files, t, Trust{})
 	return problems
 }
+
+// Trust is what a check may take as verified without reading a file.
+type Trust struct {
+	// Verified are files an earlier check verified: such a file with
+	// the digest rpm records now and the same stamp is verified.
+	Verified Verified
+	// Committed are files, by their path on disk, whose content rpm
+	// compared with the digest it records as it wrote them, and that
+	// nothing wrote to since (see the install step's watch): such a
+	// file of the size rpm records and with one link is verified.
+	Committed map[string]bool
+}
+
+// Counts says how a check knew the regular files' contents: Read were
+// hashed, Trusted were taken from its Trust.
+type Counts struct{ Read, Trusted int }
 
 // Verified are regular files whose content was found to have the digest
 // rpm recorded, by packaged path, with their stamps then.
@@ -55,11 +72,12 @@ type Verified map[string]buildstep.VerifiedFile
 // hashed counts the files whose digest was computed (for tests).
 var hashed atomic.Int64
 
-// CheckTrusting is Check (its problems in the order of their paths), except that a file trusted lists with the digest
-// rpm recorded now and the same stamp is not read again: a kept install's
-// files that nothing touched since the last build checked them. It also
-// returns the files it found as rpm recorded them, for the next check.
-func CheckTrusting(files []buildstep.PackagedFile, t Tree, trusted Verified) ([]Problem, Verified) {
+// CheckTrusting is Check (its problems in the order of their paths),
+// except that the files trust vouches for are not read: a kept install's
+// files that nothing touched since the last build checked them, the files
+// rpm has just written. It also returns the files it found as rpm
+// recorded them, for the next check, and how many it read and trusted.
+func CheckTrusting(files []buildstep.PackagedFile, t Tree, trust Trust) ([]Problem, Verified, Counts) {
 	c := checker{t: t, dirs: map[string]dirInfo{}}
 	var problems []Problem
 	verified := Verified{}
@@ -70,6 +88,7 @@ func CheckTrusting(files []buildstep.PackagedFile, t Tree, trusted Verified) ([]
 		ok    bool // stamp is known
 	}
 	var hashJobs []job
+	var counts Counts
 	for _, f := range files {
 		rel, ok := c.rel(f.Path)
 		if !ok || f.State != buildstep.FileStateNormal || f.Flags&buildstep.FileFlagGhost != 0 {
@@ -103,8 +122,14 @@ func CheckTrusting(files []buildstep.PackagedFile, t Tree, trusted Verified) ([]
 				problems = append(problems, Problem{File: f, What: fmt.Sprintf("has %d bytes, not %d", fi.Size(), f.Size)})
 			} else if _, known := digests[f.DigestAlgo]; known && f.Digest != "" {
 				stamp, ok := buildstep.StampOf(fi)
-				if v, known := trusted[f.Path]; ok && known && v.Stamp == stamp && v.DigestAlgo == f.DigestAlgo && strings.EqualFold(v.Digest, f.Digest) {
+				if v, known := trust.Verified[f.Path]; ok && known && v.Stamp == stamp && v.DigestAlgo == f.DigestAlgo && strings.EqualFold(v.Digest, f.Digest) {
 					verified[f.Path] = v
+					counts.Trusted++
+					continue
+				}
+				if ok && trust.Committed[disk] && links(fi) == 1 {
+					verified[f.Path] = buildstep.VerifiedFile{Path: f.Path, DigestAlgo: f.DigestAlgo, Digest: f.Digest, Stamp: stamp}
+					counts.Trusted++
 					continue
 				}
 				hashJobs = append(hashJobs, job{f, disk, stamp, ok})
@@ -138,7 +163,17 @@ func CheckTrusting(files []buildstep.PackagedFile, t Tree, trusted Verified) ([]
 	close(ch)
 	wg.Wait()
 	slices.SortStableFunc(problems, func(a, b Problem) int { return strings.Compare(a.File.Path, b.File.Path) })
-	return problems, verified
+	counts.Read = len(hashJobs)
+	return problems, verified, counts
+}
+
+// links is fi's number of hard links: a write through one of several
+// links is seen by a watch of that link's folder only.
+func links(fi fs.FileInfo) uint64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Nlink)
+	}
+	return 0
 }
 
 const (

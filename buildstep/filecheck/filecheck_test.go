@@ -101,14 +101,14 @@ func TestCheckTrustingReadsOnlyWhatChanged(t *testing.T) {
 	files := []buildstep.PackagedFile{file("a", "aaaa"), file("b", "bbbb"), file("c", "cccc"), file("d", "dddd")}
 	tree := Tree{Dir: app, Prefix: "/app"}
 	start := hashed.Load()
-	problems, verified := CheckTrusting(files, tree, nil)
+	problems, verified, _ := CheckTrusting(files, tree, Trust{})
 	if len(problems) != 0 || len(verified) != 4 || hashed.Load()-start != 4 {
 		t.Fatalf("first check: problems %v, %d verified, %d read; want none, 4, 4", problems, len(verified), hashed.Load()-start)
 	}
 
 	// Nothing changed: nothing is read.
 	start = hashed.Load()
-	if problems, verified = CheckTrusting(files, tree, verified); len(problems) != 0 || len(verified) != 4 || hashed.Load() != start {
+	if problems, verified, _ = CheckTrusting(files, tree, Trust{Verified: verified}); len(problems) != 0 || len(verified) != 4 || hashed.Load() != start {
 		t.Fatalf("unchanged: problems %v, %d verified, %d read; want none, 4, 0", problems, len(verified), hashed.Load()-start)
 	}
 
@@ -122,7 +122,7 @@ func TestCheckTrustingReadsOnlyWhatChanged(t *testing.T) {
 	os.Chtimes(filepath.Join(app, "c.new"), fi.ModTime(), fi.ModTime())
 	os.Rename(filepath.Join(app, "c.new"), filepath.Join(app, "c"))
 	start = hashed.Load()
-	problems, verified = CheckTrusting(files, tree, verified)
+	problems, verified, _ = CheckTrusting(files, tree, Trust{Verified: verified})
 	got := map[string]string{}
 	for _, p := range problems {
 		got[p.File.Path] = p.What
@@ -144,7 +144,7 @@ func TestCheckTrustingReadsOnlyWhatChanged(t *testing.T) {
 	}
 	verified["/app/a"] = buildstep.VerifiedFile{Path: a.Path, DigestAlgo: a.DigestAlgo, Stamp: a.Stamp, Digest: "00"}
 	start = hashed.Load()
-	CheckTrusting(files[:1], tree, verified)
+	CheckTrusting(files[:1], tree, Trust{Verified: verified})
 	if hashed.Load()-start != 1 {
 		t.Error("a file trusted with another digest was not read")
 	}
@@ -152,8 +152,45 @@ func TestCheckTrustingReadsOnlyWhatChanged(t *testing.T) {
 	// algorithm was kept has none).
 	verified["/app/a"] = buildstep.VerifiedFile{Path: a.Path, Stamp: a.Stamp, Digest: a.Digest}
 	start = hashed.Load()
-	CheckTrusting(files[:1], tree, verified)
+	CheckTrusting(files[:1], tree, Trust{Verified: verified})
 	if hashed.Load()-start != 1 {
 		t.Error("a file trusted with a digest of another algorithm was not read")
+	}
+}
+
+// TestCheckTakesCommittedFilesAsRPMWroteThem: a file the install's watch
+// vouches for is not read, unless it has another hard link (a write through
+// that one is not seen) or not the size rpm records.
+func TestCheckTakesCommittedFilesAsRPMWroteThem(t *testing.T) {
+	app := t.TempDir()
+	var files []buildstep.PackagedFile
+	for _, name := range []string{"one", "linked", "short"} {
+		content := name + "-content"
+		if err := os.WriteFile(filepath.Join(app, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256([]byte(content))
+		size := int64(len(content))
+		if name == "short" {
+			size++
+		}
+		files = append(files, buildstep.PackagedFile{Package: "p", Path: "/app/" + name, Mode: 0o100644, Size: size, DigestAlgo: 8, Digest: hex.EncodeToString(sum[:])})
+	}
+	if err := os.Link(filepath.Join(app, "linked"), filepath.Join(app, "other-link")); err != nil {
+		t.Fatal(err)
+	}
+	committed := map[string]bool{}
+	for _, name := range []string{"one", "linked", "short"} {
+		committed[filepath.Join(app, name)] = true
+	}
+	problems, verified, counts := CheckTrusting(files, Tree{Dir: app, Prefix: "/app"}, Trust{Committed: committed})
+	if counts.Trusted != 1 || counts.Read != 1 {
+		t.Errorf("trusted %d, read %d; want 1 (one) and 1 (linked)", counts.Trusted, counts.Read)
+	}
+	if _, ok := verified["/app/one"]; !ok || len(verified) != 2 {
+		t.Errorf("verified %v, want one and linked", verified)
+	}
+	if len(problems) != 1 || problems[0].File.Path != "/app/short" {
+		t.Errorf("problems %v, want short's size", problems)
 	}
 }

@@ -123,7 +123,7 @@ func (f *finisher) cleanupChanges(reportDir string, verified filecheck.Verified)
 	}
 	tree := filecheck.Tree{Dir: f.root, Prefix: f.cfg.Prefix}
 	var changes []buildstep.Change
-	problems, _ := filecheck.CheckTrusting(rep.Files, tree, verified)
+	problems, _, _ := filecheck.CheckTrusting(rep.Files, tree, filecheck.Trust{Verified: verified})
 	for _, p := range problems {
 		what := "changed"
 		if p.Missing {

@@ -4,6 +4,10 @@
 // repo has, capabilities nothing provides, files outside /app, packaged
 // files missing from the result.
 //
+// While the installer runs it watches the tree rpm writes (commits.go):
+// the check then reads only the files rpm did not verify as it wrote them
+// or that changed after.
+//
 // For an app it also keeps the last install in a cache folder, so that a
 // build that only adds packages installs them on top of it (see state.go).
 package install

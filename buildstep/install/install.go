@@ -51,6 +51,10 @@ type step struct {
 	phases *phases
 	// verified is what the check verified, by packaged path.
 	verified filecheck.Verified
+	// watch follows rpm's commits while the installer runs; committed
+	// are the files it vouches for, by path on disk.
+	watch     *commitWatch
+	committed map[string]bool
 }
 
 func (s *step) run(ctx context.Context) error {
@@ -63,6 +67,9 @@ func (s *step) run(ctx context.Context) error {
 	}
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return err
+	}
+	if (cfg.Kind == buildstep.KindApp || cfg.Kind == buildstep.KindExtension) && cfg.Prefix == "" {
+		cfg.Prefix = appDir
 	}
 	var before []buildstep.Package
 	var dbpath string
@@ -106,6 +113,11 @@ func (s *step) run(ctx context.Context) error {
 	}
 	argv := func(extra, args []string) []string { return command(cfg, reposDir, releaseVer, dnfConf, extra, args) }
 	s.phases.done("set-up")
+	if cfg.Mode != buildstep.ModeDownload {
+		watch := s.watchCommits()
+		defer watch.stop()
+		s.watch = watch
+	}
 	updated := false
 	if s.state != nil && s.state.update {
 		if updated, err = s.update(ctx, before, argv); err != nil {
@@ -125,6 +137,10 @@ func (s *step) run(ctx context.Context) error {
 	s.phases.done(cfg.Installer)
 	if cfg.Mode == buildstep.ModeDownload {
 		return nil
+	}
+	var why string
+	if s.committed, why = s.watch.stop(); why != "" {
+		fmt.Fprintf(s.out, "flatpak-frontend: every packaged file is read to check it: %s\n", why)
 	}
 	defer s.phases.print(s.out)
 
@@ -222,13 +238,9 @@ func (s *step) inspect(ctx context.Context, before []buildstep.Package) error {
 // or a packaged file is not where rpm put it.
 func (s *step) check() error {
 	cfg := s.cfg
-	tree := filecheck.Tree{Dir: filepath.Join(cfg.InstallRoot, "/"), Prefix: "/"}
+	tree := s.checkedTree()
 	if cfg.Kind == buildstep.KindApp || cfg.Kind == buildstep.KindExtension {
 		prefix := cfg.Prefix
-		if prefix == "" {
-			prefix = appDir
-			cfg.Prefix = prefix
-		}
 		var outside []buildstep.Owned
 		for _, f := range s.report.Files {
 			if f.Path != prefix && !strings.HasPrefix(f.Path, prefix+"/") && !slices.Contains(cfg.AllowOutsideApp, f.Package) {
@@ -242,15 +254,15 @@ func (s *step) check() error {
 			return &buildstep.Failure{Outside: outside,
 				Message: fmt.Sprintf("packages that install outside %s must come from the runtime (or be listed in allow-outside-app)", prefix)}
 		}
-		tree = filecheck.Tree{Dir: s.prefixDir(), Prefix: prefix}
 	} else {
 		s.notePackagedOutsideRuntime()
 	}
-	var trusted filecheck.Verified
+	trust := filecheck.Trust{Committed: s.committed}
 	if s.state != nil {
-		trusted = s.state.trusted
+		trust.Verified = s.state.trusted
 	}
-	problems, verified := filecheck.CheckTrusting(s.report.Files, tree, trusted)
+	problems, verified, counts := filecheck.CheckTrusting(s.report.Files, tree, trust)
+	fmt.Fprintf(s.out, "flatpak-frontend: check: %d packaged files read, %d taken as rpm wrote them or as the last build checked them\n", counts.Read, counts.Trusted)
 	s.verified = verified
 	if s.state != nil {
 		s.state.verified = verified
@@ -336,6 +348,15 @@ func (s *step) notePackagedOutsideRuntime() {
 }
 
 // prefixDir is the real folder behind the prefix (/app, an extension's).
+// checkedTree is where the check finds the packaged files: an app's or an
+// extension's prefix, a runtime's whole root.
+func (s *step) checkedTree() filecheck.Tree {
+	if s.cfg.Kind == buildstep.KindApp || s.cfg.Kind == buildstep.KindExtension {
+		return filecheck.Tree{Dir: s.prefixDir(), Prefix: s.cfg.Prefix}
+	}
+	return filecheck.Tree{Dir: filepath.Join(s.cfg.InstallRoot, "/"), Prefix: "/"}
+}
+
 func (s *step) prefixDir() string {
 	if s.cfg.InstallRoot != "" {
 		return filepath.Join(s.cfg.InstallRoot, s.cfg.Prefix)
