@@ -243,26 +243,14 @@ func (st *state) copyOut(ctx context.Context) error {
 	if st.mirror != nil {
 		copyApp = func() error { return st.mirror.finish(ctx) }
 	}
-	// The rpm database (tens of MB for a runtime of 1,000 packages) is
-	// kept beside the copy of /app.
-	db := make(chan error, 1)
-	go func() {
-		if err := os.RemoveAll(st.path(stateRPMDB)); err != nil {
-			db <- err
-			return
-		}
-		if err := copyTree(ctx, st.dbpath, st.path(stateRPMDB)); err != nil {
-			db <- fmt.Errorf("cannot keep the rpm database: %w", err)
-			return
-		}
-		db <- nil
-	}()
-	err := copyApp()
-	if dberr := <-db; err == nil && dberr != nil {
-		return dberr
-	}
-	if err != nil {
+	if err := copyApp(); err != nil {
 		return fmt.Errorf("cannot copy /app to the step's output: %w", err)
+	}
+	if err := os.RemoveAll(st.path(stateRPMDB)); err != nil {
+		return err
+	}
+	if err := copyTree(ctx, st.dbpath, st.path(stateRPMDB)); err != nil {
+		return fmt.Errorf("cannot keep the rpm database: %w", err)
 	}
 	return nil
 }
