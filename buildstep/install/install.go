@@ -36,6 +36,10 @@ func Run(ctx context.Context, cfg *buildstep.InstallConfig, out io.Writer) error
 	if werr := s.writeReport(); werr != nil && err == nil {
 		return werr
 	}
+	if s.timed {
+		s.phases.done("reports")
+		s.phases.print(s.out)
+	}
 	if f != nil && !cfg.Diagnose {
 		return f
 	}
@@ -49,6 +53,8 @@ type step struct {
 	report buildstep.InstallReport
 	state  *state
 	phases *phases
+	// timed: the installer ran, so the phases are printed at the end.
+	timed bool
 	// verified is what the check verified, by packaged path.
 	verified filecheck.Verified
 	// watch follows rpm's commits while the installer runs; committed
@@ -142,7 +148,7 @@ func (s *step) run(ctx context.Context) error {
 	if s.committed, why = s.watch.stop(); why != "" {
 		fmt.Fprintf(s.out, "flatpak-frontend: every packaged file is read to check it: %s\n", why)
 	}
-	defer s.phases.print(s.out)
+	s.timed = true
 
 	// The kept install is copied to the step's output while rpm is
 	// queried and the files are checked: the one waits on the disk, the
