@@ -46,6 +46,13 @@ type commitWatch struct {
 	committed map[string]bool
 	// moves are the renames seen half (moved from), by cookie.
 	moves map[uint32]move
+	// gen is, for a path that had events, the number of the last (any
+	// event, a change of owner or mode too; numbered across paths).
+	gen  map[string]uint64
+	last uint64
+	// onCommit, when set, is told of each commit as it is read, with
+	// the path's event number then (it must not block).
+	onCommit func(path string, gen uint64)
 	// broken says why nothing is trusted ("" while all is followed).
 	broken string
 }
@@ -55,7 +62,7 @@ type move struct {
 	name string
 }
 
-const watchMask = unix.IN_CREATE | unix.IN_MODIFY | unix.IN_CLOSE_WRITE | unix.IN_DELETE |
+const watchMask = unix.IN_CREATE | unix.IN_MODIFY | unix.IN_CLOSE_WRITE | unix.IN_DELETE | unix.IN_ATTRIB |
 	unix.IN_MOVED_FROM | unix.IN_MOVED_TO | unix.IN_DELETE_SELF | unix.IN_MOVE_SELF |
 	unix.IN_ONLYDIR | unix.IN_DONT_FOLLOW
 
@@ -69,7 +76,15 @@ func (s *step) watchCommits() *commitWatch {
 	if conf := noFileDigests(s.cfg.InstallRoot); conf != "" {
 		return &commitWatch{broken: conf + " sets tsflags=nocrypto: rpm does not compare the files it writes with their digests"}
 	}
-	return watchCommits(dir)
+	var onCommit func(string, uint64)
+	if s.state != nil && s.state.mirror != nil && s.state.mirror.src == dir {
+		onCommit = s.state.mirror.committed
+	}
+	w := watchCommits(dir, onCommit)
+	if s.state != nil && s.state.mirror != nil {
+		s.state.mirror.watch = w
+	}
+	return w
 }
 
 // noFileDigests names the installer configuration file that turns off
@@ -94,14 +109,15 @@ func noFileDigests(root string) string {
 	return ""
 }
 
-// watchCommits starts watching dir and every folder below it.
-func watchCommits(dir string) *commitWatch {
+// watchCommits starts watching dir and every folder below it, telling
+// onCommit (if not nil) of each commit.
+func watchCommits(dir string, onCommit func(string, uint64)) *commitWatch {
 	fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
 	if err != nil {
 		return &commitWatch{broken: "inotify: " + err.Error()}
 	}
 	w := &commitWatch{fd: fd, done: make(chan struct{}), dirs: map[int32]string{},
-		committed: map[string]bool{}, moves: map[uint32]move{}}
+		committed: map[string]bool{}, moves: map[uint32]move{}, gen: map[string]uint64{}, onCommit: onCommit}
 	if err := unix.Pipe2(w.wake[:], unix.O_NONBLOCK|unix.O_CLOEXEC); err != nil {
 		unix.Close(fd)
 		return &commitWatch{broken: "pipe: " + err.Error()}
@@ -214,6 +230,8 @@ func (w *commitWatch) handle(buf []byte) {
 			}
 			continue
 		}
+		w.last++
+		w.gen[p] = w.last
 		switch {
 		case mask&unix.IN_MOVED_FROM != 0:
 			w.moves[ev.Cookie] = move{ev.Wd, name}
@@ -222,10 +240,15 @@ func (w *commitWatch) handle(buf []byte) {
 			from, ok := w.moves[ev.Cookie]
 			delete(w.moves, ev.Cookie)
 			w.committed[p] = ok && from.wd == ev.Wd && isRPMTemporary(from.name, name)
-		default:
+			if w.committed[p] && w.onCommit != nil {
+				w.onCommit(p, w.last)
+			}
+		case mask&(unix.IN_CREATE|unix.IN_MODIFY|unix.IN_CLOSE_WRITE|unix.IN_DELETE) != 0:
 			// Created, written, truncated, closed after writing, deleted.
 			w.committed[p] = false
 		}
+		// A change of mode, owner, times or extended attributes leaves
+		// the content as it was.
 	}
 }
 
@@ -242,6 +265,20 @@ func isRPMTemporary(tmp, final string) bool {
 		}
 	}
 	return true
+}
+
+// genOf is the number of p's last event, once the watch has stopped;
+// false when the watch could not follow everything.
+func (w *commitWatch) genOf(p string) (uint64, bool) {
+	if w == nil {
+		return 0, false
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.broken != "" {
+		return 0, false
+	}
+	return w.gen[p], true
 }
 
 // stop ends the watch once the events queued so far are read, and returns

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep/filecheck"
@@ -32,15 +33,7 @@ printf 'c-CONTENT\n' > $P/c.new && mv $P/c.new $P/c
 /app/c
 /app/share
 `
-	// A relocatable package: rpm installs it below tree and runs its
-	// scriptlet on this machine, with no root to chroot into.
-	specPath := filepath.Join(dir, "watched.spec")
-	head := "Name: watched\nVersion: 1.0\nRelease: 1\nSummary: w\nLicense: MIT\nBuildArch: noarch\nPrefix: /app\n%description\nw\n"
-	if err := os.WriteFile(specPath, []byte(head+spec), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	run(t, "rpmbuild", "-bb", "--define", "_topdir "+dir, specPath)
-	pkg := filepath.Join(dir, "RPMS", "noarch", "watched-1.0-1.noarch.rpm")
+	pkg := relocatable(t, dir, spec)
 	tree := filepath.Join(dir, "tree")
 	if err := os.Mkdir(tree, 0o755); err != nil {
 		t.Fatal(err)
@@ -48,7 +41,7 @@ printf 'c-CONTENT\n' > $P/c.new && mv $P/c.new $P/c
 	db := filepath.Join(dir, "db")
 	run(t, "rpm", "--dbpath", db, "--initdb")
 
-	w := watchCommits(tree)
+	w := watchCommits(tree, nil)
 	run(t, "rpm", "--dbpath", db, "-i", "--nodeps", "--prefix", tree, pkg)
 	committed, why := w.stop()
 	if why != "" {
@@ -119,11 +112,86 @@ func TestCommitWatchGivesUpOnAMovedFolder(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(tree, "a/b"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	w := watchCommits(tree)
+	w := watchCommits(tree, nil)
 	if err := os.Rename(filepath.Join(tree, "a/b"), filepath.Join(tree, "c")); err != nil {
 		t.Fatal(err)
 	}
 	if committed, why := w.stop(); committed != nil || why == "" {
 		t.Errorf("after a folder moved: %v, %q; want nothing and why", committed, why)
+	}
+}
+
+// relocatable builds the package "watched" with body (%install, %post,
+// %files), relocatable below /app: rpm installs it with --prefix and runs
+// its scriptlets on this machine, with no root to chroot into.
+func relocatable(t *testing.T, dir, body string) string {
+	t.Helper()
+	specPath := filepath.Join(dir, "watched.spec")
+	head := "Name: watched\nVersion: 1.0\nRelease: 1\nSummary: w\nLicense: MIT\nBuildArch: noarch\nPrefix: /app\n%description\nw\n"
+	if err := os.WriteFile(specPath, []byte(head+body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, "rpmbuild", "-bb", "--define", "_topdir "+dir, specPath)
+	return filepath.Join(dir, "RPMS", "noarch", "watched-1.0-1.noarch.rpm")
+}
+
+// TestMirrorCopiesCommitsAsTheyCome: a mirror started on an empty tree and
+// told of rpm's commits by the watch copies the committed files while rpm
+// runs, and ends as one copy of the final tree although the scriptlet
+// rewrote a committed file at once (same size, its mtime set back, likely
+// in the same clock tick as its copy), changed another's mode and the
+// package has hard links.
+func TestMirrorCopiesCommitsAsTheyCome(t *testing.T) {
+	dir := t.TempDir()
+	pkg := relocatable(t, dir, `%install
+mkdir -p %{buildroot}/app/lib/deep %{buildroot}/app/bin
+for f in a b c lib/deep/d bin/tool; do printf '%s\n' "$f-content" > %{buildroot}/app/$f; done
+ln %{buildroot}/app/c %{buildroot}/app/c-link
+ln -s deep/d %{buildroot}/app/lib/d-link
+%post
+P=$RPM_INSTALL_PREFIX
+printf 'B' | dd of=$P/b conv=notrunc status=none
+touch -d @0 $P/b
+chmod 700 $P/bin/tool
+%files
+/app
+`)
+	tree, out, want := filepath.Join(dir, "tree"), filepath.Join(dir, "out"), t.TempDir()
+	if err := os.Mkdir(tree, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "db")
+	run(t, "rpm", "--dbpath", db, "--initdb")
+
+	m := startMirror(t.Context(), tree, out)
+	w := watchCommits(tree, m.committed)
+	m.watch = w
+	run(t, "rpm", "--dbpath", db, "-i", "--nodeps", "--prefix", tree, pkg)
+	committed, why := w.stop()
+	if why != "" {
+		t.Fatalf("the watch gave up: %s", why)
+	}
+	// What is still queued would be left to finish: let the mirror get
+	// to it, to see that it copies what rpm committed.
+	for deadline := time.Now().Add(5 * time.Second); len(m.commits) > 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if err := m.finish(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for _, rel := range []string{"a", "lib/deep/d"} {
+		if _, ok := m.gens[rel]; !ok && committed[filepath.Join(tree, rel)] {
+			t.Errorf("%s, committed, was not copied as rpm committed it (copied so: %v)", rel, m.gens)
+		}
+	}
+	if _, ok := m.gens["a"]; !ok {
+		t.Errorf("a was not copied as rpm committed it (copied so: %v)", m.gens)
+	}
+	if err := copyTree(t.Context(), tree, want); err != nil {
+		t.Fatal(err)
+	}
+	if got, exp := describeTree(t, out), describeTree(t, want); got != exp {
+		t.Errorf("the mirror:\n%s\none copy of the final tree:\n%s", got, exp)
 	}
 }

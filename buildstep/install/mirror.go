@@ -33,12 +33,27 @@ type mirror struct {
 	src, dst string
 	cancel   context.CancelFunc
 	done     chan struct{}
+	// passed is closed once the first pass is done.
+	passed chan struct{}
 	// copied is the stamp each entry but a folder had before the first
 	// pass copied it, by path relative to src; made is what the first
 	// pass made in dst (true: a folder). What else dst holds (the step's
 	// reports) is left as it is.
 	copied map[string]entryStamp
 	made   map[string]bool
+
+	// commits are the files rpm committed, from the install's watch,
+	// which the mirror copies as they come once its first pass is done;
+	// gens is the watch's event number of each such copy, by path
+	// relative to src. finish copies again a file with a later event.
+	commits chan commit
+	gens    map[string]uint64
+	watch   *commitWatch
+}
+
+type commit struct {
+	path string
+	gen  uint64
 }
 
 // entryStamp is what an entry's inode says of it.
@@ -60,14 +75,74 @@ func stampEntry(fi fs.FileInfo) (entryStamp, bool) {
 // startMirror starts copying src into the folder dst (made if missing).
 func startMirror(ctx context.Context, src, dst string) *mirror {
 	ctx, cancel := context.WithCancel(ctx)
-	m := &mirror{src: src, dst: dst, cancel: cancel, done: make(chan struct{}),
-		copied: map[string]entryStamp{}, made: map[string]bool{}}
+	m := &mirror{src: src, dst: dst, cancel: cancel, done: make(chan struct{}), passed: make(chan struct{}),
+		copied: map[string]entryStamp{}, made: map[string]bool{},
+		commits: make(chan commit, 1<<14), gens: map[string]uint64{}}
 	go func() {
 		defer close(m.done)
 		// A failure here only leaves more for finish to copy.
-		_ = m.firstPass(ctx)
+		err := m.firstPass(ctx)
+		close(m.passed)
+		if err != nil {
+			return
+		}
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case c := <-m.commits:
+				m.copyCommitted(ctx, c)
+			}
+		}
 	}()
 	return m
+}
+
+// committed is told by the install's watch that rpm committed path; it
+// never blocks (a commit it cannot queue is left to finish).
+func (m *mirror) committed(path string, gen uint64) {
+	select {
+	case m.commits <- commit{path, gen}:
+	default:
+	}
+}
+
+// copyCommitted copies a file rpm committed, with the folders above it;
+// a file with other links is left to finish, which keeps them linked.
+func (m *mirror) copyCommitted(ctx context.Context, c commit) {
+	rel, err := filepath.Rel(m.src, c.path)
+	if err != nil || rel == "." || strings.HasPrefix(rel, "../") {
+		return
+	}
+	fi, err := os.Lstat(c.path)
+	if err != nil || !fi.Mode().IsRegular() {
+		return
+	}
+	st, ok := stampEntry(fi)
+	if !ok || fi.Sys().(*syscall.Stat_t).Nlink > 1 {
+		return
+	}
+	var parents []string
+	for dir := filepath.Dir(rel); dir != "." && !m.made[dir]; dir = filepath.Dir(dir) {
+		parents = append(parents, dir)
+	}
+	for _, dir := range slices.Backward(parents) {
+		if err := os.Mkdir(filepath.Join(m.dst, dir), 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+			return
+		}
+		m.made[dir] = true
+	}
+	delete(m.copied, rel)
+	delete(m.gens, rel)
+	if err := os.Remove(filepath.Join(m.dst, rel)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	m.made[rel] = false
+	if err := copyEntry(ctx, m.src, m.dst, rel, fi, map[uint64]string{}); err != nil {
+		return
+	}
+	m.copied[rel] = st
+	m.gens[rel] = c.gen
 }
 
 // firstPass copies what it finds, noting each entry's stamp before its
@@ -157,7 +232,7 @@ func (m *mirror) finish(ctx context.Context) error {
 			return nil
 		}
 		st, ok := stampEntry(fi)
-		if was, copied := m.copied[rel]; ok && copied && was == st {
+		if was, copied := m.copied[rel]; ok && copied && was == st && m.unchangedSinceCommit(rel) {
 			if dfi, err := os.Lstat(filepath.Join(m.dst, rel)); err == nil && dfi.Mode().Type() == fi.Mode().Type() {
 				// Kept: later links to its inode link to it.
 				if fi.Mode().IsRegular() {
@@ -204,6 +279,17 @@ func (m *mirror) finish(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// unchangedSinceCommit says whether the watch saw no event on rel after
+// the commit its copy was made for; true for what the first pass copied.
+func (m *mirror) unchangedSinceCommit(rel string) bool {
+	want, ok := m.gens[rel]
+	if !ok {
+		return true
+	}
+	got, ok := m.watch.genOf(filepath.Join(m.src, rel))
+	return ok && got == want
 }
 
 // copyEntry copies the entry rel of srcRoot, not a folder, to dstRoot as

@@ -60,7 +60,7 @@ func TestMirrorEndsAsOneCopyOfTheFinalTree(t *testing.T) {
 	must(os.WriteFile(filepath.Join(dst, "reports", "report"), []byte("report"), 0o644))
 
 	m := startMirror(t.Context(), src, dst)
-	<-m.done
+	<-m.passed
 	if len(m.copied) < 10 {
 		t.Fatalf("the first pass copied %d entries", len(m.copied))
 	}

@@ -138,6 +138,9 @@ func openState(ctx context.Context, cfg *buildstep.InstallConfig, dbpath string,
 			return nil, err
 		}
 		st.appTarget = st.path(stateApp)
+		// Each file rpm commits goes to the step's output while the
+		// installer runs (the install's watch tells the mirror).
+		st.mirror = startMirror(ctx, st.appTarget, cfg.AppOut)
 	default:
 		st.appTarget = cfg.AppOut
 	}
