@@ -22,6 +22,11 @@ import (
 // copy of an install of 1.2 GB costs seconds of writing, which then run
 // beside the installer instead of after it.
 //
+// A cold install starts from an empty tree: the install's watch tells the
+// mirror of each file rpm commits, and the mirror copies it at once (the
+// file is still in the page cache). finish copies such a file again when
+// the watch saw an event on it after that commit.
+//
 // What changed is known by each entry's inode stamp (inode, size, mtime,
 // ctime) taken before its copy: any write, chmod, chown, rename or link
 // moves the ctime, which only the kernel sets. An entry that is new, or

@@ -23,13 +23,14 @@ import (
 // kept between builds of the app, and /app is a link to the kept install
 // while the installer runs:
 //
-//   - every install goes to State/app, then is copied to the step's output,
+//   - every install goes to State/app and is copied to the step's output,
 //     and the rpm database is kept beside it ("rpmdb", "packages",
-//     "fingerprint", and "complete" once all of it is written). The copy
-//     costs 3 to 5 s for 1.2 GB on 2 cores (make bench), and makes the next
-//     build's added package a small install instead of a whole one. When
-//     the last install is used, it is copied while the installer runs, and
-//     only what the installer changed is copied after it (mirror.go);
+//     "fingerprint", and "complete" once all of it is written); that makes
+//     the next build's added package a small install instead of a whole
+//     one. The copy runs beside the installer (mirror.go): each file as
+//     rpm commits it (the install's watch, commits.go), a last install
+//     that is used from the start; after the installer only what it
+//     changed since is copied (at 1.2 GB, 0.05 s instead of 3 to 8 s);
 //   - when the runtime, the installer and the repos are the same (every
 //     repo a build context whose repodata is unchanged) and packages were
 //     only added, the installer adds the new ones to the kept install
