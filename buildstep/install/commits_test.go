@@ -126,13 +126,7 @@ func TestCommitWatchGivesUpOnAMovedFolder(t *testing.T) {
 // its scriptlets on this machine, with no root to chroot into.
 func relocatable(t *testing.T, dir, body string) string {
 	t.Helper()
-	specPath := filepath.Join(dir, "watched.spec")
-	head := "Name: watched\nVersion: 1.0\nRelease: 1\nSummary: w\nLicense: MIT\nBuildArch: noarch\nPrefix: /app\n%description\nw\n"
-	if err := os.WriteFile(specPath, []byte(head+body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	run(t, "rpmbuild", "-bb", "--define", "_topdir "+dir, specPath)
-	return filepath.Join(dir, "RPMS", "noarch", "watched-1.0-1.noarch.rpm")
+	return rpmbuildWith(t, dir, "watched", "Prefix: /app\n", body)
 }
 
 // TestMirrorCopiesCommitsAsTheyCome: a mirror started on an empty tree and

@@ -288,8 +288,15 @@ head -c 200000 /dev/urandom > %{buildroot}/app/share/data
 // returns its path.
 func rpmbuild(t *testing.T, dir, name, body string, extra ...string) string {
 	t.Helper()
+	return rpmbuildWith(t, dir, name, "", body, extra...)
+}
+
+// rpmbuildWith is rpmbuild with more tags in the spec's preamble (each
+// line ending in a newline).
+func rpmbuildWith(t *testing.T, dir, name, preamble, body string, extra ...string) string {
+	t.Helper()
 	specPath := filepath.Join(dir, name+".spec")
-	spec := fmt.Sprintf("Name: %s\nVersion: 1.0\nRelease: 1\nSummary: %[1]s\nLicense: MIT\nBuildArch: noarch\n%%description\n%[1]s\n%s", name, body)
+	spec := fmt.Sprintf("Name: %s\nVersion: 1.0\nRelease: 1\nSummary: %[1]s\nLicense: MIT\nBuildArch: noarch\n%[2]s%%description\n%[1]s\n%[3]s", name, preamble, body)
 	if err := os.WriteFile(specPath, []byte(spec), 0o644); err != nil {
 		t.Fatal(err)
 	}
