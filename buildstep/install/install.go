@@ -61,6 +61,9 @@ type step struct {
 	// are the files it vouches for, by path on disk.
 	watch     *commitWatch
 	committed map[string]bool
+	// after is what the rpm database holds after the install, when the
+	// install already read it (an update of the kept install).
+	after []buildstep.Package
 }
 
 func (s *step) run(ctx context.Context) error {
@@ -215,9 +218,12 @@ func (s *step) writeVerified() error {
 // inspect reports what the install added, with their files, and checks
 // them.
 func (s *step) inspect(ctx context.Context, before []buildstep.Package) error {
-	after, err := s.rpm.packages(ctx)
-	if err != nil {
-		return fmt.Errorf("cannot read the rpm database after the install: %w", err)
+	after := s.after
+	var err error
+	if after == nil {
+		if after, err = s.rpm.packages(ctx); err != nil {
+			return fmt.Errorf("cannot read the rpm database after the install: %w", err)
+		}
 	}
 	s.report.Packages = markAdded(before, after)
 	var added []string

@@ -28,8 +28,15 @@ func (r rpm) command(ctx context.Context, args ...string) *exec.Cmd {
 
 // query runs rpm and returns its output, failing on any complaint: rpm can
 // print an error and still exit 0.
+//
+// The database's headers are read without checking their digests and
+// signatures (--nodigest --nosignature): the check costs more than the
+// rest of the read (rpm -qa over a 1,000-package database: 0.04-0.05 s
+// with it, 0.02 s without, rpm 4.18 and 6.1) and is run by every query of
+// every build, while what is read is the image's own database, which rpm
+// wrote and which the queries only read.
 func (r rpm) query(ctx context.Context, args ...string) ([]byte, error) {
-	cmd := r.command(ctx, args...)
+	cmd := r.command(ctx, append([]string{"--nodigest", "--nosignature"}, args...)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -46,7 +53,10 @@ func (r rpm) query(ctx context.Context, args ...string) ([]byte, error) {
 // that any byte a name holds reads back as it was.
 const (
 	packageFormat = `%{NAME:shescape} %{EPOCHNUM} %{VERSION:shescape} %{RELEASE:shescape} %{ARCH:shescape} %{SOURCERPM:shescape}\n`
-	fileFormat    = `[%{=NAME:shescape} %{=SOURCERPM:shescape} %{FILENAMES:shescape} %{FILEMODES} %{LONGFILESIZES} %{=FILEDIGESTALGO} %{FILEDIGESTS:shescape} %{FILEFLAGS} %{FILESTATES} %{FILELINKTOS:shescape}\n]`
+	// digestFormat is packageFormat with the header's digests: two builds
+	// of one version tell apart by them.
+	digestFormat = `%{NAME:shescape} %{EPOCHNUM} %{VERSION:shescape} %{RELEASE:shescape} %{ARCH:shescape} %{SOURCERPM:shescape} %{SHA256HEADER} %{SHA1HEADER}\n`
+	fileFormat   = `[%{=NAME:shescape} %{=SOURCERPM:shescape} %{FILENAMES:shescape} %{FILEMODES} %{LONGFILESIZES} %{=FILEDIGESTALGO} %{FILEDIGESTS:shescape} %{FILEFLAGS} %{FILESTATES} %{FILELINKTOS:shescape}\n]`
 )
 
 // packages lists every installed package.
@@ -74,21 +84,44 @@ func (r rpm) packagesAndDBPath(ctx context.Context) ([]buildstep.Package, string
 	return pkgs, string(dbpath), err
 }
 
+// packagesAndDigests is packages, with each one's header digests (by
+// NEVRA), from the same run of rpm.
+func (r rpm) packagesAndDigests(ctx context.Context) ([]buildstep.Package, map[rpmver.NEVRA]string, error) {
+	out, err := r.query(ctx, "-qa", "--qf", digestFormat)
+	if err != nil {
+		return nil, nil, err
+	}
+	digests := map[rpmver.NEVRA]string{}
+	pkgs, err := parseRecords(out, 8, func(p buildstep.Package, f []string) { digests[p.NEVRA] = f[6] + " " + f[7] })
+	return pkgs, digests, err
+}
+
 func parsePackages(out []byte) ([]buildstep.Package, error) {
+	return parseRecords(out, 6, nil)
+}
+
+// parseRecords parses the output of a query whose format starts as
+// packageFormat does and has fields fields in all, calling more (if not
+// nil) with each package and its record.
+func parseRecords(out []byte, fields int, more func(buildstep.Package, []string)) ([]buildstep.Package, error) {
 	recs, err := splitRecords(out)
 	if err != nil {
 		return nil, fmt.Errorf("rpm -qa: %w", err)
 	}
 	var pkgs []buildstep.Package
 	for _, f := range recs {
-		if len(f) != 6 {
+		if len(f) != fields {
 			return nil, fmt.Errorf("rpm -qa: a line with %d fields: %q", len(f), f)
 		}
 		epoch, err := strconv.Atoi(f[1])
 		if err != nil || epoch < 0 {
 			return nil, fmt.Errorf("rpm -qa: package %s has epoch %q", f[0], f[1])
 		}
-		pkgs = append(pkgs, buildstep.Package{NEVRA: rpmver.NEVRA{Name: f[0], Epoch: epoch, Version: f[2], Release: f[3], Arch: f[4]}, SourceRPM: none(f[5])})
+		p := buildstep.Package{NEVRA: rpmver.NEVRA{Name: f[0], Epoch: epoch, Version: f[2], Release: f[3], Arch: f[4]}, SourceRPM: none(f[5])}
+		if more != nil {
+			more(p, f)
+		}
+		pkgs = append(pkgs, p)
 	}
 	return pkgs, nil
 }
@@ -260,29 +293,4 @@ func (r rpm) fileTriggers(ctx context.Context) (map[string][]string, error) {
 		}
 	}
 	return out, nil
-}
-
-// headerDigests returns each installed package's header digests, by
-// NEVRA: two builds of one version tell apart by them.
-func (r rpm) headerDigests(ctx context.Context) (map[rpmver.NEVRA]string, error) {
-	out, err := r.query(ctx, "-qa", "--qf", `%{NAME:shescape} %{EPOCHNUM} %{VERSION:shescape} %{RELEASE:shescape} %{ARCH:shescape} %{SHA256HEADER} %{SHA1HEADER}\n`)
-	if err != nil {
-		return nil, err
-	}
-	recs, err := splitRecords(out)
-	if err != nil {
-		return nil, fmt.Errorf("rpm -qa: %w", err)
-	}
-	digests := map[rpmver.NEVRA]string{}
-	for _, f := range recs {
-		if len(f) != 7 {
-			return nil, fmt.Errorf("rpm -qa: a line with %d fields: %q", len(f), f)
-		}
-		epoch, err := strconv.Atoi(f[1])
-		if err != nil {
-			return nil, fmt.Errorf("rpm -qa: package %s has epoch %q", f[0], f[1])
-		}
-		digests[rpmver.NEVRA{Name: f[0], Epoch: epoch, Version: f[2], Release: f[3], Arch: f[4]}] = f[5] + " " + f[6]
-	}
-	return digests, nil
 }

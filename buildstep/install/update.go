@@ -45,10 +45,7 @@ func (s *step) update(ctx context.Context, before []buildstep.Package, argv func
 	var resolved []buildstep.Package
 	var resolvedDigests map[rpmver.NEVRA]string
 	if resolveErr == nil {
-		resolved, err = s.rpm.packages(ctx)
-	}
-	if err == nil && resolveErr == nil {
-		resolvedDigests, err = s.rpm.headerDigests(ctx)
+		resolved, resolvedDigests, err = s.rpm.packagesAndDigests(ctx)
 	}
 	if rerr := os.RemoveAll(st.dbpath); rerr != nil {
 		return false, rerr
@@ -62,11 +59,7 @@ func (s *step) update(ctx context.Context, before []buildstep.Package, argv func
 		return false, nil
 	}
 	target := added(before, resolved)
-	kept, err := s.rpm.packages(ctx)
-	if err != nil {
-		return false, err
-	}
-	keptDigests, err := s.rpm.headerDigests(ctx)
+	kept, keptDigests, err := s.rpm.packagesAndDigests(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -105,6 +98,7 @@ func (s *step) update(ctx context.Context, before []buildstep.Package, argv func
 		fmt.Fprintf(s.out, "flatpak-frontend: the updated install has %s, a fresh one %s: starting over\n", describe(got), describe(target))
 		return false, nil
 	}
+	s.after = now
 	return true, nil
 }
 
