@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -52,6 +53,13 @@ func TestMirrorEndsAsOneCopyOfTheFinalTree(t *testing.T) {
 	must(os.Chmod(filepath.Join(src, "share/locked"), 0o750))
 	must(os.Symlink("libx.so.1", filepath.Join(src, "lib/libx.so")))
 	must(os.Link(filepath.Join(src, "share/data/a.txt"), filepath.Join(src, "share/data/a-link.txt")))
+	// Enough files for the copy's workers to copy side by side, with
+	// hard links among them.
+	for i := range 200 {
+		write(fmt.Sprintf("share/many/%02d/f%d", i%7, i), strings.Repeat("x", i*97), 0o644)
+	}
+	must(os.Link(filepath.Join(src, "share/many/00/f0"), filepath.Join(src, "share/many/06/f0-link")))
+	must(os.Link(filepath.Join(src, "share/many/00/f0"), filepath.Join(src, "share/many/03/f0-link")))
 	// The first pass takes only entries whose ctime is older than a second.
 	time.Sleep(1100 * time.Millisecond)
 
@@ -81,6 +89,10 @@ func TestMirrorEndsAsOneCopyOfTheFinalTree(t *testing.T) {
 	must(os.Remove(filepath.Join(src, "lib/libx.so")))
 	must(os.Symlink("libx.so.2", filepath.Join(src, "lib/libx.so")))
 	must(os.Link(filepath.Join(src, "bin/app"), filepath.Join(src, "bin/app-again")))
+	for i := range 50 {
+		write(fmt.Sprintf("share/many/new/f%d", i), strings.Repeat("y", i*89), 0o644)
+	}
+	must(os.Link(filepath.Join(src, "share/many/new/f1"), filepath.Join(src, "share/many/new/f1-link")))
 	must(os.Chmod(filepath.Join(src, "share/locked"), 0o700))
 	must(os.Remove(filepath.Join(src, "share/data/becomes-dir")))
 	write("share/data/becomes-dir/inside.txt", "inside", 0o644)
