@@ -77,6 +77,17 @@ ln -s "it's here" %{buildroot}/app/share/link
 	if !slices.Equal(same, pkgs) || dbpath != strings.TrimSpace(string(want)) {
 		t.Errorf("packagesAndDBPath = %+v, %q; want %+v, %q", same, dbpath, pkgs, want)
 	}
+	withDigests, digests, err := r.packagesAndDigests(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdr, err := exec.Command("rpm", "--root", root, "-q", "--qf", "%{SHA256HEADER} %{SHA1HEADER}", "odd").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(withDigests, pkgs) || len(digests) != 1 || digests[pkgs[0].NEVRA] != string(hdr) || len(hdr) != 64+1+40 {
+		t.Errorf("packagesAndDigests = %+v, %q; want %+v, %q", withDigests, digests, pkgs, hdr)
+	}
 	files, err := r.files(t.Context(), []string{"odd"})
 	if err != nil {
 		t.Fatal(err)

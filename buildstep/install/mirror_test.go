@@ -53,8 +53,8 @@ func TestMirrorEndsAsOneCopyOfTheFinalTree(t *testing.T) {
 	must(os.Chmod(filepath.Join(src, "share/locked"), 0o750))
 	must(os.Symlink("libx.so.1", filepath.Join(src, "lib/libx.so")))
 	must(os.Link(filepath.Join(src, "share/data/a.txt"), filepath.Join(src, "share/data/a-link.txt")))
-	// Enough files for the copy's workers to copy side by side, with
-	// hard links among them.
+	// Many files in nested folders, with hard links among them, as an
+	// install has.
 	for i := range 200 {
 		write(fmt.Sprintf("share/many/%02d/f%d", i%7, i), strings.Repeat("x", i*97), 0o644)
 	}
