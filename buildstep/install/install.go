@@ -61,9 +61,6 @@ type step struct {
 	// are the files it vouches for, by path on disk.
 	watch     *commitWatch
 	committed map[string]bool
-	// after is what the rpm database holds after the install, when the
-	// install already read it (an update of the kept install).
-	after []buildstep.Package
 }
 
 func (s *step) run(ctx context.Context) error {
@@ -128,8 +125,11 @@ func (s *step) run(ctx context.Context) error {
 		s.watch = watch
 	}
 	updated := false
+	// after is what the rpm database holds after the install, when the
+	// install read it already (an update of the kept install).
+	var after []buildstep.Package
 	if s.state != nil && s.state.update {
-		if updated, err = s.update(ctx, before, argv); err != nil {
+		if after, updated, err = s.update(ctx, before, argv); err != nil {
 			return err
 		}
 		if !updated {
@@ -161,7 +161,7 @@ func (s *step) run(ctx context.Context) error {
 		kept = make(chan error, 1)
 		go func() { kept <- s.state.copyOut(ctx) }()
 	}
-	err = s.inspect(ctx, before)
+	err = s.inspect(ctx, before, after)
 	if kept != nil {
 		if kerr := <-kept; err == nil {
 			err = kerr
@@ -216,9 +216,8 @@ func (s *step) writeVerified() error {
 }
 
 // inspect reports what the install added, with their files, and checks
-// them.
-func (s *step) inspect(ctx context.Context, before []buildstep.Package) error {
-	after := s.after
+// them; after is what the rpm database holds, nil when it is to be read.
+func (s *step) inspect(ctx context.Context, before, after []buildstep.Package) error {
 	var err error
 	if after == nil {
 		if after, err = s.rpm.packages(ctx); err != nil {

@@ -14,7 +14,8 @@ import (
 
 // update brings the kept install (its rpm database in place, /app linked
 // to it) to the packages a fresh install against the changed repos picks,
-// and reports whether it did; when it did not, the caller starts over.
+// and reports whether it did, with what the rpm database then holds; when
+// it did not, the caller starts over.
 //
 // The fresh resolve runs the installer as a fresh install would, on the
 // runtime's own rpm database, with tsflags=justdb: rpm records the packages
@@ -24,22 +25,22 @@ import (
 // packages the target has no package of that name and arch for. The
 // result must be exactly the target, with no package going down in
 // version.
-func (s *step) update(ctx context.Context, before []buildstep.Package, argv func(extra []string, args []string) []string) (bool, error) {
+func (s *step) update(ctx context.Context, before []buildstep.Package, argv func(extra []string, args []string) []string) ([]buildstep.Package, bool, error) {
 	st := s.state
 	aside := st.dbpath + ".kept"
 	if err := os.RemoveAll(aside); err != nil {
-		return false, err
+		return nil, false, err
 	}
 	if err := os.Rename(st.dbpath, aside); err != nil {
-		return false, err
+		return nil, false, err
 	}
 	if err := copyTree(ctx, st.path(statePristine), st.dbpath); err != nil {
-		return false, err
+		return nil, false, err
 	}
 	fmt.Fprintln(s.out, "flatpak-frontend: resolving the install from nothing, into the rpm database only")
 	env, err := resolveEnv(filepath.Join(buildstep.TmpDir, "resolve-home"))
 	if err != nil {
-		return false, err
+		return nil, false, err
 	}
 	resolveErr := s.runInstaller(ctx, argv([]string{"--setopt=tsflags=justdb"}, s.cfg.Packages), env...)
 	var resolved []buildstep.Package
@@ -48,37 +49,37 @@ func (s *step) update(ctx context.Context, before []buildstep.Package, argv func
 		resolved, resolvedDigests, err = s.rpm.packagesAndDigests(ctx)
 	}
 	if rerr := os.RemoveAll(st.dbpath); rerr != nil {
-		return false, rerr
+		return nil, false, rerr
 	}
 	if rerr := os.Rename(aside, st.dbpath); rerr != nil {
-		return false, rerr
+		return nil, false, rerr
 	}
 	s.phases.done("fresh resolve")
 	if resolveErr != nil || err != nil {
 		// A fresh install reports the failure as it does.
-		return false, nil
+		return nil, false, nil
 	}
 	target := added(before, resolved)
 	kept, keptDigests, err := s.rpm.packagesAndDigests(ctx)
 	if err != nil {
-		return false, err
+		return nil, false, err
 	}
 	install, erase, ok := plan(target, added(before, kept))
 	if !ok {
 		fmt.Fprintln(s.out, "flatpak-frontend: the fresh resolve picks an older version of a kept package: starting over")
-		return false, nil
+		return nil, false, nil
 	}
 	for _, t := range target {
 		if d, ok := keptDigests[t]; ok && d != resolvedDigests[t] {
 			fmt.Fprintf(s.out, "flatpak-frontend: %s in the repos is another build than the kept one: starting over\n", t)
-			return false, nil
+			return nil, false, nil
 		}
 	}
 	s.phases.done("update plan")
 	if len(install) > 0 {
 		if err := s.runInstaller(ctx, argv(nil, install)); err != nil {
 			fmt.Fprintf(s.out, "flatpak-frontend: updating the last install failed (%v): starting over\n", err)
-			return false, nil
+			return nil, false, nil
 		}
 	}
 	if len(erase) > 0 {
@@ -87,19 +88,18 @@ func (s *step) update(ctx context.Context, before []buildstep.Package, argv func
 		cmd.Stdout, cmd.Stderr = s.out, s.out
 		if err := cmd.Run(); err != nil {
 			fmt.Fprintf(s.out, "flatpak-frontend: erasing what the fresh resolve no longer picks failed (%v): starting over\n", err)
-			return false, nil
+			return nil, false, nil
 		}
 	}
 	now, err := s.rpm.packages(ctx)
 	if err != nil {
-		return false, err
+		return nil, false, err
 	}
 	if got := added(before, now); !maps.Equal(got, target) {
 		fmt.Fprintf(s.out, "flatpak-frontend: the updated install has %s, a fresh one %s: starting over\n", describe(got), describe(target))
-		return false, nil
+		return nil, false, nil
 	}
-	s.after = now
-	return true, nil
+	return now, true, nil
 }
 
 // resolveMacros are the rpm macros of the fresh resolve. It writes no file,
