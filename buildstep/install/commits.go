@@ -76,13 +76,16 @@ func (s *step) watchCommits() *commitWatch {
 	if conf := noFileDigests(s.cfg.InstallRoot); conf != "" {
 		return &commitWatch{broken: conf + " sets tsflags=nocrypto: rpm does not compare the files it writes with their digests"}
 	}
+	// A kept install's mirror copies /app (dir) as rpm commits it, and
+	// asks the watch what changed after.
+	var m *mirror
 	var onCommit func(string, uint64)
-	if s.state != nil && s.state.mirror != nil && s.state.mirror.src == dir {
-		onCommit = s.state.mirror.committed
+	if s.state != nil && s.state.mirror != nil {
+		m, onCommit = s.state.mirror, s.state.mirror.committed
 	}
 	w := watchCommits(dir, onCommit)
-	if s.state != nil && s.state.mirror != nil {
-		s.state.mirror.watch = w
+	if m != nil {
+		m.watch = w
 	}
 	return w
 }

@@ -52,10 +52,11 @@ func (r rpm) query(ctx context.Context, args ...string) ([]byte, error) {
 // The query formats: every string field shell-quoted by rpm's shescape, so
 // that any byte a name holds reads back as it was.
 const (
-	packageFormat = `%{NAME:shescape} %{EPOCHNUM} %{VERSION:shescape} %{RELEASE:shescape} %{ARCH:shescape} %{SOURCERPM:shescape}\n`
+	packageFields = `%{NAME:shescape} %{EPOCHNUM} %{VERSION:shescape} %{RELEASE:shescape} %{ARCH:shescape} %{SOURCERPM:shescape}`
+	packageFormat = packageFields + `\n`
 	// digestFormat is packageFormat with the header's digests: two builds
 	// of one version tell apart by them.
-	digestFormat = `%{NAME:shescape} %{EPOCHNUM} %{VERSION:shescape} %{RELEASE:shescape} %{ARCH:shescape} %{SOURCERPM:shescape} %{SHA256HEADER} %{SHA1HEADER}\n`
+	digestFormat = packageFields + ` %{SHA256HEADER} %{SHA1HEADER}\n`
 	fileFormat   = `[%{=NAME:shescape} %{=SOURCERPM:shescape} %{FILENAMES:shescape} %{FILEMODES} %{LONGFILESIZES} %{=FILEDIGESTALGO} %{FILEDIGESTS:shescape} %{FILEFLAGS} %{FILESTATES} %{FILELINKTOS:shescape}\n]`
 )
 
