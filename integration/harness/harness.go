@@ -31,9 +31,16 @@ var (
 		registry *testregistry.Registry
 		// helperDir holds the binary of buildHelper.
 		helperDir string
+		// atTeardown run after the daemons stop, last added first.
+		atTeardown []func()
 	}
 	teardownOnce sync.Once
 )
+
+// AtTeardown has f run when the harness tears down (after the tests, or on
+// Ctrl-C or a kill from the CI runner), after buildkitd and the registry
+// stopped. Call it from TestMain before Main.
+func AtTeardown(f func()) { state.atTeardown = append(state.atTeardown, f) }
 
 // Main sets up the harness, runs the tests and tears down. Call it from
 // TestMain:
@@ -167,6 +174,9 @@ func teardown() {
 			if err := state.registry.Stop(); err != nil {
 				fmt.Fprintf(os.Stderr, "harness: stopping registry: %v\n", err)
 			}
+		}
+		for i := len(state.atTeardown) - 1; i >= 0; i-- {
+			state.atTeardown[i]()
 		}
 	})
 }

@@ -27,7 +27,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func TestMain(m *testing.M) { harness.Main(m) }
+func TestMain(m *testing.M) {
+	cleanup, err := benchFS()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "FAIL: bench: %v\n", err)
+		os.Exit(1)
+	}
+	harness.AtTeardown(cleanup)
+	harness.Main(m)
+}
 
 // BENCH_RUNS is how many times each timed scenario runs (default 3);
 // BENCH_BUDGET bounds the measuring (after the fixtures are ready, default
@@ -294,7 +302,7 @@ func TestBench(t *testing.T) {
 		t.Fatal(err)
 	}
 	var txt strings.Builder
-	fmt.Fprintf(&txt, "# make bench %s, %d runs per scenario, %d CPUs, load at end %s\n", stamp, runs, runtime.NumCPU(), loadAvg())
+	fmt.Fprintf(&txt, "# make bench %s, %d runs per scenario, %d CPUs, load at end %s, built on %s\n", stamp, runs, runtime.NumCPU(), loadAvg(), buildFS)
 	fmt.Fprintf(&txt, "%-22s %8s %8s %8s  runs (seconds)\n", "scenario", "median", "min", "max")
 	for _, name := range slices.Sorted(maps.Keys(sc)) {
 		s := sc[name]

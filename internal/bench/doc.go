@@ -22,7 +22,11 @@
 // marshal time of a 500-package spec (BenchmarkParseAndMarshal500Packages in
 // package llb). It prints one "NAME: VALUE" line per figure and writes every
 // run, with per-step (vertex) timings, to .cache/bench/. Every timed cold
-// build starts after a prune, the runtime's import and a sync. The
+// build starts after a prune, the runtime's import and a sync. Where the
+// temporary folder is on an ext4 without a journal (this machine's), the
+// whole benchmark runs in a journaled ext4 image mounted for it (fs_test.go;
+// BENCH_TMP=host keeps it where it is): without a journal, files created
+// within a minute of a prune cost 10-20 times more. The
 // concurrent pair (one app alone, then eight) runs BENCH_RUNS times too,
 // and records the CPU time buildkitd, its processes and the benchmark used.
 //
