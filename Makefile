@@ -71,7 +71,8 @@ clean-cache:
 # internal/bench/doc.go): prints one NAME: VALUE line per figure, raw timings
 # and the met/missed goals go to .cache/bench/, the chart to
 # docs/performance.png. BENCH_RUNS (default 3), BENCH_BUDGET (default 8m)
-# and BENCH_SIZES (default 50mb,300mb,1gb) size it.
+# and BENCH_SIZES (default 50mb,300mb,1gb) size it; on an ext4 without a
+# journal it builds in a journaled image it mounts (BENCH_TMP=host: not).
 .PHONY: bench
 bench:
 	$(GO) test -tags bench -run '^TestBench$$' -count=1 -v -timeout 120m ./internal/bench/

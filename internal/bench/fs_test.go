@@ -27,9 +27,9 @@ var buildFS = "the temporary folder's file system"
 // temporary folder is on an ext4 without a journal, and returns what
 // unmounts and removes it.
 //
-// Without a journal, ext4 does not hand out again an inode freed in the
-// last half minute or so, and finding a free one means reading past each
-// such inode (ext4's recently_deleted): after a prune deleted tens of
+// Without a journal, ext4 does not hand out again an inode freed recently,
+// and finding a free one means reading past each such inode (ext4's
+// recently_deleted): for about a minute after a prune deleted tens of
 // thousands of files, creating a file costs 400-600 µs instead of about 30
 // (measured on this machine, docs/performance.md). Every cold build comes
 // right after a prune, so its cost would then depend on how many files it
