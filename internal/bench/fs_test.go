@@ -3,7 +3,6 @@
 package bench
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/flatpak-frontend/flatpak-frontend/packager/childproc"
+	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
 )
 
@@ -151,43 +151,22 @@ func ext4WithoutJournal(path string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	f, err := os.Open("/proc/self/mountinfo")
+	mounts, err := mountinfo.GetMounts(mountinfo.ParentsFilter(path))
 	if err != nil {
 		return false, err
 	}
-	defer f.Close()
-	// The mount holding path is the last listed of those with the longest
-	// mount point above it.
-	var best, fstype, dev string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		// ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - TYPE SOURCE SUPER
-		fields := strings.Fields(sc.Text())
-		sep := -1
-		for i, s := range fields {
-			if s == "-" {
-				sep = i
-				break
-			}
-		}
-		if len(fields) < 5 || sep < 0 || sep+1 >= len(fields) {
-			continue
-		}
-		mp := unescapeMount(fields[4])
-		if mp != "/" && path != mp && !strings.HasPrefix(path, mp+"/") {
-			continue
-		}
-		if len(mp) >= len(best) {
-			best, dev, fstype = mp, fields[2], fields[sep+1]
+	// The mount holding path: the last listed of those with the longest
+	// mount point.
+	var m *mountinfo.Info
+	for _, c := range mounts {
+		if m == nil || len(c.Mountpoint) >= len(m.Mountpoint) {
+			m = c
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return false, err
-	}
-	if fstype != "ext4" && fstype != "ext2" {
+	if m == nil || (m.FSType != "ext4" && m.FSType != "ext2") {
 		return false, nil
 	}
-	target, err := os.Readlink("/sys/dev/block/" + dev)
+	target, err := os.Readlink(fmt.Sprintf("/sys/dev/block/%d:%d", m.Major, m.Minor))
 	if err != nil {
 		return false, err
 	}
@@ -196,24 +175,4 @@ func ext4WithoutJournal(path string) (bool, error) {
 		return false, err
 	}
 	return len(journals) == 0, nil
-}
-
-// unescapeMount undoes mountinfo's octal escapes (\040 for a space).
-func unescapeMount(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			var c byte
-			if _, err := fmt.Sscanf(s[i+1:i+4], "%03o", &c); err == nil {
-				b.WriteByte(c)
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }

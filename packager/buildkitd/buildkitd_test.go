@@ -33,19 +33,6 @@ func TestConfigTOMLMarksRegistriesPlainHTTP(t *testing.T) {
 	}
 }
 
-func TestUnescapeMountPath(t *testing.T) {
-	for in, want := range map[string]string{
-		`/tmp/a`:          "/tmp/a",
-		`/tmp/with\040sp`: "/tmp/with sp",
-		`/tmp/tab\011x`:   "/tmp/tab\tx",
-		`/tmp/back\134`:   `/tmp/back\`,
-	} {
-		if got := unescapeMountPath(in); got != want {
-			t.Errorf("unescapeMountPath(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestWithSbin(t *testing.T) {
 	if got := withSbin("/usr/bin:/usr/sbin"); got != "/usr/bin:/usr/sbin:/usr/local/sbin:/sbin" {
 		t.Errorf("withSbin = %q", got)
@@ -181,5 +168,24 @@ func TestCleanupStaleUnmountsOverlaysOfGoneDaemons(t *testing.T) {
 	}
 	if slices.Contains(removed, live) {
 		t.Errorf("the overlay of a live daemon was taken")
+	}
+}
+
+func TestUnmountUnderTakesMountPointsWhosePathsMountinfoEscapes(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("mounts need root, as the integration tests do")
+	}
+	dir := filepath.Join(t.TempDir(), "a daemon\tfolder")
+	mp := filepath.Join(dir, "state", "with space")
+	if err := os.MkdirAll(mp, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mount("tmpfs", mp, "tmpfs", 0, "size=1m"); err != nil {
+		t.Fatalf("mount tmpfs: %v", err)
+	}
+	t.Cleanup(func() { syscall.Unmount(mp, syscall.MNT_DETACH) })
+	unmountUnder(dir)
+	if err := os.RemoveAll(dir); err != nil {
+		t.Errorf("%s is still mounted: %v", mp, err)
 	}
 }

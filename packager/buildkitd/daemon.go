@@ -1,7 +1,6 @@
 package buildkitd
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/flatpak-frontend/flatpak-frontend/packager/childproc"
 	"github.com/moby/buildkit/client"
+	"github.com/moby/sys/mountinfo"
 )
 
 // Options configure [Start].
@@ -306,22 +306,16 @@ func unmountUnder(dir string) {
 	if d, err := filepath.EvalSymlinks(dir); err == nil {
 		dir = d
 	}
-	f, err := os.Open("/proc/self/mountinfo")
+	infos, err := mountinfo.GetMounts(nil)
 	if err != nil {
 		return
 	}
 	var mounts, tempMounts []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 5 {
-			continue
-		}
-		root, mp := unescapeMountPath(fields[3]), unescapeMountPath(fields[4])
-		switch {
+	for _, m := range infos {
+		switch mp := m.Mountpoint; {
 		case mp == dir || strings.HasPrefix(mp, dir+"/"):
 			mounts = append(mounts, mp)
-		case strings.HasPrefix(root, dir+"/"), overlayOf(fields, dir):
+		case strings.HasPrefix(m.Root, dir+"/"), overlayOf(m, dir):
 			// The mount's source lies in dir (a bind mount of it; this
 			// only equals the host path when dir's file system is
 			// mounted at /, the usual case), or it is an overlay of its
@@ -333,7 +327,6 @@ func unmountUnder(dir string) {
 			}
 		}
 	}
-	f.Close()
 	sort.Slice(mounts, func(i, j int) bool { return len(mounts[i]) > len(mounts[j]) })
 	for _, mp := range mounts {
 		_ = syscall.Unmount(mp, syscall.MNT_DETACH)
@@ -343,15 +336,9 @@ func unmountUnder(dir string) {
 	}
 }
 
-// overlayOf reports whether a mountinfo line (split in fields) is an
-// overlay whose layers lie in dir.
-func overlayOf(fields []string, dir string) bool {
-	for i, f := range fields {
-		if f == "-" && i+3 < len(fields) {
-			return fields[i+1] == "overlay" && strings.Contains(fields[i+3], "="+dir+"/")
-		}
-	}
-	return false
+// overlayOf reports whether m is an overlay whose layers lie in dir.
+func overlayOf(m *mountinfo.Info, dir string) bool {
+	return m.FSType == "overlay" && strings.Contains(m.VFSOptions, "="+dir+"/")
 }
 
 // isTempMount reports whether mp is a temporary mount point that
@@ -359,23 +346,4 @@ func overlayOf(fields []string, dir string) bool {
 func isTempMount(mp string) bool {
 	b := filepath.Base(mp)
 	return strings.HasPrefix(b, "containerd-mount") || strings.HasPrefix(b, "buildkit-mount")
-}
-
-// unescapeMountPath undoes mountinfo's octal escapes (\040 for space...).
-func unescapeMountPath(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }

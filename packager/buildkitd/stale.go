@@ -7,6 +7,7 @@ import (
 	"syscall"
 
 	"github.com/flatpak-frontend/flatpak-frontend/packager/childproc"
+	"github.com/moby/sys/mountinfo"
 )
 
 // A process that is killed outright (a test binary hitting its timeout)
@@ -39,7 +40,7 @@ func CleanupStale() []string {
 // (TMPDIR/containerd-mount*) of snapshots in daemon folders that no longer
 // exist, and removes their mount points.
 func unmountOrphans() []string {
-	dt, err := os.ReadFile("/proc/self/mountinfo")
+	infos, err := mountinfo.GetMounts(nil)
 	if err != nil {
 		return nil
 	}
@@ -48,23 +49,17 @@ func unmountOrphans() []string {
 		tmp = d
 	}
 	var removed []string
-	for _, line := range strings.Split(string(dt), "\n") {
-		fields := strings.Fields(line)
-		if len(fields) < 5 {
-			continue
-		}
-		root, mp := unescapeMountPath(fields[3]), unescapeMountPath(fields[4])
+	for _, m := range infos {
+		mp := m.Mountpoint
 		if filepath.Dir(mp) != tmp || !isTempMount(mp) {
 			continue
 		}
 		// The daemon folder the mount's snapshot lies in: the bind
 		// mount's root, or an overlay's layer folders.
-		src := root
-		for i, f := range fields {
-			if f == "-" && i+3 < len(fields) && fields[i+1] == "overlay" {
-				if _, after, ok := strings.Cut(fields[i+3], "lowerdir="); ok {
-					src = strings.SplitN(strings.SplitN(after, ",", 2)[0], ":", 2)[0]
-				}
+		src := m.Root
+		if m.FSType == "overlay" {
+			if _, after, ok := strings.Cut(m.VFSOptions, "lowerdir="); ok {
+				src = strings.SplitN(strings.SplitN(after, ",", 2)[0], ":", 2)[0]
 			}
 		}
 		owner, ok := daemonFolder(src, tmp)
