@@ -253,8 +253,9 @@ func TestPublishRemoteInstallsUpdatesAndHasATestingTag(t *testing.T) {
 }
 
 // TestPublishDeltasFitTheVersionEachUserHas: 3.0 holds the files of 2.0
-// (only its package's version changed) and none of 1.0's greeting; a user
-// of 1.0 and one of 2.0 update to it through deltas. Flatpak picks a delta
+// (only its package's version changed), whose greeting differs from 1.0's
+// by a few bytes; users of 1.0 (with Flatpak 1.14 and sid's) and one of
+// 2.0 update to it through deltas. Flatpak picks a delta
 // by the DiffID of the installed version's last layer: without the content
 // id in it (which 1.0, 2.0 and 3.0 would otherwise share: metadata and
 // export/ are the same), the user of 1.0 would get the delta made from 2.0,
@@ -274,8 +275,7 @@ func TestPublishDeltasFitTheVersionEachUserHas(t *testing.T) {
 		}
 	}
 	addr := serveRemote(t, out)
-	install := func() *harness.FlatpakEnv {
-		fp := harness.Flatpak(t)
+	install := func(fp *harness.FlatpakEnv) *harness.FlatpakEnv {
 		if _, err := fp.Command("--user", "remote-add", "--no-gpg-verify", "published", "oci+http://"+addr); err != nil {
 			t.Fatal(err)
 		}
@@ -285,24 +285,41 @@ func TestPublishDeltasFitTheVersionEachUserHas(t *testing.T) {
 		return fp
 	}
 	// Greetings long enough that a delta copies them rather than carry
-	// them.
-	long := strings.Repeat(" and more", 20)
-	pushBuild(t, spec, greetingRepoSaying(t, "1.0", "1.0"+long), reg+"/"+appRepo+":latest")
+	// them; 1.0's differs from 2.0's by its version and a line less, so
+	// that the delta from 1.0 describes it by its difference (bytes added
+	// to the old ones, a seek past the old line, copies).
+	words := strings.Fields("and more of the same words in another order until the greeting is long enough")
+	var long, tail strings.Builder
+	for i := range 400 {
+		fmt.Fprintf(&long, " %s", words[(i*7+i/5)%len(words)])
+		fmt.Fprintf(&tail, " %s", words[(i*3+i/7)%len(words)])
+	}
+	pushBuild(t, spec, greetingRepoSaying(t, "1.0", "1.0"+long.String()+" (a line 2.0 drops)"+tail.String()), reg+"/"+appRepo+":latest")
 	publishAll()
-	users := map[string]*harness.FlatpakEnv{"1.0": install()}
-	pushBuild(t, spec, greetingRepoSaying(t, "2.0", "2.0"+long), reg+"/"+appRepo+":latest")
+	users := map[string]*harness.FlatpakEnv{"1.0": install(harness.Flatpak(t)), "1.0, sid's flatpak": install(harness.NewerFlatpak(t))}
+	pushBuild(t, spec, greetingRepoSaying(t, "2.0", "2.0"+long.String()+tail.String()), reg+"/"+appRepo+":latest")
 	publishAll()
-	users["2.0"] = install()
-	pushBuild(t, spec, greetingRepoSaying(t, "3.0", "2.0"+long), reg+"/"+appRepo+":latest")
+	users["2.0"] = install(harness.Flatpak(t))
+	pushBuild(t, spec, greetingRepoSaying(t, "3.0", "2.0"+long.String()+tail.String()), reg+"/"+appRepo+":latest")
 	publishAll()
+	img, err := remote.Image(mustRef(t, reg+"/"+appRepo+":latest"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls, err := img.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers := len(ls)
 	for v, fp := range users {
 		t.Run("from "+v, func(t *testing.T) {
 			log, err := fp.CommandLog("-v", "--user", "update", "-y", "--noninteractive")
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !strings.Contains(log, "Using OCI delta") {
-				t.Errorf("flatpak update used no delta:\n%s", log)
+			// Every layer, the changed greeting's too, by its delta.
+			if n := strings.Count(log, "Using OCI delta"); n != layers {
+				t.Errorf("flatpak update used %d deltas for %d layers:\n%s", n, layers, log)
 			}
 			if out := fp.Run(t, "org.example.Hello"); !strings.Contains(out, "Greetings from hello-data 2.0") {
 				t.Errorf("after flatpak update the app printed %q", out)

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 
 	"github.com/klauspost/compress/zstd"
@@ -45,12 +46,36 @@ type Source struct {
 	files  map[string]content   // path -> content
 	byData map[content][]string // content -> paths that held it
 	other  map[string]bool      // symlinks and special files
+	// keep, when set, is the folder that keeps the content of the files
+	// a changed file may be described against (by digest); byDir lists
+	// the names of the regular files in each folder.
+	keep  string
+	byDir map[string][]string
 }
 
 // NewSource is an empty Source; AddLayer fills it.
 func NewSource() *Source {
 	return &Source{files: map[string]content{}, byData: map[content][]string{}, other: map[string]bool{}}
 }
+
+// NewDiffingSource is a Source that also keeps, in the folder dir, the
+// content of each regular file of diffable size, so that a changed file is
+// written as its difference from the old file at its path (or, for a name
+// whose version changed, libfoo.so.1.2.3 to libfoo.so.1.2.4, the file of
+// the same folder whose name shares the longest start with it).
+func NewDiffingSource(dir string) *Source {
+	s := NewSource()
+	s.keep, s.byDir = dir, map[string][]string{}
+	return s
+}
+
+// The sizes of the files a changed file is described against; smaller
+// ones are carried (the operations would be as large), larger ones too
+// (the difference is found in memory: about three times the size).
+const (
+	minDiffSize = 128
+	maxDiffSize = 32 << 20
+)
 
 // ErrUnsupported is returned for a layer a delta cannot describe here.
 var ErrUnsupported = errors.New("tardiff: unsupported layer")
@@ -79,14 +104,15 @@ func (s *Source) AddLayer(r io.Reader) error {
 		delete(s.other, p)
 		switch hdr.Typeflag {
 		case tar.TypeReg:
-			h := sha256.New()
-			n, err := io.Copy(h, tr)
+			c, err := s.read(tr, hdr.Size)
 			if err != nil {
 				return err
 			}
-			c := content{size: n}
-			h.Sum(c.sum[:0])
 			s.add(p, c)
+			if s.keep != "" {
+				d, name := path.Split(p)
+				s.byDir[d] = append(s.byDir[d], name)
+			}
 		case tar.TypeLink:
 			if c, ok := s.files[cleanPath(hdr.Linkname)]; ok {
 				s.add(p, c)
@@ -96,6 +122,81 @@ func (s *Source) AddLayer(r io.Reader) error {
 			s.other[p] = true
 		}
 	}
+}
+
+// read hashes a file's content, keeping it when it is of a size a changed
+// file is described against.
+func (s *Source) read(r io.Reader, size int64) (content, error) {
+	h := sha256.New()
+	if s.keep == "" || size < minDiffSize || size > maxDiffSize {
+		n, err := io.Copy(h, r)
+		c := content{size: n}
+		h.Sum(c.sum[:0])
+		return c, err
+	}
+	f, err := os.CreateTemp(s.keep, ".new-")
+	if err != nil {
+		return content{}, err
+	}
+	n, err := io.Copy(io.MultiWriter(h, f), r)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	c := content{size: n}
+	h.Sum(c.sum[:0])
+	if err == nil {
+		err = os.Rename(f.Name(), s.keptPath(c))
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return c, err
+}
+
+func (s *Source) keptPath(c content) string {
+	return filepath.Join(s.keep, hex.EncodeToString(c.sum[:]))
+}
+
+// diffBase is the old file a changed file at p of size n is described
+// against, and its content: the file at p, or the one of p's folder whose
+// name shares the longest start with p's (at least half of it).
+func (s *Source) diffBase(p string, n int64) (string, []byte, bool) {
+	if s.keep == "" || n < minDiffSize || n > maxDiffSize {
+		return "", nil, false
+	}
+	from := ""
+	if _, ok := s.files[p]; ok {
+		from = p
+	} else {
+		d, name := path.Split(p)
+		best := 0
+		for _, other := range s.byDir[d] {
+			k := commonPrefix(name, other)
+			if k > best && 2*k >= len(name) && s.files[d+other] != (content{}) {
+				from, best = d+other, k
+			}
+		}
+	}
+	if from == "" || !s.openable(from) {
+		return "", nil, false
+	}
+	c := s.files[from]
+	if c.size < minDiffSize || c.size > maxDiffSize {
+		return "", nil, false
+	}
+	old, err := os.ReadFile(s.keptPath(c))
+	if err != nil || int64(len(old)) != c.size {
+		return "", nil, false
+	}
+	return from, old, true
+}
+
+func commonPrefix(a, b string) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
 }
 
 func (s *Source) add(p string, c content) {
@@ -160,6 +261,9 @@ type Stats struct {
 	// Copied is the bytes of file content copied from the old image;
 	// Carried the bytes the delta carries (before compression).
 	Copied, Carried int64
+	// Diffed is the size of the changed files written as their
+	// difference from an old file.
+	Diffed int64
 }
 
 // Write writes the delta that rebuilds layer (an uncompressed tar) from the
@@ -282,6 +386,19 @@ func (d *deltaWriter) write(rec *recorder, old *Source) (Stats, error) {
 			st.Copied += n
 			continue
 		}
+		if from, oldData, ok := old.diffBase(p, n); ok {
+			newData, err := heldBytes(held, &buf, n)
+			if err != nil {
+				return st, err
+			}
+			if runs := alignedRuns(oldData, newData); len(runs) > 0 && 2*diffCost(oldData, newData, runs) < len(newData) {
+				if err := d.writeDiff(from, oldData, newData, runs, &st); err != nil {
+					return st, err
+				}
+				continue
+			}
+			held = bytes.NewReader(newData)
+		}
 		if err := d.op(opData, uint64(n), nil); err != nil {
 			return st, err
 		}
@@ -295,6 +412,17 @@ func (d *deltaWriter) write(rec *recorder, old *Source) (Stats, error) {
 		return st, err
 	}
 	return st, d.carry(&rec.kept, &st)
+}
+
+// heldBytes is the n bytes of a file's content held in buf or in a spool
+// file (read whole).
+func heldBytes(held io.Reader, buf *bytes.Buffer, n int64) ([]byte, error) {
+	if held == io.Reader(buf) {
+		return buf.Bytes(), nil
+	}
+	b := make([]byte, n)
+	_, err := io.ReadFull(held, b)
+	return b, err
 }
 
 // isSparse is true for an entry stored sparse (GNU or PAX).

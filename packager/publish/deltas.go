@@ -318,7 +318,13 @@ func deltaLayers(repo name.Repository, ropts []remote.Option, from string, newLa
 	} else if !ok {
 		return nil, fmt.Errorf("its last layer has no %s (built by another tool or an older flatpak-frontend): other versions may share that layer, and Flatpak would apply the delta to them", tardiff.ContentIDPath)
 	}
-	src := tardiff.NewSource()
+	// The old image's files a changed file may be described against.
+	keep, err := os.MkdirTemp(dir, "old-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(keep)
+	src := tardiff.NewDiffingSource(keep)
 	for _, l := range oldLayers {
 		if err := readLayer(l, src.AddLayer); err != nil {
 			return nil, fmt.Errorf("read the old image: %w", err)

@@ -1,0 +1,247 @@
+package tardiff
+
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
+// A file whose content changed is described against the old file at its
+// path as runs aligned with the old bytes (copied where they are the same,
+// added to where they differ: a rebuilt binary's moved addresses, a
+// version string) and the new bytes between them carried as they are, in
+// the spirit of bsdiff: exact matches of at least minMatch bytes are found
+// through a hash of the old file's windows, then each is grown over the
+// bytes around it while at least half of them match.
+
+// run is a stretch of the new file aligned with the old one: new[at:at+n]
+// is old[from:from+n] plus the difference.
+type run struct {
+	at, from, n int
+}
+
+const (
+	// window is the bytes hashed to find a match; the old file is indexed
+	// every step bytes, so every match of window+step-1 bytes is found.
+	window = 16
+	step   = 8
+	// minMatch is the shortest exact match a run starts from.
+	minMatch = 32
+)
+
+// alignedRuns returns the runs of new aligned with old, in order, not
+// overlapping in new.
+func alignedRuns(old, new []byte) []run {
+	if len(old) < window || len(new) < window {
+		return nil
+	}
+	// The index: the position of an old window by its hash (the first
+	// one keeps a slot: in text that repeats, the start of a section).
+	slots := 1 << bits.Len(uint(len(old)/step*2))
+	mask := uint64(slots - 1)
+	index := make([]int32, slots)
+	for i := range index {
+		index[i] = -1
+	}
+	for i := 0; i+window <= len(old); i += step {
+		if slot := &index[hashWindow(old[i:])&mask]; *slot < 0 {
+			*slot = int32(i)
+		}
+	}
+
+	var exact []run
+	covered := 0 // new is matched up to here
+	shift := 0   // the last match's alignment: old position - new position
+	for i := 0; i+window <= len(new); {
+		// The last match's alignment first (bytes changed in place), then
+		// the index.
+		o := i + shift
+		if o < 0 || o+window > len(old) || string(old[o:o+window]) != string(new[i:i+window]) {
+			o = int(index[hashWindow(new[i:])&mask])
+			if o < 0 || string(old[o:o+window]) != string(new[i:i+window]) {
+				i++
+				continue
+			}
+		}
+		// Grow the match both ways.
+		end := window
+		for i+end < len(new) && o+end < len(old) && new[i+end] == old[o+end] {
+			end++
+		}
+		back := 0
+		for i-back > covered && o-back > 0 && new[i-back-1] == old[o-back-1] {
+			back++
+		}
+		if back+end < minMatch {
+			i++
+			continue
+		}
+		exact = append(exact, run{at: i - back, from: o - back, n: back + end})
+		i += end
+		covered, shift = i, o-(i-end)
+	}
+	if len(exact) == 0 {
+		return nil
+	}
+
+	// Grow each run over the gap after it (forward, its alignment) and
+	// the gap before the next (backward, the next one's), keeping the
+	// lengths where matches outnumber mismatches the most.
+	runs := make([]run, 0, len(exact))
+	for k, r := range exact {
+		gapEnd := len(new)
+		if k+1 < len(exact) {
+			gapEnd = exact[k+1].at
+		}
+		// Backward, into what the previous run left.
+		if k > 0 {
+			prev := &runs[len(runs)-1]
+			lo := prev.at + prev.n
+			best, score, s := 0, 0, 0
+			for b := 1; r.at-b >= lo && r.from-b >= 0; b++ {
+				if new[r.at-b] == old[r.from-b] {
+					s++
+				} else {
+					s--
+				}
+				if s > score {
+					best, score = b, s
+				}
+			}
+			r.at, r.from, r.n = r.at-best, r.from-best, r.n+best
+		} else {
+			best, score, s := 0, 0, 0
+			for b := 1; r.at-b >= 0 && r.from-b >= 0; b++ {
+				if new[r.at-b] == old[r.from-b] {
+					s++
+				} else {
+					s--
+				}
+				if s > score {
+					best, score = b, s
+				}
+			}
+			r.at, r.from, r.n = r.at-best, r.from-best, r.n+best
+		}
+		// Forward, into the gap before the next run.
+		best, score, s := 0, 0, 0
+		for f := 0; r.at+r.n+f < gapEnd && r.from+r.n+f < len(old); f++ {
+			if new[r.at+r.n+f] == old[r.from+r.n+f] {
+				s++
+			} else {
+				s--
+			}
+			if s > score {
+				best, score = f+1, s
+			}
+		}
+		r.n += best
+		// Adjacent runs with the same alignment are one.
+		if len(runs) > 0 {
+			prev := &runs[len(runs)-1]
+			if prev.at+prev.n == r.at && prev.from+prev.n == r.from {
+				prev.n += r.n
+				continue
+			}
+		}
+		runs = append(runs, r)
+	}
+	return runs
+}
+
+// hashWindow hashes the window bytes at b's start.
+func hashWindow(b []byte) uint64 {
+	a := binary.LittleEndian.Uint64(b)
+	c := binary.LittleEndian.Uint64(b[8:])
+	h := a*0x9E3779B97F4A7C15 ^ bits.RotateLeft64(c*0xC2B2AE3D27D4EB4F, 31)
+	return h ^ h>>29
+}
+
+// diffCost is about what describing new with runs carries before
+// compression: the new bytes outside the runs, the differing bytes inside
+// them and a few bytes an operation.
+func diffCost(old, new []byte, runs []run) int {
+	cost, at := 0, 0
+	for _, r := range runs {
+		cost += r.at - at + 24
+		for j := range r.n {
+			if new[r.at+j] != old[r.from+j] {
+				cost++
+			}
+		}
+		at = r.at + r.n
+	}
+	return cost + len(new) - at
+}
+
+// copyMin is the shortest stretch of a run written as a copy; shorter
+// equal stretches go with the added bytes around them.
+const copyMin = 32
+
+// writeDiff writes the operations that rebuild new from the old file at
+// path from, whose content is old.
+func (d *deltaWriter) writeDiff(from string, old, new []byte, runs []run, st *Stats) error {
+	if err := d.op(opOpen, uint64(len(from)), []byte(from)); err != nil {
+		return err
+	}
+	pos, at := 0, 0
+	for _, r := range runs {
+		if r.at > at {
+			if err := d.op(opData, uint64(r.at-at), new[at:r.at]); err != nil {
+				return err
+			}
+			st.Carried += int64(r.at - at)
+		}
+		if r.from != pos {
+			if err := d.op(opSeek, uint64(r.from), nil); err != nil {
+				return err
+			}
+		}
+		for j := 0; j < r.n; {
+			s, e := nextEqual(old[r.from:r.from+r.n], new[r.at:r.at+r.n], j)
+			if s > j {
+				add := make([]byte, s-j)
+				for k := range add {
+					add[k] = new[r.at+j+k] - old[r.from+j+k]
+				}
+				if err := d.op(opAddData, uint64(len(add)), add); err != nil {
+					return err
+				}
+				st.Carried += int64(len(add))
+			}
+			if e > s {
+				if err := d.op(opCopy, uint64(e-s), nil); err != nil {
+					return err
+				}
+				st.Copied += int64(e - s)
+			}
+			j = e
+		}
+		pos, at = r.from+r.n, r.at+r.n
+	}
+	if at < len(new) {
+		if err := d.op(opData, uint64(len(new)-at), new[at:]); err != nil {
+			return err
+		}
+		st.Carried += int64(len(new) - at)
+	}
+	st.Diffed += int64(len(new))
+	return nil
+}
+
+// nextEqual is the first stretch [s, e) at or after j where a and b hold
+// the same copyMin or more bytes; (len, len) when there is none.
+func nextEqual(a, b []byte, j int) (s, e int) {
+	start := j
+	for k := j; k < len(a); k++ {
+		if a[k] != b[k] {
+			if k-start >= copyMin {
+				return start, k
+			}
+			start = k + 1
+		}
+	}
+	if len(a)-start >= copyMin {
+		return start, len(a)
+	}
+	return len(a), len(a)
+}

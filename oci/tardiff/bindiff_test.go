@@ -1,0 +1,168 @@
+package tardiff
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"io"
+	"math/rand"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// rebuilt is what a program recompiled after a small change looks like to
+// a delta: its bytes shifted by an insertion and a deletion, a block moved,
+// and 4-byte values (addresses) changed every few hundred bytes.
+func rebuilt(rng *rand.Rand, old []byte) []byte {
+	b := slices.Clone(old)
+	for i := 300; i+4 < len(b); i += 200 + rng.Intn(400) {
+		binary.LittleEndian.PutUint32(b[i:], binary.LittleEndian.Uint32(b[i:])+uint32(rng.Intn(64)+1))
+	}
+	mid := len(b) / 2
+	inserted := make([]byte, 700)
+	rng.Read(inserted)
+	b = slices.Concat(b[:mid], inserted, b[mid:])
+	b = slices.Delete(b, len(b)/4, len(b)/4+300)
+	moved := slices.Clone(b[len(b)/8 : len(b)/8+2000])
+	b = slices.Delete(b, len(b)/8, len(b)/8+2000)
+	return slices.Concat(b, moved)
+}
+
+// ops lists a delta's operation codes.
+func ops(t *testing.T, delta []byte) []byte {
+	t.Helper()
+	zr, err := zstd.NewReader(bytes.NewReader(delta[len(magic):]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	r := bufio.NewReader(zr)
+	var codes []byte
+	for {
+		code, err := r.ReadByte()
+		if err == io.EOF {
+			return codes
+		}
+		size, err := binary.ReadUvarint(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		codes = append(codes, code)
+		if code == opData || code == opOpen || code == opAddData {
+			if _, err := io.CopyN(io.Discard, r, int64(size)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// A changed file is written as its difference from the old file at its
+// path, or, its name's version changed, at the name of its folder that
+// shares the most with it; the delta rebuilds the layer byte for byte and
+// is a fraction of the one that carries them.
+func TestDeltaDescribesChangedFilesByTheirDifference(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	bin := make([]byte, 300_000)
+	rng.Read(bin)
+	lib := make([]byte, spoolLimit+50_000) // spooled to disk when read
+	rng.Read(lib)
+	text := strings.Repeat("Greetings from hello-data 1.0, and more text around it. ", 40)
+	old := makeTar(t, dir("files/"), dir("files/bin/"), file("files/bin/app", string(bin)),
+		file("files/lib/libfoo.so.1.2.3", string(lib)), file("files/share/greeting", text),
+		file("files/lib/libbar.so.4", string(bin[:5000])))
+	app, foo, greeting := rebuilt(rng, bin), rebuilt(rng, lib), strings.ReplaceAll(text, "1.0", "2.0")
+	newLayer := makeTar(t, dir("files/"), dir("files/bin/"), file("files/bin/app", string(app)),
+		file("files/lib/libfoo.so.1.2.4", string(foo)), file("files/share/greeting", greeting),
+		file("files/lib/other.so", string(rebuilt(rng, bin[:5000]))))
+
+	write := func(src *Source) ([]byte, Stats) {
+		if err := src.AddLayer(bytes.NewReader(old)); err != nil {
+			t.Fatal(err)
+		}
+		var delta bytes.Buffer
+		st, err := Write(&delta, bytes.NewReader(newLayer), src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := apply(delta.Bytes(), extract(t, old))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, newLayer) || st.DiffID != diffID(newLayer) {
+			t.Fatalf("the rebuilt layer differs: %d bytes, want %d", len(got), len(newLayer))
+		}
+		return delta.Bytes(), st
+	}
+	carried, _ := write(NewSource())
+	diffed, st := write(NewDiffingSource(t.TempDir()))
+	t.Logf("delta %d bytes with differences, %d without; %+v", len(diffed), len(carried), st)
+	if len(diffed)*10 > len(carried) {
+		t.Errorf("the delta is %d bytes with differences, %d without", len(diffed), len(carried))
+	}
+	// other.so shares no start of name with libbar.so.4: carried.
+	if want := int64(len(app) + len(foo) + len(greeting)); st.Diffed != want {
+		t.Errorf("%d bytes written as differences, want %d", st.Diffed, want)
+	}
+	codes := ops(t, diffed)
+	for _, c := range []byte{opAddData, opSeek, opCopy} {
+		if !slices.Contains(codes, c) {
+			t.Errorf("no operation %d in %v", c, codes)
+		}
+	}
+}
+
+// Whatever the old and new bytes, the delta rebuilds the new.
+func FuzzDiffRebuilds(f *testing.F) {
+	rng := rand.New(rand.NewSource(3))
+	seed := make([]byte, 3000)
+	rng.Read(seed)
+	f.Add(seed, rebuilt(rng, seed))
+	f.Add(bytes.Repeat([]byte("ab"), 500), bytes.Repeat([]byte("ab"), 700))
+	f.Add(bytes.Repeat([]byte{0}, 4096), append(bytes.Repeat([]byte{0}, 4000), 1))
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		old := makeTar(t, file("files/f", string(a)))
+		layer := makeTar(t, file("files/f", string(b)))
+		src := NewDiffingSource(t.TempDir())
+		if err := src.AddLayer(bytes.NewReader(old)); err != nil {
+			t.Fatal(err)
+		}
+		var delta bytes.Buffer
+		if _, err := Write(&delta, bytes.NewReader(layer), src); err != nil {
+			t.Fatal(err)
+		}
+		got, err := apply(delta.Bytes(), extract(t, old))
+		if err != nil || !bytes.Equal(got, layer) {
+			t.Fatalf("rebuilt %d bytes of %d (%v)", len(got), len(layer), err)
+		}
+	})
+}
+
+// Text that repeats itself, its version changed and a line dropped (the
+// publish test's greetings), is described by its difference: bytes added
+// to the old ones where the version changed, a seek past the dropped line.
+func TestDeltaDescribesAnEditedText(t *testing.T) {
+	long, tail := strings.Repeat(" and more", 20), strings.Repeat(", and so on", 10)
+	oldText := "Greetings from hello-data 1.0" + long + " (a line 2.0 drops)" + tail + "\n"
+	newText := "Greetings from hello-data 2.0" + long + tail + "\n"
+	old := makeTar(t, file("files/share/hello/greeting.txt", oldText))
+	layer := makeTar(t, file("files/share/hello/greeting.txt", newText))
+	src := NewDiffingSource(t.TempDir())
+	if err := src.AddLayer(bytes.NewReader(old)); err != nil {
+		t.Fatal(err)
+	}
+	var delta bytes.Buffer
+	st, err := Write(&delta, bytes.NewReader(layer), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := apply(delta.Bytes(), extract(t, old)); err != nil || !bytes.Equal(got, layer) {
+		t.Fatalf("rebuilt %d bytes of %d (%v)", len(got), len(layer), err)
+	}
+	codes := ops(t, delta.Bytes())
+	if st.Diffed != int64(len(newText)) || !slices.Contains(codes, opAddData) || !slices.Contains(codes, opSeek) {
+		t.Errorf("%+v, operations %v", st, codes)
+	}
+}
