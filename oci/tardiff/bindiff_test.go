@@ -69,7 +69,7 @@ func TestDeltaDescribesChangedFilesByTheirDifference(t *testing.T) {
 	rng.Read(bin)
 	lib := make([]byte, spoolLimit+50_000) // spooled to disk when read
 	rng.Read(lib)
-	text := strings.Repeat("Greetings from hello-data 1.0, and more text around it. ", 40)
+	text := "Greetings from hello-data 1.0, " + strings.Repeat("and more text around it, ", 40) + "for 1.0.\n"
 	old := makeTar(t, dir("files/"), dir("files/bin/"), file("files/bin/app", string(bin)),
 		file("files/lib/libfoo.so.1.2.3", string(lib)), file("files/share/greeting", text),
 		file("files/lib/libbar.so.4", string(bin[:5000])))
@@ -164,5 +164,22 @@ func TestDeltaDescribesAnEditedText(t *testing.T) {
 	codes := ops(t, delta.Bytes())
 	if st.Diffed != int64(len(newText)) || !slices.Contains(codes, opAddData) || !slices.Contains(codes, opSeek) {
 		t.Errorf("%+v, operations %v", st, codes)
+	}
+}
+
+// Operations that would not rebuild the file are not written: the file is
+// carried instead.
+func TestWriteDiffChecksItsOperations(t *testing.T) {
+	old, new := []byte(strings.Repeat("old bytes ", 30)), []byte(strings.Repeat("new bytes ", 30))
+	for _, ops := range [][]fileOp{
+		{{code: opCopy, size: len(new)}},                       // copies the old bytes
+		{{code: opSeek, size: 250}, {code: opCopy, size: 100}}, // past the end
+	} {
+		var b bytes.Buffer
+		d := &deltaWriter{w: &b}
+		var st Stats
+		if written, err := d.writeDiff("files/f", old, new, ops, &st); err != nil || written || b.Len() != 0 {
+			t.Errorf("%v: written %v, %d bytes (%v)", ops, written, b.Len(), err)
+		}
 	}
 }

@@ -6,11 +6,16 @@
 // and the files of the version the user has installed.
 //
 // The delta works at the level of files: a regular file whose content the
-// old image already has (at any path) is copied from there, everything else
-// (headers, changed and new files) is carried in the delta, zstd-compressed.
-// containers/tar-diff's own generator adds bsdiff of changed files, but
-// pulls in an old containers/image; this writer is short, and Write checks
-// that what a delta rebuilds has the layer's DiffID before it is used.
+// old image already has (at any path) is copied from there; a changed file
+// is written, with NewDiffingSource, as its difference from the old file at
+// its path (bindiff.go: runs aligned with the old bytes, copied where they
+// are equal and added to where they differ, as bsdiff's are; each checked
+// to rebuild the file before it is written); everything else (headers, new
+// files) is carried in the delta, zstd-compressed. containers/tar-diff's
+// own generator (bsdiff with a suffix array) pulls in an old
+// containers/image and is not on the module proxy; this writer is short,
+// and Write returns the DiffID of the layer it read, for the caller to
+// compare with the image's.
 package tardiff
 
 // ContentIDPath is where an image this frontend builds carries, in its

@@ -392,10 +392,13 @@ func (d *deltaWriter) write(rec *recorder, old *Source) (Stats, error) {
 				return st, err
 			}
 			if runs := alignedRuns(oldData, newData); len(runs) > 0 && 2*diffCost(oldData, newData, runs) < len(newData) {
-				if err := d.writeDiff(from, oldData, newData, runs, &st); err != nil {
+				written, err := d.writeDiff(from, oldData, newData, diffOps(oldData, newData, runs), &st)
+				if err != nil {
 					return st, err
 				}
-				continue
+				if written {
+					continue
+				}
 			}
 			held = bytes.NewReader(newData)
 		}
