@@ -25,9 +25,10 @@ func rebuilt(rng *rand.Rand, old []byte) []byte {
 	inserted := make([]byte, 700)
 	rng.Read(inserted)
 	b = slices.Concat(b[:mid], inserted, b[mid:])
-	b = slices.Delete(b, len(b)/4, len(b)/4+300)
-	moved := slices.Clone(b[len(b)/8 : len(b)/8+2000])
-	b = slices.Delete(b, len(b)/8, len(b)/8+2000)
+	b = slices.Delete(b, len(b)/4, len(b)/4+min(300, len(b)/8))
+	m := min(2000, len(b)/4)
+	moved := slices.Clone(b[len(b)/8 : len(b)/8+m])
+	b = slices.Delete(b, len(b)/8, len(b)/8+m)
 	return slices.Concat(b, moved)
 }
 
@@ -123,6 +124,10 @@ func FuzzDiffRebuilds(f *testing.F) {
 	f.Add(bytes.Repeat([]byte("ab"), 500), bytes.Repeat([]byte("ab"), 700))
 	f.Add(bytes.Repeat([]byte{0}, 4096), append(bytes.Repeat([]byte{0}, 4000), 1))
 	f.Fuzz(func(t *testing.T, a, b []byte) {
+		// The difference alone, whatever it would cost.
+		if got, ok := replay(a, diffOps(a, b, alignedRuns(a, b))); !ok || !bytes.Equal(got, b) {
+			t.Fatalf("the operations rebuild %d bytes of %d (ok %v)", len(got), len(b), ok)
+		}
 		old := makeTar(t, file("files/f", string(a)))
 		layer := makeTar(t, file("files/f", string(b)))
 		src := NewDiffingSource(t.TempDir())
@@ -181,5 +186,34 @@ func TestWriteDiffChecksItsOperations(t *testing.T) {
 		if written, err := d.writeDiff("files/f", old, new, ops, &st); err != nil || written || b.Len() != 0 {
 			t.Errorf("%v: written %v, %d bytes (%v)", ops, written, b.Len(), err)
 		}
+	}
+}
+
+// The difference rebuilds the new bytes from the old on many pairs: of few
+// distinct bytes (repeats, runs of one byte) and of random ones, each
+// rebuilt (shifted, values changed, a block moved).
+func TestDifferenceRebuildsGeneratedPairs(t *testing.T) {
+	rng := rand.New(rand.NewSource(4))
+	described := 0
+	for i := range 500 {
+		a := make([]byte, 100+rng.Intn(20000))
+		rng.Read(a)
+		for j := range a {
+			a[j] %= byte(1 + i%7*40)
+		}
+		b := rebuilt(rng, a)
+		if i%3 == 0 {
+			b, a = a, b
+		}
+		runs := alignedRuns(a, b)
+		if got, ok := replay(a, diffOps(a, b, runs)); !ok || !bytes.Equal(got, b) {
+			t.Fatalf("pair %d: the operations rebuild %d bytes of %d (ok %v)", i, len(got), len(b), ok)
+		}
+		if len(runs) > 0 && 2*diffCost(a, b, runs) < len(b) {
+			described++
+		}
+	}
+	if described < 250 {
+		t.Errorf("%d of 500 pairs described by their difference", described)
 	}
 }
