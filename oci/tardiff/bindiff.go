@@ -98,49 +98,15 @@ func alignedRuns(old, new []byte) []run {
 		if k+1 < len(exact) {
 			gapEnd = exact[k+1].at
 		}
-		// Backward, into what the previous run left.
-		if k > 0 {
-			prev := &runs[len(runs)-1]
-			lo := prev.at + prev.n
-			best, score, s := 0, 0, 0
-			for b := 1; r.at-b >= lo && r.from-b >= 0; b++ {
-				if new[r.at-b] == old[r.from-b] {
-					s++
-				} else {
-					s--
-				}
-				if s > score {
-					best, score = b, s
-				}
-			}
-			r.at, r.from, r.n = r.at-best, r.from-best, r.n+best
-		} else {
-			best, score, s := 0, 0, 0
-			for b := 1; r.at-b >= 0 && r.from-b >= 0; b++ {
-				if new[r.at-b] == old[r.from-b] {
-					s++
-				} else {
-					s--
-				}
-				if s > score {
-					best, score = b, s
-				}
-			}
-			r.at, r.from, r.n = r.at-best, r.from-best, r.n+best
+		// Backward, into what the previous run left; forward, into the
+		// gap before the next.
+		lo := 0
+		if len(runs) > 0 {
+			lo = runs[len(runs)-1].at + runs[len(runs)-1].n
 		}
-		// Forward, into the gap before the next run.
-		best, score, s := 0, 0, 0
-		for f := 0; r.at+r.n+f < gapEnd && r.from+r.n+f < len(old); f++ {
-			if new[r.at+r.n+f] == old[r.from+r.n+f] {
-				s++
-			} else {
-				s--
-			}
-			if s > score {
-				best, score = f+1, s
-			}
-		}
-		r.n += best
+		b := grow(old, new, r.at, r.from, r.at-lo, -1)
+		r.at, r.from, r.n = r.at-b, r.from-b, r.n+b
+		r.n += grow(old, new, r.at+r.n, r.from+r.n, gapEnd-(r.at+r.n), 1)
 		// Adjacent runs with the same alignment are one.
 		if len(runs) > 0 {
 			prev := &runs[len(runs)-1]
@@ -152,6 +118,31 @@ func alignedRuns(old, new []byte) []run {
 		runs = append(runs, r)
 	}
 	return runs
+}
+
+// grow is how far a run grows from new[at] and old[from] in direction d
+// (1: over the bytes there and after, -1: over those before), over at most
+// limit bytes: the length where matches outnumber mismatches the most.
+func grow(old, new []byte, at, from, limit, d int) int {
+	best, score, s := 0, 0, 0
+	for k := range limit {
+		i, j := at+k, from+k
+		if d < 0 {
+			i, j = at-1-k, from-1-k
+		}
+		if j < 0 || j >= len(old) {
+			break
+		}
+		if new[i] == old[j] {
+			s++
+		} else {
+			s--
+		}
+		if s > score {
+			best, score = k+1, s
+		}
+	}
+	return best
 }
 
 // hashWindow hashes the window bytes at b's start.
