@@ -9,11 +9,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/docker/go-units"
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/remoteindex"
 	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/localbuild"
@@ -301,7 +303,22 @@ func TestPublishDeltasFitTheVersionEachUserHas(t *testing.T) {
 	publishAll()
 	users["2.0"] = install(harness.Flatpak(t))
 	pushBuild(t, spec, greetingRepoSaying(t, "3.0", "2.0"+long.String()+tail.String()), reg+"/"+appRepo+":latest")
-	publishAll()
+	// 3.0 published with the command, which says what the deltas weigh.
+	cmd := exec.Command(cli(t), "publish", "--registry", reg, "--insecure", "--repo", appRepo, "--repo", rtRepo, "--out", out, "--deltas")
+	said, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("flatpak-frontend publish: %v\n%s", err, said)
+	}
+	m := regexp.MustCompile(`, 1 new delta manifest\(s\) \((\S+) of deltas for (\S+) of layers\)`).FindSubmatch(said)
+	if m == nil {
+		t.Fatalf("flatpak-frontend publish said:\n%s", said)
+	}
+	deltaBytes, err1 := units.FromHumanSize(string(m[1]))
+	layerBytes, err2 := units.FromHumanSize(string(m[2]))
+	if err1 != nil || err2 != nil || deltaBytes <= 0 || deltaBytes >= layerBytes {
+		t.Errorf("flatpak-frontend publish said:\n%s", said)
+	}
+	t.Logf("flatpak-frontend publish: %s", said)
 	img, err := remote.Image(mustRef(t, reg+"/"+appRepo+":latest"))
 	if err != nil {
 		t.Fatal(err)

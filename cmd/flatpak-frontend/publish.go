@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/docker/go-units"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/publish"
 )
 
@@ -72,6 +73,9 @@ users add it with flatpak remote-add NAME oci+https://SERVER.
 	}
 	if o.Deltas {
 		fmt.Fprintf(os.Stderr, ", %d new delta manifest(s)", res.Deltas)
+		if res.Deltas > 0 {
+			fmt.Fprintf(os.Stderr, " (%s of deltas for %s of layers)", units.HumanSize(float64(res.DeltaBytes)), units.HumanSize(float64(res.DeltaLayerBytes)))
+		}
 	}
 	fmt.Fprintln(os.Stderr)
 	return 0

@@ -131,14 +131,15 @@ func deltaPairs(indexes map[string]map[string]map[string]*remoteindex.Repository
 // names and from the depth-1 images before it (those its own delta manifest
 // was made from), and writes each repository's delta index: the targets
 // still published, with their delta manifests. It returns how many delta
-// manifests it pushed. A delta that cannot be made is left out with a
+// manifests it pushed, and the bytes of their deltas and of the layers
+// those stand for. A delta that cannot be made is left out with a
 // warning: Flatpak then downloads those layers whole.
-func pushDeltas(ctx context.Context, reg name.Registry, ropts []remote.Option, pairs []deltaPair, published map[string]map[string]bool, depth int, warn func(string)) (int, error) {
+func pushDeltas(ctx context.Context, reg name.Registry, ropts []remote.Option, pairs []deltaPair, published map[string]map[string]bool, depth int, warn func(string)) (deltaCounts, error) {
 	byRepo := map[string][]deltaPair{}
 	for _, p := range pairs {
 		byRepo[p.repo] = append(byRepo[p.repo], p)
 	}
-	pushed := 0
+	var pushed deltaCounts
 	for _, repoName := range sortedKeys(published) {
 		repo := reg.Repo(repoName)
 		idx, err := readDeltaIndex(repo, ropts)
@@ -162,7 +163,7 @@ func pushDeltas(ctx context.Context, reg name.Registry, ropts []remote.Option, p
 				continue
 			}
 			sources := deltaSources(p, sourcesOf[p.from], depth)
-			desc, err := pushDelta(ctx, repo, ropts, p.to, sources, func(from string, err error) {
+			desc, n, err := pushDelta(ctx, repo, ropts, p.to, sources, func(from string, err error) {
 				warn(fmt.Sprintf("%s@%s: no delta from %s: %v", repoName, p.to, from, err))
 			})
 			if err != nil {
@@ -174,7 +175,9 @@ func pushDeltas(ctx context.Context, reg name.Registry, ropts []remote.Option, p
 			}
 			if desc != nil {
 				kept[p.to] = *desc
-				pushed++
+				pushed.manifests++
+				pushed.deltaBytes += n.deltaBytes
+				pushed.layerBytes += n.layerBytes
 			}
 		}
 		if len(kept) == 0 && len(idx.Manifests) == 0 {
@@ -228,29 +231,36 @@ func readDeltaIndex(repo name.Repository, ropts []remote.Option) (*ocispecs.Inde
 	return &idx, nil
 }
 
+// deltaCounts are delta manifests pushed, the bytes of their deltas and
+// of the layers those stand for.
+type deltaCounts struct {
+	manifests              int
+	deltaBytes, layerBytes int64
+}
+
 // pushDelta pushes the tar-diffs that rebuild the layers of the image
 // target from each of the images sources, and their manifest; nil when no
 // layer has a delta worth its size. A source that cannot be used is
 // skipped (skipped says why).
-func pushDelta(ctx context.Context, repo name.Repository, ropts []remote.Option, target string, sources []string, skipped func(string, error)) (*ocispecs.Descriptor, error) {
+func pushDelta(ctx context.Context, repo name.Repository, ropts []remote.Option, target string, sources []string, skipped func(string, error)) (*ocispecs.Descriptor, deltaCounts, error) {
 	newImg, err := remote.Image(repo.Digest(target), ropts...)
 	if err != nil {
-		return nil, err
+		return nil, deltaCounts{}, err
 	}
 	newCfg, err := newImg.ConfigFile()
 	if err != nil {
-		return nil, err
+		return nil, deltaCounts{}, err
 	}
 	newLayers, err := newImg.Layers()
 	if err != nil {
-		return nil, err
+		return nil, deltaCounts{}, err
 	}
 	if len(newLayers) != len(newCfg.RootFS.DiffIDs) {
-		return nil, fmt.Errorf("the image has %d layers and %d DiffIDs", len(newLayers), len(newCfg.RootFS.DiffIDs))
+		return nil, deltaCounts{}, fmt.Errorf("the image has %d layers and %d DiffIDs", len(newLayers), len(newCfg.RootFS.DiffIDs))
 	}
 	dir, err := os.MkdirTemp("", "flatpak-frontend-delta-")
 	if err != nil {
-		return nil, err
+		return nil, deltaCounts{}, err
 	}
 	defer os.RemoveAll(dir)
 	mf := ocispecs.Manifest{
@@ -261,80 +271,86 @@ func pushDelta(ctx context.Context, repo name.Repository, ropts []remote.Option,
 	}
 	mf.SchemaVersion = 2
 	var used []string
+	var n deltaCounts
 	for _, from := range sources {
-		layers, err := deltaLayers(repo, ropts, from, newLayers, newCfg.RootFS.DiffIDs, dir)
+		layers, replaced, err := deltaLayers(repo, ropts, from, newLayers, newCfg.RootFS.DiffIDs, dir)
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil, ctx.Err()
+				return nil, deltaCounts{}, ctx.Err()
 			}
 			skipped(from, err)
 			continue
 		}
 		mf.Layers = append(mf.Layers, layers...)
 		used = append(used, from)
+		for _, l := range layers {
+			n.deltaBytes += l.Size
+		}
+		n.layerBytes += replaced
 	}
 	if len(mf.Layers) == 0 {
-		return nil, nil
+		return nil, deltaCounts{}, nil
 	}
 	if err := remote.WriteLayer(repo, static.NewLayer(deltaConfig, deltaConfigType), ropts...); err != nil {
-		return nil, fmt.Errorf("push the delta config: %w", err)
+		return nil, deltaCounts{}, fmt.Errorf("push the delta config: %w", err)
 	}
 	dt, err := json.Marshal(mf)
 	if err != nil {
-		return nil, err
+		return nil, deltaCounts{}, err
 	}
 	d := digest.FromBytes(dt)
 	if err := remote.Put(repo.Digest(d.String()), rawManifest{dt, types.OCIManifestSchema1}, ropts...); err != nil {
-		return nil, fmt.Errorf("push the delta manifest: %w", err)
+		return nil, deltaCounts{}, fmt.Errorf("push the delta manifest: %w", err)
 	}
 	return &ocispecs.Descriptor{MediaType: ocispecs.MediaTypeImageManifest, Digest: d, Size: int64(len(dt)),
-		Annotations: map[string]string{annotationTarget: target, annotationSources: strings.Join(used, ",")}}, nil
+		Annotations: map[string]string{annotationTarget: target, annotationSources: strings.Join(used, ",")}}, n, nil
 }
 
 // deltaLayers pushes the tar-diffs that rebuild each of the new layers
-// from the image from, and returns their descriptors: those smaller than
-// the layer itself.
-func deltaLayers(repo name.Repository, ropts []remote.Option, from string, newLayers []v1.Layer, diffIDs []v1.Hash, dir string) ([]ocispecs.Descriptor, error) {
+// from the image from, and returns their descriptors (those smaller than
+// the layer itself) and the bytes of the layers they stand for.
+func deltaLayers(repo name.Repository, ropts []remote.Option, from string, newLayers []v1.Layer, diffIDs []v1.Hash, dir string) ([]ocispecs.Descriptor, int64, error) {
 	oldImg, err := remote.Image(repo.Digest(from), ropts...)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the old image: %w", err)
+		return nil, 0, fmt.Errorf("cannot read the old image: %w", err)
 	}
 	oldCfg, err := oldImg.ConfigFile()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if len(oldCfg.RootFS.DiffIDs) == 0 {
-		return nil, fmt.Errorf("the old image has no layers")
+		return nil, 0, fmt.Errorf("the old image has no layers")
 	}
 	// What Flatpak recorded when it installed the old image.
 	fromID := oldCfg.RootFS.DiffIDs[len(oldCfg.RootFS.DiffIDs)-1].String()
 	oldLayers, err := oldImg.Layers()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	// Flatpak finds the delta by fromID alone: it must be this image's.
 	if ok, err := hasContentID(oldLayers[len(oldLayers)-1]); err != nil {
-		return nil, fmt.Errorf("read the old image: %w", err)
+		return nil, 0, fmt.Errorf("read the old image: %w", err)
 	} else if !ok {
-		return nil, fmt.Errorf("its last layer has no %s (built by another tool or an older flatpak-frontend): other versions may share that layer, and Flatpak would apply the delta to them", tardiff.ContentIDPath)
+		return nil, 0, fmt.Errorf("its last layer has no %s (built by another tool or an older flatpak-frontend): other versions may share that layer, and Flatpak would apply the delta to them", tardiff.ContentIDPath)
 	}
 	// The old image's files a changed file may be described against.
 	keep, err := os.MkdirTemp(dir, "old-")
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer os.RemoveAll(keep)
 	src := tardiff.NewDiffingSource(keep)
 	for _, l := range oldLayers {
 		if err := readLayer(l, src.AddLayer); err != nil {
-			return nil, fmt.Errorf("read the old image: %w", err)
+			return nil, 0, fmt.Errorf("read the old image: %w", err)
 		}
 	}
 	var out []ocispecs.Descriptor
+	var replaced int64
 	for i, l := range newLayers {
 		size, err := l.Size()
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		path := filepath.Join(dir, "delta")
 		var st tardiff.Stats
@@ -347,26 +363,27 @@ func deltaLayers(repo name.Repository, ropts []remote.Option, from string, newLa
 			return errors.Join(err, f.Close())
 		})
 		if err != nil {
-			return nil, fmt.Errorf("layer %d: %w", i, err)
+			return nil, 0, fmt.Errorf("layer %d: %w", i, err)
 		}
 		// The delta must rebuild what the image says the layer is.
 		if want := diffIDs[i].String(); st.DiffID != want {
-			return nil, fmt.Errorf("layer %d reads as %s, its config says %s", i, st.DiffID, want)
+			return nil, 0, fmt.Errorf("layer %d reads as %s, its config says %s", i, st.DiffID, want)
 		}
 		blob, err := newFileBlob(path)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if blob.size >= size {
 			continue // the layer itself is as small
 		}
 		if err := remote.WriteLayer(repo, blob, ropts...); err != nil {
-			return nil, fmt.Errorf("push the delta of layer %d: %w", i, err)
+			return nil, 0, fmt.Errorf("push the delta of layer %d: %w", i, err)
 		}
 		out = append(out, ocispecs.Descriptor{MediaType: tardiff.MediaType, Digest: blob.digest, Size: blob.size,
 			Annotations: map[string]string{annotationFrom: fromID, annotationTo: st.DiffID}})
+		replaced += size
 	}
-	return out, nil
+	return out, replaced, nil
 }
 
 // hasContentID is true when the layer holds tardiff.ContentIDPath.

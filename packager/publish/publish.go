@@ -64,8 +64,11 @@ type Result struct {
 	Images int
 	// Signed is how many signatures were written.
 	Signed int
-	// Deltas is how many delta manifests were pushed.
-	Deltas int
+	// Deltas is how many delta manifests were pushed; DeltaBytes the
+	// bytes of their deltas, and DeltaLayerBytes of the layers those
+	// stand for (what a user would download without them).
+	Deltas                      int
+	DeltaBytes, DeltaLayerBytes int64
 }
 
 // Publish writes the index of the registry's Flatpak images.
@@ -220,9 +223,11 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 		if depth <= 0 {
 			depth = DefaultDeltaDepth
 		}
-		if res.Deltas, err = pushDeltas(ctx, reg, ropts, pairs, published, depth, o.Warn); err != nil {
+		n, err := pushDeltas(ctx, reg, ropts, pairs, published, depth, o.Warn)
+		if err != nil {
 			return nil, err
 		}
+		res.Deltas, res.DeltaBytes, res.DeltaLayerBytes = n.manifests, n.deltaBytes, n.layerBytes
 	}
 	for name, png := range icons {
 		if err := writeAtomic(filepath.Join(o.Out, remoteindex.IconsDir, name), png); err != nil {
