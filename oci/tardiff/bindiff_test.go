@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"math/rand"
 	"slices"
@@ -71,9 +72,13 @@ func TestDeltaDescribesChangedFilesByTheirDifference(t *testing.T) {
 	lib := make([]byte, spoolLimit+50_000) // spooled to disk when read
 	rng.Read(lib)
 	text := "Greetings from hello-data 1.0, " + strings.Repeat("and more text around it, ", 40) + "for 1.0.\n"
-	old := makeTar(t, dir("files/"), dir("files/bin/"), file("files/bin/app", string(bin)),
+	entries := []entry{dir("files/"), dir("files/bin/"), file("files/bin/app", string(bin)),
 		file("files/lib/libfoo.so.1.2.3", string(lib)), file("files/share/greeting", text),
-		file("files/lib/libbar.so.4", string(bin[:5000])))
+		file("files/lib/libbar.so.4", string(bin[:5000]))}
+	for i := range 300 { // names around libfoo's, none sharing as much
+		entries = append(entries, file(fmt.Sprintf("files/lib/lib%c%03d.so", 'a'+i%26, i), "x"))
+	}
+	old := makeTar(t, entries...)
 	app, foo, greeting := rebuilt(rng, bin), rebuilt(rng, lib), strings.ReplaceAll(text, "1.0", "2.0")
 	newLayer := makeTar(t, dir("files/"), dir("files/bin/"), file("files/bin/app", string(app)),
 		file("files/lib/libfoo.so.1.2.4", string(foo)), file("files/share/greeting", greeting),

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/klauspost/compress/zstd"
@@ -48,9 +49,11 @@ type Source struct {
 	other  map[string]bool      // symlinks and special files
 	// keep, when set, is the folder that keeps the content of the files
 	// a changed file may be described against (by digest); byDir lists
-	// the names of the regular files in each folder.
-	keep  string
-	byDir map[string][]string
+	// the names of the regular files in each folder (sorted once Write
+	// looks into it: sorted says so).
+	keep   string
+	byDir  map[string][]string
+	sorted map[string]bool
 }
 
 // NewSource is an empty Source; AddLayer fills it.
@@ -65,7 +68,7 @@ func NewSource() *Source {
 // the same folder whose name shares the longest start with it).
 func NewDiffingSource(dir string) *Source {
 	s := NewSource()
-	s.keep, s.byDir = dir, map[string][]string{}
+	s.keep, s.byDir, s.sorted = dir, map[string][]string{}, map[string]bool{}
 	return s
 }
 
@@ -112,6 +115,7 @@ func (s *Source) AddLayer(r io.Reader) error {
 			if s.keep != "" {
 				d, name := path.Split(p)
 				s.byDir[d] = append(s.byDir[d], name)
+				s.sorted[d] = false
 			}
 		case tar.TypeLink:
 			if c, ok := s.files[cleanPath(hdr.Linkname)]; ok {
@@ -168,9 +172,17 @@ func (s *Source) diffBase(p string, n int64) (string, []byte, bool) {
 	if _, ok := s.files[p]; ok {
 		from = p
 	} else {
+		// In the folder's names sorted, the longest start shared with
+		// name is shared with a name next to its place.
 		d, name := path.Split(p)
+		names := s.byDir[d]
+		if !s.sorted[d] {
+			slices.Sort(names)
+			s.sorted[d] = true
+		}
+		i, _ := slices.BinarySearch(names, name)
 		best := 0
-		for _, other := range s.byDir[d] {
+		for _, other := range names[max(i-1, 0):min(i+2, len(names))] {
 			k := commonPrefix(name, other)
 			if k > best && 2*k >= len(name) && s.files[d+other] != (content{}) {
 				from, best = d+other, k
