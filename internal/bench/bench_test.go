@@ -237,6 +237,14 @@ func TestBench(t *testing.T) {
 		t.Fatalf("update download: %v", err)
 	}
 	logf("flatpak update after one package added fetched %d bytes of blobs; the registry received %d bytes of the new image; its layers are %d bytes", fetched, pushed, imgSize)
+	// The deltas of real updates of compiled libraries (Debian's).
+	debDelta := "n/a"
+	if r, detail, err := debianUpdateDelta(ctx, debianUpdatesDir(t)); err != nil {
+		logf("no delta of a real update measured (Debian's archive): %v", err)
+	} else {
+		debDelta = fmt.Sprintf("%.3f", r)
+		logf("deltas of real updates: %s", detail)
+	}
 
 	// Sizes: the same tree as flatpak build-bundle --oci compresses it.
 	ours, ourLayers, err := imageSize(fe.OCI)
@@ -274,6 +282,7 @@ func TestBench(t *testing.T) {
 		{"foreign_vs_native_arch", ratio(get("arch_foreign").Median, get("arch_native").Median), ""},
 		{"update_download_vs_image", ratio(float64(fetched), float64(imgSize)), "<= 0.5"},
 		{"update_push_vs_image", ratio(float64(pushed), float64(imgSize)), ""},
+		{"update_delta_vs_layer_debian", debDelta, ""},
 		{"ghex_cold_vs_containerfile", ratio(get("ghex_cold_frontend").Median, get("ghex_cold_containerfile").Median), "<= 0.8"},
 	}
 	figures = append(figures, scaleFigures(scaleRuns)...)

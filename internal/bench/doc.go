@@ -48,7 +48,13 @@
 // user downloads (update_test.go): the app and runtime pushed to a
 // registry, published with deltas, installed by Flatpak; the app with one
 // package added pushed and published; the blob bytes `flatpak update`
-// fetches, counted by a proxy the index names as the registry. Then GHex
+// fetches, counted by a proxy the index names as the registry; and the
+// deltas of real updates of compiled code (debdelta_test.go): for
+// libssl3 and libglib2.0-0, the two newest versions this machine's apt
+// knows (a Debian point release and its update), downloaded once, their
+// usr/ trees as an old and a new layer, publish's delta ÷ the new layer
+// zstd-compressed ("n/a", with the reason logged, when apt knows fewer than
+// two versions or cannot download them). Then GHex
 // (examples/ghex) on the GTK test runtime against a Konflux-style
 // Containerfile doing the same work (testdata/containerfile-ghex). Each
 // figure with a goal is listed as met or missed in latest.txt; a missed
@@ -58,6 +64,7 @@
 // TestBenchConcurrent runs only that pair, for working on it; with
 // BENCH_MARK=1 it logs when the eight start on CLOCK_MONOTONIC, to cut a
 // system-wide `perf record -k CLOCK_MONOTONIC` to them (perf report --time).
+// TestBenchDebianUpdateDelta runs only the real updates' deltas.
 // TestBenchScaleFrontend runs only this frontend's scale builds
 // (BENCH_SIZES; BENCH_STEPS=1 lists every step). TestBenchAgainst compares
 // this tree with another commit (BENCH_BASE, by default the last one before

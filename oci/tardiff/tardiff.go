@@ -286,7 +286,10 @@ func Write(w io.Writer, layer io.Reader, old *Source) (Stats, error) {
 	if _, err := io.WriteString(w, magic); err != nil {
 		return Stats{}, err
 	}
-	zw, err := zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedDefault))
+	// A level above the layers' default: a delta is written once and
+	// downloaded by every user (on two library updates 4% smaller, at
+	// 1.7 times the time; the best level, 10% at ten times).
+	zw, err := zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedBetterCompression))
 	if err != nil {
 		return Stats{}, err
 	}
