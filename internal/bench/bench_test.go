@@ -231,19 +231,29 @@ func TestBench(t *testing.T) {
 		record("arch_foreign")(e.archBuild(ctx, t, "linux/arm64"))
 	}
 
-	// What a user's flatpak update downloads after one package changed.
-	fetched, imgSize, pushed, err := e.updateDownload(ctx, t)
+	// What a user's flatpak update downloads after one package added.
+	plugged := mainApp()
+	plugged.Packages = append(slices.Clone(plugged.Packages), "bench-plugin-1")
+	fetched, imgSize, pushed, err := e.updateDownload(ctx, t, mainApp(), e.rpms, plugged, e.rpms)
 	if err != nil {
 		t.Fatalf("update download: %v", err)
 	}
 	logf("flatpak update after one package added fetched %d bytes of blobs; the registry received %d bytes of the new image; its layers are %d bytes", fetched, pushed, imgSize)
-	// The deltas of real updates of compiled libraries (Debian's).
-	debDelta := "n/a"
+	// The deltas of real updates of compiled libraries (Debian's), and
+	// what flatpak update downloads after one package of the app updated
+	// to such a new version.
+	debDelta, debDownload := "n/a", "n/a"
 	if r, detail, err := debianUpdateDelta(ctx, debianUpdatesDir(t)); err != nil {
 		logf("no delta of a real update measured (Debian's archive): %v", err)
 	} else {
 		debDelta = fmt.Sprintf("%.3f", r)
 		logf("deltas of real updates: %s", detail)
+	}
+	if f, size, versions, err := e.debianUpdateDownload(ctx, t); err != nil {
+		logf("no update download after a package updated measured (Debian's archive): %v", err)
+	} else {
+		debDownload = ratio(float64(f), float64(size))
+		logf("flatpak update after %s updated (%s) fetched %d bytes of blobs; the new image's layers are %d bytes", debianLibPackage, versions, f, size)
 	}
 
 	// Sizes: the same tree as flatpak build-bundle --oci compresses it.
@@ -283,6 +293,7 @@ func TestBench(t *testing.T) {
 		{"update_download_vs_image", ratio(float64(fetched), float64(imgSize)), "<= 0.5"},
 		{"update_push_vs_image", ratio(float64(pushed), float64(imgSize)), ""},
 		{"update_delta_vs_layer_debian", debDelta, ""},
+		{"update_download_vs_image_updated", debDownload, "<= 0.5"},
 		{"ghex_cold_vs_containerfile", ratio(get("ghex_cold_frontend").Median, get("ghex_cold_containerfile").Median), "<= 0.8"},
 	}
 	figures = append(figures, scaleFigures(scaleRuns)...)

@@ -53,9 +53,11 @@
 // libssl3 and libglib2.0-0, the two newest versions this machine's apt
 // knows (a Debian point release and its update), downloaded once, their
 // usr/ trees as an old and a new layer, publish's delta ÷ the new layer
-// zstd-compressed ("n/a", with the reason logged, when apt knows fewer than
-// two versions or cannot download them). Then GHex
-// (examples/ghex) on the GTK test runtime against a Konflux-style
+// zstd-compressed; and what `flatpak update` downloads when one package of
+// the app (bench-debian-lib, libssl3's libraries under /app/lib) goes from
+// the older of those versions to the newer ("n/a", with the reason logged,
+// when apt knows fewer than two versions or cannot download them). Then
+// GHex (examples/ghex) on the GTK test runtime against a Konflux-style
 // Containerfile doing the same work (testdata/containerfile-ghex). Each
 // figure with a goal is listed as met or missed in latest.txt; a missed
 // goal is the next work, not a failure. The chart of the scale runs goes

@@ -73,6 +73,7 @@ const (
 	text                       // words: gzip keeps about 30%
 	literal                    // fileDef.text
 	pngIcon                    // a 64x64 PNG
+	copyOf                     // the file at the path fileDef.text
 )
 
 func benchPackages() []pkgDef {
@@ -242,6 +243,8 @@ func buildRPMs(ctx context.Context, out string, spec []byte, pkgs []pkgDef) erro
 			"--define", "_topdir " + top,
 			"--define", "_build_id_links none",
 			"--define", "__os_install_post %{nil}",
+			// Real libraries in a noarch package (debdelta_test.go).
+			"--define", "_binaries_in_noarch_packages_terminate_build 0",
 			// Fedora's payload compression, at a level that builds fast.
 			"--define", "_binary_payload w3.zstdio",
 			"--define", "pkgname " + p.name,
@@ -281,6 +284,11 @@ func writeFile(path string, f fileDef, rng *rand.Rand) error {
 	switch f.kind {
 	case literal:
 		data = []byte(f.text)
+	case copyOf:
+		var err error
+		if data, err = os.ReadFile(f.text); err != nil {
+			return err
+		}
 	case pngIcon:
 		data = icon(color.RGBA{uint8(rng.IntN(256)), 0x80, 0xd0, 0xff})
 	case text:

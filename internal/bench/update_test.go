@@ -67,16 +67,16 @@ func startCountingRegistry(t *testing.T, reg string) *countingRegistry {
 	return c
 }
 
-// updateDownload is what a user's `flatpak update` downloads after one
-// package of the app changed, and the new image's compressed size; pushed
-// is what the registry received for the new image: the blobs (layers and
-// config) that its repository did not have, as a push sends only those
-// (each blob is checked with a HEAD first). The
-// main app and the runtime pushed to the registry and published as a
-// remote, installed by Flatpak from it; the app rebuilt with one package
-// added, pushed, published; Flatpak updates. Blob bytes are counted by a
-// proxy that the remote's index names as the registry.
-func (e *env) updateDownload(ctx context.Context, t *testing.T) (fetched, size, pushed int64, err error) {
+// updateDownload is what a user's `flatpak update` downloads from the app
+// a (built from the repo rpms) to the app b (from rpmsB), and the new
+// image's compressed size; pushed is what the registry received for the
+// new image: the blobs (layers and config) that its repository did not
+// have, as a push sends only those (each blob is checked with a HEAD
+// first). The app a and the runtime pushed to the registry and published
+// as a remote, installed by Flatpak from it; b pushed, published; Flatpak
+// updates. Blob bytes are counted by a proxy that the remote's index names
+// as the registry.
+func (e *env) updateDownload(ctx context.Context, t *testing.T, a app, rpms string, b app, rpmsB string) (fetched, size, pushed int64, err error) {
 	reg := harness.Registry(t)
 	prefix := fmt.Sprintf("bench%d", time.Now().UnixNano()%1e9)
 	appRepo, rtRepo := prefix+"/app", prefix+"/platform"
@@ -84,18 +84,18 @@ func (e *env) updateDownload(ctx context.Context, t *testing.T) (fetched, size, 
 		"oci:"+e.rt.Dir, "docker://"+reg+"/"+rtRepo+":latest").CombinedOutput(); err != nil {
 		return 0, 0, 0, fmt.Errorf("push the runtime: %v\n%s", err, out)
 	}
-	push := func(a app) error {
+	push := func(a app, rpms string) error {
 		dir := e.tempDir("push-" + a.ID)
-		var b bytes.Buffer
-		if err := e.yamlTmpl.Execute(&b, a); err != nil {
+		var y bytes.Buffer
+		if err := e.yamlTmpl.Execute(&y, a); err != nil {
 			return err
 		}
-		if err := os.WriteFile(filepath.Join(dir, "flatpak.yaml"), b.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, "flatpak.yaml"), y.Bytes(), 0o644); err != nil {
 			return err
 		}
 		_, err := localbuild.Build(ctx, e.c, localbuild.Options{
 			File: filepath.Join(dir, "flatpak.yaml"), ContextDir: dir,
-			Contexts: map[string]string{"rpms": e.rpms, "runtime": "oci-layout://" + e.rt.Dir + "@" + e.rt.Digest},
+			Contexts: map[string]string{"rpms": rpms, "runtime": "oci-layout://" + e.rt.Dir + "@" + e.rt.Digest},
 			Progress: "quiet", Push: reg + "/" + appRepo + ":latest",
 		})
 		return err
@@ -107,8 +107,7 @@ func (e *env) updateDownload(ctx context.Context, t *testing.T) (fetched, size, 
 			Repositories: []string{appRepo, rtRepo}, Out: out, Deltas: true})
 		return err
 	}
-	a := mainApp()
-	if err := push(a); err != nil {
+	if err := push(a, rpms); err != nil {
 		return 0, 0, 0, err
 	}
 	if err := pub(); err != nil {
@@ -136,8 +135,7 @@ func (e *env) updateDownload(ctx context.Context, t *testing.T) (fetched, size, 
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	a.Packages = append(slices.Clone(a.Packages), "bench-plugin-1")
-	if err := push(a); err != nil {
+	if err := push(b, rpmsB); err != nil {
 		return 0, 0, 0, err
 	}
 	if err := pub(); err != nil {
@@ -190,7 +188,10 @@ func blobSizes(ctx context.Context, ref name.Reference) (imageBlobs, error) {
 // go test -tags bench -run TestBenchUpdateDownload -v ./internal/bench/
 func TestBenchUpdateDownload(t *testing.T) {
 	e := newEnv(t)
-	fetched, size, pushed, err := e.updateDownload(context.Background(), t)
+	a := mainApp()
+	b := a
+	b.Packages = append(slices.Clone(a.Packages), "bench-plugin-1")
+	fetched, size, pushed, err := e.updateDownload(context.Background(), t, a, e.rpms, b, e.rpms)
 	if err != nil {
 		t.Fatal(err)
 	}
