@@ -263,6 +263,11 @@ func pushDelta(ctx context.Context, repo name.Repository, ropts []remote.Option,
 		return nil, deltaCounts{}, err
 	}
 	defer os.RemoveAll(dir)
+	// Each new layer is read from the registry once, however many images
+	// its deltas are made from.
+	for i, l := range newLayers {
+		newLayers[i] = &localLayer{Layer: l, path: filepath.Join(dir, fmt.Sprintf("layer-%d.tar", i))}
+	}
 	mf := ocispecs.Manifest{
 		MediaType:   ocispecs.MediaTypeImageManifest,
 		Config:      ocispecs.Descriptor{MediaType: deltaConfigType, Digest: digest.FromBytes(deltaConfig), Size: int64(len(deltaConfig))},
@@ -446,3 +451,57 @@ func (b *fileBlob) Compressed() (io.ReadCloser, error)   { return os.Open(b.path
 func (b *fileBlob) Uncompressed() (io.ReadCloser, error) { return os.Open(b.path) }
 func (b *fileBlob) Size() (int64, error)                 { return b.size, nil }
 func (b *fileBlob) MediaType() (types.MediaType, error)  { return tardiff.MediaType, nil }
+
+// localLayer is a layer read from the registry once: its first whole read
+// is kept at path, and later reads come from there.
+type localLayer struct {
+	v1.Layer
+	path string
+}
+
+func (l *localLayer) Uncompressed() (io.ReadCloser, error) {
+	if f, err := os.Open(l.path); err == nil {
+		return f, nil
+	}
+	rc, err := l.Layer.Uncompressed()
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Create(l.path + ".part")
+	if err != nil {
+		rc.Close()
+		return nil, err
+	}
+	return &keepingReader{rc: rc, f: f, path: l.path}, nil
+}
+
+// keepingReader reads rc, writing what it reads to f, which becomes path
+// once rc was read to its end and closed without an error.
+type keepingReader struct {
+	rc   io.ReadCloser
+	f    *os.File
+	path string
+	end  bool
+	werr error
+}
+
+func (k *keepingReader) Read(p []byte) (int, error) {
+	n, err := k.rc.Read(p)
+	if n > 0 && k.werr == nil {
+		_, k.werr = k.f.Write(p[:n])
+	}
+	if err == io.EOF {
+		k.end = true
+	}
+	return n, err
+}
+
+func (k *keepingReader) Close() error {
+	err := k.rc.Close()
+	ferr := k.f.Close()
+	if k.end && err == nil && ferr == nil && k.werr == nil && os.Rename(k.f.Name(), k.path) == nil {
+		return nil
+	}
+	os.Remove(k.f.Name())
+	return err
+}

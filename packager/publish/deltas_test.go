@@ -1,6 +1,8 @@
 package publish
 
 import (
+	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -8,6 +10,9 @@ import (
 
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/labels"
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/remoteindex"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 func img(digest, ref string) remoteindex.Image {
@@ -74,5 +79,55 @@ func TestDeltaPairsFollowTheLastPublish(t *testing.T) {
 	}
 	if !reflect.DeepEqual(published, wantPublished) {
 		t.Errorf("published: %v, want %v", published, wantPublished)
+	}
+}
+
+// countingLayer counts the reads of a layer's uncompressed content.
+type countingLayer struct {
+	v1.Layer
+	reads int
+}
+
+func (c *countingLayer) Uncompressed() (io.ReadCloser, error) {
+	c.reads++
+	return c.Layer.Uncompressed()
+}
+
+// A new layer is read from the registry once: later reads come from its
+// first whole read; a read stopped half way keeps nothing.
+func TestLocalLayerReadsTheRegistryOnce(t *testing.T) {
+	content := bytes.Repeat([]byte("layer bytes "), 10000)
+	inner := &countingLayer{Layer: static.NewLayer(content, types.OCIUncompressedLayer)}
+	l := &localLayer{Layer: inner, path: filepath.Join(t.TempDir(), "layer.tar")}
+	read := func(n int64) []byte {
+		t.Helper()
+		rc, err := l.Uncompressed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if n < 0 {
+			_, err = io.Copy(&b, rc)
+		} else {
+			_, err = io.CopyN(&b, rc, n)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := rc.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	if got := read(100); !bytes.Equal(got, content[:100]) {
+		t.Fatal("the half read differs")
+	}
+	for i := range 3 {
+		if got := read(-1); !bytes.Equal(got, content) {
+			t.Fatalf("read %d differs", i)
+		}
+	}
+	if inner.reads != 2 {
+		t.Errorf("the registry was read %d times, want 2 (the half read, the first whole one)", inner.reads)
 	}
 }
