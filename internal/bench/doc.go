@@ -36,8 +36,9 @@
 // packages), with 32 generated packages (300mb, 40) and with 142 (1gb,
 // 150; libraries of 1 to 10 MB, plugins, data files: 61 files each). At
 // each size, taking turns from a cold cache: this frontend through its
-// command (a process of its own, whose peak RSS is the frontend's memory;
-// buildkitd's peak is read from its VmHWM, reset before each build), the
+// command (a process of its own, whose peak RSS, its VmHWM read while it
+// runs, is the frontend's memory; buildkitd's peak is read from its
+// VmHWM, reset before each build), the
 // Containerfile, the host pipeline and the floor (rpm -i --root of the
 // same RPM files into a copy of the runtime tree, then /app as one tar
 // compressed as the frontend's layers are: zstd at BuildKit's default
