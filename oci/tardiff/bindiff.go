@@ -29,7 +29,8 @@ type run struct {
 // the runs' growing over changed bytes does better than many short runs.
 const (
 	// window is the bytes hashed to find a match; the old file is indexed
-	// every step bytes, so every match of window+step-1 bytes is found.
+	// every step bytes, so a match of window+step-1 bytes or more holds an
+	// indexed window (unless another window took its slot).
 	window = 16
 	step   = 8
 	// minMatch is the shortest exact match a run starts from.
