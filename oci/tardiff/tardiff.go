@@ -402,9 +402,13 @@ func (d *deltaWriter) write(rec *recorder, old *Source) (Stats, error) {
 			continue
 		}
 		if from, oldData, ok := old.diffBase(p, n); ok {
-			newData, err := heldBytes(held, &buf, n)
-			if err != nil {
-				return st, err
+			// The content whole: buf's, or the spool's read.
+			newData := buf.Bytes()
+			if held == spool {
+				newData = make([]byte, n)
+				if _, err := io.ReadFull(spool, newData); err != nil {
+					return st, err
+				}
 			}
 			if runs := alignedRuns(oldData, newData); len(runs) > 0 && 2*diffCost(oldData, newData, runs) < len(newData) {
 				written, err := d.writeDiff(from, oldData, newData, diffOps(oldData, newData, runs), &st)
@@ -430,17 +434,6 @@ func (d *deltaWriter) write(rec *recorder, old *Source) (Stats, error) {
 		return st, err
 	}
 	return st, d.carry(&rec.kept, &st)
-}
-
-// heldBytes is the n bytes of a file's content held in buf or in a spool
-// file (read whole).
-func heldBytes(held io.Reader, buf *bytes.Buffer, n int64) ([]byte, error) {
-	if held == io.Reader(buf) {
-		return buf.Bytes(), nil
-	}
-	b := make([]byte, n)
-	_, err := io.ReadFull(held, b)
-	return b, err
 }
 
 // isSparse is true for an entry stored sparse (GNU or PAX).
