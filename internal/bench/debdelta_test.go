@@ -206,18 +206,9 @@ func debianLibRepos(ctx context.Context, t *testing.T, benchRepo string) (older,
 			if err := buildRPMs(ctx, built, spec, []pkgDef{p}); err != nil {
 				return err
 			}
-			repo := filepath.Join(tmp, p.version)
-			if err := os.MkdirAll(repo, 0o755); err != nil {
-				return err
-			}
 			base, _ := filepath.Glob(filepath.Join(benchRepo, "*.rpm"))
 			extra, _ := filepath.Glob(filepath.Join(built, "*.rpm"))
-			for _, r := range append(base, extra...) {
-				if err := linkOrCopy(r, filepath.Join(repo, filepath.Base(r))); err != nil {
-					return err
-				}
-			}
-			if err := runCmd(ctx, repo, nil, "createrepo_c", "--no-database", repo); err != nil {
+			if err := linkRepo(ctx, filepath.Join(tmp, p.version), append(base, extra...)); err != nil {
 				return err
 			}
 			os.RemoveAll(built)

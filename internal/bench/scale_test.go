@@ -136,11 +136,9 @@ func scaleRepos(t testing.TB, benchRepo string) string {
 				if update {
 					repo += "-update"
 				}
-				if err := os.MkdirAll(repo, 0o755); err != nil {
-					return err
-				}
 				base, _ := filepath.Glob(filepath.Join(benchRepo, "*.rpm"))
 				extra, _ := filepath.Glob(filepath.Join(rpms, "*.rpm"))
+				var picked []string
 				for _, p := range append(base, extra...) {
 					name, version := rpmNameVersion(filepath.Base(p))
 					n, _ := strconv.Atoi(strings.TrimPrefix(name, "bench-extra-"))
@@ -152,11 +150,9 @@ func scaleRepos(t testing.TB, benchRepo string) string {
 					case version != "2.0" && name == s.Update && update:
 						continue
 					}
-					if err := linkOrCopy(p, filepath.Join(repo, filepath.Base(p))); err != nil {
-						return err
-					}
+					picked = append(picked, p)
 				}
-				if err := runCmd(ctx, repo, nil, "createrepo_c", "--no-database", repo); err != nil {
+				if err := linkRepo(ctx, repo, picked); err != nil {
 					return err
 				}
 			}
@@ -172,6 +168,20 @@ func rpmNameVersion(file string) (name, version string) {
 	s := strings.TrimSuffix(file, "-1.noarch.rpm")
 	i := strings.LastIndexByte(s, '-')
 	return s[:i], s[i+1:]
+}
+
+// linkRepo makes repo a createrepo_c repo of the RPM files rpms, linked
+// (or copied) into it.
+func linkRepo(ctx context.Context, repo string, rpms []string) error {
+	if err := os.MkdirAll(repo, 0o755); err != nil {
+		return err
+	}
+	for _, p := range rpms {
+		if err := linkOrCopy(p, filepath.Join(repo, filepath.Base(p))); err != nil {
+			return err
+		}
+	}
+	return runCmd(ctx, repo, nil, "createrepo_c", "--no-database", repo)
 }
 
 func linkOrCopy(src, dst string) error {
