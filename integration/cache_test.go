@@ -30,6 +30,11 @@ func TestBuildWithRegistryCacheSkipsInstall(t *testing.T) {
 	if _, ok := first.install(); !ok {
 		t.Fatalf("the first build has no install step; its steps:\n%s", first.names())
 	}
+	// The frontend starts sending its binary before it reads the spec;
+	// the steps must find that very source, not send it again.
+	if n := first.count("[internal] load the flatpak-frontend binary"); n != 1 {
+		t.Errorf("the first build loaded the helper binary as %d sources, want 1; its steps:\n%s", n, first.names())
+	}
 
 	// The second runner: nothing of the first build is left.
 	if err := c.Prune(ctx, nil, client.PruneAll); err != nil {
@@ -67,6 +72,17 @@ func (vs vertices) install() (*client.Vertex, bool) {
 		}
 	}
 	return nil, false
+}
+
+// count is how many steps have a name starting with prefix.
+func (vs vertices) count(prefix string) int {
+	n := 0
+	for _, v := range vs {
+		if strings.HasPrefix(v.Name, prefix) {
+			n++
+		}
+	}
+	return n
 }
 
 func (vs vertices) names() string {
