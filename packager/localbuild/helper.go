@@ -11,11 +11,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
 	"github.com/flatpak-frontend/flatpak-frontend/frontend"
 	fllb "github.com/flatpak-frontend/flatpak-frontend/llb"
+	"github.com/flatpak-frontend/flatpak-frontend/packager/buildkitd"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/tonistiigi/fsutil"
 )
@@ -42,10 +45,10 @@ func (h *Helper) Frontend() frontend.Options {
 // NewHelper prepares exe (this program, unless told otherwise) to run
 // inside build steps. What is sent is a copy without its debug information
 // (a third of the binary, sent by every build on a daemon that does not
-// have it yet), made once in the user's cache. A dynamically linked binary
-// (go install with cgo on, the default where a C compiler is installed) is
-// sent with its loader and libraries and run through that loader, so it
-// needs nothing from the image the step runs in.
+// have it yet), made once in the tool's cache folder. A dynamically linked
+// binary (go install with cgo on, the default where a C compiler is
+// installed) is sent with its loader and libraries and run through that
+// loader, so it needs nothing from the image the step runs in.
 func NewHelper(exe string) (*Helper, error) {
 	if exe == "" {
 		exe = os.Getenv(HelperEnv)
@@ -120,7 +123,7 @@ func interpreter(exe string) (string, error) {
 // bundle writes exe without its debug information (stripELF, or a plain
 // copy where that cannot be done) and, for a dynamically linked one (interp
 // its loader), the loader and the libraries it resolves for exe, into a
-// folder of the user's cache named by exe's digest sum, and returns the
+// folder of the tool's cache named by exe's digest sum, and returns the
 // folder: NAME and lib/.
 // bundledName is the binary's name in a bundle: the same whatever the
 // binary's own (a bundle is found by the binary's digest, and copies of one
@@ -128,12 +131,13 @@ func interpreter(exe string) (string, error) {
 const bundledName = "flatpak-frontend"
 
 func bundle(exe, sum, interp string) (string, error) {
-	cache, err := os.UserCacheDir()
+	cache, err := helperCacheDir()
 	if err != nil {
 		return "", err
 	}
-	dir := filepath.Join(cache, "flatpak-frontend", "helper", sum[:16]+"-bundle")
-	if _, err := os.Stat(filepath.Join(dir, "complete")); err == nil {
+	dir := filepath.Join(cache, sum[:16]+"-bundle")
+	if fi, err := os.Stat(filepath.Join(dir, "complete")); err == nil {
+		markUsed(filepath.Join(dir, "complete"), fi)
 		return dir, nil
 	}
 	var libs []string
@@ -189,7 +193,82 @@ func bundle(exe, sum, interp string) (string, error) {
 		}
 		return "", err
 	}
+	// A new binary (an upgrade, a developer's rebuild) leaves the old
+	// ones' bundles, tens of megabytes each, behind.
+	pruneBundles(filepath.Dir(dir), time.Now())
 	return dir, nil
+}
+
+// Bundles kept by pruneBundles: the keptBundles last used, and any used
+// within bundleInUse (a build that started with it may be sending it).
+const (
+	keptBundles = 3
+	bundleInUse = time.Hour
+	// memoAge is the age at which a digest memo is removed (its binary
+	// is read again if it is still there).
+	memoAge = 30 * 24 * time.Hour
+)
+
+// markUsed records a bundle's use in the mtime of its "complete" file (fi
+// its stat), at most once per bundleInUse.
+func markUsed(complete string, fi os.FileInfo) {
+	if now := time.Now(); now.Sub(fi.ModTime()) > bundleInUse/4 {
+		_ = os.Chtimes(complete, now, now)
+	}
+}
+
+// pruneBundles removes from the helper cache dir the bundles neither among
+// the keptBundles last used nor used within bundleInUse, folders that
+// builds stopped while writing them left, and digest memos older than
+// memoAge. What cannot be removed stays: this only saves space.
+func pruneBundles(dir string, now time.Time) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	type used struct {
+		path string
+		at   time.Time
+	}
+	var bundles []used
+	for _, e := range entries {
+		p := filepath.Join(dir, e.Name())
+		switch {
+		case strings.HasSuffix(e.Name(), "-bundle"):
+			if fi, err := os.Stat(filepath.Join(p, "complete")); err == nil {
+				bundles = append(bundles, used{p, fi.ModTime()})
+			}
+		case strings.Contains(e.Name(), "-bundle.tmp-"), strings.HasPrefix(e.Name(), "sum-"):
+			age := bundleInUse
+			if strings.HasPrefix(e.Name(), "sum-") {
+				age = memoAge
+			}
+			if fi, err := e.Info(); err == nil && now.Sub(fi.ModTime()) > age {
+				_ = os.RemoveAll(p)
+			}
+		}
+	}
+	slices.SortFunc(bundles, func(a, b used) int { return b.at.Compare(a.at) })
+	for i, b := range bundles {
+		if i >= keptBundles && now.Sub(b.at) > bundleInUse {
+			// The mark goes first: a bundle is used only when marked
+			// complete, so a removal stopped half way leaves no bundle
+			// that looks whole.
+			if err := os.Remove(filepath.Join(b.path, "complete")); err == nil {
+				_ = os.RemoveAll(b.path)
+			}
+		}
+	}
+}
+
+// helperCacheDir is where bundles and digest memos are kept: "helper" in
+// the tool's cache folder.
+func helperCacheDir() (string, error) {
+	cache, err := buildkitd.DefaultCacheDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(cache, "helper"), nil
 }
 
 // copyFile copies a file's content (following symlinks) with mode 0755.
@@ -210,7 +289,7 @@ func copyFile(from, to string) error {
 	return dst.Close()
 }
 
-// exeDigest is fileDigest of exe, kept in the user's cache under the
+// exeDigest is fileDigest of exe, kept in the tool's cache under the
 // file's path and inode stamp (buildstep.Stamp: any write, rename or copy
 // changes it), so that each build does not read the binary again (tens of
 // milliseconds, a fifth of a rebuild that changes nothing).
@@ -220,12 +299,12 @@ func exeDigest(exe string) (string, error) {
 		return "", err
 	}
 	stamp, ok := buildstep.StampOf(fi)
-	cache, cerr := os.UserCacheDir()
+	cache, cerr := helperCacheDir()
 	if !ok || cerr != nil {
 		return fileDigest(exe)
 	}
 	key := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d\x00%d\x00%d\x00%d", exe, stamp.Ino, stamp.Size, stamp.Mtime, stamp.Ctime))
-	memo := filepath.Join(cache, "flatpak-frontend", "helper", "sum-"+hex.EncodeToString(key[:16]))
+	memo := filepath.Join(cache, "sum-"+hex.EncodeToString(key[:16]))
 	if dt, err := os.ReadFile(memo); err == nil && len(dt) == sha256.Size*2 {
 		if _, err := hex.DecodeString(string(dt)); err == nil {
 			return string(dt), nil

@@ -5,9 +5,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flatpak-frontend/flatpak-frontend/packager/buildkitd"
 )
 
 // TestStripELFRuns: a Go program as go build makes it (with its debug
@@ -62,7 +65,7 @@ func TestStripELFRuns(t *testing.T) {
 // TestBundleOnceForConcurrentBuilds: builds starting at once each get the
 // same whole folder, with the stripped binary in it.
 func TestBundleOnceForConcurrentBuilds(t *testing.T) {
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv(buildkitd.CacheEnv, t.TempDir())
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +111,7 @@ func TestBundleOnceForConcurrentBuilds(t *testing.T) {
 // other names share a bundle (it is found by the digest), and each one's
 // helper names the binary the bundle holds.
 func TestHelperOfARenamedCopyRunsFromItsBundle(t *testing.T) {
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv(buildkitd.CacheEnv, t.TempDir())
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +144,7 @@ func TestHelperOfARenamedCopyRunsFromItsBundle(t *testing.T) {
 // once, taken from the cache while the file is the same, read again once
 // it changed (in place, same size and mtime: its ctime moved).
 func TestExeDigestIsKeptUntilTheFileChanges(t *testing.T) {
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv(buildkitd.CacheEnv, t.TempDir())
 	exe := filepath.Join(t.TempDir(), "flatpak-frontend")
 	if err := os.WriteFile(exe, []byte("version one"), 0o755); err != nil {
 		t.Fatal(err)
@@ -150,7 +153,7 @@ func TestExeDigestIsKeptUntilTheFileChanges(t *testing.T) {
 	if got, err := exeDigest(exe); err != nil || got != want {
 		t.Fatalf("exeDigest %q, %v; want %q", got, err, want)
 	}
-	memos, _ := filepath.Glob(filepath.Join(os.Getenv("XDG_CACHE_HOME"), "flatpak-frontend", "helper", "sum-*"))
+	memos, _ := filepath.Glob(filepath.Join(os.Getenv(buildkitd.CacheEnv), "helper", "sum-*"))
 	if len(memos) != 1 {
 		t.Fatalf("memos %v, want one", memos)
 	}
@@ -171,5 +174,97 @@ func TestExeDigestIsKeptUntilTheFileChanges(t *testing.T) {
 	want, _ = fileDigest(exe)
 	if got, _ := exeDigest(exe); got != want {
 		t.Errorf("after the binary changed: %q, want %q", got, want)
+	}
+}
+
+// TestNewBundleRemovesTheUnusedOnes: a new binary's bundle removes the old
+// bundles but the three last used and any used within the hour (a build
+// may be sending it), the folders of builds stopped while bundling, and
+// old digest memos; reusing a bundle marks it used.
+func TestNewBundleRemovesTheUnusedOnes(t *testing.T) {
+	t.Setenv(buildkitd.CacheEnv, t.TempDir())
+	dir := filepath.Join(os.Getenv(buildkitd.CacheEnv), "helper")
+	now := time.Now()
+	ago := func(d time.Duration) time.Time { return now.Add(-d) }
+	bundleAt := func(name string, used time.Time) {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Join(p, "lib"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{bundledName, "complete"} {
+			if err := os.WriteFile(filepath.Join(p, f), []byte("x"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.Chtimes(filepath.Join(p, "complete"), used, used); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fileAt := func(name string, mtime time.Time) {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+	}
+	left := func() []string {
+		var names []string
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		return names
+	}
+	// The three last used stay, however old.
+	bundleAt("a-bundle", ago(2*time.Hour))
+	bundleAt("b-bundle", ago(5*24*time.Hour))
+	bundleAt("c-bundle", ago(3*time.Hour))
+	bundleAt("d-bundle", ago(4*time.Hour))
+	bundleAt("e-bundle", ago(10*time.Minute))
+	fileAt("g-bundle.tmp-1/"+bundledName, ago(2*time.Hour))
+	if err := os.Chtimes(filepath.Join(dir, "g-bundle.tmp-1"), ago(2*time.Hour), ago(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	fileAt("h-bundle.tmp-2/"+bundledName, ago(time.Minute))
+	fileAt("sum-old", ago(40*24*time.Hour))
+	fileAt("sum-new", ago(24*time.Hour))
+	pruneBundles(dir, now)
+	if got, want := left(), []string{"a-bundle", "c-bundle", "e-bundle", "h-bundle.tmp-2", "sum-new"}; !slices.Equal(got, want) {
+		t.Errorf("left %v, want %v", got, want)
+	}
+
+	// Any used within the hour stays too.
+	bundleAt("f-bundle", ago(20*time.Minute))
+	bundleAt("i-bundle", ago(50*time.Minute))
+	// A bundle marked used an hour ago is marked again when used.
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := fileDigest(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reused := sum[:16] + "-bundle"
+	bundleAt(reused, ago(time.Hour))
+	if d, err := bundle(exe, sum, ""); err != nil || filepath.Base(d) != reused {
+		t.Fatalf("bundle: %s, %v; want the existing %s", d, err, reused)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, reused, "complete")); err != nil || now.Sub(fi.ModTime()) > time.Minute {
+		t.Fatalf("a reused bundle's use is not marked: %v", err)
+	}
+
+	pruneBundles(dir, now)
+	want := []string{"e-bundle", "f-bundle", "h-bundle.tmp-2", "i-bundle", reused, "sum-new"}
+	slices.Sort(want)
+	if got := left(); !slices.Equal(got, want) {
+		t.Errorf("left %v, want %v", got, want)
 	}
 }
