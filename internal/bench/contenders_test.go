@@ -3,10 +3,14 @@
 package bench
 
 import (
+	"archive/tar"
+	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"os/exec"
@@ -20,6 +24,7 @@ import (
 	contentlocal "github.com/containerd/containerd/v2/plugins/content/local"
 	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/localbuild"
+	"github.com/klauspost/compress/zstd"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/llb"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
@@ -83,8 +88,9 @@ func (e *env) cold(ctx context.Context) error {
 		return fmt.Errorf("prune: %w", err)
 	}
 	// The clients' blob pools (in-process builds', the command's) are
-	// caches too.
-	for _, d := range []string{"blobs", "cli-cache"} {
+	// caches too; the command's copy of itself for the steps is not (it
+	// is made once per version of the tool, see frontendCLI).
+	for _, d := range []string{"blobs", filepath.Join("cli-cache", "blobs")} {
 		if err := os.RemoveAll(filepath.Join(e.work, d)); err != nil {
 			return err
 		}
@@ -417,4 +423,67 @@ func (e *env) archBuild(ctx context.Context, t testing.TB, platform string) (*re
 		return nil, fmt.Errorf("build for %s: %w", platform, err)
 	}
 	return &result{Seconds: time.Since(start).Seconds(), Steps: tr.steps(), OCI: filepath.Join(dir, "oci"), trace: tr}, nil
+}
+
+// imageHas reports whether an OCI layout's one image holds path (as its
+// layers name it, without a leading "./" or "/").
+func imageHas(dir, path string) (bool, error) {
+	var idx ocispecs.Index
+	if err := readJSON(filepath.Join(dir, "index.json"), &idx); err != nil {
+		return false, err
+	}
+	if len(idx.Manifests) != 1 {
+		return false, fmt.Errorf("%s holds %d manifests", dir, len(idx.Manifests))
+	}
+	var mf ocispecs.Manifest
+	if err := readJSON(blobPath(dir, idx.Manifests[0]), &mf); err != nil {
+		return false, err
+	}
+	for _, l := range mf.Layers {
+		found, err := layerHas(blobPath(dir, l), path)
+		if err != nil || found {
+			return found, err
+		}
+	}
+	return false, nil
+}
+
+// layerHas reports whether a layer blob (gzip, zstd or plain tar) holds path.
+func layerHas(blob, path string) (bool, error) {
+	f, err := os.Open(blob)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	br := bufio.NewReader(f)
+	magic, _ := br.Peek(4)
+	var r io.Reader = br
+	switch {
+	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return false, err
+		}
+		r = zr
+	case bytes.HasPrefix(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		zr, err := zstd.NewReader(br)
+		if err != nil {
+			return false, err
+		}
+		defer zr.Close()
+		r = zr
+	}
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("%s: %w", blob, err)
+		}
+		if strings.TrimPrefix(strings.TrimPrefix(h.Name, "./"), "/") == path {
+			return true, nil
+		}
+	}
 }
