@@ -186,12 +186,21 @@ func bundle(exe, sum, interp string) (string, error) {
 	if err := os.WriteFile(filepath.Join(tmp, "complete"), nil, 0o644); err != nil {
 		return "", err
 	}
-	// The folder appears whole, by a rename, or not at all.
+	// The folder appears whole, by a rename, or not at all. One without
+	// its mark is what a removal stopped half way left: it goes.
 	if err := os.Rename(tmp, dir); err != nil {
 		if _, serr := os.Stat(filepath.Join(dir, "complete")); serr == nil {
 			return dir, nil
 		}
-		return "", err
+		if rerr := os.RemoveAll(dir); rerr != nil {
+			return "", err
+		}
+		if err := os.Rename(tmp, dir); err != nil {
+			if _, serr := os.Stat(filepath.Join(dir, "complete")); serr == nil {
+				return dir, nil
+			}
+			return "", err
+		}
 	}
 	// A new binary (an upgrade, a developer's rebuild) leaves the old
 	// ones' bundles, tens of megabytes each, behind.
@@ -237,6 +246,9 @@ func pruneBundles(dir string, now time.Time) {
 		case strings.HasSuffix(e.Name(), "-bundle"):
 			if fi, err := os.Stat(filepath.Join(p, "complete")); err == nil {
 				bundles = append(bundles, used{p, fi.ModTime()})
+			} else if fi, err := e.Info(); err == nil && now.Sub(fi.ModTime()) > bundleInUse {
+				// Without its mark: a removal stopped half way.
+				_ = os.RemoveAll(p)
 			}
 		case strings.Contains(e.Name(), "-bundle.tmp-"), strings.HasPrefix(e.Name(), "sum-"):
 			age := bundleInUse

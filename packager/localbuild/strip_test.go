@@ -233,6 +233,11 @@ func TestNewBundleRemovesTheUnusedOnes(t *testing.T) {
 		t.Fatal(err)
 	}
 	fileAt("h-bundle.tmp-2/"+bundledName, ago(time.Minute))
+	// A bundle whose removal stopped after its mark went.
+	fileAt("j-bundle/"+bundledName, ago(2*time.Hour))
+	if err := os.Chtimes(filepath.Join(dir, "j-bundle"), ago(2*time.Hour), ago(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 	fileAt("sum-old", ago(40*24*time.Hour))
 	fileAt("sum-new", ago(24*time.Hour))
 	pruneBundles(dir, now)
@@ -266,5 +271,36 @@ func TestNewBundleRemovesTheUnusedOnes(t *testing.T) {
 	slices.Sort(want)
 	if got := left(); !slices.Equal(got, want) {
 		t.Errorf("left %v, want %v", got, want)
+	}
+}
+
+// TestBundleReplacesOneLeftHalfRemoved: a bundle folder without its mark
+// (a removal stopped half way) is made again, not refused for ever.
+func TestBundleReplacesOneLeftHalfRemoved(t *testing.T) {
+	t.Setenv(buildkitd.CacheEnv, t.TempDir())
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := fileDigest(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(os.Getenv(buildkitd.CacheEnv), "helper", sum[:16]+"-bundle")
+	if err := os.MkdirAll(filepath.Join(stale, "lib"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(stale, bundledName), []byte("half"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d, err := bundle(exe, sum, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(d, "complete")); err != nil {
+		t.Fatalf("the bundle is not marked complete: %v", err)
+	}
+	if fi, err := os.Stat(filepath.Join(d, bundledName)); err != nil || fi.Size() < 1000 {
+		t.Fatalf("the bundle holds the half-removed binary: %v", err)
 	}
 }
