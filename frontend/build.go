@@ -33,7 +33,6 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 func build(ctx context.Context, c client.Client, o Options) (*client.Result, error) {
 	raw := c
 	c = withDefaults{c}
-	defer sendHelper(ctx, raw, o)()
 	bc, err := dockerui.NewClient(c)
 	if err != nil {
 		return nil, err

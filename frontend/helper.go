@@ -56,33 +56,3 @@ func helper(c client.Client, o Options) (*fllb.Helper, error) {
 	// in-process, the caller must name the binary.
 	return nil, errors.New("the frontend cannot find its own binary, which the build steps run: run it from its image with a BuildKit that tells a frontend its image (v0.11 or later), or, in-process, name the binary in frontend.Options.Helper")
 }
-
-// sendHelper starts sending an in-process build's helper binary (tens of
-// megabytes from the client, the longest load before the install can
-// start) while the spec is read and the runtime resolved, and returns the
-// function that ends it. The steps then find it loaded: the same source
-// (a local source names no platform, and the helper's names its own
-// unique ID), solved in the same build, is built once. The image's own
-// binary (no in-process settings) is loaded already: it started the
-// frontend. Subrequests send nothing. A failure is left to the build's
-// own solve, which reports it where the steps use the binary.
-func sendHelper(ctx context.Context, c client.Client, o Options) (stop func()) {
-	if o.Helper == nil || c.BuildOpts().Opts[keyRequestID] != "" {
-		return func() {}
-	}
-	def, err := o.Helper.State.Marshal(ctx)
-	if err != nil {
-		return func() {}
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		// Evaluate: unevaluated, the gateway only records the definition.
-		_, _ = c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), Evaluate: true})
-	}()
-	return func() {
-		cancel()
-		<-done
-	}
-}

@@ -30,8 +30,8 @@ func TestBuildWithRegistryCacheSkipsInstall(t *testing.T) {
 	if _, ok := first.install(); !ok {
 		t.Fatalf("the first build has no install step; its steps:\n%s", first.names())
 	}
-	// The frontend starts sending its binary before it reads the spec;
-	// the steps must find that very source, not send it again.
+	// Every step runs the one helper source: marshalled with a unique ID
+	// of its own each time, it would be sent once per step.
 	if n := first.count("[internal] load the flatpak-frontend binary"); n != 1 {
 		t.Errorf("the first build loaded the helper binary as %d sources, want 1; its steps:\n%s", n, first.names())
 	}
