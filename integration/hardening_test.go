@@ -52,6 +52,46 @@ func TestHardeningScriptletDeletingAPackagedFileFailsTheBuild(t *testing.T) {
 	}
 }
 
+// TestHardeningFailedScriptletIsNamed: a %post that fails is never silent.
+// dnf (the test runtime) goes on, as rpm does: the build succeeds and
+// warns, naming the package, the scriptlet and its exit status. dnf5 (the
+// minimal sid runtime) fails the transaction: the build's error names
+// them.
+func TestHardeningFailedScriptletIsNamed(t *testing.T) {
+	for _, installer := range []string{"dnf", "dnf5"} {
+		t.Run(installer, func(t *testing.T) {
+			yaml := appSpec("hello", "hostile-scriptlet-fails")
+			opts := buildOpts{file: "flatpak.yaml"}
+			if installer == "dnf5" {
+				rt := harness.MinimalRuntime(t)
+				yaml = strings.Replace(yaml, "runtime-name: org.example.Platform", "runtime-name: "+harness.MinimalRuntimeID, 1)
+				opts.noRuntimeContext = true
+				opts.contexts = map[string]string{"runtime": "oci-layout://" + rt.Dir + "@" + rt.Digest}
+			}
+			opts.dir = writeSpec(t, yaml)
+			res, err := build(t, opts)
+			named := "hostile-scriptlet-fails-1.0-1.noarch's %post (exit status 1)"
+			if installer == "dnf5" {
+				if err == nil {
+					t.Fatal("dnf5 succeeded although a scriptlet failed (dnf5 5.4 fails the transaction): the test no longer shows the error")
+				}
+				if want := "dnf5 failed with exit status 1, after these scriptlets failed: " + named; !strings.Contains(err.Error(), want) {
+					t.Errorf("the error does not say %q:\n%v", want, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := "scriptlets failed, so what they do is missing from the result (rpm and dnf went on after them): " + named
+			// Once from the step, once as the frontend's warning.
+			if n := strings.Count(res.log, want); n < 2 {
+				t.Errorf("the build log says %q %d times, want the step's line and a warning:\n%s", want, n, res.log)
+			}
+		})
+	}
+}
+
 // TestHardeningScriptletEditingAPackagedFileFailsTheBuild: in one fresh
 // install, a package's %post rewrites another package's file in place
 // (same inode and size, its mtime set back) after rpm wrote it: the check,

@@ -334,6 +334,19 @@ func (s *step) noteSkippedScripts(ctx context.Context, added []string) error {
 	return nil
 }
 
+// noteFailedScriptlets tells the packager which scriptlets failed in an
+// install that succeeded: whatever they were to do (a cache, a generated
+// file, an edit) is missing from the result.
+func (s *step) noteFailedScriptlets(log []byte) {
+	failed := failedScriptlets(log)
+	if len(failed) == 0 {
+		return
+	}
+	n := "scriptlets failed, so what they do is missing from the result (rpm and " + s.cfg.Installer + " went on after them): " + strings.Join(failed, ", ")
+	fmt.Fprintln(s.out, "flatpak-frontend: "+n)
+	s.report.Notices = append(s.report.Notices, n)
+}
+
 // notePackagedOutsideRuntime tells the packager about packaged files a
 // runtime cannot hold: a Flatpak runtime is /usr (files/) and /etc.
 func (s *step) notePackagedOutsideRuntime() {
@@ -419,6 +432,7 @@ func (s *step) runInstaller(ctx context.Context, argv []string, env ...string) e
 		return werr
 	}
 	if err == nil {
+		s.noteFailedScriptlets(log.Bytes())
 		return nil
 	}
 	status := -1
@@ -429,8 +443,12 @@ func (s *step) runInstaller(ctx context.Context, argv []string, env ...string) e
 		return fmt.Errorf("cannot run %s: %w", argv[0], err)
 	}
 	missing, unresolved := readFailure(log.Bytes())
-	return &buildstep.Failure{Status: status, Missing: missing, Unresolved: unresolved,
-		Message: fmt.Sprintf("%s failed with exit status %d", argv[0], status)}
+	msg := fmt.Sprintf("%s failed with exit status %d", argv[0], status)
+	// dnf5 fails the install on a scriptlet that rpm reports failed.
+	if failed := failedScriptlets(log.Bytes()); len(failed) > 0 {
+		msg += ", after these scriptlets failed: " + strings.Join(failed, ", ")
+	}
+	return &buildstep.Failure{Status: status, Missing: missing, Unresolved: unresolved, Message: msg}
 }
 
 // reposDir is the folder of .repo files the installer reads: the spec's,

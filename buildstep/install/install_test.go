@@ -177,6 +177,57 @@ Problem: conflicting requests
 	}
 }
 
+// TestFailedScriptletsAsRPMReportsThem: rpm installs a package whose %post
+// exits 3 and whose %posttrans is killed (the root's shell is the static
+// busybox the tools install), exits 0, and reports both; and a scriptlet
+// whose interpreter is missing.
+func TestFailedScriptletsAsRPMReportsThem(t *testing.T) {
+	dir := t.TempDir()
+	spec := `%install
+mkdir -p %{buildroot}/app/share
+echo a > %{buildroot}/app/share/a.txt
+%post
+exit 3
+%posttrans
+kill -9 $$
+%postun -p /no/such/interpreter
+%files
+/app/share
+`
+	pkg := rpmbuild(t, dir, "fails", spec)
+	root := filepath.Join(dir, "root")
+	busybox, err := exec.LookPath("busybox")
+	if err != nil {
+		t.Fatal("no busybox (the tools install busybox-static):", err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	run(t, "cp", busybox, filepath.Join(root, "bin", "sh"))
+	run(t, "rpm", "--root", root, "--initdb")
+	out, err := exec.Command("rpm", "--root", root, "-i", "--nodeps", pkg).CombinedOutput()
+	if err != nil {
+		t.Fatalf("rpm -i: %v\n%s", err, out)
+	}
+	erased, err := exec.Command("rpm", "--root", root, "-e", "fails").CombinedOutput()
+	if err != nil {
+		t.Fatalf("rpm -e: %v\n%s", err, erased)
+	}
+	out = append(out, erased...)
+	// Each once, what dnf adds between them ignored.
+	log := append(slices.Clone(out), "Error in POSTIN scriptlet in rpm package fails\n"...)
+	log = append(log, out...)
+	// dnf5's way of printing rpm's line.
+	log = append(log, ">>> [RPM] %triggerin(other-2-1.x86_64) scriptlet failed, exit status 1\n"...)
+	want := []string{"fails-1.0-1.noarch's %post (exit status 3)", "fails-1.0-1.noarch's %posttrans (signal 9)", "fails-1.0-1.noarch's %postun (exit status 127)", "other-2-1.x86_64's %triggerin (exit status 1)"}
+	if got := failedScriptlets(log); !slices.Equal(got, want) {
+		t.Errorf("failedScriptlets = %q, want %q; rpm printed:\n%s", got, want, out)
+	}
+	if got := failedScriptlets([]byte("Installing: fails\nComplete!\n")); got != nil {
+		t.Errorf("failedScriptlets of a clean install = %q", got)
+	}
+}
+
 func TestMarkAdded(t *testing.T) {
 	a := buildstep.Package{NEVRA: rpmver.NEVRA{Name: "a", Epoch: 0, Version: "1", Release: "1", Arch: "noarch"}}
 	b := buildstep.Package{NEVRA: rpmver.NEVRA{Name: "b", Epoch: 0, Version: "1", Release: "1", Arch: "noarch"}}

@@ -155,3 +155,27 @@ func readFailure(log []byte) (missing []string, unresolved []buildstep.Unresolve
 	}
 	return missing, unresolved
 }
+
+// scriptletFailedPattern is rpm's report of a scriptlet that failed
+// ("%post(NEVRA) scriptlet failed, exit status N", or "signal N"; dnf5
+// prints it after ">>> [RPM] "): rpm goes on after a failed %post,
+// %posttrans or trigger, and so does dnf, exiting 0; dnf5 5.4 fails the
+// transaction.
+var scriptletFailedPattern = regexp.MustCompile(`(%[a-z]+)\(([^()\s]+)\) scriptlet failed, ((?:exit status|signal) \d+)`)
+
+// failedScriptlets picks out of an installer's output the scriptlets rpm
+// reports failed, each once, in the order printed: "NEVRA's %post (exit
+// status 3)".
+func failedScriptlets(log []byte) []string {
+	var out []string
+	sc := bufio.NewScanner(bytes.NewReader(log))
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	for sc.Scan() {
+		if m := scriptletFailedPattern.FindStringSubmatch(sc.Text()); m != nil {
+			if s := m[2] + "'s " + m[1] + " (" + m[3] + ")"; !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
