@@ -4,9 +4,7 @@ package bench
 
 import (
 	"archive/tar"
-	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -21,10 +19,10 @@ import (
 	"time"
 
 	"github.com/containerd/containerd/v2/core/content"
+	"github.com/containerd/containerd/v2/pkg/archive/compression"
 	contentlocal "github.com/containerd/containerd/v2/plugins/content/local"
 	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/localbuild"
-	"github.com/klauspost/compress/zstd"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/llb"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
@@ -455,24 +453,11 @@ func layerHas(blob, path string) (bool, error) {
 		return false, err
 	}
 	defer f.Close()
-	br := bufio.NewReader(f)
-	magic, _ := br.Peek(4)
-	var r io.Reader = br
-	switch {
-	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return false, err
-		}
-		r = zr
-	case bytes.HasPrefix(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
-		zr, err := zstd.NewReader(br)
-		if err != nil {
-			return false, err
-		}
-		defer zr.Close()
-		r = zr
+	r, err := compression.DecompressStream(f)
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", blob, err)
 	}
+	defer r.Close()
 	tr := tar.NewReader(r)
 	for {
 		h, err := tr.Next()

@@ -66,14 +66,7 @@ func TestStripELFRuns(t *testing.T) {
 // same whole folder, with the stripped binary in it.
 func TestBundleOnceForConcurrentBuilds(t *testing.T) {
 	t.Setenv(buildkitd.CacheEnv, t.TempDir())
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum, err := fileDigest(exe)
-	if err != nil {
-		t.Fatal(err)
-	}
+	exe, sum := testBinary(t)
 	dirs := make(chan string, 8)
 	errs := make(chan error, 8)
 	for range 8 {
@@ -249,14 +242,7 @@ func TestNewBundleRemovesTheUnusedOnes(t *testing.T) {
 	bundleAt("f-bundle", ago(20*time.Minute))
 	bundleAt("i-bundle", ago(50*time.Minute))
 	// A bundle marked used an hour ago is marked again when used.
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum, err := fileDigest(exe)
-	if err != nil {
-		t.Fatal(err)
-	}
+	exe, sum := testBinary(t)
 	reused := sum[:16] + "-bundle"
 	bundleAt(reused, ago(time.Hour))
 	if d, err := bundle(exe, sum, ""); err != nil || filepath.Base(d) != reused {
@@ -278,14 +264,7 @@ func TestNewBundleRemovesTheUnusedOnes(t *testing.T) {
 // (a removal stopped half way) is made again, not refused for ever.
 func TestBundleReplacesOneLeftHalfRemoved(t *testing.T) {
 	t.Setenv(buildkitd.CacheEnv, t.TempDir())
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum, err := fileDigest(exe)
-	if err != nil {
-		t.Fatal(err)
-	}
+	exe, sum := testBinary(t)
 	stale := filepath.Join(os.Getenv(buildkitd.CacheEnv), "helper", sum[:16]+"-bundle")
 	if err := os.MkdirAll(filepath.Join(stale, "lib"), 0o755); err != nil {
 		t.Fatal(err)
@@ -303,4 +282,17 @@ func TestBundleReplacesOneLeftHalfRemoved(t *testing.T) {
 	if fi, err := os.Stat(filepath.Join(d, bundledName)); err != nil || fi.Size() < 1000 {
 		t.Fatalf("the bundle holds the half-removed binary: %v", err)
 	}
+}
+
+// testBinary is this test binary and its digest.
+func testBinary(t *testing.T) (exe, sum string) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum, err = fileDigest(exe); err != nil {
+		t.Fatal(err)
+	}
+	return exe, sum
 }
