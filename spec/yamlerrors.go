@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -29,30 +30,46 @@ func (p *parser) syntaxError(err error) {
 		// not tied to one (an unknown anchor).
 		msg = strings.TrimPrefix(msg, "yaml: ")
 	}
-	pos := p.syntaxPos(msg, line)
-	p.errorAt(Range{pos, pos}, "YAML syntax error: %s", msg)
+	off := p.syntaxOffset(msg, line)
+	pos := p.posAt(off)
+	p.errorAt(Range{pos, pos}, "YAML syntax error: %s%s", msg, p.tokenHint(msg, off))
+}
+
+// tokenHint says what to do about a character no YAML token starts with.
+func (p *parser) tokenHint(msg string, i int) string {
+	if !strings.HasPrefix(msg, "found character that cannot start any token") || i < 0 || i >= len(p.data) {
+		return ""
+	}
+	switch p.data[i] {
+	case '\t':
+		return " (a tab: YAML indents with spaces only)"
+	case '@', '`':
+		return fmt.Sprintf(" (%q cannot start a plain value: put the value in quotes)", p.data[i])
+	}
+	return ""
 }
 
 var unknownAnchorRE = regexp.MustCompile(`^unknown anchor '(.*)' referenced$`)
 
-// syntaxPos is where a YAML syntax error is: yaml.v3 gives the line (of
-// most errors) but no column, so the offending token is looked for in it.
-func (p *parser) syntaxPos(msg string, line int) Pos {
+// syntaxOffset is where a YAML syntax error is, as a byte offset: yaml.v3
+// gives the line (of most errors) but no column, so the offending token is
+// looked for in it.
+func (p *parser) syntaxOffset(msg string, line int) int {
 	if strings.Contains(msg, "end of stream") {
 		// The parser reached the end of the file.
-		return p.posAt(len(p.data))
+		return len(p.data)
 	}
 	if m := unknownAnchorRE.FindStringSubmatch(msg); m != nil {
 		// The first alias of that name: *NAME followed by no name
 		// character.
 		re := regexp.MustCompile(`\*` + regexp.QuoteMeta(m[1]) + `(?:[\s,\]}]|$)`)
 		if loc := re.FindIndex(p.data); loc != nil {
-			return p.posAt(loc[0])
+			return loc[0]
 		}
-		return Pos{1, 1}
+		return 0
 	}
 	if line < 1 || line > len(p.lines) {
-		return Pos{1, 1}
+		return 0
 	}
 	start := p.lines[line-1]
 	end := len(p.data)
@@ -81,7 +98,7 @@ func (p *parser) syntaxPos(msg string, line int) Pos {
 	if col < 0 {
 		col = len(text) - len(strings.TrimLeft(text, " \t"))
 	}
-	return p.posAt(start + col)
+	return start + col
 }
 
 // isParserError reports whether a yaml.v3 message comes from its parser
