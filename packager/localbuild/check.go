@@ -8,12 +8,18 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/containerd/platforms"
+	fllb "github.com/flatpak-frontend/flatpak-frontend/llb"
+	"github.com/moby/buildkit/session/secrets/secretsprovider"
+	"github.com/moby/buildkit/util/progress/progressui"
 )
 
 // Check finds what would fail a build only once the daemon asks for it: a
-// spec file, build context or named context folder that is not there. The
-// command runs it before it connects to (or starts) a daemon; Build runs
-// it too.
+// spec file, build context or named context folder that is not there, a
+// secret without its file or variable, a platform Flatpak has no
+// architecture for, an unknown progress mode. The command runs it before
+// it connects to (or starts) a daemon; Build runs it too.
 func (o Options) Check() error {
 	if o.ContextDir != "" {
 		if err := isDir(o.ContextDir); err != nil {
@@ -39,6 +45,58 @@ func (o Options) Check() error {
 		if err := isDir(dir); err != nil {
 			return fmt.Errorf("--build-context %s=%s: %w", name, v, err)
 		}
+	}
+	for _, s := range o.Secrets {
+		if err := checkSecret(s); err != nil {
+			return err
+		}
+	}
+	for _, v := range o.Platforms {
+		for _, one := range strings.Split(v, ",") {
+			p, err := platforms.Parse(one)
+			if err != nil {
+				return fmt.Errorf("--platform %s: %w", one, err)
+			}
+			if _, err := fllb.FlatpakArch(platforms.Normalize(p)); err != nil {
+				return fmt.Errorf("--platform %s: %w", one, err)
+			}
+		}
+	}
+	switch progressui.DisplayMode(o.Progress) {
+	case "", progressui.AutoMode, progressui.TtyMode, progressui.PlainMode, progressui.QuietMode, progressui.RawJSONMode:
+	default:
+		return fmt.Errorf("--progress %s: want auto, tty, plain or quiet", o.Progress)
+	}
+	return nil
+}
+
+// checkSecret finds what a secret's value comes from, as BuildKit's store
+// does: src=FILE, env=VAR, or without either a variable named as the id,
+// else a file.
+func checkSecret(s secretsprovider.Source) error {
+	switch {
+	case s.Env != "":
+		if _, ok := os.LookupEnv(s.Env); !ok {
+			return fmt.Errorf("--secret id=%s,env=%s: the variable %s is not set", s.ID, s.Env, s.Env)
+		}
+		return nil
+	case s.FilePath == "":
+		if _, ok := os.LookupEnv(s.ID); ok {
+			return nil
+		}
+		if _, err := os.Stat(s.ID); err != nil {
+			return fmt.Errorf("--secret id=%s: no src=FILE or env=VAR given, and neither a variable nor a file is named %s", s.ID, s.ID)
+		}
+		return nil
+	}
+	fi, err := os.Stat(s.FilePath)
+	switch {
+	case err != nil:
+		return fmt.Errorf("--secret id=%s,src=%s: %w", s.ID, s.FilePath, notThere(err))
+	case fi.IsDir():
+		return fmt.Errorf("--secret id=%s,src=%s: a folder, not a file", s.ID, s.FilePath)
+	case fi.Size() > secretsprovider.MaxSecretSize:
+		return fmt.Errorf("--secret id=%s,src=%s: %d bytes, more than a secret may hold (%d)", s.ID, s.FilePath, fi.Size(), secretsprovider.MaxSecretSize)
 	}
 	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/moby/buildkit/session/secrets/secretsprovider"
 )
 
 func TestCheckNamesWhatIsMissing(t *testing.T) {
@@ -18,6 +20,12 @@ func TestCheckNamesWhatIsMissing(t *testing.T) {
 		t.Fatal(err)
 	}
 	missing := filepath.Join(dir, "missing")
+	big := filepath.Join(dir, "big")
+	if err := os.WriteFile(big, make([]byte, secretsprovider.MaxSecretSize+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("FFE_TEST_SECRET", "value")
+	t.Chdir(dir)
 	for _, tc := range []struct {
 		name string
 		o    Options
@@ -32,6 +40,18 @@ func TestCheckNamesWhatIsMissing(t *testing.T) {
 		{"no named folder", Options{File: spec, Contexts: map[string]string{"rpms": missing}}, "--build-context rpms=" + missing + ": no such file or folder"},
 		{"no layout folder", Options{File: spec, Contexts: map[string]string{"runtime": "oci-layout://" + missing}}, "--build-context runtime=oci-layout://" + missing + ": no such file or folder"},
 		{"first by name", Options{File: spec, Contexts: map[string]string{"b": missing, "a": notDir}}, "--build-context a="},
+		{"secrets there", Options{File: spec, Secrets: []secretsprovider.Source{
+			{ID: "a", FilePath: spec}, {ID: "b", Env: "FFE_TEST_SECRET"}, {ID: "FFE_TEST_SECRET"}, {ID: "file"}}}, ""},
+		{"no secret file", Options{File: spec, Secrets: []secretsprovider.Source{{ID: "a", FilePath: missing}}}, "--secret id=a,src=" + missing + ": no such file or folder"},
+		{"secret is a folder", Options{File: spec, Secrets: []secretsprovider.Source{{ID: "a", FilePath: dir}}}, "--secret id=a,src=" + dir + ": a folder"},
+		{"secret too big", Options{File: spec, Secrets: []secretsprovider.Source{{ID: "a", FilePath: big}}}, "--secret id=a,src=" + big + ": 512001 bytes"},
+		{"secret variable unset", Options{File: spec, Secrets: []secretsprovider.Source{{ID: "a", Env: "FFE_TEST_UNSET"}}}, "--secret id=a,env=FFE_TEST_UNSET: the variable FFE_TEST_UNSET is not set"},
+		{"secret named nowhere", Options{File: spec, Secrets: []secretsprovider.Source{{ID: "nothing"}}}, "--secret id=nothing: no src=FILE or env=VAR given"},
+		{"platforms", Options{File: spec, Platforms: []string{"linux/amd64,linux/arm64", "linux/arm/v7", "linux/x86_64"}}, ""},
+		{"unknown platform", Options{File: spec, Platforms: []string{"linux/amd64,linux/bogus"}}, "--platform linux/bogus: platform linux/bogus has no Flatpak architecture"},
+		{"bad platform", Options{File: spec, Platforms: []string{"linux/amd64/v2/x"}}, "--platform linux/amd64/v2/x: "},
+		{"progress modes", Options{File: spec, Progress: "plain"}, ""},
+		{"unknown progress", Options{File: spec, Progress: "fancy"}, "--progress fancy: want auto, tty, plain or quiet"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.o.Check()
