@@ -20,7 +20,7 @@ func FlatpakArch(p ocispecs.Platform) (string, error) {
 	case "ppc64le", "s390x", "riscv64", "loong64":
 		return p.Architecture, nil
 	}
-	return "", fmt.Errorf("platform %s/%s has no Flatpak architecture", p.OS, p.Architecture)
+	return "", fmt.Errorf("platform %s/%s has no Flatpak architecture (these have: linux/amd64, linux/arm64, linux/386, linux/arm, linux/ppc64le, linux/s390x, linux/riscv64, linux/loong64)", p.OS, p.Architecture)
 }
 
 // RPMArch is RPM's name for a Flatpak architecture, as --forcearch takes it.
