@@ -7,8 +7,8 @@ import (
 	"github.com/containerd/platforms"
 )
 
-// TestFlatpakArchErrorListsWhatMaps checks that the platforms the error
-// offers are the ones that have a Flatpak architecture.
+// TestFlatpakArchErrorListsWhatMaps checks Flatpak's names of the
+// platforms the error offers.
 func TestFlatpakArchErrorListsWhatMaps(t *testing.T) {
 	_, err := FlatpakArch(platforms.MustParse("linux/mips64"))
 	if err == nil {
