@@ -4,30 +4,19 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/flatpakref"
+
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// flatpakArches are the architectures Flatpak knows, by the OCI
-// architecture of a Linux platform.
-var flatpakArches = []struct{ oci, flatpak string }{
-	{"amd64", "x86_64"},
-	{"arm64", "aarch64"},
-	{"386", "i386"},
-	{"arm", "arm"},
-	{"ppc64le", "ppc64le"},
-	{"s390x", "s390x"},
-	{"riscv64", "riscv64"},
-	{"loong64", "loong64"},
-}
-
 // FlatpakArch is Flatpak's name for a platform's architecture.
 func FlatpakArch(p ocispecs.Platform) (string, error) {
+	if arch, ok := flatpakref.ArchOfOCI(p.Architecture); ok {
+		return arch, nil
+	}
 	var known []string
-	for _, a := range flatpakArches {
-		if a.oci == p.Architecture {
-			return a.flatpak, nil
-		}
-		known = append(known, "linux/"+a.oci)
+	for _, a := range flatpakref.OCIArches() {
+		known = append(known, "linux/"+a)
 	}
 	return "", fmt.Errorf("platform %s/%s has no Flatpak architecture (these have: %s)", p.OS, p.Architecture, strings.Join(known, ", "))
 }

@@ -26,7 +26,7 @@ func TestFlatpakArchErrorListsWhatMaps(t *testing.T) {
 		}
 		seen[arch] = true
 	}
-	for _, arch := range []string{"x86_64", "aarch64", "i386", "arm", "ppc64le", "s390x", "riscv64", "loong64"} {
+	for _, arch := range []string{"x86_64", "aarch64", "i386", "arm", "ppc64le", "s390x", "riscv64", "loongarch64"} {
 		if !seen[arch] {
 			t.Errorf("no offered platform gives %s", arch)
 		}

@@ -27,12 +27,6 @@ type labelFacts struct {
 	hasInstalled bool
 }
 
-// ociArch maps OCI architectures to Flatpak's.
-var ociArch = map[string]string{
-	"amd64": "x86_64", "arm64": "aarch64", "386": "i386", "arm": "arm",
-	"ppc64le": "ppc64le", "s390x": "s390x", "riscv64": "riscv64", "loong64": "loongarch64",
-}
-
 // checkLabels checks the labels against each other.
 func (c *checker) checkLabels(img string, cfg ocispecs.Image) labelFacts {
 	l := cfg.Config.Labels
@@ -54,7 +48,7 @@ func (c *checker) checkLabels(img string, cfg ocispecs.Image) labelFacts {
 			c.problem(img, "label "+labels.Ref, "%v", err)
 		default:
 			f.kind, f.id, f.arch, f.branch = string(r.Kind), r.ID, r.Arch, r.Branch
-			if want, known := ociArch[cfg.Architecture]; cfg.Architecture != "" && known && want != f.arch {
+			if want, known := flatpakref.ArchOfOCI(cfg.Architecture); cfg.Architecture != "" && known && want != f.arch {
 				c.problem(img, "label "+labels.Ref, "architecture %s, but the image config says %s (Flatpak %s)", f.arch, cfg.Architecture, want)
 			}
 		}
