@@ -94,3 +94,36 @@ func TestRebuildWithDnf5UpdatesTheLastInstall(t *testing.T) {
 		t.Errorf("greeting after the update: %q", got)
 	}
 }
+
+// TestBuildImageWhoseRPMLooksElsewhereSeesTheRuntimesPackages: a build
+// image whose rpm keeps its database in /var/lib/rpm (EL's place; the
+// minimal sid runtime with its %_dbpath set so) installs onto the test
+// runtime, whose database is in /usr/lib/sysimage/rpm (Fedora's): the
+// app's dependencies are still satisfied by the runtime's packages.
+// Without the link the step makes, dnf5 saw an empty database there and
+// could not resolve /bin/sh.
+func TestBuildImageWhoseRPMLooksElsewhereSeesTheRuntimesPackages(t *testing.T) {
+	base := withFiles(t, harness.MinimalRuntime(t).Dir, map[string]string{"files/etc/rpm/macros": "%_dbpath /var/lib/rpm\n"})
+	res, err := build(t, buildOpts{dir: writeSpec(t, appSpec("hello")+"installer: dnf5\n"), file: "flatpak.yaml",
+		contexts: map[string]string{"base": "oci-layout://" + base}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(res.log, "the runtime's rpm database is in /usr/lib/sysimage/rpm, the build image's rpm looks in /var/lib/rpm: linked there") {
+		t.Errorf("the build log does not say where the database was found:\n%s", res.log)
+	}
+	if !strings.Contains(res.log, "dnf5") {
+		t.Error("the build log does not show dnf5 installing")
+	}
+	dir := t.TempDir()
+	img := readImage(t, res.oci, dir)
+	if _, err := os.Stat(filepath.Join(dir, "files/bin/hello")); err != nil {
+		t.Errorf("the image lacks hello: %v", err)
+	}
+	rpms := img.config.Config.Labels[manifest.Label]
+	for _, want := range []string{" hello 1.0-1.noarch", " runtime-provides 1-1.noarch"} {
+		if !strings.Contains(rpms, want) {
+			t.Errorf("the rpms label lacks %q:\n%s", want, rpms)
+		}
+	}
+}

@@ -5,9 +5,11 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -15,6 +17,8 @@ import (
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep/contentid"
 	"github.com/flatpak-frontend/flatpak-frontend/oci/tardiff"
 	"github.com/klauspost/compress/zstd"
+	digest "github.com/opencontainers/go-digest"
+	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -161,4 +165,60 @@ func checkContentID(t *testing.T, layout, log string) {
 	if m[1] != sum.ID || m[3] == "0" {
 		t.Errorf("the build made content id %s reading %s files and taking %s digests from the install's check; want %s, some taken", m[1], m[2], m[3], sum.ID)
 	}
+}
+
+// withFiles copies the one image of the OCI layout src into a new layout
+// with one more layer, an uncompressed tar of files (path: content), and
+// returns the new layout's folder.
+func withFiles(t *testing.T, src string, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	desc := readIndex(t, dir)
+	var mf ocispecs.Manifest
+	var cfg map[string]any
+	readJSON(t, blobPath(dir, desc), &mf)
+	readJSON(t, blobPath(dir, mf.Config), &cfg)
+
+	var layer strings.Builder
+	tw := tar.NewWriter(&layer)
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(files[name])), Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(files[name])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	put := func(mediaType string, dt []byte) ocispecs.Descriptor {
+		d := ocispecs.Descriptor{MediaType: mediaType, Digest: digest.FromBytes(dt), Size: int64(len(dt))}
+		if err := os.WriteFile(blobPath(dir, d), dt, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	ld := put(ocispecs.MediaTypeImageLayer, []byte(layer.String()))
+	rootfs := cfg["rootfs"].(map[string]any)
+	rootfs["diff_ids"] = append(rootfs["diff_ids"].([]any), ld.Digest.String())
+	mf.Layers = append(mf.Layers, ld)
+	mustJSON := func(v any) []byte {
+		dt, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dt
+	}
+	mf.Config = put(mf.Config.MediaType, mustJSON(cfg))
+	md := put(desc.MediaType, mustJSON(mf))
+	md.Annotations, md.Platform = desc.Annotations, desc.Platform
+	idx := ocispecs.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispecs.MediaTypeImageIndex, Manifests: []ocispecs.Descriptor{md}}
+	if err := os.WriteFile(filepath.Join(dir, "index.json"), mustJSON(idx), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

@@ -77,6 +77,19 @@ func (s *step) run(ctx context.Context) error {
 	if (cfg.Kind == buildstep.KindApp || cfg.Kind == buildstep.KindExtension) && cfg.Prefix == "" {
 		cfg.Prefix = appDir
 	}
+	if cfg.InstallRoot != "" {
+		own, err := ownDBPath(ctx)
+		if err != nil {
+			return fmt.Errorf("cannot read where the build image's rpm keeps its database: %w", err)
+		}
+		linked, err := linkRootDB(cfg.InstallRoot, own)
+		if err != nil {
+			return err
+		}
+		if linked != "" {
+			fmt.Fprintf(s.out, "flatpak-frontend: the runtime's rpm database is in %s, the build image's rpm looks in %s: linked there\n", linked, own)
+		}
+	}
 	var before []buildstep.Package
 	var dbpath string
 	var err error
