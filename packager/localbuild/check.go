@@ -74,29 +74,28 @@ func (o Options) Check() error {
 // does: src=FILE, env=VAR, or without either a variable named as the id,
 // else a file.
 func checkSecret(s secretsprovider.Source) error {
-	switch {
-	case s.Env != "":
-		if _, ok := os.LookupEnv(s.Env); !ok {
-			return fmt.Errorf("--secret id=%s,env=%s: the variable %s is not set", s.ID, s.Env, s.Env)
-		}
-		return nil
-	case s.FilePath == "":
+	what := fmt.Sprintf("--secret id=%s,src=%s", s.ID, s.FilePath)
+	if s.Env == "" && s.FilePath == "" {
 		if _, ok := os.LookupEnv(s.ID); ok {
 			return nil
 		}
-		if _, err := os.Stat(s.ID); err != nil {
-			return fmt.Errorf("--secret id=%s: no src=FILE or env=VAR given, and neither a variable nor a file is named %s", s.ID, s.ID)
+		s.FilePath = s.ID
+		what = fmt.Sprintf("--secret id=%s (no src=FILE or env=VAR: the file %s)", s.ID, s.ID)
+	}
+	if s.Env != "" {
+		if _, ok := os.LookupEnv(s.Env); !ok {
+			return fmt.Errorf("--secret id=%s,env=%s: the variable %s is not set", s.ID, s.Env, s.Env)
 		}
 		return nil
 	}
 	fi, err := os.Stat(s.FilePath)
 	switch {
 	case err != nil:
-		return fmt.Errorf("--secret id=%s,src=%s: %w", s.ID, s.FilePath, notThere(err))
+		return fmt.Errorf("%s: %w", what, notThere(err))
 	case fi.IsDir():
-		return fmt.Errorf("--secret id=%s,src=%s: a folder, not a file", s.ID, s.FilePath)
+		return fmt.Errorf("%s: a folder, not a file", what)
 	case fi.Size() > secretsprovider.MaxSecretSize:
-		return fmt.Errorf("--secret id=%s,src=%s: %d bytes, more than a secret may hold (%d)", s.ID, s.FilePath, fi.Size(), secretsprovider.MaxSecretSize)
+		return fmt.Errorf("%s: %d bytes, more than a secret may hold (%d)", what, fi.Size(), secretsprovider.MaxSecretSize)
 	}
 	return nil
 }
