@@ -168,13 +168,9 @@ var scriptletFailedPattern = regexp.MustCompile(`(%[a-z]+)\(([^()\s]+)\) scriptl
 // status 3)".
 func failedScriptlets(log []byte) []string {
 	var out []string
-	sc := bufio.NewScanner(bytes.NewReader(log))
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for sc.Scan() {
-		if m := scriptletFailedPattern.FindStringSubmatch(sc.Text()); m != nil {
-			if s := m[2] + "'s " + m[1] + " (" + m[3] + ")"; !slices.Contains(out, s) {
-				out = append(out, s)
-			}
+	for _, m := range scriptletFailedPattern.FindAllSubmatch(log, -1) {
+		if s := string(m[2]) + "'s " + string(m[1]) + " (" + string(m[3]) + ")"; !slices.Contains(out, s) {
+			out = append(out, s)
 		}
 	}
 	return out
