@@ -11,7 +11,8 @@
 //
 // Parse walks the yaml.v3 node tree itself rather than decoding into the
 // types, so that every problem has a position, unknown and duplicate keys
-// are caught, and aliases are bounded (MaxNodes). It returns every problem
+// are caught, and aliases are bounded (MaxNodes); merge keys (`<<: *anchor`),
+// which Fedora's Python tools apply, are applied first (merge.go). It returns every problem
 // at once as Errors, sorted by position, each printed FILE:LINE:COL: message.
 // Positions use yaml.v3's convention: lines and columns from 1, columns
 // counting characters. (*Source).Range gives the range of any key, list

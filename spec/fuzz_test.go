@@ -23,7 +23,7 @@ func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		"", "id: org.a.B\npackages: [a]\n", "flatpak: {id: x}\n", "a: &a [*a]\n", "finish-args: \"'\"\n",
 		"id: ${A:-${B}}\nargs: {A: }\n", "packages: [{name: a, platforms: {only: x}}]\n",
-		"labels: {a: b, a: c}\n", "? [a]\n: b\n", "- \u2028\n", "a: |\n  b\n c\n", "\xef\xbb\xbfid: a\n",
+		"labels: {a: b, a: c}\n", "? [a]\n: b\n", "x: &x {id: a}\nflatpak: {<<: [*x, {b: c}], packages: [a]}\n", "a: &a {<<: *a}\n", "- \u2028\n", "a: |\n  b\n c\n", "\xef\xbb\xbfid: a\n",
 	} {
 		f.Add([]byte(s))
 	}

@@ -139,6 +139,7 @@ func (p *parser) parse() *Spec {
 		p.errorAt(Range{Pos{1, 1}, Pos{1, 1}}, "document is too large: more than %d YAML nodes (counting each alias as a copy of its anchor)", MaxNodes)
 		return nil
 	}
+	p.expandMerges(&doc)
 	root := resolve(doc.Content[0])
 	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
 		p.errorAt(Range{Pos{1, 1}, Pos{1, 1}}, "file is empty: expected a mapping with at least id and packages")

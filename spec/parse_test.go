@@ -126,6 +126,12 @@ func TestParseKeys(t *testing.T) {
 		{"whole file", minimal, func(s *spec.Spec) any { return s.ID }, "org.example.App", []any{}, "1:1-3:1"},
 		{"anchors and aliases", "id: org.example.App\nx-common: &p [a, b]\npackages: *p\n",
 			nil, nil, nil, ""},
+		{"merge key", "x-defaults: &d\n  runtime-name: flatpak-runtime\n  runtime-version: f41\n  branch: stable\nflatpak:\n  <<: *d\n  id: org.example.App\n  branch: devel\n  packages: [app]\n",
+			func(s *spec.Spec) any { return s.RuntimeVersion + " " + s.Branch }, "f41 devel", []any{"runtime-version"}, "3:20-3:23"},
+		{"merge key list, first wins", "x-a: &a {command: a, name: a}\nx-b: &b {command: b, component: b}\nflatpak:\n  <<: [*a, *b]\n  id: org.example.App\n  packages: [app]\n",
+			func(s *spec.Spec) any { return s.Command + s.Name + s.Component }, "aab", []any{"component"}, "2:33-2:34"},
+		{"merge key nested", "x-common: &l {a: one, b: two}\nflatpak:\n  id: org.example.App\n  packages: [app]\n  labels:\n    <<: *l\n    b: mine\n",
+			func(s *spec.Spec) any { return s.Labels }, map[string]string{"a": "one", "b": "mine"}, nil, ""},
 		{"null means unset", minimal + "branch:\ncommand: ~\n", func(s *spec.Spec) any { return s.Branch + s.Command }, "stable", nil, ""},
 		{"byte order mark", "\ufeff" + minimal + "command: x\n", func(s *spec.Spec) any { return s.ID }, "org.example.App", []any{"id"}, "1:5-1:20"},
 		{"CRLF", "id: org.example.App\r\npackages: [app]\r\nfinish-args: |\r\n  --share=ipc\r\n  --socket=x11\r\n",
@@ -197,6 +203,10 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate label", minimal + "labels:\n  a: b\n  a: c\n", []string{`5:3: labels: duplicate key "a" (first at line 4)`}},
 		{"both spellings", minimal + "cleanup-commands: a\ncleanup_commands: b\n", []string{`4:1: "cleanup_commands" and "cleanup-commands" are two spellings of the same key (first at line 3); keep one`}},
 		{"both license spellings", minimal + "appstream-license: MIT\nappdata-license: MIT\n", []string{`4:1: "appdata-license" and "appstream-license" are two spellings`}},
+		{"merge of a scalar", minimal + "labels:\n  <<: 3\n", []string{`4:7: merge key <<: expected a mapping or a list of mappings (such as *anchor), got the number 3; quote the key ("<<") if it is not a merge`}},
+		{"merge list with a scalar", minimal + "labels:\n  <<: [{a: b}, c]\n", []string{`4:16: merge key <<: expected a list of mappings (such as [*a, *b]), got the string "c" in it`}},
+		{"merged unknown key", "x-d: &d {comand: a}\nflatpak:\n  <<: *d\n  id: org.example.App\n  packages: [app]\n", []string{`1:10: unknown key "comand"; did you mean "command"?`}},
+		{"quoted << is a key", minimal + "\"<<\": {command: a}\n", []string{`3:1: unknown key "<<"`}},
 		{"key not a string", minimal + "[a]: b\n", []string{"3:1: keys must be strings, got a list"}},
 
 		// Types.
