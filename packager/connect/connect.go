@@ -14,6 +14,7 @@ import (
 
 	"github.com/flatpak-frontend/flatpak-frontend/packager/buildkitd"
 	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/client/connhelper"
 	// BuildKit's connection helpers, registered for client.New: the same
 	// addresses buildctl takes.
 	_ "github.com/moby/buildkit/client/connhelper/dockercontainer"
@@ -97,6 +98,9 @@ func Connect(ctx context.Context, o Options) (*Builder, error) {
 }
 
 func dial(ctx context.Context, o Options, addr string, t TLS, source string) (*Builder, error) {
+	if err := CheckAddr(addr); err != nil {
+		return nil, fmt.Errorf("BuildKit at %s (%s): %w", addr, source, err)
+	}
 	opts, err := t.clientOpts(addr)
 	if err != nil {
 		return nil, err
@@ -111,6 +115,31 @@ func dial(ctx context.Context, o Options, addr string, t TLS, source string) (*B
 		return nil, explain(addr, source, t, err)
 	}
 	return &Builder{Client: c, Addr: addr, Source: source}, nil
+}
+
+// CheckAddr tells an address BuildKit's client can dial (unix://, tcp://,
+// or a scheme of a connection helper registered above) from one it would
+// fail on with a resolver's error.
+func CheckAddr(addr string) error {
+	const want = "unix://PATH, tcp://HOST:PORT, docker-container://NAME, podman-container://NAME, kube-pod://POD or ssh://HOST"
+	scheme, _, ok := strings.Cut(addr, "://")
+	switch {
+	case !ok && strings.HasPrefix(addr, "/"):
+		return fmt.Errorf("a socket's address starts with unix://: unix://%s", addr)
+	case !ok:
+		return fmt.Errorf("an address says how to reach the daemon first: %s", want)
+	case scheme == "unix" || scheme == "tcp":
+		if _, err := url.Parse(addr); err != nil {
+			return err
+		}
+		return nil
+	}
+	if h, err := connhelper.GetConnectionHelper(addr); err != nil {
+		return err
+	} else if h != nil {
+		return nil
+	}
+	return fmt.Errorf("no BuildKit address starts with %s://: want %s", scheme, want)
 }
 
 // check asks the daemon for its workers, with a deadline: client.New does

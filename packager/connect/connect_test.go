@@ -103,3 +103,23 @@ func TestExplainNamesWhatToCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckAddr: an address no dialer takes is said as such, before a
+// resolver fails on it.
+func TestCheckAddr(t *testing.T) {
+	for _, addr := range []string{"unix:///run/buildkit/buildkitd.sock", "tcp://127.0.0.1:1234", "docker-container://buildx_buildkit_x0", "ssh://me@farm.example"} {
+		if err := CheckAddr(addr); err != nil {
+			t.Errorf("%s: %v", addr, err)
+		}
+	}
+	for addr, want := range map[string]string{
+		"foo://bar":                    "no BuildKit address starts with foo://: want unix://PATH, tcp://HOST:PORT",
+		"/run/buildkit/buildkitd.sock": "a socket's address starts with unix://: unix:///run/buildkit/buildkitd.sock",
+		"localhost:1234":               "an address says how to reach the daemon first: unix://PATH",
+		"tcp://[::1":                   "missing ']'",
+	} {
+		if err := CheckAddr(addr); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v, want %q", addr, err, want)
+		}
+	}
+}
