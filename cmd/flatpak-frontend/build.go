@@ -58,7 +58,7 @@ func runBuild(args []string) int {
 		platforms listFlag
 		secrets   listFlag
 	)
-	fs.Var(&buildArgs, "build-arg", "NAME=VALUE, a build argument (repeatable)")
+	fs.Var(&buildArgs, "build-arg", "NAME=VALUE, a build argument; NAME alone takes $NAME (repeatable)")
 	fs.Var(&contexts, "build-context", "NAME=oci-layout://DIR|docker-image://REF|DIR, a named context (repeatable)")
 	fs.Var(&platforms, "platform", "target platform, e.g. linux/amd64 (repeatable)")
 	fs.StringVar(&tls.CACert, "tlscacert", "", "CA certificate the daemon's certificate must be signed by (tcp://)")
@@ -85,8 +85,13 @@ func runBuild(args []string) int {
 		o.File = defaultSpec(o.ContextDir)
 	}
 	var err error
-	if o.BuildArgs, err = keyValues("--build-arg", buildArgs); err != nil {
-		return usageError(err)
+	o.BuildArgs = map[string]string{}
+	for _, a := range buildArgs {
+		name, val, err := buildArg(a)
+		if err != nil {
+			return usageError(err)
+		}
+		o.BuildArgs[name] = val
 	}
 	if o.Contexts, err = keyValues("--build-context", contexts); err != nil {
 		return usageError(err)
@@ -241,6 +246,24 @@ func installation() (*flatpakcli.Installation, error) {
 		return nil, err
 	}
 	return &flatpakcli.Installation{Repo: repo, Remote: "flatpak-frontend"}, nil
+}
+
+// buildArg parses one --build-arg: NAME=VALUE, or NAME alone for the value
+// of the environment variable NAME, as docker build and buildx take it
+// (where they leave out an unset one, this says so).
+func buildArg(s string) (name, value string, err error) {
+	name, value, ok := strings.Cut(s, "=")
+	switch {
+	case name == "":
+		return "", "", fmt.Errorf("--build-arg %s: want NAME=VALUE", s)
+	case ok:
+		return name, value, nil
+	}
+	value, set := os.LookupEnv(name)
+	if !set {
+		return "", "", fmt.Errorf("--build-arg %s: no value, and no variable %s in the environment to take it from (give %s=VALUE)", s, name, name)
+	}
+	return name, value, nil
 }
 
 func keyValues(flagName string, list []string) (map[string]string, error) {

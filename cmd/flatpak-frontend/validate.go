@@ -6,20 +6,19 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/flatpak-frontend/flatpak-frontend/spec"
 )
 
-// buildArgs collects repeated --build-arg NAME=VALUE flags.
+// buildArgs collects repeated --build-arg NAME=VALUE (or NAME) flags.
 type buildArgs map[string]string
 
 func (b buildArgs) String() string { return "" }
 
 func (b buildArgs) Set(s string) error {
-	name, val, ok := strings.Cut(s, "=")
-	if !ok || name == "" {
-		return fmt.Errorf("expected NAME=VALUE, got %q", s)
+	name, val, err := buildArg(s)
+	if err != nil {
+		return err
 	}
 	b[name] = val
 	return nil
@@ -38,7 +37,7 @@ func runValidate(args []string) (code int) {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	fs.SetOutput(os.Stderr)
 	bargs := buildArgs{}
-	fs.Var(bargs, "build-arg", "set a build argument, `NAME=VALUE` (repeatable)")
+	fs.Var(bargs, "build-arg", "set a build argument, `NAME=VALUE`; NAME alone takes $NAME (repeatable)")
 	fs.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: flatpak-frontend validate [--build-arg NAME=VALUE]... FILE...\n\nChecks flatpak.yaml (or container.yaml) files; - reads standard input.\nExit status: 0 all valid, 1 some invalid, 2 usage or I/O error.")
 		fs.PrintDefaults()

@@ -70,6 +70,11 @@ func TestValidateBuildArgs(t *testing.T) {
 	if code, _, errOut := capture(t, func() int { return runValidate([]string{"--build-arg", "V=", f}) }); code != 0 {
 		t.Errorf("code %d, stderr %q", code, errOut)
 	}
+	// NAME alone takes the variable's value, as docker build does.
+	t.Setenv("V", "/from-env")
+	if code, _, errOut := capture(t, func() int { return runValidate([]string{"--build-arg", "V", f}) }); code != 1 || !strings.Contains(errOut, "org.example.App/from-env") {
+		t.Errorf("--build-arg V with V=/from-env: code %d, stderr %q", code, errOut)
+	}
 }
 
 func TestValidateUsageAndIOErrors(t *testing.T) {
@@ -84,7 +89,8 @@ func TestValidateUsageAndIOErrors(t *testing.T) {
 	}{
 		{"no files", nil, 2, "usage: flatpak-frontend validate"},
 		{"unknown flag", []string{"--frob", good}, 2, "flag provided but not defined"},
-		{"bad build-arg", []string{"--build-arg", "novalue", good}, 2, "expected NAME=VALUE"},
+		{"bad build-arg", []string{"--build-arg", "=novalue", good}, 2, "--build-arg =novalue: want NAME=VALUE"},
+		{"build-arg from an unset variable", []string{"--build-arg", "FLATPAK_FRONTEND_UNSET_ARG", good}, 2, "no variable FLATPAK_FRONTEND_UNSET_ARG in the environment"},
 		{"missing file", []string{filepath.Join(dir, "nope.yaml")}, 2, "no such file or directory"},
 		{"directory", []string{dir}, 2, "is a directory"},
 		{"missing and invalid", []string{bad, filepath.Join(dir, "nope.yaml")}, 2, "bad.yaml:1:5"},

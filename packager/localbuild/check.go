@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/containerd/platforms"
+	"github.com/distribution/reference"
 	fllb "github.com/flatpak-frontend/flatpak-frontend/llb"
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
 	"github.com/moby/buildkit/util/progress/progressui"
@@ -17,7 +18,8 @@ import (
 
 // Check finds what would fail a build only once the daemon asks for it: a
 // spec file, build context or named context folder that is not there, a
-// secret without its file or variable, a platform Flatpak has no
+// secret without its file or variable, an image reference (--push,
+// docker-image:// contexts) that is not one, a platform Flatpak has no
 // architecture for, an unknown progress mode. The command runs it before
 // it connects to (or starts) a daemon; Build runs it too.
 func (o Options) Check() error {
@@ -37,6 +39,11 @@ func (o Options) Check() error {
 		dir, ok := LayoutDir(v)
 		switch {
 		case ok:
+		case strings.HasPrefix(v, "docker-image://"):
+			if _, err := reference.ParseNormalizedNamed(strings.TrimPrefix(v, "docker-image://")); err != nil {
+				return fmt.Errorf("--build-context %s=%s: %w", name, v, err)
+			}
+			continue
 		case strings.Contains(v, "://"):
 			continue
 		default:
@@ -44,6 +51,11 @@ func (o Options) Check() error {
 		}
 		if err := isDir(dir); err != nil {
 			return fmt.Errorf("--build-context %s=%s: %w", name, v, err)
+		}
+	}
+	if o.Push != "" {
+		if _, err := reference.ParseNormalizedNamed(o.Push); err != nil {
+			return fmt.Errorf("--push %s: %w", o.Push, err)
 		}
 	}
 	for _, s := range o.Secrets {

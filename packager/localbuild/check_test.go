@@ -39,6 +39,9 @@ func TestCheckNamesWhatIsMissing(t *testing.T) {
 		{"context is a file", Options{File: spec, ContextDir: notDir}, "the build context " + notDir + ": " + notDir + " is not a folder"},
 		{"no named folder", Options{File: spec, Contexts: map[string]string{"rpms": missing}}, "--build-context rpms=" + missing + ": no such file or folder"},
 		{"no layout folder", Options{File: spec, Contexts: map[string]string{"runtime": "oci-layout://" + missing}}, "--build-context runtime=oci-layout://" + missing + ": no such file or folder"},
+		{"bad image reference", Options{File: spec, Contexts: map[string]string{"runtime": "docker-image://Example.org/UPPER:1"}}, "--build-context runtime=docker-image://Example.org/UPPER:1: invalid reference format: repository name (UPPER) must be lowercase"},
+		{"push", Options{File: spec, Push: "localhost:5000/org.example.app:1"}, ""},
+		{"bad push reference", Options{File: spec, Push: "localhost:5000/app:bad tag"}, "--push localhost:5000/app:bad tag: invalid reference format"},
 		{"first by name", Options{File: spec, Contexts: map[string]string{"b": missing, "a": notDir}}, "--build-context a="},
 		{"secrets there", Options{File: spec, Secrets: []secretsprovider.Source{
 			{ID: "a", FilePath: spec}, {ID: "b", Env: "FFE_TEST_SECRET"}, {ID: "FFE_TEST_SECRET"}, {ID: "file"}}}, ""},
