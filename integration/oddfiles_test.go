@@ -12,9 +12,15 @@ import (
 // oddFilesSpec packages what real RPMs hold and shell-script fixtures do
 // not: hard links (one into a read-only folder), a read-only folder, a
 // private file, a name with spaces and non-ASCII letters, a name of 200
-// bytes and a path past tar's 100-byte name field, an empty folder, and
-// relative, absolute and dangling symlinks.
-const oddFilesSpec = `Name:           odd-files
+// bytes and a path past tar's 100-byte name field, an empty folder,
+// relative, absolute and dangling symlinks, and the files rpm treats
+// apart: %doc, %license, %config(noreplace), %lang, and a %ghost that the
+// package's %post writes (rpm records it but its payload has none).
+const oddFilesSpec = `# As flatpak-rpm-macros set them for Fedora's Flatpak builds.
+%define _docdir /app/share/doc
+%define _defaultlicensedir /app/share/licenses
+%global _docdir_fmt %%{NAME}
+Name:           odd-files
 Version:        1.0
 Release:        1
 Summary:        Files of every odd kind
@@ -41,12 +47,21 @@ printf 'deep\n' > $deep/file
 ln -s a $d/rel-link
 ln -s /app/share/odd/a $d/abs-link
 ln -s does-not-exist $d/dangling
+mkdir -p %{buildroot}/app/etc %{buildroot}/app/share/locale/de/LC_MESSAGES
+printf 'config\n' > %{buildroot}/app/etc/odd.conf
+printf 'german\n' > %{buildroot}/app/share/locale/de/LC_MESSAGES/odd.mo
+printf 'readme\n' > README
+printf 'license\n' > COPYING
 cat > %{buildroot}/app/bin/odd <<'EOF'
 #!/bin/sh
 d=/app/share/odd
 cat $d/b $d/ro/c $d/ro/file "$d/with space é.txt" $d/private $d/n*n $d/deep/*/*/*/file $d/rel-link $d/abs-link
+cat /app/share/doc/odd-files/README /app/share/licenses/odd-files/COPYING /app/etc/odd.conf /app/share/locale/de/LC_MESSAGES/odd.mo $d/ghost.cache
 EOF
 chmod 755 %{buildroot}/app/bin/odd
+
+%post
+echo 'written by %%post' > /app/share/odd/ghost.cache
 
 %files
 /app/bin/odd
@@ -64,6 +79,11 @@ chmod 755 %{buildroot}/app/bin/odd
 /app/share/odd/rel-link
 /app/share/odd/abs-link
 /app/share/odd/dangling
+%ghost /app/share/odd/ghost.cache
+%config(noreplace) /app/etc/odd.conf
+%lang(de) /app/share/locale/de/LC_MESSAGES/odd.mo
+%doc README
+%license COPYING
 `
 
 // TestOddPackagedFilesReachTheInstalledApp builds an app of a package
@@ -95,7 +115,8 @@ repos:
 	fp.ImportOCI(t, res.oci)
 	fp.Install(t, harness.RuntimeID)
 	fp.Install(t, "org.example.Odd")
-	want := "linked content\nlinked content\nread-only folder\nspaced\nprivate\nlong name\ndeep\nlinked content\nlinked content\n"
+	want := "linked content\nlinked content\nread-only folder\nspaced\nprivate\nlong name\ndeep\nlinked content\nlinked content\n" +
+		"readme\nlicense\nconfig\ngerman\nwritten by %post\n"
 	if out := fp.Run(t, "org.example.Odd"); out != want {
 		t.Errorf("flatpak run printed %q, want %q", out, want)
 	}
