@@ -171,8 +171,12 @@ func (b *builder) runtimeRefs(ctx context.Context, rt *image, arch string) (runt
 	if branch == "" {
 		return "", "", wrapSpec(s, errors.Errorf("the runtime %s from %s has no org.flatpak.ref label; set runtime-version to its branch", name, rt.source), "runtime-name")
 	}
-	if s.RuntimeName != "" && s.RuntimeName != name {
-		return "", "", wrapSpec(s, errors.Errorf("runtime-name is %s but the runtime from %s is %s", s.RuntimeName, rt.source, name), "runtime-name")
+	if want := s.RuntimeID(); want != "" && want != name {
+		said := s.RuntimeName
+		if want != said {
+			said += " (" + want + ")"
+		}
+		return "", "", wrapSpec(s, errors.Errorf("runtime-name is %s but the runtime from %s is %s", said, rt.source, name), "runtime-name")
 	}
 	runtimeRef = flatpakref.Ref{Kind: flatpakref.Runtime, ID: name, Arch: arch, Branch: branch}.Partial()
 	sdkRef = runtimeRef

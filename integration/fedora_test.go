@@ -232,3 +232,50 @@ repos:
 		t.Errorf("an extension without an extension point: %v", err)
 	}
 }
+
+// TestFedoraRuntimeNamedByItsContainerName builds a container.yaml that
+// names its runtime as Fedora's do (runtime-name: flatpak-runtime) on a
+// runtime image that is org.fedoraproject.Platform (the test runtime with
+// Fedora's ref and metadata labels): the container name stands for that
+// ID, and the app's metadata names the runtime and SDK the image says. A
+// container name of another runtime is an error naming both.
+func TestFedoraRuntimeNamedByItsContainerName(t *testing.T) {
+	rt := harness.Runtime(t)
+	fedora := withLabels(t, rt.Dir, map[string]string{
+		labels.Ref:      "runtime/org.fedoraproject.Platform/x86_64/f41",
+		labels.Metadata: "[Runtime]\nname=org.fedoraproject.Platform\nruntime=org.fedoraproject.Platform/x86_64/f41\nsdk=org.fedoraproject.Sdk/x86_64/f41\n",
+	})
+	containerYAML := func(runtimeName string) string {
+		return `flatpak:
+    id: org.example.Hello
+    runtime-name: ` + runtimeName + `
+    runtime-version: f41
+    packages:
+    - hello
+    command: hello
+    repos:
+    - name: example
+      context: rpms
+      path: .
+`
+	}
+	res, err := build(t, buildOpts{dir: writeSpec(t, containerYAML("flatpak-runtime")), file: "flatpak.yaml",
+		contexts: map[string]string{"runtime": "oci-layout://" + fedora}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := readImage(t, res.oci, t.TempDir())
+	md := img.config.Config.Labels[labels.Metadata]
+	for _, want := range []string{"runtime=org.fedoraproject.Platform/x86_64/f41\n", "sdk=org.fedoraproject.Sdk/x86_64/f41\n"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the app's metadata lacks %q:\n%s", want, md)
+		}
+	}
+
+	_, err = build(t, buildOpts{dir: writeSpec(t, containerYAML("flatpak-sdk")), file: "flatpak.yaml",
+		contexts: map[string]string{"runtime": "oci-layout://" + fedora}})
+	if err == nil || !strings.Contains(err.Error(), "runtime-name is flatpak-sdk (org.fedoraproject.Sdk) but the runtime from") ||
+		!strings.Contains(err.Error(), "is org.fedoraproject.Platform") || !slices.Contains(sourceLines(err), 3) {
+		t.Errorf("a container name of another runtime: %v at %v", err, sourceLines(err))
+	}
+}

@@ -172,16 +172,6 @@ func checkContentID(t *testing.T, layout, log string) {
 // returns the new layout's folder.
 func withFiles(t *testing.T, src string, files map[string]string) string {
 	t.Helper()
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
-		t.Fatal(err)
-	}
-	desc := readIndex(t, dir)
-	var mf ocispecs.Manifest
-	var cfg map[string]any
-	readJSON(t, blobPath(dir, desc), &mf)
-	readJSON(t, blobPath(dir, mf.Config), &cfg)
-
 	var layer strings.Builder
 	tw := tar.NewWriter(&layer)
 	for _, name := range slices.Sorted(maps.Keys(files)) {
@@ -195,6 +185,45 @@ func withFiles(t *testing.T, src string, files map[string]string) string {
 	if err := tw.Close(); err != nil {
 		t.Fatal(err)
 	}
+	return rewriteImage(t, src, func(cfg map[string]any, mf *ocispecs.Manifest, put func(string, []byte) ocispecs.Descriptor) {
+		ld := put(ocispecs.MediaTypeImageLayer, []byte(layer.String()))
+		rootfs := cfg["rootfs"].(map[string]any)
+		rootfs["diff_ids"] = append(rootfs["diff_ids"].([]any), ld.Digest.String())
+		mf.Layers = append(mf.Layers, ld)
+	})
+}
+
+// withLabels copies the one image of the OCI layout src into a new layout
+// whose config has labels set (an empty value removes the label), and
+// returns the new layout's folder.
+func withLabels(t *testing.T, src string, set map[string]string) string {
+	t.Helper()
+	return rewriteImage(t, src, func(cfg map[string]any, _ *ocispecs.Manifest, _ func(string, []byte) ocispecs.Descriptor) {
+		labels := cfg["config"].(map[string]any)["Labels"].(map[string]any)
+		for k, v := range set {
+			if v == "" {
+				delete(labels, k)
+			} else {
+				labels[k] = v
+			}
+		}
+	})
+}
+
+// rewriteImage copies the one image of the OCI layout src into a new
+// layout, with its config and manifest as edit leaves them (put writes a
+// blob), and returns the new layout's folder.
+func rewriteImage(t *testing.T, src string, edit func(cfg map[string]any, mf *ocispecs.Manifest, put func(mediaType string, dt []byte) ocispecs.Descriptor)) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	desc := readIndex(t, dir)
+	var mf ocispecs.Manifest
+	var cfg map[string]any
+	readJSON(t, blobPath(dir, desc), &mf)
+	readJSON(t, blobPath(dir, mf.Config), &cfg)
 	put := func(mediaType string, dt []byte) ocispecs.Descriptor {
 		d := ocispecs.Descriptor{MediaType: mediaType, Digest: digest.FromBytes(dt), Size: int64(len(dt))}
 		if err := os.WriteFile(blobPath(dir, d), dt, 0o644); err != nil {
@@ -202,10 +231,7 @@ func withFiles(t *testing.T, src string, files map[string]string) string {
 		}
 		return d
 	}
-	ld := put(ocispecs.MediaTypeImageLayer, []byte(layer.String()))
-	rootfs := cfg["rootfs"].(map[string]any)
-	rootfs["diff_ids"] = append(rootfs["diff_ids"].([]any), ld.Digest.String())
-	mf.Layers = append(mf.Layers, ld)
+	edit(cfg, &mf, put)
 	mustJSON := func(v any) []byte {
 		dt, err := json.Marshal(v)
 		if err != nil {

@@ -1,6 +1,10 @@
 package spec
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/flatpakref"
+)
 
 // Kind is "runtime" when the spec builds a runtime, else "app".
 func (s *Spec) Kind() string {
@@ -53,6 +57,26 @@ var fedoraRuntimes = map[string]string{
 	"org.fedoraproject.KDE5Sdk":      "flatpak-kde5-sdk",
 	"org.fedoraproject.KDE6Platform": "flatpak-kde6-runtime",
 	"org.fedoraproject.KDE6Sdk":      "flatpak-kde6-sdk",
+}
+
+// RuntimeID is the Flatpak ID runtime-name stands for: runtime-name itself
+// when it is an ID; for a container name (Fedora's container.yaml writes
+// flatpak-runtime), the ID of the Fedora runtime published under that name;
+// "" when it is unset or a container name of a runtime this does not know
+// (then only the runtime image says which runtime it is).
+func (s *Spec) RuntimeID() string {
+	if s.RuntimeName == "" {
+		return ""
+	}
+	if flatpakref.CheckID(s.RuntimeName) == nil {
+		return s.RuntimeName
+	}
+	for id, name := range fedoraRuntimes {
+		if name == s.RuntimeName {
+			return id
+		}
+	}
+	return ""
 }
 
 // DefaultRuntimeImage returns the image to build the app FROM: the
