@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io/fs"
+	"path"
 	"slices"
 	"strings"
 
@@ -124,11 +125,15 @@ func (b *builder) loadImage(ctx context.Context, src imageSource, p ocispecs.Pla
 	eg.Wait()
 	hybrid := false
 	for _, fi := range top {
+		img.Top = append(img.Top, fi.Path)
 		switch fi.Path {
 		case "files":
 			img.flatpak = fs.FileMode(fi.Mode).IsDir()
 		case "usr":
-			hybrid = fs.FileMode(fi.Mode)&fs.ModeSymlink != 0 && strings.TrimSuffix(fi.Linkname, "/") == "/files"
+			// usr -> /files (the hybrid layout of seeds/01), or a
+			// relative link to the same folder.
+			target := path.Clean(strings.TrimSuffix(fi.Linkname, "/"))
+			hybrid = fs.FileMode(fi.Mode)&fs.ModeSymlink != 0 && (target == "/files" || target == "files")
 		}
 	}
 	img.PlainRuntime = img.flatpak && !hybrid

@@ -172,13 +172,26 @@ func checkContentID(t *testing.T, layout, log string) {
 // returns the new layout's folder.
 func withFiles(t *testing.T, src string, files map[string]string) string {
 	t.Helper()
+	var hs []tar.Header
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		hs = append(hs, tar.Header{Name: name, Mode: 0o644, Size: int64(len(files[name])), Typeflag: tar.TypeReg})
+	}
+	return withLayer(t, src, hs, files)
+}
+
+// withLayer copies the one image of the OCI layout src into a new layout
+// with one more layer, an uncompressed tar of the entries hs (a regular
+// file's content in contents, by name), and returns the new layout's
+// folder.
+func withLayer(t *testing.T, src string, hs []tar.Header, contents map[string]string) string {
+	t.Helper()
 	var layer strings.Builder
 	tw := tar.NewWriter(&layer)
-	for _, name := range slices.Sorted(maps.Keys(files)) {
-		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(files[name])), Typeflag: tar.TypeReg}); err != nil {
+	for _, h := range hs {
+		if err := tw.WriteHeader(&h); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := tw.Write([]byte(files[name])); err != nil {
+		if _, err := tw.Write([]byte(contents[h.Name])); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"archive/tar"
 	"context"
 	"os"
 	"path/filepath"
@@ -156,4 +157,30 @@ RUN sh -c 'set -e; test -f /etc/passwd; test -x /usr/bin/busybox; test -d /var/t
 	if strings.TrimSpace(string(got)) != "1777 1777" {
 		t.Errorf("modes of /tmp and /var/tmp = %q, want 1777 1777", got)
 	}
+}
+
+// TestHybridRuntimeWithRelativeLinks: a hybrid runtime whose usr links to
+// files relatively (usr -> files: the same folder in a container root) is
+// taken as the hybrid it is, and an app builds on it (made hybrid again,
+// the build failed: a link cannot be made over usr). A runtime with some
+// of the container entries but no usr link (the test runtime with its usr
+// whited out) gets the ones it lacks, and keeps its own (it failed the
+// same way on etc).
+func TestHybridRuntimeWithRelativeLinks(t *testing.T) {
+	rt := harness.Runtime(t)
+	relative := withLayer(t, rt.Dir, []tar.Header{{Name: "usr", Typeflag: tar.TypeSymlink, Linkname: "files", Mode: 0o777}}, nil)
+	res, err := build(t, buildOpts{dir: writeSpec(t, appSpec("hello")), file: "flatpak.yaml",
+		contexts: map[string]string{"runtime": "oci-layout://" + relative}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flatpakImportable(t, res.oci, "app/org.example.Hello/x86_64/stable")
+
+	partial := withLayer(t, rt.Dir, []tar.Header{{Name: ".wh.usr", Typeflag: tar.TypeReg, Mode: 0o644}}, nil)
+	res, err = build(t, buildOpts{dir: writeSpec(t, appSpec("hello")), file: "flatpak.yaml",
+		contexts: map[string]string{"runtime": "oci-layout://" + partial}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flatpakImportable(t, res.oci, "app/org.example.Hello/x86_64/stable")
 }

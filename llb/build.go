@@ -25,8 +25,11 @@ type Image struct {
 	// State is the image's root filesystem.
 	State bkllb.State
 	// PlainRuntime is true for a Flatpak runtime image without the
-	// container entries (usr -> /files, ...): Build adds them.
+	// container entries (usr -> /files, ...): Build adds them, but for
+	// those under a name Top lists.
 	PlainRuntime bool
+	// Top are the names at the top of the image.
+	Top []string
 	// Installers are the package managers the image has, in the order
 	// "installer: auto" prefers them (microdnf, dnf5, dnf).
 	Installers []spec.Installer
@@ -298,7 +301,7 @@ func (b *builder) forceArch() string {
 func (b *builder) container(img Image) bkllb.State {
 	root := img.State
 	if img.PlainRuntime {
-		root = Hybrid(root, b.o.Epoch, b.group())
+		root = Hybrid(root, b.o.Epoch, img.Top, b.group())
 	}
 	return withEnv(root, img.Env)
 }

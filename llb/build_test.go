@@ -341,6 +341,50 @@ func TestPlainRuntimeGetsHybridLayer(t *testing.T) {
 	}
 }
 
+// TestHybridKeepsWhatTheImageHas: entries under a name the image has
+// already are left to it (a symlink over an existing path fails).
+func TestHybridKeepsWhatTheImageHas(t *testing.T) {
+	paths := func(st bkllb.State) []string {
+		all, _ := ops(t, st)
+		var out []string
+		for _, op := range all {
+			if f := op.GetFile(); f != nil {
+				for _, a := range f.Actions {
+					switch {
+					case a.GetSymlink() != nil:
+						out = append(out, a.GetSymlink().Newpath)
+					case a.GetMkdir() != nil:
+						out = append(out, a.GetMkdir().Path)
+					case a.GetCopy() != nil:
+						out = append(out, a.GetCopy().Dest)
+					}
+				}
+			}
+		}
+		slices.Sort(out)
+		return slices.Compact(out)
+	}
+	all := paths(Hybrid(bkllb.Image("example.com/rt"), nil, []string{"files", "metadata"}))
+	for _, want := range []string{"/usr", "/etc", "/var/run", "/var/tmp", "/root"} {
+		if !slices.Contains(all, want) {
+			t.Errorf("a plain runtime: no %s among %v", want, all)
+		}
+	}
+	some := paths(Hybrid(bkllb.Image("example.com/rt"), nil, []string{"files", "metadata", "etc", "var", "usr"}))
+	for _, p := range some {
+		if p == "/usr" || p == "/etc" || strings.HasPrefix(p, "/var/") || p == "/var" {
+			t.Errorf("the runtime's own %s was made again: %v", p, some)
+		}
+	}
+	if !slices.Contains(some, "/bin") || !slices.Contains(some, "/root") {
+		t.Errorf("what the runtime lacks was not made: %v", some)
+	}
+	whole := bkllb.Image("example.com/rt")
+	if got := Hybrid(whole, nil, []string{"root", "run", "var", "app", "tmp", "usr", "etc", "bin", "sbin", "lib", "lib64"}); got.Output() != whole.Output() {
+		t.Error("a runtime that has every entry got a layer")
+	}
+}
+
 func TestLayoutOwnsFilesByRootAndSplitsLayers(t *testing.T) {
 	root := bkllb.Image("example.com/root")
 	all, _ := ops(t, Layout(root, LayoutOptions{Metadata: []byte("x"), Exports: []string{"share/applications/a.desktop"}}))

@@ -2,6 +2,8 @@ package llb
 
 import (
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	bkllb "github.com/moby/buildkit/client/llb"
@@ -32,35 +34,61 @@ var hybridLinks = []struct{ target, path string }{
 	{"/etc/localtime", "/var/db/zoneinfo"},
 }
 
-// Hybrid adds the container entries to a plain Flatpak runtime image. On an
-// image that has some of them already, existing paths are kept.
-func Hybrid(runtime bkllb.State, epoch *time.Time, opts ...bkllb.ConstraintsOpt) bkllb.State {
+// Hybrid adds the container entries to a plain Flatpak runtime image. An
+// entry whose top-level name the image has already (have: names at the
+// image's top, e.g. an etc link of its own, or a var folder) is left as the
+// image has it: a symlink made over an existing path fails, or would be
+// made where that path's own link points.
+func Hybrid(runtime bkllb.State, epoch *time.Time, have []string, opts ...bkllb.ConstraintsOpt) bkllb.State {
+	kept := func(p string) bool {
+		top, _, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/")
+		return slices.Contains(have, top)
+	}
 	var fa *bkllb.FileAction
+	add := func(a *bkllb.FileAction, chain func(*bkllb.FileAction) *bkllb.FileAction) {
+		if fa == nil {
+			fa = a
+		} else {
+			fa = chain(fa)
+		}
+	}
 	for _, d := range hybridDirs {
+		if kept(d.path) {
+			continue
+		}
 		mo := []bkllb.MkdirOption{bkllb.WithParents(true)}
 		if epoch != nil {
 			mo = append(mo, bkllb.WithCreatedTime(*epoch))
 		}
-		if fa == nil {
-			fa = bkllb.Mkdir(d.path, os.FileMode(d.mode), mo...)
-		} else {
-			fa = fa.Mkdir(d.path, os.FileMode(d.mode), mo...)
-		}
+		add(bkllb.Mkdir(d.path, os.FileMode(d.mode), mo...), func(fa *bkllb.FileAction) *bkllb.FileAction {
+			return fa.Mkdir(d.path, os.FileMode(d.mode), mo...)
+		})
 	}
 	// Mkdir cannot set the sticky bit; a copy of an empty folder can.
 	empty := bkllb.Scratch().File(bkllb.Mkdir("/tmp", 0o755), bkllb.WithCustomName("[internal] empty folder"))
 	for _, tmp := range []string{"/tmp", "/var/tmp"} {
-		fa = fa.Copy(empty, "/tmp", tmp, &bkllb.CopyInfo{
-			Mode:        &bkllb.ChmodOpt{Mode: 0o1777},
-			CreatedTime: epoch,
+		if kept(tmp) {
+			continue
+		}
+		ci := &bkllb.CopyInfo{Mode: &bkllb.ChmodOpt{Mode: 0o1777}, CreatedTime: epoch}
+		add(bkllb.Copy(empty, "/tmp", tmp, ci), func(fa *bkllb.FileAction) *bkllb.FileAction {
+			return fa.Copy(empty, "/tmp", tmp, ci)
 		})
 	}
 	for _, l := range hybridLinks {
+		if kept(l.path) {
+			continue
+		}
 		var so []bkllb.SymlinkOption
 		if epoch != nil {
 			so = append(so, bkllb.WithCreatedTime(*epoch))
 		}
-		fa = fa.Symlink(l.target, l.path, so...)
+		add(bkllb.Symlink(l.target, l.path, so...), func(fa *bkllb.FileAction) *bkllb.FileAction {
+			return fa.Symlink(l.target, l.path, so...)
+		})
+	}
+	if fa == nil {
+		return runtime
 	}
 	opts = append(opts, bkllb.WithCustomName("make the runtime a hybrid image"))
 	return runtime.File(fa, opts...)

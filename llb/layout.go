@@ -94,7 +94,7 @@ func Layout(files bkllb.State, o LayoutOptions, opts ...bkllb.ConstraintsOpt) bk
 			&bkllb.CopyInfo{CreateDestPath: true, CreatedTime: o.Epoch}, owner)
 	}
 	if o.Runtime {
-		layers = append(layers, Hybrid(bkllb.Scratch(), o.Epoch, opts...))
+		layers = append(layers, Hybrid(bkllb.Scratch(), o.Epoch, nil, opts...))
 	}
 	layers = append(layers, bkllb.Scratch().File(small, append(opts, bkllb.WithCustomName(name))...))
 	return bkllb.Merge(layers, append(opts, bkllb.WithCustomName("lay out the Flatpak image"))...)
