@@ -177,6 +177,10 @@ func (p *parser) decodeStruct(n *yaml.Node, v reflect.Value, path []any) {
 				continue
 			}
 			f, ok := byName[canon]
+			if !ok && t == specType && builderKeys[name] != "" {
+				p.errorf(k, "unknown key %q: %s", name, builderKeys[name])
+				continue
+			}
 			if !ok {
 				msg := fmt.Sprintf("%sunknown key %q", prefix(path), name)
 				cands := append([]string(nil), names...)
@@ -205,6 +209,16 @@ func (p *parser) decodeStruct(n *yaml.Node, v reflect.Value, path []any) {
 			p.decodeField(t, f, val, v.Field(f.index), fp)
 		}
 	}
+}
+
+// builderKeys are keys of flatpak-builder's manifests that a file written
+// from one brings along, with what this file says instead.
+var builderKeys = map[string]string{
+	"app-id":         `flatpak-builder's spelling; here the key is id`,
+	"modules":        `flatpak-builder builds modules from source; this file installs RPMs: list them under packages`,
+	"build-options":  `flatpak-builder builds modules from source; this file installs RPMs, which need no build options`,
+	"cleanup":        `flatpak-builder's list of files to delete; here, delete them in cleanup-commands`,
+	"sdk-extensions": `flatpak-builder's SDK extensions build sources; this file installs RPMs and needs none`,
 }
 
 func prefix(path []any) string {

@@ -459,8 +459,14 @@ func (p *parser) checkKind(s *Spec) {
 				continue
 			}
 			msg := fmt.Sprintf("%s: only a runtime names its %s, and this file builds an app: add build-runtime: true to build the runtime %s", k, map[string]string{"runtime": "runtime", "sdk": "SDK"}[k], s.ID)
-			if p.composeModules {
+			switch {
+			case p.composeModules:
 				msg += fmt.Sprintf(" from the packages listed under packages (the modules of compose: at line %d are not built)", p.composeKey.Line)
+			case k == "runtime":
+				// flatpak-builder's manifests name an app's runtime so.
+				msg += "; or, for the runtime this app runs on, write runtime-name"
+			default:
+				msg += "; an app installed from RPMs needs no SDK (flatpak-builder's sdk builds sources)"
 			}
 			p.errorPath([]any{k, Key}, "%s", msg)
 		}

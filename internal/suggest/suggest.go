@@ -5,7 +5,9 @@ import "strings"
 // Closest returns the candidate closest to s by edit distance, ignoring
 // case, or "" when none is close enough to be what the user meant: at most
 // a third of s's length away, and always 2 edits for short words. The first
-// of equally close candidates wins.
+// of equally close candidates wins. Failing that, the one candidate that
+// begins with s (of four letters or more) is it: a word cut short
+// (rename-appdata for rename-appdata-file).
 func Closest(s string, candidates []string) string {
 	if len(s) > 100 {
 		return ""
@@ -18,10 +20,22 @@ func Closest(s string, candidates []string) string {
 			best, bestD = c, d
 		}
 	}
-	if best == "" || bestD > max(2, len(ls)/3) {
+	if best != "" && bestD <= max(2, len(ls)/3) {
+		return best
+	}
+	if len(ls) < 4 {
 		return ""
 	}
-	return best
+	prefixed := ""
+	for _, c := range candidates {
+		if strings.HasPrefix(strings.ToLower(c), string(ls)) {
+			if prefixed != "" {
+				return ""
+			}
+			prefixed = c
+		}
+	}
+	return prefixed
 }
 
 // distance is the Levenshtein distance of a and b.
