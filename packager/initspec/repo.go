@@ -1,6 +1,7 @@
 package initspec
 
 import (
+	"compress/bzip2"
 	"compress/gzip"
 	"encoding/xml"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
 	"github.com/klauspost/compress/zstd"
+	"github.com/xi2/xz"
 )
 
 // Repo is an RPM repository: a directory or an http(s)/file URL holding
@@ -162,8 +164,16 @@ func decompressed(name string, r io.Reader) ([]byte, error) {
 		}
 		defer zr.Close()
 		return io.ReadAll(zr)
+	case strings.HasSuffix(name, ".xz"):
+		zr, err := xz.NewReader(r, 0)
+		if err != nil {
+			return nil, err
+		}
+		return io.ReadAll(zr)
+	case strings.HasSuffix(name, ".bz2"):
+		return io.ReadAll(bzip2.NewReader(r))
 	case strings.HasSuffix(name, ".xml"):
 		return io.ReadAll(r)
 	}
-	return nil, fmt.Errorf("compression of %s not supported (gz, zst or none)", name)
+	return nil, fmt.Errorf("compression of %s not supported (gz, zst, xz, bz2 or none)", name)
 }
