@@ -473,6 +473,63 @@ repos:
 	}
 }
 
+// TestMetalinkAndMirrorlistRepos: repos given as Fedora's repo files give
+// theirs, by a metalink (which dnf checks the repo's repomd.xml against)
+// or a mirror list, both served beside the repo.
+func TestMetalinkAndMirrorlistRepos(t *testing.T) {
+	repo := t.TempDir()
+	writeRepo(t, repo, "hello", "hello-data")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String() + "/"
+	repomd := mustRead(t, filepath.Join(repo, "repodata", "repomd.xml"))
+	sum := sha256.Sum256(repomd)
+	metalink := `<?xml version="1.0" encoding="utf-8"?>
+<metalink version="3.0" xmlns="http://www.metalinker.org/" type="dynamic">
+ <files>
+  <file name="repomd.xml">
+   <size>` + strconv.Itoa(len(repomd)) + `</size>
+   <verification><hash type="sha256">` + hex.EncodeToString(sum[:]) + `</hash></verification>
+   <resources maxconnections="1">
+    <url protocol="http" type="http" location="XX" preference="100">` + base + `repodata/repomd.xml</url>
+   </resources>
+  </file>
+ </files>
+</metalink>
+`
+	mux := http.NewServeMux()
+	mux.Handle("/", http.FileServer(http.Dir(repo)))
+	mux.HandleFunc("/metalink", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, metalink) })
+	mux.HandleFunc("/mirrors", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintf(w, "# mirrors\n%s\n", base) })
+	srv := &http.Server{Handler: mux}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	for _, key := range []string{"metalink", "mirrorlist"} {
+		t.Run(key, func(t *testing.T) {
+			url := base + "metalink"
+			if key == "mirrorlist" {
+				url = base + "mirrors"
+			}
+			yaml := `id: org.example.Hello
+runtime-name: org.example.Platform
+runtime-version: "1"
+command: hello
+packages: [hello]
+repos:
+  - name: ` + key + "-" + strconv.FormatInt(time.Now().UnixNano(), 36) + `
+    ` + key + `: ` + url + `
+`
+			res, err := build(t, buildOpts{dir: writeSpec(t, yaml), file: "flatpak.yaml"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			flatpakImportable(t, res.oci, "app/org.example.Hello/x86_64/stable")
+		})
+	}
+}
+
 // TestNamedContextSendsOnlyTheRepoPath: a repo in a folder of a larger
 // named build context is sent alone, as from the main context.
 func TestNamedContextSendsOnlyTheRepoPath(t *testing.T) {

@@ -527,3 +527,49 @@ func TestForeignArchInstallsOnTheBuilderWithForceArch(t *testing.T) {
 		t.Errorf("steps %v", steps)
 	}
 }
+
+// TestRepoFilesSayWhereEachRepoIs: a repo file names a repository by the
+// one key its spec entry gives; a metalink or mirrorlist repo is remote.
+func TestRepoFilesSayWhereEachRepoIs(t *testing.T) {
+	s := parse(t, `id: org.example.Hello
+command: hello
+packages: [hello]
+repos:
+  - name: local
+    path: repo
+  - name: fedora
+    metalink: https://mirrors.fedoraproject.org/metalink?repo=fedora-$releasever&arch=$basearch
+  - name: mirrors
+    mirrorlist: https://example.com/mirrors
+`)
+	res, err := Build(s, testOptions(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, _ := ops(t, res.Files)
+	files := map[string]string{}
+	for _, op := range all {
+		if f := op.GetFile(); f != nil {
+			for _, a := range f.Actions {
+				if mk := a.GetMkfile(); mk != nil && strings.HasSuffix(mk.Path, ".repo") {
+					files[mk.Path] = string(mk.Data)
+				}
+			}
+		}
+	}
+	for name, want := range map[string]string{
+		"/local.repo":   "baseurl=file://",
+		"/fedora.repo":  "\nmetalink=https://mirrors.fedoraproject.org/metalink?repo=fedora-$releasever&arch=$basearch\n",
+		"/mirrors.repo": "\nmirrorlist=https://example.com/mirrors\n",
+	} {
+		if !strings.Contains(files[name], want) {
+			t.Errorf("%s: %q, want it to contain %q", name, files[name], want)
+		}
+	}
+	if strings.Contains(files["/fedora.repo"], "baseurl") {
+		t.Errorf("the metalink repo has a baseurl: %q", files["/fedora.repo"])
+	}
+	if n := execs(all)[0].Network; n == pb.NetMode_NONE {
+		t.Error("an install from a metalink repo has no network")
+	}
+}

@@ -123,9 +123,14 @@ func repoFiles(repos []spec.Repo) bkllb.State {
 	for i, r := range repos {
 		var sb strings.Builder
 		fmt.Fprintf(&sb, "[%s]\nname=%s\n", r.Name, r.Name)
-		if r.Path != "" {
+		switch {
+		case r.Path != "":
 			fmt.Fprintf(&sb, "baseurl=file://%s/\n", repoMountPath(i))
-		} else {
+		case r.Metalink != "":
+			fmt.Fprintf(&sb, "metalink=%s\n", r.Metalink)
+		case r.Mirrorlist != "":
+			fmt.Fprintf(&sb, "mirrorlist=%s\n", r.Mirrorlist)
+		default:
 			fmt.Fprintf(&sb, "baseurl=%s\n", r.BaseURL)
 		}
 		sb.WriteString("enabled=1\n")

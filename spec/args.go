@@ -87,6 +87,9 @@ func expandInto(b *strings.Builder, s string, base int, args map[string]string, 
 			val, ok := args[name]
 			if !ok {
 				msg := fmt.Sprintf("build argument %s is not declared; add it under args (args: {%s: default})", name, name)
+				if dnfVars[name] {
+					msg = fmt.Sprintf("${%s} is a build argument here, and none is declared; for dnf's variable write $%s, or $${%s}", name, name, name)
+				}
 				if sg := suggest.Closest(name, sortedKeys(args)); sg != "" {
 					msg += fmt.Sprintf(", or did you mean %s?", sg)
 				}
@@ -150,3 +153,7 @@ func (s *Spec) UndeclaredBuildArgs(opts Options) []string {
 	sort.Strings(out)
 	return out
 }
+
+// dnfVars are the variables dnf expands in a repo's URLs, which a spec
+// value written ${NAME} would take for build arguments.
+var dnfVars = map[string]bool{"arch": true, "basearch": true, "releasever": true, "releasever_major": true, "releasever_minor": true}

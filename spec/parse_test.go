@@ -115,6 +115,8 @@ func TestParseKeys(t *testing.T) {
 				r := s.Repos[0]
 				return fmt.Sprint(r.Name, " ", *r.GPGCheck, " ", r.Priority, " ", r.ExcludePkgs)
 			}, "r true 5 [foo*]", []any{"repos", 0, "baseurl"}, "5:12-5:37"},
+		{"repo metalink", minimal + "repos:\n- name: fedora\n  metalink: https://mirrors.fedoraproject.org/metalink?repo=fedora-$releasever&arch=$basearch\n",
+			func(s *spec.Spec) any { return s.Repos[0].Metalink }, "https://mirrors.fedoraproject.org/metalink?repo=fedora-$releasever&arch=$basearch", []any{"repos", 0, "metalink"}, "5:13-5:94"},
 		{"repo gpgcheck default false", minimal + "repos:\n- {name: r, path: repo}\n",
 			func(s *spec.Spec) any { return *s.Repos[0].GPGCheck }, false, []any{"repos", 0, "path"}, "4:19-4:23"},
 		{"repo gpgcheck explicit", minimal + "repos:\n- {name: r, path: repo, gpgkey: 'https://x/k', gpgcheck: false, context: rpms, secret: creds}\n",
@@ -283,7 +285,11 @@ func TestParseErrors(t *testing.T) {
 		{"repo name", minimal + "repos:\n- {name: \"my repo\", path: r}\n", []string{`4:10: repos[0].name: "my repo" is not a repository id`}},
 		{"repo name missing", minimal + "repos:\n- {path: r}\n", []string{`4:3: repos[0]: missing key "name"`}},
 		{"repo name duplicate", minimal + "repos:\n- {name: r, path: a}\n- {name: r, path: b}\n", []string{`5:10: repos[1].name: repository "r" is already defined by repos[0]`}},
-		{"repo both", minimal + "repos:\n- {name: r, path: a, baseurl: 'https://x/'}\n", []string{"4:19: repos[0]: give either baseurl or path, not both"}},
+		{"repo both", minimal + "repos:\n- {name: r, path: a, baseurl: 'https://x/'}\n", []string{"4:19: repos[0]: give one of baseurl, metalink, mirrorlist and path, not baseurl and path"}},
+		{"repo metalink and baseurl", minimal + "repos:\n- {name: r, baseurl: 'https://x/', metalink: 'https://m/'}\n", []string{"4:46: repos[0]: give one of baseurl, metalink, mirrorlist and path, not baseurl and metalink"}},
+		{"repo metalink scheme", minimal + "repos:\n- {name: r, metalink: 'file:///m.xml'}\n", []string{`4:23: repos[0].metalink: "file:///m.xml" must be an http or https URL`}},
+		{"repo mirrorlist", minimal + "repos:\n- {name: r, mirrorlist: 'https://m/ list'}\n", []string{`4:25: repos[0].mirrorlist: "https://m/ list" must not contain spaces`}},
+		{"dnf variable as a build argument", minimal + "repos:\n- {name: r, baseurl: 'https://x/${basearch}/'}\n", []string{"4:33: repos[0].baseurl: ${basearch} is a build argument here, and none is declared; for dnf's variable write $basearch, or $${basearch}"}},
 		{"repo neither", minimal + "repos:\n- {name: r}\n", []string{`4:3: repos[0]: missing key "baseurl" (a URL) or "path"`}},
 		{"repo baseurl scheme", minimal + "repos:\n- {name: r, baseurl: 'ftp://x/'}\n", []string{`4:22: repos[0].baseurl: "ftp://x/" has scheme "ftp"; use https, http or file`}},
 		{"repo baseurl no scheme", minimal + "repos:\n- {name: r, baseurl: rpms}\n", []string{`4:22: repos[0].baseurl: "rpms" is not a URL: it needs a scheme`}},

@@ -149,8 +149,15 @@ type Platforms struct {
 type Repo struct {
 	// The repository id; letters, digits and -_.: only.
 	Name string `yaml:"name" json:"name"`
-	// An http(s) or file URL of the repository. One of baseurl and path.
+	// An http(s) or file URL of the repository. One of baseurl, metalink,
+	// mirrorlist and path.
 	BaseURL string `yaml:"baseurl,omitempty" json:"baseurl,omitempty"`
+	// An http(s) URL of a metalink listing the repository's mirrors, as
+	// Fedora's repo files give it
+	// (https://mirrors.fedoraproject.org/metalink?repo=fedora-$releasever&arch=$basearch).
+	Metalink string `yaml:"metalink,omitempty" json:"metalink,omitempty"`
+	// An http(s) URL of a list of the repository's mirrors.
+	Mirrorlist string `yaml:"mirrorlist,omitempty" json:"mirrorlist,omitempty"`
 	// A directory inside the build context (or the named context given by
 	// context) that holds the repository.
 	Path string `yaml:"path,omitempty" json:"path,omitempty"`

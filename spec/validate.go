@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -322,18 +323,31 @@ func (p *parser) checkRepos(s *Spec) {
 		} else {
 			names[r.Name] = i
 		}
-		hasURL, hasPath := p.isPresent(at("baseurl")...), p.isPresent(at("path")...)
+		var given []string
+		for _, k := range []string{"baseurl", "metalink", "mirrorlist", "path"} {
+			if p.isPresent(at(k)...) {
+				given = append(given, k)
+			}
+		}
+		hasPath := slices.Contains(given, "path")
 		switch {
-		case hasURL && hasPath:
-			p.errorPath(at("path"), "%s: give either baseurl or path, not both", pathString(rp))
-		case !hasURL && !hasPath:
-			p.errorPath(rp, "%s: missing key \"baseurl\" (a URL) or \"path\" (a directory in the build context)", pathString(rp))
-		case hasURL:
+		case len(given) > 1:
+			p.errorPath(at(given[1]), "%s: give one of baseurl, metalink, mirrorlist and path, not %s and %s", pathString(rp), given[0], given[1])
+		case len(given) == 0:
+			p.errorPath(rp, "%s: missing key \"baseurl\" (a URL) or \"path\" (a directory in the build context); or metalink, or mirrorlist", pathString(rp))
+		case given[0] == "baseurl":
 			if msg := checkURL(r.BaseURL); msg != "" {
 				if !strings.Contains(r.BaseURL, ":") {
 					msg += "; for a directory in the build context use path"
 				}
 				p.errorPath(at("baseurl"), "%s: %q %s", pathString(at("baseurl")), r.BaseURL, msg)
+			}
+		case given[0] == "metalink" || given[0] == "mirrorlist":
+			u := r.Metalink + r.Mirrorlist
+			if msg := checkURL(u); msg != "" {
+				p.errorPath(at(given[0]), "%s: %q %s", pathString(at(given[0])), u, msg)
+			} else if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+				p.errorPath(at(given[0]), "%s: %q must be an http or https URL", pathString(at(given[0])), u)
 			}
 		case hasPath:
 			if msg := checkContextPath(r.Path); msg != "" {
