@@ -3,16 +3,18 @@ package finishargs
 // The sandbox model: what the options set, as Flatpak's FlatpakContext
 // holds it, and the errors Parse reports.
 
-// The names flatpak 1.14 knows, in the order of its enums: the metadata
-// lists are written in this order.
+// The names flatpak 1.16 knows, in the order of its enums: the metadata
+// lists are written in this order (flatpak 1.14 knows all but
+// inherit-wayland-socket, input and usb, and skips those when it reads
+// metadata).
 var (
 	// ShareNames are the values of --share / --unshare.
 	ShareNames = []string{"network", "ipc"}
 	// SocketNames are the values of --socket / --nosocket.
 	SocketNames = []string{"x11", "wayland", "pulseaudio", "session-bus", "system-bus",
-		"fallback-x11", "ssh-auth", "pcsc", "cups", "gpg-agent"}
+		"fallback-x11", "ssh-auth", "pcsc", "cups", "gpg-agent", "inherit-wayland-socket"}
 	// DeviceNames are the values of --device / --nodevice.
-	DeviceNames = []string{"dri", "all", "kvm", "shm"}
+	DeviceNames = []string{"dri", "all", "kvm", "shm", "input", "usb"}
 	// FeatureNames are the values of --allow / --disallow.
 	FeatureNames = []string{"devel", "multiarch", "bluetooth", "canbus", "per-app-dev-shm"}
 )
@@ -131,7 +133,13 @@ type Context struct {
 	Environment []EnvVar
 	SessionBus  []BusName
 	SystemBus   []BusName
-	Policies    []GenericPolicy
+	// A11yBus is --a11y-own-name (flatpak 1.16): names owned on the
+	// accessibility bus.
+	A11yBus  []BusName
+	Policies []GenericPolicy
+	// USBEnumerable and USBHidden are --usb and --nousb queries (flatpak
+	// 1.16), as ParseUSBQuery prints them.
+	USBEnumerable, USBHidden []string
 
 	// Command is --command (the last one wins).
 	Command string

@@ -28,6 +28,7 @@ func FuzzParseSave(f *testing.F) {
 		"--system-talk-name=org.freedesktop.UPower\x00--socket=fallback-x11",
 		"--extension-priority=0x10\x00--require-version=1.6.2;",
 		"--filesystem=~/a;b\x00--persist=a;b\x00--env=X=a;b",
+		"--usb=vnd:1D6B+dev:0002\x00--nousb=cls:0e:*\x00--usb-list=vnd:046d;!all\x00--a11y-own-name=org.a.B\x00--device=input",
 	} {
 		f.Add(s)
 	}

@@ -36,8 +36,12 @@ var options = []option{
 	{"system-own-name", true, func(c *Context, v string) error { return setBus(&c.SystemBus, v, PolicyOwn) }},
 	{"system-talk-name", true, func(c *Context, v string) error { return setBus(&c.SystemBus, v, PolicyTalk) }},
 	{"system-no-talk-name", true, func(c *Context, v string) error { return setBus(&c.SystemBus, v, PolicyNone) }},
+	{"a11y-own-name", true, func(c *Context, v string) error { return setBus(&c.A11yBus, v, PolicyOwn) }},
 	{"add-policy", true, func(c *Context, v string) error { return c.policy("add-policy", v, false) }},
 	{"remove-policy", true, func(c *Context, v string) error { return c.policy("remove-policy", v, true) }},
+	{"usb", true, func(c *Context, v string) error { return c.usb(v, false) }},
+	{"nousb", true, func(c *Context, v string) error { return c.usb(v, true) }},
+	{"usb-list", true, (*Context).usbList},
 	{"persist", true, (*Context).persist},
 	{"no-desktop", false, func(c *Context, v string) error { return nil }},
 
@@ -58,6 +62,11 @@ var options = []option{
 // declarative file, with the reason.
 var refused = map[string]string{
 	"env-fd":            "--env-fd reads variables from a file descriptor; use --env=VAR=VALUE",
+	"usb-list-file":     "--usb-list-file reads a file when build-finish runs; give the devices with --usb, --nousb or --usb-list",
+	"share-if":          "--share-if is flatpak 1.18's conditional permission, which this frontend does not write; use --share",
+	"socket-if":         "--socket-if is flatpak 1.18's conditional permission, which this frontend does not write; use --socket",
+	"device-if":         "--device-if is flatpak 1.18's conditional permission, which this frontend does not write; use --device",
+	"allow-if":          "--allow-if is flatpak 1.18's conditional permission, which this frontend does not write; use --allow",
 	"help":              "--help is not a permission",
 	"help-all":          "--help-all is not a permission",
 	"help-environment":  "--help-environment is not a permission",

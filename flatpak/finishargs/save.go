@@ -12,6 +12,8 @@ const (
 	GroupContext          = "Context"
 	GroupSessionBusPolicy = "Session Bus Policy"
 	GroupSystemBusPolicy  = "System Bus Policy"
+	GroupA11yBusPolicy    = "Accessibility Bus Policy"
+	GroupUSBDevices       = "USB Devices"
 	GroupEnvironment      = "Environment"
 	GroupPrefixPolicy     = "Policy "
 
@@ -22,6 +24,8 @@ const (
 	KeyFilesystems      = "filesystems"
 	KeyPersistent       = "persistent"
 	KeyUnsetEnvironment = "unset-environment"
+	KeyUSBEnumerable    = "enumerable-devices"
+	KeyUSBHidden        = "hidden-devices"
 )
 
 // flagList is flatpak_context_bitmask_to_string: the names in enum order,
@@ -73,8 +77,10 @@ func UnparseFilesystem(location string, mode FilesystemMode) string {
 // (flatpak_context_save_metadata, not flattened, for a context merged from
 // the parsed arguments into an empty one): [Context] shared, sockets,
 // devices, features, filesystems, persistent; [Session Bus Policy];
-// [System Bus Policy]; [Environment] (unset variables as "NAME=" there and
-// in [Context] unset-environment); [Policy SUBSYSTEM] groups. Groups that
+// [System Bus Policy]; [Accessibility Bus Policy]; [Environment] (unset
+// variables as "NAME=" there and in [Context] unset-environment); [Policy
+// SUBSYSTEM] groups; [USB Devices] (flatpak 1.16's order; without 1.16's
+// options the output is 1.14's). Groups that
 // Save rewrites are removed first, so their position moves to the end, as
 // in flatpak. Entries flatpak keeps in hash tables are written in GLib's
 // iteration order. The build-finish-only settings (Command, Metadata, ...)
@@ -131,6 +137,7 @@ func (c *Context) Save(kf *keyfile.File) error {
 	}
 	saveBus(GroupSessionBusPolicy, c.SessionBus)
 	saveBus(GroupSystemBusPolicy, c.SystemBus)
+	saveBus(GroupA11yBusPolicy, c.A11yBus)
 
 	kf.RemoveGroup(GroupEnvironment)
 	env := map[string]EnvVar{}
@@ -174,6 +181,14 @@ func (c *Context) Save(kf *keyfile.File) error {
 		if len(vals[k]) > 0 {
 			try(kf.SetStringList(GroupPrefixPolicy+subsystem, key, vals[k]))
 		}
+	}
+
+	kf.RemoveGroup(GroupUSBDevices)
+	if len(c.USBEnumerable) > 0 {
+		try(kf.SetStringList(GroupUSBDevices, KeyUSBEnumerable, buildFinishOrder(c.USBEnumerable)))
+	}
+	if len(c.USBHidden) > 0 {
+		try(kf.SetStringList(GroupUSBDevices, KeyUSBHidden, buildFinishOrder(c.USBHidden)))
 	}
 	return errors.Join(errs...)
 }
