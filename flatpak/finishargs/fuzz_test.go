@@ -55,6 +55,7 @@ func FuzzParseSave(f *testing.F) {
 			switch {
 			case g == finishargs.GroupContext, g == finishargs.GroupSessionBusPolicy,
 				g == finishargs.GroupSystemBusPolicy, g == finishargs.GroupEnvironment,
+				g == finishargs.GroupA11yBusPolicy, g == finishargs.GroupUSBDevices,
 				strings.HasPrefix(g, finishargs.GroupPrefixPolicy):
 			default:
 				t.Fatalf("args %q wrote group [%s]:\n%s", args, g, data)
