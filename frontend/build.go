@@ -302,6 +302,9 @@ func (b *builder) platform(ctx context.Context, p ocispecs.Platform) (*platformR
 		md, err = extensionMetadata(s, arch, runtimeRef, sdkRef)
 	default:
 		md, exports, err = appMetadata(s, arch, runtimeRef, sdkRef, rep)
+		if err == nil {
+			b.checkCommand(ctx, rt, rep, md)
+		}
 	}
 	var ed errExtraData
 	switch {

@@ -740,3 +740,34 @@ func treeDigest(t *testing.T, root string) map[string]string {
 	}
 	return out
 }
+
+// TestCommandFlatpakCannotStartIsAWarning: a command that is in neither
+// /app/bin nor the runtime's /usr/bin, one with a space, and a relative
+// path each get a warning at the command line; a command of the app's, an
+// absolute one under /app and one of the runtime's get none.
+func TestCommandFlatpakCannotStartIsAWarning(t *testing.T) {
+	for _, tc := range []struct{ command, warning string }{
+		{"helo", "command: helo is neither in /app/bin (no package installed it) nor in the runtime's /usr/bin"},
+		{"'hello --loud'", "command: flatpak runs hello --loud as one program"},
+		{"bin/hello", "command: bin/hello is a relative path"},
+		{"/app/bin/nothere", "command: no package installed /app/bin/nothere"},
+		{"hello", ""},
+		{"/app/bin/hello", ""},
+		{"sh", ""},
+	} {
+		t.Run(tc.command, func(t *testing.T) {
+			yaml := strings.Replace(appSpec("hello"), "command: hello\n", "command: "+tc.command+"\n", 1)
+			res, err := build(t, buildOpts{dir: writeSpec(t, yaml), file: "flatpak.yaml"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			warned := strings.Contains(res.log, "warning found") && strings.Contains(res.log, "command: ")
+			switch {
+			case tc.warning == "" && warned:
+				t.Errorf("a warning for command %s:\n%s", tc.command, lastLines(res.log, 8))
+			case tc.warning != "" && (!strings.Contains(res.log, tc.warning) || !strings.Contains(res.log, "(flatpak.yaml:4)")):
+				t.Errorf("no warning %q at flatpak.yaml:4:\n%s", tc.warning, lastLines(res.log, 8))
+			}
+		})
+	}
+}

@@ -44,7 +44,8 @@ type Spec struct {
 	// architectures.
 	Packages []Package `yaml:"packages,omitempty" json:"packages,omitempty" shape:"packages"`
 	// Applications: the command flatpak run starts, relative to /app/bin or
-	// absolute.
+	// absolute. One that neither the app's packages nor the runtime's
+	// /usr/bin have gets a warning.
 	Command string `yaml:"command,omitempty" json:"command,omitempty"`
 	// Sandbox permissions, as flatpak build-finish options: a list, or one
 	// string split like a shell command line, with # comments.
