@@ -14,8 +14,9 @@ import (
 // private file, a name with spaces and non-ASCII letters, a name of 200
 // bytes and a path past tar's 100-byte name field, an empty folder,
 // relative, absolute and dangling symlinks, and the files rpm treats
-// apart: %doc, %license, %config(noreplace), %lang, and a %ghost that the
-// package's %post writes (rpm records it but its payload has none).
+// apart: %doc, %license, %config(noreplace), %lang, a %ghost that the
+// package's %post writes (rpm records it but its payload has none), and
+// %caps (a file capability, which Flatpak never stores).
 const oddFilesSpec = `# As flatpak-rpm-macros set them for Fedora's Flatpak builds.
 %define _docdir /app/share/doc
 %define _defaultlicensedir /app/share/licenses
@@ -64,7 +65,7 @@ chmod 755 %{buildroot}/app/bin/odd
 echo 'written by %%post' > /app/share/odd/ghost.cache
 
 %files
-/app/bin/odd
+%caps(cap_net_raw=ep) /app/bin/odd
 %dir /app/share/odd
 /app/share/odd/a
 /app/share/odd/b
@@ -142,6 +143,14 @@ repos:
 	for name, want := range map[string]os.FileMode{"ro": 0o755, "ro/file": 0o644, "private": 0o644} {
 		if fi, err := os.Lstat(filepath.Join(unpacked, "files/share/odd", name)); err != nil || fi.Mode().Perm() != want {
 			t.Errorf("the image's %s: %v, want mode %04o", name, err, want)
+		}
+	}
+	img := readImage(t, res.oci, "")
+	for _, h := range img.entries {
+		for k := range h.PAXRecords {
+			if strings.HasPrefix(k, "SCHILY.xattr.") {
+				t.Errorf("the image's %s has the extended attribute %s", h.Name, strings.TrimPrefix(k, "SCHILY.xattr."))
+			}
 		}
 	}
 	a, errA := os.Stat(filepath.Join(odd, "a"))

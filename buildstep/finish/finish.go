@@ -13,6 +13,7 @@ import (
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep/contentid"
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep/filecheck"
+	"golang.org/x/sys/unix"
 )
 
 // Run finishes the tree cfg names, printing what it does to out.
@@ -178,6 +179,11 @@ func (f *finisher) tree() ([]buildstep.Entry, error) {
 			if err := canonicalMode(p, fi.Mode()); err != nil {
 				return err
 			}
+			if e.Type == 'f' {
+				if err := dropCapabilities(p); err != nil {
+					return err
+				}
+			}
 			entries = append(entries, e)
 			return nil
 		})
@@ -203,6 +209,21 @@ func canonicalMode(p string, m fs.FileMode) error {
 		return nil
 	}
 	return os.Chmod(p, want)
+}
+
+// dropCapabilities removes the file capabilities a package's %caps gave p
+// (rpm sets them as it installs): flatpak build-export commits no extended
+// attributes, and the image's layers would carry this one (the only one
+// BuildKit's layers keep) into what Flatpak imports.
+func dropCapabilities(p string) error {
+	const attr = "security.capability"
+	if _, err := unix.Lgetxattr(p, attr, nil); err != nil {
+		return nil // none (ENODATA), or a file system without them
+	}
+	if err := unix.Lremovexattr(p, attr); err != nil && err != unix.ENODATA {
+		return fmt.Errorf("remove the file capabilities of %s: %w", p, err)
+	}
+	return nil
 }
 
 // runtime checks and tidies a runtime's new root: /usr becomes files/ and

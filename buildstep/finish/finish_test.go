@@ -14,6 +14,7 @@ import (
 
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep/contentid"
+	"golang.org/x/sys/unix"
 )
 
 func TestFinishAppLikeFlatpakBuilder(t *testing.T) {
@@ -46,6 +47,14 @@ func TestFinishAppLikeFlatpakBuilder(t *testing.T) {
 	put("lib/python/other.py", "y = 2\n", 0o644)
 	if err := syscall.Mkfifo(filepath.Join(root, "share/fifo"), 0o644); err != nil {
 		t.Fatal(err)
+	}
+	// A file capability, as rpm sets one for %caps(cap_net_raw=ep): a
+	// VFS_CAP_REVISION_2 record, permitted and effective CAP_NET_RAW (13).
+	caps := make([]byte, 20)
+	binary.LittleEndian.PutUint32(caps, 0x02000001)
+	binary.LittleEndian.PutUint32(caps[4:], 1<<13)
+	if err := unix.Setxattr(filepath.Join(root, "bin/viewer"), "security.capability", caps, 0); err != nil {
+		t.Fatalf("set a file capability (the tests run as root): %v", err)
 	}
 
 	cfg := &buildstep.FinishConfig{Root: root, Kind: buildstep.KindApp, App: &buildstep.AppFinish{
@@ -88,6 +97,9 @@ func TestFinishAppLikeFlatpakBuilder(t *testing.T) {
 	}
 	if _, err := os.Lstat(filepath.Join(root, "share/fifo")); !os.IsNotExist(err) {
 		t.Error("the FIFO is still there")
+	}
+	if _, err := unix.Lgetxattr(filepath.Join(root, "bin/viewer"), "security.capability", nil); err != unix.ENODATA {
+		t.Errorf("bin/viewer keeps its file capability (%v)", err)
 	}
 	dt, err := os.ReadFile(filepath.Join(root, buildstep.ReportDir, buildstep.FinishReportFile))
 	if err != nil {
