@@ -2,6 +2,7 @@ package frontend
 
 import (
 	"errors"
+	"fmt"
 
 	fllb "github.com/flatpak-frontend/flatpak-frontend/llb"
 	"github.com/flatpak-frontend/flatpak-frontend/spec"
@@ -45,4 +46,12 @@ func parseError(filename string, data []byte, err error) error {
 		out = errdefs.WithSource(out, &errdefs.Source{Info: info, Ranges: []*pb.Range{fllb.PBRange(e.Range)}})
 	}
 	return out
+}
+
+// withContext prefixes err's message with what was being done. The gateway
+// sends an error holding a gRPC status (one the daemon returned, such as a
+// failed image resolve) as that status alone, dropping whatever wraps it: the
+// prefixed message becomes a new error so that it reaches the client.
+func withContext(err error, format string, args ...any) error {
+	return fmt.Errorf("%s: %s", fmt.Sprintf(format, args...), err.Error())
 }

@@ -3,6 +3,7 @@ package frontend
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"path"
 	"slices"
@@ -72,19 +73,28 @@ func (b *builder) loadImage(ctx context.Context, src imageSource, p ocispecs.Pla
 	case nc != nil:
 		st, conf, err = nc.Load(ctx)
 		if err != nil {
-			return nil, errors.Wrapf(err, "build context %q", src.context)
+			return nil, withContext(err, "build context %q", src.context)
 		}
 		from = "build context " + src.context
 	case b.cfg.BuildArgs[src.arg] != "":
 		ref := b.cfg.BuildArgs[src.arg]
 		from = "build-arg:" + src.arg + " " + ref
 		if st, conf, err = resolveImage(ctx, b.c, ref, p); err != nil {
-			return nil, errors.Wrapf(err, "%s", from)
+			return nil, withContext(err, "%s", from)
 		}
 	case src.specRef != "":
-		from = src.specKey + " " + src.specRef
+		from, key := src.specKey+" "+src.specRef, src.specKey
+		derived := src.specKey == "runtime-image" && b.spec.RuntimeImage == ""
+		if derived {
+			// Fedora's image for runtime-name and runtime-version.
+			from, key = "the runtime image "+src.specRef+" (from runtime-name and runtime-version)", "runtime-name"
+		}
 		if st, conf, err = resolveImage(ctx, b.c, src.specRef, p); err != nil {
-			return nil, wrapSpec(b.spec, errors.Wrapf(err, "%s", from), src.specKey)
+			err = withContext(err, "%s", from)
+			if derived {
+				err = fmt.Errorf("%w; to build on a copy of it, give --build-context %s=docker-image://REF or oci-layout://DIR (or --build-arg %s=REF)", err, src.context, src.arg)
+			}
+			return nil, wrapSpec(b.spec, err, key)
 		}
 	default:
 		return nil, nil
@@ -171,6 +181,9 @@ func (b *builder) runtimeRefs(ctx context.Context, rt *image, arch string) (runt
 	if r := rt.labels[labels.Ref]; r != "" {
 		if ref, err := flatpakref.Parse(r); err == nil && ref.IsRuntime() {
 			name, branch = ref.ID, ref.Branch
+			if s.RuntimeVersion != "" && s.RuntimeVersion != branch {
+				b.warn(ctx, fmt.Sprintf("runtime-version is %s, but the runtime from %s is %s branch %s: the app is built for %s and runs on it", s.RuntimeVersion, rt.source, name, branch, branch), "runtime-version")
+			}
 		}
 	}
 	if branch == "" {

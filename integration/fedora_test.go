@@ -245,11 +245,12 @@ func TestFedoraRuntimeNamedByItsContainerName(t *testing.T) {
 		labels.Ref:      "runtime/org.fedoraproject.Platform/x86_64/f41",
 		labels.Metadata: "[Runtime]\nname=org.fedoraproject.Platform\nruntime=org.fedoraproject.Platform/x86_64/f41\nsdk=org.fedoraproject.Sdk/x86_64/f41\n",
 	})
+	version := "f41"
 	containerYAML := func(runtimeName string) string {
 		return `flatpak:
     id: org.example.Hello
     runtime-name: ` + runtimeName + `
-    runtime-version: f41
+    runtime-version: ` + version + `
     packages:
     - hello
     command: hello
@@ -264,6 +265,9 @@ func TestFedoraRuntimeNamedByItsContainerName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if strings.Contains(res.log, "runtime-version is") {
+		t.Errorf("a warning about runtime-version f41 on the f41 runtime:\n%s", lastLines(res.log, 6))
+	}
 	img := readImage(t, res.oci, t.TempDir())
 	md := img.config.Config.Labels[labels.Metadata]
 	for _, want := range []string{"runtime=org.fedoraproject.Platform/x86_64/f41\n", "sdk=org.fedoraproject.Sdk/x86_64/f41\n"} {
@@ -272,10 +276,39 @@ func TestFedoraRuntimeNamedByItsContainerName(t *testing.T) {
 		}
 	}
 
+	// Another runtime-version than the image's branch: the image's, said.
+	version = "f40"
+	res, err = build(t, buildOpts{dir: writeSpec(t, containerYAML("flatpak-runtime")), file: "flatpak.yaml",
+		contexts: map[string]string{"runtime": "oci-layout://" + fedora}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(res.log, "runtime-version is f40, but the runtime from build context runtime is org.fedoraproject.Platform branch f41: the app is built for f41 and runs on it (flatpak.yaml:4)") {
+		t.Errorf("no warning about runtime-version f40 on the f41 runtime:\n%s", lastLines(res.log, 6))
+	}
+	if md := readImage(t, res.oci, "").config.Config.Labels[labels.Metadata]; !strings.Contains(md, "runtime=org.fedoraproject.Platform/x86_64/f41\n") {
+		t.Errorf("the app's metadata:\n%s", md)
+	}
+
+	version = "f41"
 	_, err = build(t, buildOpts{dir: writeSpec(t, containerYAML("flatpak-sdk")), file: "flatpak.yaml",
 		contexts: map[string]string{"runtime": "oci-layout://" + fedora}})
 	if err == nil || !strings.Contains(err.Error(), "runtime-name is flatpak-sdk (org.fedoraproject.Sdk) but the runtime from") ||
 		!strings.Contains(err.Error(), "is org.fedoraproject.Platform") || !slices.Contains(sourceLines(err), 3) {
 		t.Errorf("a container name of another runtime: %v at %v", err, sourceLines(err))
+	}
+}
+
+// TestFedoraDefaultRuntimeImageThatCannotBeLoaded: a file that names a
+// Fedora runtime and no runtime image builds on the image Fedora publishes
+// for it; when that cannot be loaded (no such tag, or no registry reached),
+// the error names the image, where it came from, and how to give a copy.
+func TestFedoraDefaultRuntimeImageThatCannotBeLoaded(t *testing.T) {
+	yaml := "flatpak:\n    id: org.example.Hello\n    runtime-name: flatpak-runtime\n    runtime-version: 0.no-such-tag\n    packages: [hello]\n    command: hello\n"
+	_, err := build(t, buildOpts{dir: writeSpec(t, yaml), file: "flatpak.yaml", noRuntimeContext: true})
+	if err == nil || !strings.Contains(err.Error(), "the runtime image registry.fedoraproject.org/flatpak-runtime:0.no-such-tag (from runtime-name and runtime-version): ") ||
+		!strings.Contains(err.Error(), "; to build on a copy of it, give --build-context runtime=docker-image://REF or oci-layout://DIR (or --build-arg RUNTIME_IMAGE=REF)") ||
+		!slices.Contains(sourceLines(err), 3) {
+		t.Errorf("got %v at %v", err, sourceLines(err))
 	}
 }
