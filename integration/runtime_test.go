@@ -3,6 +3,7 @@ package integration
 import (
 	"archive/tar"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +14,8 @@ import (
 	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/localbuild"
 	"github.com/moby/buildkit/client"
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/tonistiigi/fsutil"
 )
 
@@ -179,6 +182,38 @@ func TestHybridRuntimeWithRelativeLinks(t *testing.T) {
 	partial := withLayer(t, rt.Dir, []tar.Header{{Name: ".wh.usr", Typeflag: tar.TypeReg, Mode: 0o644}}, nil)
 	res, err = build(t, buildOpts{dir: writeSpec(t, appSpec("hello")), file: "flatpak.yaml",
 		contexts: map[string]string{"runtime": "oci-layout://" + partial}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flatpakImportable(t, res.oci, "app/org.example.Hello/x86_64/stable")
+}
+
+// TestRuntimeFromATaggedLayout: a runtime copied as skopeo copies an image
+// (oci:DIR:TAG names it TAG in index.json, beside another) is given as
+// oci-layout://DIR:TAG, as docker buildx takes it.
+func TestRuntimeFromATaggedLayout(t *testing.T) {
+	rt := harness.Runtime(t)
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(rt.Dir)); err != nil {
+		t.Fatal(err)
+	}
+	var idx ocispecs.Index
+	readJSON(t, filepath.Join(dir, "index.json"), &idx)
+	tagged := idx.Manifests[0]
+	tagged.Annotations = map[string]string{ocispecs.AnnotationRefName: "f41"}
+	other := tagged
+	other.Annotations = map[string]string{ocispecs.AnnotationRefName: "other"}
+	other.Digest = digest.FromString("no such image")
+	idx.Manifests = []ocispecs.Descriptor{other, tagged}
+	dt, err := json.Marshal(idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "index.json"), dt, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := build(t, buildOpts{dir: writeSpec(t, appSpec("hello")), file: "flatpak.yaml",
+		contexts: map[string]string{"runtime": "oci-layout://" + dir + ":f41"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,7 +59,7 @@ func runBuild(args []string) int {
 		secrets   listFlag
 	)
 	fs.Var(&buildArgs, "build-arg", "NAME=VALUE, a build argument; NAME alone takes $NAME (repeatable)")
-	fs.Var(&contexts, "build-context", "NAME=oci-layout://DIR|docker-image://REF|DIR, a named context (repeatable)")
+	fs.Var(&contexts, "build-context", "NAME=oci-layout://DIR[:TAG][@DIGEST]|docker-image://REF|DIR, a named context (repeatable)")
 	fs.Var(&platforms, "platform", "target platform, e.g. linux/amd64 (repeatable)")
 	fs.StringVar(&tls.CACert, "tlscacert", "", "CA certificate the daemon's certificate must be signed by (tcp://)")
 	fs.StringVar(&tls.Cert, "tlscert", "", "client certificate (tcp://)")

@@ -52,6 +52,11 @@ func (o Options) Check() error {
 		if err := isDir(dir); err != nil {
 			return fmt.Errorf("--build-context %s=%s: %w", name, v, err)
 		}
+		if _, tag, dgst := layoutContext(v); ok && tag != "" && dgst == "" {
+			if _, err := taggedDigest(dir, tag); err != nil {
+				return fmt.Errorf("--build-context %s=%s: %w", name, v, err)
+			}
+		}
 	}
 	if o.Push != "" {
 		if _, err := reference.ParseNormalizedNamed(o.Push); err != nil {
