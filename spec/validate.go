@@ -343,7 +343,10 @@ func (p *parser) checkRepos(s *Spec) {
 				p.errorPath(at("baseurl"), "%s: %q %s", pathString(at("baseurl")), r.BaseURL, msg)
 			}
 		case given[0] == "metalink" || given[0] == "mirrorlist":
-			u := r.Metalink + r.Mirrorlist
+			u := r.Metalink
+			if given[0] == "mirrorlist" {
+				u = r.Mirrorlist
+			}
 			if msg := checkURL(u); msg != "" {
 				p.errorPath(at(given[0]), "%s: %q %s", pathString(at(given[0])), u, msg)
 			} else if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {

@@ -75,53 +75,13 @@ func ParseUSBQuery(q string) (string, error) {
 }
 
 // hexUint16 is flatpak's validate_hex_uint16: s, of exactly n bytes, is all
-// strtol reads in base 16 (leading spaces, a sign and 0x included), and
-// in 0..0xffff.
+// strtol reads in base 16, and in 0..0xffff.
 func hexUint16(s string, n int) (uint16, bool) {
-	if len(s) != n {
-		return 0, false
-	}
-	i := 0
-	for i < len(s) && strings.IndexByte(" \t\n\v\f\r", s[i]) >= 0 {
-		i++
-	}
-	neg := false
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		neg = s[i] == '-'
-		i++
-	}
-	if i+2 < len(s) && s[i] == '0' && (s[i+1] == 'x' || s[i+1] == 'X') && isHex(s[i+2]) {
-		i += 2
-	}
-	start := i
-	v := 0
-	for ; i < len(s) && isHex(s[i]); i++ {
-		v = v*16 + hexVal(s[i])
-	}
-	if i != len(s) || i == start {
-		return 0, false
-	}
-	if neg {
-		v = -v
-	}
-	if v < 0 || v > 0xffff {
+	v, read := strtol(s, 16)
+	if len(s) != n || read != len(s) || v < 0 || v > 0xffff {
 		return 0, false
 	}
 	return uint16(v), true
-}
-
-func isHex(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
-}
-
-func hexVal(c byte) int {
-	switch {
-	case c >= 'a':
-		return int(c-'a') + 10
-	case c >= 'A':
-		return int(c-'A') + 10
-	}
-	return int(c - '0')
 }
 
 // usb is --usb (hidden false) or --nousb (hidden true).

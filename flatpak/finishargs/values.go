@@ -275,25 +275,9 @@ func (c *Context) removeExtension(v string) error {
 
 // extensionPriority parses like GOption's G_OPTION_ARG_INT (strtol base 0).
 func (c *Context) extensionPriority(v string) error {
-	s := v
-	neg := false
-	if s != "" && (s[0] == '-' || s[0] == '+') {
-		neg = s[0] == '-'
-		s = s[1:]
-	}
-	base := 10
-	switch {
-	case strings.HasPrefix(s, "0x") || strings.HasPrefix(s, "0X"):
-		base, s = 16, s[2:]
-	case len(s) > 1 && s[0] == '0':
-		base, s = 8, s[1:]
-	}
-	n, err := strconv.ParseInt(s, base, 64)
-	if err != nil || s == "" || strings.ContainsAny(s, "+-_") {
+	n, read := strtol(v, 0)
+	if v == "" || read != len(v) {
 		return fmt.Errorf("%q is not an integer", v)
-	}
-	if neg {
-		n = -n
 	}
 	if n <= -1<<31 || n > 1<<31-1 {
 		return fmt.Errorf("%d is out of range", n)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/containerd/v2/plugins/content/local"
+	"github.com/distribution/reference"
 	"github.com/flatpak-frontend/flatpak-frontend/frontend"
 	"github.com/flatpak-frontend/flatpak-frontend/oci/layout"
 	"github.com/moby/buildkit/client"
@@ -278,7 +279,9 @@ func LayoutDir(v string) (dir string, ok bool) {
 func isLayout(v string) bool { return strings.HasPrefix(v, "oci-layout://") }
 
 var (
-	anchoredTag    = regexp.MustCompile(`^[\w][\w.-]{0,127}$`)
+	// A tag as image references spell it.
+	anchoredTag = regexp.MustCompile(`^` + reference.TagRegexp.String() + `$`)
+	// ALGORITHM:ENCODED, which BuildKit then checks as a digest.
 	anchoredDigest = regexp.MustCompile(`^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$`)
 )
 
