@@ -44,14 +44,8 @@ func Hybrid(runtime bkllb.State, epoch *time.Time, have []string, opts ...bkllb.
 		top, _, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/")
 		return slices.Contains(have, top)
 	}
+	// A nil FileAction's methods start a chain.
 	var fa *bkllb.FileAction
-	add := func(a *bkllb.FileAction, chain func(*bkllb.FileAction) *bkllb.FileAction) {
-		if fa == nil {
-			fa = a
-		} else {
-			fa = chain(fa)
-		}
-	}
 	for _, d := range hybridDirs {
 		if kept(d.path) {
 			continue
@@ -60,9 +54,7 @@ func Hybrid(runtime bkllb.State, epoch *time.Time, have []string, opts ...bkllb.
 		if epoch != nil {
 			mo = append(mo, bkllb.WithCreatedTime(*epoch))
 		}
-		add(bkllb.Mkdir(d.path, os.FileMode(d.mode), mo...), func(fa *bkllb.FileAction) *bkllb.FileAction {
-			return fa.Mkdir(d.path, os.FileMode(d.mode), mo...)
-		})
+		fa = fa.Mkdir(d.path, os.FileMode(d.mode), mo...)
 	}
 	// Mkdir cannot set the sticky bit; a copy of an empty folder can.
 	empty := bkllb.Scratch().File(bkllb.Mkdir("/tmp", 0o755), bkllb.WithCustomName("[internal] empty folder"))
@@ -70,10 +62,7 @@ func Hybrid(runtime bkllb.State, epoch *time.Time, have []string, opts ...bkllb.
 		if kept(tmp) {
 			continue
 		}
-		ci := &bkllb.CopyInfo{Mode: &bkllb.ChmodOpt{Mode: 0o1777}, CreatedTime: epoch}
-		add(bkllb.Copy(empty, "/tmp", tmp, ci), func(fa *bkllb.FileAction) *bkllb.FileAction {
-			return fa.Copy(empty, "/tmp", tmp, ci)
-		})
+		fa = fa.Copy(empty, "/tmp", tmp, &bkllb.CopyInfo{Mode: &bkllb.ChmodOpt{Mode: 0o1777}, CreatedTime: epoch})
 	}
 	for _, l := range hybridLinks {
 		if kept(l.path) {
@@ -83,9 +72,7 @@ func Hybrid(runtime bkllb.State, epoch *time.Time, have []string, opts ...bkllb.
 		if epoch != nil {
 			so = append(so, bkllb.WithCreatedTime(*epoch))
 		}
-		add(bkllb.Symlink(l.target, l.path, so...), func(fa *bkllb.FileAction) *bkllb.FileAction {
-			return fa.Symlink(l.target, l.path, so...)
-		})
+		fa = fa.Symlink(l.target, l.path, so...)
 	}
 	if fa == nil {
 		return runtime
@@ -100,7 +87,7 @@ func Hybrid(runtime bkllb.State, epoch *time.Time, have []string, opts ...bkllb.
 // installer onto a runtime gets it at /sysroot, so that rpm's scriptlets
 // and file triggers, which run chrooted there, find /bin/sh and the loader.
 func rootLinks(epoch *time.Time) bkllb.State {
-	var fa *bkllb.FileAction
+	var fa *bkllb.FileAction // a nil one's methods start a chain
 	mo := []bkllb.MkdirOption{bkllb.WithParents(true)}
 	so := []bkllb.SymlinkOption{}
 	if epoch != nil {
@@ -108,11 +95,7 @@ func rootLinks(epoch *time.Time) bkllb.State {
 		so = append(so, bkllb.WithCreatedTime(*epoch))
 	}
 	for _, d := range []string{"/usr", "/etc", "/app", "/dev", "/proc", "/run", "/var/tmp"} {
-		if fa == nil {
-			fa = bkllb.Mkdir(d, 0o755, mo...)
-		} else {
-			fa = fa.Mkdir(d, 0o755, mo...)
-		}
+		fa = fa.Mkdir(d, 0o755, mo...)
 	}
 	fa = fa.Mkdir("/tmp", 0o777, mo...)
 	for _, l := range [][2]string{{"usr/bin", "/bin"}, {"usr/sbin", "/sbin"}, {"usr/lib", "/lib"}, {"usr/lib64", "/lib64"}} {

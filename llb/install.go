@@ -149,11 +149,7 @@ func repoFiles(repos []spec.Repo) bkllb.State {
 			fmt.Fprintf(&sb, "excludepkgs=%s\n", strings.Join(r.ExcludePkgs, ","))
 		}
 		file := "/" + r.Name + ".repo"
-		if fa == nil {
-			fa = bkllb.Mkfile(file, 0o644, []byte(sb.String()))
-		} else {
-			fa = fa.Mkfile(file, 0o644, []byte(sb.String()))
-		}
+		fa = fa.Mkfile(file, 0o644, []byte(sb.String())) // a nil fa's Mkfile starts the chain
 	}
 	return bkllb.Scratch().File(fa, bkllb.WithCustomName("[internal] write repo files"))
 }

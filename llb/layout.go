@@ -144,11 +144,7 @@ func copySelected(fa *bkllb.FileAction, files bkllb.State, paths []string, runti
 			ci.IncludePatterns = s.patterns
 		}
 		co := append([]bkllb.CopyOption{ci}, opts...)
-		if fa == nil {
-			fa = bkllb.Copy(files, s.src, dest, co...)
-		} else {
-			fa = fa.Copy(files, s.src, dest, co...)
-		}
+		fa = fa.Copy(files, s.src, dest, co...) // a nil fa's Copy starts the chain
 	}
 	return fa
 }
