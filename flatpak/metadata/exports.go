@@ -16,18 +16,26 @@ type ExportDir struct {
 	// must be exactly the app ID, the app ID followed by ".ELEMENT..." (D-Bus
 	// name elements), or an --own-name.
 	Exact bool
+	// Since is the flatpak release whose build-finish first exports from
+	// Dir ("" for all this frontend knows, 1.14 on). An older flatpak
+	// installs such an export but does not link it into its exports.
+	Since string
 }
 
-// ExportDirs are the directories build-finish (1.14, collect_exports and
-// flatpak_get_allowed_exports) exports from, in its order.
+// ExportDirs are the directories build-finish exports from
+// (collect_exports and flatpak_context_get_allowed_exports), in its order:
+// flatpak 1.16's, which added KDE's krunner D-Bus plugins to 1.14's.
+// (Flatpak 1.18's share/metainfo/releases is inside share/metainfo, whose
+// subdirectories every version walks with the same rule.)
 var ExportDirs = []ExportDir{
-	{"share/applications", "share/applications", []string{".desktop"}, false},
-	{"share/mime/packages", "share/mime/packages", []string{".xml"}, false},
-	{"share/icons", "share/icons", []string{".svgz", ".png", ".svg", ".ico"}, false},
-	{"share/dbus-1/services", "share/dbus-1/services", []string{".service"}, true},
-	{"share/gnome-shell/search-providers", "share/gnome-shell/search-providers", []string{".ini"}, false},
-	{"share/appdata", "share/metainfo", []string{".xml"}, false},
-	{"share/metainfo", "share/metainfo", []string{".xml"}, false},
+	{"share/applications", "share/applications", []string{".desktop"}, false, ""},
+	{"share/mime/packages", "share/mime/packages", []string{".xml"}, false, ""},
+	{"share/icons", "share/icons", []string{".svgz", ".png", ".svg", ".ico"}, false, ""},
+	{"share/dbus-1/services", "share/dbus-1/services", []string{".service"}, true, ""},
+	{"share/gnome-shell/search-providers", "share/gnome-shell/search-providers", []string{".ini"}, false, ""},
+	{"share/krunner/dbusplugins", "share/krunner/dbusplugins", []string{".desktop"}, false, "1.16"},
+	{"share/appdata", "share/metainfo", []string{".xml"}, false, ""},
+	{"share/metainfo", "share/metainfo", []string{".xml"}, false, ""},
 }
 
 // ExportGlobs returns include patterns, relative to /app, for the files
