@@ -17,10 +17,15 @@ var newerFinishArgs = []string{
 	"--socket=wayland", "--socket=inherit-wayland-socket", "--device=input", "--device=usb", "--nodevice=kvm",
 	"--a11y-own-name=org.example.Hello.Reader", "--usb=vnd:1D6B+dev:0002", "--usb=cls:03:*", "--nousb=cls:0E:01",
 	"--usb-list=vnd:046d;!vnd:045e+dev:028e", "--usb=vnd: 0x1+dev:-000", "--talk-name=org.freedesktop.Notifications",
+	// flatpak 1.18's: conditional permissions (one reset first, one that an
+	// unconditional one overrides) and host-root.
+	"--socket-if=x11:!has-wayland", "--nosocket=pulseaudio", "--socket-if=pulseaudio:has-wayland", "--socket-if=pulseaudio:!has-usb-device",
+	"--device-if=dri:true", "--device=dri", "--share-if=network:false", "--allow-if=bluetooth:!false", "--allow-if=canbus:has-usb-portal", "--disallow=devel",
+	"--filesystem=host-root:ro",
 }
 
 // TestNewerFinishArgsAsFlatpak118WritesThem builds an app with the
-// finish-args of flatpak 1.16 and compares its metadata with what Debian
+// finish-args of flatpak 1.16 and 1.18 and compares its metadata with what Debian
 // sid's flatpak build-finish (1.18) writes for the same arguments: the same
 // groups, keys and values (1.18 sorts the [Context] lists, which this
 // frontend writes in 1.16's order). Flatpak 1.14 and 1.18 then install
@@ -63,11 +68,39 @@ func TestNewerFinishArgsAsFlatpak118WritesThem(t *testing.T) {
 		if out := fp.Run(t, "org.example.Hello"); !strings.Contains(out, "Hello") {
 			t.Errorf("%s: flatpak run printed %q", name, out)
 		}
+		// --share-if=network:false: 1.18 gives no network (only lo in the
+		// sandbox's namespace); 1.14 reads the "network" written before the
+		// condition, as build-finish 1.18 meant, and shares the host's.
+		want := netInterfaces(t, string(mustRead(t, "/proc/net/dev")))
+		if name == "flatpak 1.18" {
+			want = []string{"lo"}
+		}
+		if got := netInterfaces(t, fp.Run(t, "--command=cat", "org.example.Hello", "/proc/net/dev")); !slices.Equal(got, want) {
+			t.Errorf("%s: the app's network interfaces are %q, want %q", name, got, want)
+		}
 	}
 }
 
-// keyValues lists a metadata file as GROUP/KEY=VALUE lines, a list's
-// values one a line, sorted: what it says, whatever the order.
+// netInterfaces lists the interfaces of /proc/net/dev, sorted.
+func netInterfaces(t *testing.T, dev string) []string {
+	t.Helper()
+	var out []string
+	for _, line := range strings.Split(dev, "\n") {
+		if name, _, ok := strings.Cut(line, ":"); ok {
+			out = append(out, strings.TrimSpace(name))
+		}
+	}
+	if len(out) == 0 {
+		t.Fatalf("no interface in /proc/net/dev:\n%s", dev)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// keyValues lists a metadata file as GROUP/KEY=VALUE lines, sorted, a
+// list's values ordered by the name each is about ("!x11", "x11" and
+// "if:x11:..." about x11; "xdg-download/a:ro" about xdg-download/a), in
+// their order for one name: what it says, whatever the order of names.
 func keyValues(t *testing.T, dt []byte) []string {
 	t.Helper()
 	kf, err := keyfile.Parse(dt)
@@ -80,9 +113,13 @@ func keyValues(t *testing.T, dt []byte) []string {
 			v, _ := kf.String(g, k)
 			if strings.Contains(v, ";") {
 				list, _ := kf.StringList(g, k)
-				for _, x := range list {
-					out = append(out, g+"/"+k+"[]="+x)
+				about := func(x string) string {
+					x = strings.TrimPrefix(strings.TrimPrefix(x, "if:"), "!")
+					name, _, _ := strings.Cut(x, ":")
+					return name
 				}
+				slices.SortStableFunc(list, func(a, b string) int { return strings.Compare(about(a), about(b)) })
+				out = append(out, g+"/"+k+"[]="+strings.Join(list, ";"))
 				continue
 			}
 			out = append(out, g+"/"+k+"="+v)

@@ -17,7 +17,28 @@ var (
 	DeviceNames = []string{"dri", "all", "kvm", "shm", "input", "usb"}
 	// FeatureNames are the values of --allow / --disallow.
 	FeatureNames = []string{"devel", "multiarch", "bluetooth", "canbus", "per-app-dev-shm"}
+	// ConditionNames are the conditions of flatpak 1.18's --share-if,
+	// --socket-if, --device-if and --allow-if, each optionally negated with
+	// '!'.
+	ConditionNames = []string{"true", "false", "has-input-device", "has-usb-device", "has-wayland", "has-usb-portal"}
 )
+
+// Permission is the state of one share, socket, device or feature, as
+// flatpak 1.18 keeps it (FlatpakPermission): allowed, not allowed, or
+// allowed when one of its conditions holds.
+type Permission struct {
+	// Allowed is --share, --socket, --device or --allow: allowed whatever
+	// holds.
+	Allowed bool
+	// Conditions, when not Allowed, are those of flatpak 1.18's
+	// --share-if, --socket-if, --device-if and --allow-if ("has-wayland",
+	// "!has-wayland", ...), sorted: the permission is granted when one holds.
+	// Flatpak 1.16 and older read such a permission as allowed.
+	Conditions []string
+	// Reset is a --unshare, --nosocket, --nodevice or --disallow before the
+	// conditions: "!NAME" is written ahead of them.
+	Reset bool
+}
 
 // FilesystemMode is how a filesystem location is exposed (Flatpak's
 // FlatpakFilesystemMode; the values are flatpak's).
@@ -118,15 +139,20 @@ type MetadataSetting struct {
 // setting; setting one again replaces its value in place, as a GHashTable
 // insert does.
 type Context struct {
-	// Shared maps a ShareNames entry to true (--share) or false (--unshare).
-	Shared map[string]bool
-	// Sockets maps a SocketNames entry to true (--socket) or false
-	// (--nosocket). fallback-x11 sets x11 too, as flatpak does.
-	Sockets map[string]bool
-	// Devices maps a DeviceNames entry to true (--device) or false (--nodevice).
-	Devices map[string]bool
-	// Features maps a FeatureNames entry to true (--allow) or false (--disallow).
-	Features    map[string]bool
+	// Shared maps a ShareNames entry to its --share, --unshare and
+	// --share-if.
+	Shared map[string]Permission
+	// Sockets maps a SocketNames entry to its --socket, --nosocket and
+	// --socket-if. fallback-x11 sets x11 too, as flatpak 1.16 and older do
+	// (1.18 keeps them apart, and gives x11 when there is no Wayland for
+	// either).
+	Sockets map[string]Permission
+	// Devices maps a DeviceNames entry to its --device, --nodevice and
+	// --device-if.
+	Devices map[string]Permission
+	// Features maps a FeatureNames entry to its --allow, --disallow and
+	// --allow-if.
+	Features    map[string]Permission
 	Filesystems []Filesystem
 	// Persistent holds --persist paths.
 	Persistent  []string

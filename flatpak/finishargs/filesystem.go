@@ -30,7 +30,10 @@ func validatePathCharacters(p string) error {
 	return nil
 }
 
-var specialFilesystems = []string{"home", "host", "host-etc", "host-os", "host-reset"}
+// specialFilesystems are flatpak 1.18's (host-root, the host's whole root
+// at /run/host/root, is new in 1.18; older versions skip it when they read
+// the metadata).
+var specialFilesystems = []string{"home", "host", "host-etc", "host-os", "host-reset", "host-root"}
 
 var xdgUserDirs = []string{"xdg-desktop", "xdg-documents", "xdg-download", "xdg-music",
 	"xdg-pictures", "xdg-public-share", "xdg-templates", "xdg-videos",
@@ -109,11 +112,12 @@ func ParseFilesystem(value string, negated bool) (string, FilesystemMode, error)
 	}
 	_ = reset
 
+	// Flatpak 1.18's check, stricter than 1.14's, which looked only after
+	// the first '/' and so let xdg-download/.. name the home folder.
+	if strings.HasSuffix(fs, "/..") || strings.Contains(fs, "/../") {
+		return "", 0, fmt.Errorf("filesystem location %q contains \"..\"", fs)
+	}
 	if i := strings.IndexByte(fs, '/'); i >= 0 {
-		after := fs[i+1:]
-		if strings.HasPrefix(after, "../") || strings.HasSuffix(after, "/..") || strings.Contains(after, "/../") {
-			return "", 0, fmt.Errorf("filesystem location %q contains \"..\"", fs)
-		}
 		fs = fs[:i] + normalizeSlashes(fs[i:])
 		// Eliminate trailing "/." or "/".
 		for {
@@ -141,7 +145,7 @@ func ParseFilesystem(value string, negated bool) (string, FilesystemMode, error)
 	case strings.HasPrefix(fs, "home/"):
 		return "~/" + fs[5:], mode, nil
 	}
-	return "", 0, fmt.Errorf("unknown filesystem location %q, valid locations are: host, host-os, host-etc, home, xdg-*[/…], ~/dir, /dir", fs)
+	return "", 0, fmt.Errorf("unknown filesystem location %q, valid locations are: host, host-os, host-etc, host-root, home, xdg-*[/…], ~/dir, /dir", fs)
 }
 
 // normalizeSlashes converts "//" and "/./" to "/" in s, which starts with '/'.

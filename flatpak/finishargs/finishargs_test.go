@@ -8,30 +8,45 @@ import (
 
 func i32(n int32) *int32 { return &n }
 
+// perms is what --share (true) and --unshare (false), and the like, set.
+func perms(m map[string]bool) map[string]Permission {
+	out := map[string]Permission{}
+	for k, on := range m {
+		out[k] = Permission{Allowed: on, Reset: true}
+	}
+	return out
+}
+
 func TestParseOptions(t *testing.T) {
 	tests := []struct {
 		name string
 		args []string
 		want Context
 	}{
-		{"share", []string{"--share=network", "--share", "ipc"}, Context{Shared: map[string]bool{"network": true, "ipc": true}}},
-		{"unshare", []string{"--unshare=network"}, Context{Shared: map[string]bool{"network": false}}},
+		{"share", []string{"--share=network", "--share", "ipc"}, Context{Shared: perms(map[string]bool{"network": true, "ipc": true})}},
+		{"unshare", []string{"--unshare=network"}, Context{Shared: perms(map[string]bool{"network": false})}},
 		{"socket", []string{"--socket=wayland", "--socket=pulseaudio", "--socket=cups", "--socket=pcsc", "--socket=ssh-auth", "--socket=gpg-agent", "--socket=session-bus", "--socket=system-bus"},
-			Context{Sockets: map[string]bool{"wayland": true, "pulseaudio": true, "cups": true, "pcsc": true, "ssh-auth": true, "gpg-agent": true, "session-bus": true, "system-bus": true}}},
-		{"fallback-x11 sets x11", []string{"--socket=fallback-x11"}, Context{Sockets: map[string]bool{"x11": true, "fallback-x11": true}}},
-		{"nosocket", []string{"--socket=x11", "--nosocket=x11"}, Context{Sockets: map[string]bool{"x11": false}}},
-		{"nosocket fallback-x11", []string{"--nosocket=fallback-x11"}, Context{Sockets: map[string]bool{"x11": false, "fallback-x11": false}}},
-		{"device", []string{"--device=dri", "--device=kvm", "--device=shm", "--device=all"}, Context{Devices: map[string]bool{"dri": true, "kvm": true, "shm": true, "all": true}}},
-		{"nodevice", []string{"--nodevice=all"}, Context{Devices: map[string]bool{"all": false}}},
+			Context{Sockets: perms(map[string]bool{"wayland": true, "pulseaudio": true, "cups": true, "pcsc": true, "ssh-auth": true, "gpg-agent": true, "session-bus": true, "system-bus": true})}},
+		{"fallback-x11 sets x11", []string{"--socket=fallback-x11"}, Context{Sockets: perms(map[string]bool{"x11": true, "fallback-x11": true})}},
+		{"nosocket", []string{"--socket=x11", "--nosocket=x11"}, Context{Sockets: perms(map[string]bool{"x11": false})}},
+		{"nosocket fallback-x11", []string{"--nosocket=fallback-x11"}, Context{Sockets: perms(map[string]bool{"x11": false, "fallback-x11": false})}},
+		{"device", []string{"--device=dri", "--device=kvm", "--device=shm", "--device=all"}, Context{Devices: perms(map[string]bool{"dri": true, "kvm": true, "shm": true, "all": true})}},
+		{"nodevice", []string{"--nodevice=all"}, Context{Devices: perms(map[string]bool{"all": false})}},
 		{"flatpak 1.16's socket and devices", []string{"--socket=inherit-wayland-socket", "--device=input", "--device=usb"},
-			Context{Sockets: map[string]bool{"inherit-wayland-socket": true}, Devices: map[string]bool{"input": true, "usb": true}}},
+			Context{Sockets: perms(map[string]bool{"inherit-wayland-socket": true}), Devices: perms(map[string]bool{"input": true, "usb": true})}},
+		{"conditional permissions of flatpak 1.18", []string{"--socket-if=x11:!has-wayland", "--socket-if=x11:!has-wayland", "--socket-if=pulseaudio:true",
+			"--socket=pulseaudio", "--socket-if=pulseaudio:false", "--nodevice=input", "--device-if=input:has-input-device", "--device-if=usb:has-usb-portal",
+			"--device-if=usb:has-usb-device", "--share-if=network:false", "--unshare=network", "--allow-if=bluetooth:true"},
+			Context{Sockets: map[string]Permission{"x11": {Conditions: []string{"!has-wayland"}}, "pulseaudio": {Allowed: true, Reset: true}},
+				Devices: map[string]Permission{"input": {Reset: true, Conditions: []string{"has-input-device"}}, "usb": {Conditions: []string{"has-usb-device", "has-usb-portal"}}},
+				Shared:  map[string]Permission{"network": {Reset: true}}, Features: map[string]Permission{"bluetooth": {Conditions: []string{"true"}}}}},
 		{"a11y-own-name", []string{"--a11y-own-name=org.example.App.*"}, Context{A11yBus: []BusName{{"org.example.App.*", PolicyOwn}}}},
 		{"usb queries as flatpak prints them", []string{"--usb=vnd:1D6B+dev:0002", "--usb=cls:03:*", "--usb=all", "--nousb=cls:0E:01", "--usb=vnd:1d6b+dev:0002",
 			"--usb-list=vnd:046d;!vnd:045e+dev:028e;;cls:08:06", "--usb=vnd: 0x1+dev:-000"},
 			Context{USBEnumerable: []string{"vnd:1d6b+dev:0002", "cls:03:*", "all", "vnd:046d", "cls:08:06", "vnd:0001+dev:0000"}, USBHidden: []string{"cls:0e:01", "vnd:045e+dev:028e"}}},
 		{"allow", []string{"--allow=devel", "--allow=multiarch", "--allow=bluetooth", "--allow=canbus", "--allow=per-app-dev-shm"},
-			Context{Features: map[string]bool{"devel": true, "multiarch": true, "bluetooth": true, "canbus": true, "per-app-dev-shm": true}}},
-		{"disallow", []string{"--disallow=devel"}, Context{Features: map[string]bool{"devel": false}}},
+			Context{Features: perms(map[string]bool{"devel": true, "multiarch": true, "bluetooth": true, "canbus": true, "per-app-dev-shm": true})}},
+		{"disallow", []string{"--disallow=devel"}, Context{Features: perms(map[string]bool{"devel": false})}},
 		{"filesystems", []string{"--filesystem=home", "--filesystem=host:ro", "--filesystem=host-os", "--filesystem=host-etc:create",
 			"--filesystem=xdg-download/Foo:rw", "--filesystem=xdg-run/pipewire-0", "--filesystem=~/.config/foo", "--filesystem=/opt/x//y/./z/", "--filesystem=home/bar", "--filesystem=~",
 			"--filesystem=xdg-config", "--filesystem=/a\\:b"},
@@ -96,7 +111,15 @@ func TestParseErrors(t *testing.T) {
 		{[]string{"--usb="}, 0, `empty USB query`},
 		{[]string{"--usb-list=vnd:1234;!bad"}, 0, `--usb-list=vnd:1234;!bad: "!bad": unknown USB query rule "bad"`},
 		{[]string{"--usb-list-file=devices"}, 0, `--usb-list-file reads a file when build-finish runs`},
-		{[]string{"--socket-if=x11:!has-wayland"}, 0, `--socket-if is flatpak 1.18's conditional permission`},
+		{[]string{"--socket-if=x11"}, 0, `--socket-if=x11: expected SOCKET:CONDITION`},
+		{[]string{"--device-if=foo:true"}, 0, `unknown device "foo"`},
+		{[]string{"--socket-if=x11:has-weyland"}, 0, `unknown condition "has-weyland" (did you mean has-wayland?); known: true, false, has-input-device, has-usb-device, has-wayland, has-usb-portal (a condition may start with '!')`},
+		{[]string{"--allow-if=devel:"}, 0, `unknown condition ""`},
+		{[]string{"--socket-if=fallback-x11:true"}, 0, `fallback-x11 cannot be conditional`},
+		{[]string{"--socket=fallback-x11", "--socket-if=x11:has-wayland"}, 1, `cannot be used with --socket=fallback-x11`},
+		{[]string{"--socket-if=x11:has-wayland", "--nosocket=fallback-x11"}, 1, `cannot be used with --socket=fallback-x11`},
+		{[]string{"--filesystem=xdg-download/.."}, 0, `contains ".."`},
+		{[]string{"--filesystem=home/../etc"}, 0, `contains ".."`},
 		{[]string{"--a11y-own-name=not a name"}, 0, `invalid D-Bus name "not a name"`},
 		{[]string{"--allow=foo"}, 0, `unknown feature "foo"`},
 		{[]string{"--filesytem=home"}, 0, `unknown option --filesytem (did you mean --filesystem?); known options: --share`},

@@ -29,6 +29,7 @@ func FuzzParseSave(f *testing.F) {
 		"--extension-priority=0x10\x00--require-version=1.6.2;",
 		"--filesystem=~/a;b\x00--persist=a;b\x00--env=X=a;b",
 		"--usb=vnd:1D6B+dev:0002\x00--nousb=cls:0e:*\x00--usb-list=vnd:046d;!all\x00--a11y-own-name=org.a.B\x00--device=input",
+		"--socket-if=x11:!has-wayland\x00--nosocket=pulseaudio\x00--socket-if=pulseaudio:has-usb-portal\x00--filesystem=host-root:ro",
 	} {
 		f.Add(s)
 	}

@@ -28,17 +28,30 @@ const (
 	KeyUSBHidden        = "hidden-devices"
 )
 
-// flagList is flatpak_context_bitmask_to_string: the names in enum order,
-// "!name" for disallowed ones.
-func flagList(m map[string]bool, names []string) []string {
+// flagList writes shared, sockets, devices or features: the names in
+// flatpak 1.16's enum order (flatpak_context_bitmask_to_string), each as
+// flatpak 1.18 serializes a permission (flatpak_permission_serialize, not
+// flattened): "NAME" when allowed, "!NAME" when not, and for one allowed
+// under conditions "!NAME" if reset, then "NAME" (what flatpak 1.16 and
+// older read, ignoring what follows) and "if:NAME:CONDITION" for each.
+func flagList(m map[string]Permission, names []string) []string {
 	var out []string
 	for _, n := range names {
-		if on, ok := m[n]; ok {
-			if on {
-				out = append(out, n)
-			} else {
+		p, ok := m[n]
+		switch {
+		case !ok:
+		case p.Allowed:
+			out = append(out, n)
+		case len(p.Conditions) > 0:
+			if p.Reset {
 				out = append(out, "!"+n)
 			}
+			out = append(out, n)
+			for _, c := range p.Conditions {
+				out = append(out, "if:"+n+":"+c)
+			}
+		default:
+			out = append(out, "!"+n)
 		}
 	}
 	return out

@@ -5,7 +5,9 @@ package finishargs
 // build settings (command, extensions, extra data, metadata).
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -15,28 +17,78 @@ import (
 	"github.com/flatpak-frontend/flatpak-frontend/internal/suggest"
 )
 
-func (c *Context) setFlag(m *map[string]bool, kind string, names []string, v string, on bool) error {
-	found := false
-	for _, n := range names {
-		if n == v {
-			found = true
-		}
+// setFlag is --share, --socket, --device, --allow (on) and their negations
+// (flatpak 1.18's flatpak_permissions_set_allowed and _set_not_allowed).
+func (c *Context) setFlag(m *map[string]Permission, kind string, names []string, v string, on bool) error {
+	if err := checkName(kind, names, v); err != nil {
+		return err
 	}
-	if !found {
-		msg := fmt.Sprintf("unknown %s %q", kind, v)
-		if best := suggest.Closest(v, names); best != "" {
-			msg += fmt.Sprintf(" (did you mean %s?)", best)
+	set := func(name string) {
+		if *m == nil {
+			*m = map[string]Permission{}
 		}
-		return fmt.Errorf("%s; known: %s", msg, strings.Join(names, ", "))
+		(*m)[name] = Permission{Allowed: on, Reset: true}
+	}
+	if kind == "socket" && v == "fallback-x11" {
+		if len((*m)["x11"].Conditions) > 0 {
+			return errFallbackX11Conditional
+		}
+		set("x11")
+	}
+	set(v)
+	return nil
+}
+
+// setFlagIf is flatpak 1.18's --share-if, --socket-if, --device-if and
+// --allow-if: NAME:CONDITION (flatpak_permissions_set_allowed_if).
+func (c *Context) setFlagIf(m *map[string]Permission, kind string, names []string, v string) error {
+	name, cond, ok := strings.Cut(v, ":")
+	if !ok {
+		return fmt.Errorf("expected %s:CONDITION", strings.ToUpper(kind))
+	}
+	if err := checkName(kind, names, name); err != nil {
+		return err
+	}
+	if err := checkName("condition", ConditionNames, strings.TrimPrefix(cond, "!")); err != nil {
+		return fmt.Errorf("%w (a condition may start with '!')", err)
+	}
+	if kind == "socket" {
+		switch {
+		case name == "fallback-x11":
+			return fmt.Errorf("fallback-x11 cannot be conditional (it is x11 when there is no Wayland: --socket-if=x11:!has-wayland for flatpak 1.18)")
+		case name == "x11":
+			if _, ok := (*m)["fallback-x11"]; ok {
+				return errFallbackX11Conditional
+			}
+		}
 	}
 	if *m == nil {
-		*m = map[string]bool{}
+		*m = map[string]Permission{}
 	}
-	(*m)[v] = on
-	if kind == "socket" && v == "fallback-x11" {
-		(*m)["x11"] = on
+	p := (*m)[name]
+	if p.Allowed || slices.Contains(p.Conditions, cond) {
+		return nil
 	}
+	p.Conditions = append(slices.Clone(p.Conditions), cond)
+	slices.Sort(p.Conditions)
+	(*m)[name] = p
 	return nil
+}
+
+// errFallbackX11Conditional: flatpak 1.16 and older set or clear x11 with
+// fallback-x11, dropping x11's conditions; 1.18 keeps the two apart.
+var errFallbackX11Conditional = errors.New("--socket-if=x11:... cannot be used with --socket=fallback-x11 or --nosocket=fallback-x11: flatpak 1.16 and older set x11 with fallback-x11, dropping the conditions, while 1.18 keeps both; use one of them")
+
+// checkName says whether v is one of names, suggesting the closest.
+func checkName(kind string, names []string, v string) error {
+	if slices.Contains(names, v) {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown %s %q", kind, v)
+	if best := suggest.Closest(v, names); best != "" {
+		msg += fmt.Sprintf(" (did you mean %s?)", best)
+	}
+	return fmt.Errorf("%s; known: %s", msg, strings.Join(names, ", "))
 }
 
 func validEnvName(name string) error {
