@@ -105,7 +105,8 @@ type Spec struct {
 	// The package manager to install with.
 	Installer Installer `yaml:"installer,omitempty" json:"installer,omitempty" default:"auto"`
 	// Packages allowed to install files outside /app (they are then not part
-	// of the result). Any other package that does is an error.
+	// of the result). Any other package that does is an error, except for
+	// rpm's build-id links under /usr/lib/.build-id, which are left out.
 	AllowOutsideApp []string `yaml:"allow-outside-app,omitempty" json:"allow-outside-app,omitempty"`
 	// Extension points written to the metadata as [Extension NAME] groups.
 	AddExtensions map[string]Extension `yaml:"add-extensions,omitempty" json:"add-extensions,omitempty"`

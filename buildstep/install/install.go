@@ -258,18 +258,45 @@ func (s *step) inspect(ctx context.Context, before, after []buildstep.Package) e
 	return nil
 }
 
-// check fails the install when an app's package owns files outside /app,
-// or a packaged file is not where rpm put it.
+// buildIDDir is where rpmbuild puts the build-id links of a package's ELF
+// files (rpm's BUILD_ID_DIR, fixed whatever %_prefix is), unless
+// %_build_id_links is none or alldebug.
+const buildIDDir = "/usr/lib/.build-id"
+
+// isBuildIDLink says whether f is one of rpm's build-id links, or a folder
+// holding them: what a package built with rpm's defaults and /app as its
+// prefix owns outside /app, and that no app needs (only debuggers look
+// there, for the debuginfo package's links beside them).
+func isBuildIDLink(f buildstep.PackagedFile) bool {
+	if f.Path != buildIDDir && !strings.HasPrefix(f.Path, buildIDDir+"/") {
+		return false
+	}
+	typ := f.Mode & 0o170000
+	return typ == 0o040000 || typ == 0o120000
+}
+
+// check fails the install when an app's package owns files outside /app
+// (rpm's build-id links aside, which it leaves out, saying so), or a
+// packaged file is not where rpm put it.
 func (s *step) check() error {
 	cfg := s.cfg
 	tree := s.checkedTree()
 	if cfg.Kind == buildstep.KindApp || cfg.Kind == buildstep.KindExtension {
 		prefix := cfg.Prefix
 		var outside []buildstep.Owned
+		buildIDs := map[string]int{}
 		for _, f := range s.report.Files {
-			if f.Path != prefix && !strings.HasPrefix(f.Path, prefix+"/") && !slices.Contains(cfg.AllowOutsideApp, f.Package) {
+			switch {
+			case f.Path == prefix || strings.HasPrefix(f.Path, prefix+"/") || slices.Contains(cfg.AllowOutsideApp, f.Package):
+			case isBuildIDLink(f):
+				buildIDs[f.Package]++
+			default:
 				outside = append(outside, buildstep.Owned{Package: f.Package, Path: f.Path})
 			}
+		}
+		for _, pkg := range slices.Sorted(maps.Keys(buildIDs)) {
+			fmt.Fprintf(s.out, "flatpak-frontend: package %s: %d entries under %s left out of the app: rpm's build-id links for debuggers, which rpmbuild puts there whatever the prefix\n",
+				pkg, buildIDs[pkg], buildIDDir)
 		}
 		if len(outside) > 0 {
 			for _, o := range outside {

@@ -373,3 +373,23 @@ func run(t *testing.T, name string, args ...string) {
 		t.Fatalf("%s %q: %v\n%s", name, args, err, out)
 	}
 }
+
+func TestIsBuildIDLink(t *testing.T) {
+	for _, tc := range []struct {
+		path string
+		mode uint32
+		want bool
+	}{
+		{"/usr/lib/.build-id", 0o040755, true},
+		{"/usr/lib/.build-id/81", 0o040755, true},
+		{"/usr/lib/.build-id/81/eb5ed73b26af22e039a3b548c663ec2b6dc0e0", 0o120777, true},
+		{"/usr/lib/.build-id/81/eb5ed73b26af22e039a3b548c663ec2b6dc0e0", 0o100644, false}, // a file: not rpm's
+		{"/usr/lib/.build-idx", 0o040755, false},
+		{"/usr/lib/debug/.build-id/81", 0o040755, false},
+		{"/usr/bin/tool", 0o120777, false},
+	} {
+		if got := isBuildIDLink(buildstep.PackagedFile{Path: tc.path, Mode: tc.mode}); got != tc.want {
+			t.Errorf("isBuildIDLink(%s, %o) = %v, want %v", tc.path, tc.mode, got, tc.want)
+		}
+	}
+}
