@@ -188,10 +188,10 @@ func TestHybridRuntimeWithRelativeLinks(t *testing.T) {
 	flatpakImportable(t, res.oci, "app/org.example.Hello/x86_64/stable")
 }
 
-// TestRuntimeFromATaggedLayout: a runtime copied as skopeo copies an image
-// (oci:DIR:TAG names it TAG in index.json, beside another) is given as
-// oci-layout://DIR:TAG, as docker buildx takes it.
-func TestRuntimeFromATaggedLayout(t *testing.T) {
+// taggedRuntimeLayout is the test runtime copied as skopeo copies an image
+// into a layout that has another (oci:DIR:f41 names it f41 in index.json).
+func taggedRuntimeLayout(t *testing.T) string {
+	t.Helper()
 	rt := harness.Runtime(t)
 	dir := t.TempDir()
 	if err := os.CopyFS(dir, os.DirFS(rt.Dir)); err != nil {
@@ -212,10 +212,37 @@ func TestRuntimeFromATaggedLayout(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "index.json"), dt, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return dir
+}
+
+// TestRuntimeFromATaggedLayout: a runtime in a layout beside another image
+// is given as oci-layout://DIR:TAG, as docker buildx takes it.
+func TestRuntimeFromATaggedLayout(t *testing.T) {
+	dir := taggedRuntimeLayout(t)
 	res, err := build(t, buildOpts{dir: writeSpec(t, appSpec("hello")), file: "flatpak.yaml",
 		contexts: map[string]string{"runtime": "oci-layout://" + dir + ":f41"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	flatpakImportable(t, res.oci, "app/org.example.Hello/x86_64/stable")
+}
+
+// TestBuildInstallsATaggedRuntime: build --install imports and installs
+// the runtime oci-layout://DIR:TAG names, although the layout holds
+// another image (build-import-bundle takes a layout of one).
+func TestBuildInstallsATaggedRuntime(t *testing.T) {
+	fp := harness.Flatpak(t)
+	cmd := buildCmd(t, fp, harness.Addr(), "--install", "--run")
+	for i, a := range cmd.Args {
+		if strings.HasPrefix(a, "runtime=oci-layout://") {
+			cmd.Args[i] = "runtime=oci-layout://" + taggedRuntimeLayout(t) + ":f41"
+		}
+	}
+	stdout, _ := runCmd(t, cmd)
+	if !strings.Contains(stdout, "Hello from org.example.Hello") {
+		t.Errorf("stdout = %q, want the app's greeting", stdout)
+	}
+	if list, err := fp.Command("--user", "list", "--runtime", "--columns=application"); err != nil || !strings.Contains(list, harness.RuntimeID) {
+		t.Errorf("the runtime is not installed: %v\n%s", err, list)
+	}
 }

@@ -37,7 +37,8 @@ func runAffected(args []string) int {
 Lists the images that contain the package, from their org.flatpak-frontend.rpms
 label or SPDX attestation, one line each:
   IMAGE  FLATPAK-REF  NEVRA  bundled | runtime RUNTIME-REF
-IMAGE is a registry reference or an OCI layout directory (or oci-layout://DIR).
+IMAGE is a registry reference or an OCI layout directory (or
+oci-layout://DIR, with :TAG or @DIGEST for one of its images).
 Exit status: 0 none affected, 1 some affected, 2 an image could not be read.`)
 		fs.PrintDefaults()
 	}

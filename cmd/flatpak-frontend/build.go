@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/flatpakref"
+	"github.com/flatpak-frontend/flatpak-frontend/oci/layout"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/buildkitd"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/connect"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/flatpakcli"
@@ -216,8 +217,25 @@ func buildWith(ctx context.Context, co connect.Options, o localbuild.Options, in
 // installImages imports the runtime (when it came as an OCI layout and is
 // not installed) and the built image, then installs the built image.
 func installImages(ctx context.Context, in *flatpakcli.Installation, o localbuild.Options) error {
-	rtDir, rtLayout := localbuild.LayoutDir(o.Contexts["runtime"])
+	r, rtLayout := ocilayout.ParseRef(o.Contexts["runtime"])
+	rtDir := r.Dir
 	if rtLayout {
+		if r.Tag != "" || r.Digest != "" {
+			// The image it names alone, named with its Flatpak ref:
+			// build-import-bundle takes a layout of one.
+			tmp, err := os.MkdirTemp("", "flatpak-frontend-runtime-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(tmp)
+			if err := ocilayout.WriteSelected(r, tmp); err != nil {
+				return err
+			}
+			if err := ocilayout.ExposeFlatpakImages(tmp); err != nil {
+				return err
+			}
+			rtDir = tmp
+		}
 		if err := in.Import(ctx, rtDir); err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/containerd/containerd/v2/core/remotes"
 	"github.com/containerd/containerd/v2/core/remotes/docker"
 	"github.com/distribution/reference"
+	"github.com/flatpak-frontend/flatpak-frontend/oci/layout"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -19,15 +20,16 @@ type Blobs interface {
 	Open(ctx context.Context, d ocispecs.Descriptor) (io.ReadCloser, error)
 }
 
-// LayoutDir returns the directory a source names when it is an OCI layout.
-func LayoutDir(source string) (string, bool) {
-	if dir, ok := strings.CutPrefix(source, "oci-layout://"); ok {
-		return dir, true
+// LayoutOf returns the OCI layout a source names: oci-layout://DIR[:TAG][@DIGEST]
+// (a tag or digest picks images of its index.json), or an existing folder.
+func LayoutOf(source string) (ocilayout.Ref, bool) {
+	if r, ok := ocilayout.ParseRef(source); ok {
+		return r, true
 	}
 	if st, err := os.Stat(source); err == nil && st.IsDir() {
-		return source, true
+		return ocilayout.Ref{Dir: source}, true
 	}
-	return "", false
+	return ocilayout.Ref{}, false
 }
 
 // Layout is the blobs of an OCI layout directory.

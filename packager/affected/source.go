@@ -2,19 +2,18 @@ package affected
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/flatpak-frontend/flatpak-frontend/oci/imagesource"
+	"github.com/flatpak-frontend/flatpak-frontend/oci/layout"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // Load reads the images of one source: an OCI layout directory (also
-// written oci-layout://DIR) or a registry reference (also docker-image://REF).
+// written oci-layout://DIR, with :TAG or @DIGEST for one of its images) or a
+// registry reference (also docker-image://REF).
 func Load(ctx context.Context, source string) ([]*Image, error) {
-	dir, ok := imagesource.LayoutDir(source)
+	r, ok := imagesource.LayoutOf(source)
 	if !ok {
 		desc, blobs, err := imagesource.Remote(ctx, source)
 		if err != nil {
@@ -22,13 +21,13 @@ func Load(ctx context.Context, source string) ([]*Image, error) {
 		}
 		return walk(ctx, source, blobs, []ocispecs.Descriptor{desc})
 	}
-	dt, err := os.ReadFile(filepath.Join(dir, "index.json"))
+	idx, err := ocilayout.ReadIndex(r.Dir)
 	if err != nil {
-		return nil, fmt.Errorf("%s: not an OCI layout: %w", source, err)
+		return nil, fmt.Errorf("%s: %w", source, err)
 	}
-	var idx ocispecs.Index
-	if err := json.Unmarshal(dt, &idx); err != nil {
-		return nil, fmt.Errorf("%s/index.json: %w", dir, err)
+	ms, err := r.Select(idx)
+	if err != nil {
+		return nil, err
 	}
-	return walk(ctx, source, imagesource.Layout(dir), idx.Manifests)
+	return walk(ctx, source, imagesource.Layout(r.Dir), ms)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 	fllb "github.com/flatpak-frontend/flatpak-frontend/llb"
+	"github.com/flatpak-frontend/flatpak-frontend/oci/layout"
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
 	"github.com/moby/buildkit/util/progress/progressui"
 )
@@ -52,8 +53,8 @@ func (o Options) Check() error {
 		if err := isDir(dir); err != nil {
 			return fmt.Errorf("--build-context %s=%s: %w", name, v, err)
 		}
-		if _, tag, dgst := layoutContext(v); ok && tag != "" && dgst == "" {
-			if _, err := taggedDigest(dir, tag); err != nil {
+		if r, _ := ocilayout.ParseRef(v); ok && r.Tag != "" && r.Digest == "" {
+			if _, err := ocilayout.TaggedDigest(dir, r.Tag); err != nil {
 				return fmt.Errorf("--build-context %s=%s: %w", name, v, err)
 			}
 		}

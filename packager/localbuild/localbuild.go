@@ -9,12 +9,10 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/containerd/v2/plugins/content/local"
-	"github.com/distribution/reference"
 	"github.com/flatpak-frontend/flatpak-frontend/frontend"
 	"github.com/flatpak-frontend/flatpak-frontend/oci/layout"
 	"github.com/moby/buildkit/client"
@@ -233,13 +231,14 @@ func printWarnings(w io.Writer, warnings []client.VertexWarning) {
 // folder becomes an OCI store of the session, a folder a local mount.
 func AddContext(opt *client.SolveOpt, name, v string) error {
 	switch {
-	case isLayout(v):
-		dir, tag, dgst := layoutContext(v)
+	case strings.HasPrefix(v, ocilayout.RefPrefix):
+		r, _ := ocilayout.ParseRef(v)
+		dir, dgst := r.Dir, r.Digest
 		var err error
 		switch {
 		case dgst != "":
-		case tag != "":
-			dgst, err = taggedDigest(dir, tag)
+		case r.Tag != "":
+			dgst, err = ocilayout.TaggedDigest(dir, r.Tag)
 		default:
 			dgst, err = LayoutDigest(dir)
 		}
@@ -269,60 +268,8 @@ func AddContext(opt *client.SolveOpt, name, v string) error {
 // LayoutDir is the folder of a named context's value
 // oci-layout://DIR[:TAG][@DIGEST] (ok false for other values).
 func LayoutDir(v string) (dir string, ok bool) {
-	if !isLayout(v) {
-		return "", false
-	}
-	dir, _, _ = layoutContext(v)
-	return dir, true
-}
-
-func isLayout(v string) bool { return strings.HasPrefix(v, "oci-layout://") }
-
-var (
-	// A tag as image references spell it.
-	anchoredTag = regexp.MustCompile(`^` + reference.TagRegexp.String() + `$`)
-	// ALGORITHM:ENCODED, which BuildKit then checks as a digest.
-	anchoredDigest = regexp.MustCompile(`^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$`)
-)
-
-// layoutContext splits oci-layout://DIR[:TAG][@DIGEST] as docker buildx
-// does: TAG is the name index.json gives an image
-// (org.opencontainers.image.ref.name; skopeo copy ... oci:DIR:TAG writes
-// one). A folder whose own name has a colon is taken whole when it exists.
-func layoutContext(v string) (dir, tag, dgst string) {
-	p := strings.TrimPrefix(v, "oci-layout://")
-	if i := strings.LastIndex(p, "@"); i >= 0 && anchoredDigest.MatchString(p[i+1:]) {
-		p, dgst = p[:i], p[i+1:]
-	}
-	if i := strings.LastIndex(p, ":"); i >= 0 && anchoredTag.MatchString(p[i+1:]) {
-		if _, err := os.Stat(p); err != nil {
-			p, tag = p[:i], p[i+1:]
-		}
-	}
-	return p, tag, dgst
-}
-
-// taggedDigest is the digest of the image index.json names tag.
-func taggedDigest(dir, tag string) (string, error) {
-	idx, err := ocilayout.ReadIndex(dir)
-	if err != nil {
-		return "", err
-	}
-	var names []string
-	for _, m := range idx.Manifests {
-		name := m.Annotations[ocispecs.AnnotationRefName]
-		if name == tag {
-			return m.Digest.String(), nil
-		}
-		if name != "" {
-			names = append(names, name)
-		}
-	}
-	some := "none"
-	if len(names) > 0 {
-		some = strings.Join(names, ", ")
-	}
-	return "", fmt.Errorf("%s/index.json names no image %s (the names it has: %s)", dir, tag, some)
+	r, ok := ocilayout.ParseRef(v)
+	return r.Dir, ok
 }
 
 // LayoutRef is the Flatpak ref an OCI layout's image is annotated with.

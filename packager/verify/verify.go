@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/flatpak-frontend/flatpak-frontend/oci/imagesource"
+	"github.com/flatpak-frontend/flatpak-frontend/oci/layout"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -56,19 +57,22 @@ func isManifest(mt string) bool { return mt == ocispecs.MediaTypeImageManifest |
 func isIndex(mt string) bool    { return mt == ocispecs.MediaTypeImageIndex || mt == dockerManifestList }
 
 // Check verifies every Flatpak image of source: an OCI layout directory
-// (also written oci-layout://DIR) or a registry reference (also
-// docker-image://REF; registries on localhost are spoken to over plain
-// HTTP). The error is for a source that cannot be read at all; everything
-// wrong with what could be read is a Problem.
+// (also written oci-layout://DIR, with :TAG or @DIGEST for one of its
+// images) or a registry reference (also docker-image://REF; registries on
+// localhost are spoken to over plain HTTP). The error is for a source that
+// cannot be read at all; everything wrong with what could be read is a
+// Problem.
 func Check(ctx context.Context, source string) (*Report, error) {
-	if dir, ok := imagesource.LayoutDir(source); ok {
-		return CheckLayout(ctx, dir)
+	if r, ok := imagesource.LayoutOf(source); ok {
+		return CheckLayout(ctx, r)
 	}
 	return CheckRemote(ctx, source)
 }
 
-// CheckLayout verifies the images of an OCI layout directory.
-func CheckLayout(ctx context.Context, dir string) (*Report, error) {
+// CheckLayout verifies the images of an OCI layout directory (those r
+// names).
+func CheckLayout(ctx context.Context, r ocilayout.Ref) (*Report, error) {
+	dir := r.Dir
 	dt, err := os.ReadFile(filepath.Join(dir, "index.json"))
 	if err != nil {
 		return nil, fmt.Errorf("%s: not an OCI layout: %w", dir, err)
@@ -88,7 +92,11 @@ func CheckLayout(ctx context.Context, dir string) (*Report, error) {
 			named[d.Digest] = d.Annotations[ocispecs.AnnotationRefName]
 		}
 	}
-	c.walk(dir, idx.Manifests, 0)
+	selected, err := r.Select(&idx)
+	if err != nil {
+		return nil, err
+	}
+	c.walk(dir, selected, 0)
 	if len(c.images) == 0 {
 		c.problem(dir, "index.json", "no image manifest")
 	}

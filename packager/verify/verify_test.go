@@ -340,3 +340,21 @@ func TestImageListedTwiceIsCheckedOnce(t *testing.T) {
 		t.Errorf("refs %q, problems %v", rep.Refs, rep.Problems)
 	}
 }
+
+// TestTaggedLayoutChecksThatImage: oci-layout://DIR:TAG verifies the image
+// index.json names TAG; a tag it does not name is an error that lists the
+// names it has.
+func TestTaggedLayoutChecksThatImage(t *testing.T) {
+	img := validApp()
+	latest := "latest"
+	img.refName = &latest
+	dir := img.write(t)
+	rep, err := verify.Check(context.Background(), "oci-layout://"+dir+":latest")
+	if err != nil || len(rep.Problems) > 0 {
+		t.Fatalf("the tagged image: %v %v", err, rep)
+	}
+	_, err = verify.Check(context.Background(), "oci-layout://"+dir+":f41")
+	if err == nil || !strings.Contains(err.Error(), "names no image f41 (the names it has: latest)") {
+		t.Fatalf("an unknown tag: %v", err)
+	}
+}
