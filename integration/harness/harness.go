@@ -2,6 +2,8 @@ package harness
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -29,6 +31,8 @@ var (
 		addr     string
 		daemon   *buildkitd.Daemon
 		registry *testregistry.Registry
+		// authRegistry is the registry behind a token login.
+		authRegistry *testregistry.AuthProxy
 		// helperDir holds the binary of buildHelper.
 		helperDir string
 		// atTeardown run after the daemons stop, last added first.
@@ -113,6 +117,9 @@ func setup(needRoot bool) error {
 	if state.registry, err = testregistry.Start(ctx); err != nil {
 		return err
 	}
+	if state.authRegistry, err = testregistry.StartAuthProxy(state.registry.Host(), AuthRegistryUser, AuthRegistryPassword); err != nil {
+		return err
+	}
 	if host := os.Getenv(BuildkitHostEnv); host != "" {
 		// Someone else's daemon: it does not know our registry is plain
 		// HTTP, so tests that pull from it need a daemon configured for it.
@@ -129,7 +136,7 @@ func setup(needRoot bool) error {
 	}
 	state.daemon, err = buildkitd.Start(ctx, buildkitd.Options{
 		CacheDir:      state.cacheDir,
-		RegistryHosts: []string{state.registry.Host()},
+		RegistryHosts: []string{state.registry.Host(), state.authRegistry.Host()},
 		Debug:         os.Getenv("HARNESS_BUILDKITD_DEBUG") != "",
 	})
 	if err != nil {
@@ -175,6 +182,9 @@ func teardown() {
 				fmt.Fprintf(os.Stderr, "harness: stopping registry: %v\n", err)
 			}
 		}
+		if state.authRegistry != nil {
+			_ = state.authRegistry.Close()
+		}
 		for i := len(state.atTeardown) - 1; i >= 0; i-- {
 			state.atTeardown[i]()
 		}
@@ -212,6 +222,40 @@ func Registry(t testing.TB) string {
 	t.Helper()
 	mustBeSetUp(t)
 	return state.registry.Host()
+}
+
+// The login of AuthRegistry.
+const (
+	AuthRegistryUser     = "packager"
+	AuthRegistryPassword = "s3cret"
+)
+
+// AuthRegistry returns the host:port of the harness's registry behind a
+// token login (AuthRegistryUser, AuthRegistryPassword), as Docker Hub and
+// quay.io ask for one: its requests with a token are counted.
+func AuthRegistry(t testing.TB) *testregistry.AuthProxy {
+	t.Helper()
+	mustBeSetUp(t)
+	return state.authRegistry
+}
+
+// DockerConfig writes a docker config folder (for $DOCKER_CONFIG) that
+// logs in to the hosts given, as `docker login` records it.
+func DockerConfig(t testing.TB, logins map[string][2]string) string {
+	t.Helper()
+	auths := map[string]map[string]string{}
+	for host, up := range logins {
+		auths[host] = map[string]string{"auth": base64.StdEncoding.EncodeToString([]byte(up[0] + ":" + up[1]))}
+	}
+	dt, err := json.Marshal(map[string]any{"auths": auths})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), dt, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 // DaemonLog is the private daemon's log file ("" with BUILDKIT_HOST), worth

@@ -12,6 +12,7 @@ import (
 	"github.com/containerd/containerd/v2/core/remotes/docker"
 	"github.com/distribution/reference"
 	"github.com/flatpak-frontend/flatpak-frontend/oci/layout"
+	"github.com/flatpak-frontend/flatpak-frontend/oci/registryauth"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -51,7 +52,8 @@ func Remote(ctx context.Context, ref string) (ocispecs.Descriptor, Blobs, error)
 		return ocispecs.Descriptor{}, nil, fmt.Errorf("%s: neither an OCI layout directory nor an image reference: %w", ref, err)
 	}
 	resolver := docker.NewResolver(docker.ResolverOptions{
-		Hosts: docker.ConfigureDefaultRegistries(docker.WithPlainHTTP(docker.MatchLocalhost)),
+		Hosts: docker.ConfigureDefaultRegistries(docker.WithPlainHTTP(docker.MatchLocalhost),
+			docker.WithAuthorizer(registryauth.Authorizer())),
 	})
 	name, desc, err := resolver.Resolve(ctx, named.String())
 	if err != nil {

@@ -15,9 +15,11 @@ import (
 	"github.com/containerd/containerd/v2/plugins/content/local"
 	"github.com/flatpak-frontend/flatpak-frontend/frontend"
 	"github.com/flatpak-frontend/flatpak-frontend/oci/layout"
+	"github.com/flatpak-frontend/flatpak-frontend/oci/registryauth"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/ociindex"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
+	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
 	"github.com/moby/buildkit/util/progress/progressui"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -173,6 +175,9 @@ func (o Options) solveOpt() (*client.SolveOpt, error) {
 		LocalMounts:   map[string]fsutil.FS{"context": ctxFS, "dockerfile": fileFS},
 		OCIStores:     map[string]content.Store{},
 		FrontendAttrs: attrs,
+		// The user's registry logins, for the daemon's pulls and --push,
+		// as docker buildx and buildctl attach them.
+		Session: []session.Attachable{registryauth.Session()},
 	}
 	for name, v := range o.Contexts {
 		if err := AddContext(opt, name, v); err != nil {

@@ -16,7 +16,7 @@ import (
 
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/labels"
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/remoteindex"
-	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/flatpak-frontend/flatpak-frontend/oci/registryauth"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -410,7 +410,7 @@ func connectRegistry(ctx context.Context, registry string, insecure bool, transp
 	if err != nil {
 		return name.Registry{}, nil, fmt.Errorf("registry %q: %w", registry, err)
 	}
-	ropts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain)}
+	ropts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(registryauth.Keychain)}
 	if transport != nil {
 		ropts = append(ropts, remote.WithTransport(transport))
 	}
