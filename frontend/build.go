@@ -218,6 +218,7 @@ func (b *builder) platform(ctx context.Context, p ocispecs.Platform) (*platformR
 		// Older daemons key the install's mounts by content: slower, same
 		// result (the Dockerfile frontend falls back the same way).
 		KeepContentCache: !b.supports(pb.CapExecMountContentCache),
+		Proxy:            fllb.ProxyFromBuildArgs(b.cfg.BuildArgs),
 	}
 	var runtimeRef, sdkRef string
 	if !s.BuildRuntime {

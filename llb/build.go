@@ -91,6 +91,12 @@ type Options struct {
 	// (exec.mount.cache.content, BuildKit v0.13 and later): correct, only
 	// slower, as every file is read for the key.
 	KeepContentCache bool
+	// Proxy, when set, is the proxy the steps that reach a repo over the
+	// network use (dnf reads http_proxy, https_proxy, no_proxy...): from
+	// the build args HTTP_PROXY, HTTPS_PROXY, FTP_PROXY, NO_PROXY and
+	// ALL_PROXY, as the Dockerfile frontend takes them. BuildKit keeps it
+	// out of the steps' cache keys and out of the image.
+	Proxy *bkllb.ProxyEnv
 }
 
 // Result is what Build returns.

@@ -573,3 +573,32 @@ repos:
 		t.Error("an install from a metalink repo has no network")
 	}
 }
+
+// TestProxyReachesOnlyTheNetworkedInstall: the build args' proxy is the
+// proxy of the step that fetches from a network repo (BuildKit keeps it
+// out of the cache key and the image), and of no other step.
+func TestProxyReachesOnlyTheNetworkedInstall(t *testing.T) {
+	pe := ProxyFromBuildArgs(map[string]string{"HTTPS_PROXY": "http://upper:1", "https_proxy": "http://proxy:3128", "no_proxy": "localhost", "OTHER": "x"})
+	if pe == nil || pe.HTTPSProxy != "http://proxy:3128" || pe.NoProxy != "localhost" || pe.HTTPProxy != "" {
+		t.Fatalf("proxy %+v", pe)
+	}
+	if ProxyFromBuildArgs(map[string]string{"OTHER": "x"}) != nil {
+		t.Error("a proxy from no proxy build arg")
+	}
+	for name, src := range map[string]string{"networked": testSpec, "local": "id: org.example.Hello\ncommand: hello\npackages: [hello]\nrepos:\n  - {name: test, path: repo}\n"} {
+		s := parse(t, src)
+		o := testOptions(s)
+		o.Proxy = pe
+		res, err := Build(s, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all, _ := ops(t, res.Files)
+		for i, e := range execs(all) {
+			want := name == "networked" && i == 0
+			if got := e.Meta.ProxyEnv != nil && e.Meta.ProxyEnv.HttpsProxy == "http://proxy:3128"; got != want {
+				t.Errorf("%s: step %d %q has the proxy: %v, want %v", name, i, e.Meta.Args, got, want)
+			}
+		}
+	}
+}

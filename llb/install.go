@@ -71,6 +71,9 @@ func (b *builder) install(root bkllb.State, installer spec.Installer, cfg builds
 			repoOpts = append(repoOpts, bkllb.Network(pb.NetMode_NONE))
 		}
 	}
+	if o.Proxy != nil && (len(s.Repos) == 0 || !allLocal(s.Repos)) {
+		repoOpts = append(repoOpts, bkllb.WithProxy(*o.Proxy))
+	}
 	name := fmt.Sprintf("install %d package%s", len(cfg.Packages), plural(len(cfg.Packages)))
 
 	if !secret {

@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/flatpakref"
+	fllb "github.com/flatpak-frontend/flatpak-frontend/llb"
 	"github.com/flatpak-frontend/flatpak-frontend/oci/layout"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/buildkitd"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/connect"
@@ -37,6 +38,10 @@ the --tls options, docker-container://, kube-pod://, ssh://); the current
 docker buildx builder; a buildkitd on PATH; the pinned buildkitd, built with
 Go into the cache folder. The last two are started for the command and
 stopped after it, rootless when not run by root. One line says which.
+
+The proxy variables of the environment (http_proxy, https_proxy, no_proxy,
+ftp_proxy, all_proxy, in either case) are passed as build arguments unless
+given with --build-arg: the installer reaches network repos through them.
 
 Options:`
 
@@ -93,6 +98,17 @@ func runBuild(args []string) int {
 			return usageError(err)
 		}
 		o.BuildArgs[name] = val
+	}
+	// The proxy the packager's shell has, as docker's CLI passes the
+	// proxies of its config: build args the steps' installer uses.
+	given := false
+	for name := range o.BuildArgs {
+		given = given || fllb.IsProxyArg(name)
+	}
+	for _, kv := range os.Environ() {
+		if name, val, _ := strings.Cut(kv, "="); !given && fllb.IsProxyArg(name) && val != "" {
+			o.BuildArgs[name] = val
+		}
 	}
 	if o.Contexts, err = keyValues("--build-context", contexts); err != nil {
 		return usageError(err)
