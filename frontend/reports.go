@@ -66,6 +66,23 @@ func (b *builder) warnReports(ctx context.Context, r *reports) {
 	for _, n := range r.install.Notices {
 		b.warn(ctx, n, "packages")
 	}
+	// A package the spec names that the runtime has already: the
+	// installer leaves it be, and nothing of it goes to /app.
+	if !b.spec.BuildRuntime {
+		added, had := map[string]bool{}, map[string]string{}
+		for _, p := range r.install.Packages {
+			if p.Added {
+				added[p.Name] = true
+			} else {
+				had[p.Name] = p.NEVRA.String()
+			}
+		}
+		for i, p := range b.spec.Packages {
+			if nevra, ok := had[p.Name]; ok && !added[p.Name] {
+				b.warn(ctx, fmt.Sprintf("packages: %s is in the runtime already (%s): the installer leaves it there and nothing of it goes to /app; the app uses the runtime's", p.Name, nevra), "packages", i)
+			}
+		}
+	}
 	byPkg := map[string][]string{}
 	var names []string
 	for _, c := range r.finish.Changes {

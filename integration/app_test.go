@@ -771,3 +771,21 @@ func TestCommandFlatpakCannotStartIsAWarning(t *testing.T) {
 		})
 	}
 }
+
+// TestPackageTheRuntimeHasIsAWarning: a package the spec names that the
+// runtime has already is left there by the installer; the packager is told,
+// at its line, that nothing of it goes to /app. One the runtime lacks gets
+// no such warning.
+func TestPackageTheRuntimeHasIsAWarning(t *testing.T) {
+	res, err := build(t, buildOpts{dir: writeSpec(t, appSpec("hello", "runtime-provides")), file: "flatpak.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "packages: runtime-provides is in the runtime already (runtime-provides-1-1.noarch): the installer leaves it there"
+	if !strings.Contains(res.log, want) || !strings.Contains(res.log, "(flatpak.yaml:7)") {
+		t.Errorf("no warning %q at flatpak.yaml:7:\n%s", want, lastLines(res.log, 10))
+	}
+	if strings.Contains(res.log, "packages: hello is in the runtime") {
+		t.Errorf("a warning for hello, which the runtime lacks:\n%s", lastLines(res.log, 10))
+	}
+}
