@@ -21,6 +21,7 @@ var recordFields = map[string]int{
 	tagMissing:    1,
 	tagUnresolved: 2,
 	tagOutside:    2,
+	tagConflict:   3,
 	tagLost:       3,
 	tagStatus:     1,
 	tagError:      1,
@@ -36,6 +37,7 @@ const (
 	tagMissing    = "missing"
 	tagUnresolved = "unresolved"
 	tagOutside    = "outside"
+	tagConflict   = "conflict"
 	tagLost       = "lost"
 	tagStatus     = "status"
 	tagError      = "error"

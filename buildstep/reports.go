@@ -3,6 +3,7 @@ package buildstep
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
 )
@@ -55,6 +56,14 @@ type Lost struct {
 	Package, Path, Reason string
 }
 
+// Conflict is a file that two packages install differently: Package and
+// Other, two packages of the install (NEVRAs as rpm prints them), or, when
+// Installed, Other is a package already in the root (the runtime's).
+type Conflict struct {
+	Path, Package, Other string
+	Installed            bool
+}
+
 // Unresolved is a capability no repo and not the runtime provides.
 type Unresolved struct {
 	Capability, NeededBy string
@@ -83,6 +92,9 @@ type Failure struct {
 	Unresolved []Unresolved
 	// Outside are files of packages that must keep to /app.
 	Outside []Owned
+	// Conflicts are files two packages install with different contents
+	// (rpm's transaction test refuses them).
+	Conflicts []Conflict
 	// Lost are packaged files missing from the result.
 	Lost []Lost
 	// Message says what failed, in one line.
@@ -116,6 +128,13 @@ func (r *InstallReport) Encode() []byte {
 		}
 		for _, o := range f.Outside {
 			w.record(tagOutside, o.Package, o.Path)
+		}
+		for _, c := range f.Conflicts {
+			other := c.Other
+			if c.Installed {
+				other = "installed:" + other
+			}
+			w.record(tagConflict, c.Path, c.Package, other)
 		}
 		for _, l := range f.Lost {
 			w.record(tagLost, l.Package, l.Path, l.Reason)
@@ -170,6 +189,9 @@ func ParseInstallReport(data []byte) (*InstallReport, error) {
 			failure().Unresolved = append(failure().Unresolved, Unresolved{f[0], f[1]})
 		case tagOutside:
 			failure().Outside = append(failure().Outside, Owned{f[0], f[1]})
+		case tagConflict:
+			other, installed := strings.CutPrefix(f[2], "installed:")
+			failure().Conflicts = append(failure().Conflicts, Conflict{f[0], f[1], other, installed})
 		case tagLost:
 			failure().Lost = append(failure().Lost, Lost{f[0], f[1], f[2]})
 		case tagError:

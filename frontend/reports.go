@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
@@ -215,6 +216,33 @@ func (b *builder) failureError(f *buildstep.Failure, log []byte) error {
 		for _, n := range needers {
 			c := caps[n]
 			found = append(found, b.atPackage(fmt.Sprintf("nothing provides %s, which %s needs: neither the runtime nor an enabled repository%s has %s", strings.Join(c, ", "), n, repoNames(s), map[bool]string{true: "it", false: "them"}[len(c) == 1]), packageName(n)))
+		}
+		return locatedError(s, found)
+	case len(f.Conflicts) > 0:
+		type pair struct{ a, b string }
+		paths := map[pair][]string{}
+		var pairs []pair
+		installed := map[pair]bool{}
+		for _, c := range f.Conflicts {
+			k := pair{c.Package, c.Other}
+			if _, ok := paths[k]; !ok {
+				pairs = append(pairs, k)
+			}
+			paths[k] = append(paths[k], c.Path)
+			installed[k] = c.Installed
+		}
+		for _, k := range pairs {
+			if installed[k] {
+				found = append(found, b.atPackage(fmt.Sprintf("package %s installs %s, which the runtime's package %s has, differently: the install cannot replace the runtime's files", k.a, firstFew(paths[k]), k.b), packageName(k.a)))
+				continue
+			}
+			// At the line of the one the spec lists (the other may be a
+			// dependency).
+			name := packageName(k.a)
+			if !slices.ContainsFunc(s.Packages, func(p spec.Package) bool { return p.Name == name }) {
+				name = packageName(k.b)
+			}
+			found = append(found, b.atPackage(fmt.Sprintf("packages %s and %s both install %s, with different contents: install only one of them", k.a, k.b, firstFew(paths[k])), name))
 		}
 		return locatedError(s, found)
 	case len(f.Outside) > 0:

@@ -789,3 +789,54 @@ func TestPackageTheRuntimeHasIsAWarning(t *testing.T) {
 		t.Errorf("a warning for hello, which the runtime lacks:\n%s", lastLines(res.log, 10))
 	}
 }
+
+// TestFileConflictNamesBothPackages: two packages that install one file
+// with different contents fail the install (rpm's transaction test); the
+// error names the file and both packages, at the line of the one listed,
+// with dnf and with dnf5.
+func TestFileConflictNamesBothPackages(t *testing.T) {
+	repo := t.TempDir()
+	for _, n := range []string{"conflict-a", "conflict-b"} {
+		buildSpecRPM(t, repo, `Name: `+n+`
+Version: 1.0
+Release: 1
+Summary: One file another package installs differently
+License: MIT
+BuildArch: noarch
+AutoReqProv: no
+%description
+One file another package installs differently.
+%install
+mkdir -p %{buildroot}/app/share
+echo `+n+` > %{buildroot}/app/share/same.txt
+%files
+/app/share/same.txt
+`)
+	}
+	createRepo(t, repo)
+	for _, tc := range []struct{ name, extra string }{{"dnf", ""}, {"dnf5", "installer: dnf5\n"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			yaml := "id: org.example.Conflict\nruntime-name: org.example.Platform\nruntime-version: \"1\"\ncommand: sh\n" + tc.extra +
+				"packages:\n  - conflict-a\n  - conflict-b\nrepos:\n  - name: local\n    context: local\n    path: .\n"
+			contexts := map[string]string{"local": repo}
+			// The lines of conflict-a and conflict-b.
+			lines := []int32{6, 7}
+			if tc.extra != "" {
+				contexts["base"] = "oci-layout://" + harness.MinimalRuntime(t).Dir
+				lines = []int32{7, 8}
+			}
+			_, err := build(t, buildOpts{dir: writeSpec(t, yaml), file: "flatpak.yaml", contexts: contexts})
+			if err == nil {
+				t.Fatal("two packages that install one file differently installed")
+			}
+			msg := err.Error()
+			// The installers order the two differently.
+			named := strings.Contains(msg, "packages conflict-a-1.0-1.noarch and conflict-b-1.0-1.noarch both install /app/share/same.txt, with different contents") ||
+				strings.Contains(msg, "packages conflict-b-1.0-1.noarch and conflict-a-1.0-1.noarch both install /app/share/same.txt, with different contents")
+			at := sourceLines(err)
+			if !named || !(slices.Contains(at, lines[0]) || slices.Contains(at, lines[1])) {
+				t.Errorf("error at lines %v, want both packages and the file named at line %v:\n%v", at, lines, err)
+			}
+		})
+	}
+}

@@ -166,7 +166,7 @@ Problem: conflicting requests
 		"microdnf": {"helo", ""},
 	}
 	for name, log := range logs {
-		missing, unresolved := readFailure([]byte(log))
+		missing, unresolved, _ := readFailure([]byte(log))
 		var u []string
 		for _, x := range unresolved {
 			u = append(u, x.Capability+"|"+x.NeededBy)
@@ -391,5 +391,32 @@ func TestIsBuildIDLink(t *testing.T) {
 		if got := isBuildIDLink(buildstep.PackagedFile{Path: tc.path, Mode: tc.mode}); got != tc.want {
 			t.Errorf("isBuildIDLink(%s, %o) = %v, want %v", tc.path, tc.mode, got, tc.want)
 		}
+	}
+}
+
+// TestReadFailureFindsFileConflicts: rpm's transaction problems, as dnf
+// and dnf5 print them, between two new packages and with an installed one.
+func TestReadFailureFindsFileConflicts(t *testing.T) {
+	log := `Running transaction test
+Error: Transaction test error:
+  file /app/share/same.txt conflicts between attempted installs of conflict-a-1.0-1.noarch and conflict-b-1.0-1.noarch
+  file /app/share/with space.txt conflicts between attempted installs of conflict-a-1.0-1.noarch and conflict-b-1.0-1.noarch
+Transaction failed: Rpm transaction failed.
+  - file /usr/share/x from install of app-tool-2-1.x86_64 conflicts with file from package glib2-2.80-1.fc41.x86_64
+  file /app/share/same.txt conflicts between attempted installs of conflict-a-1.0-1.noarch and conflict-b-1.0-1.noarch
+`
+	_, _, got := readFailure([]byte(log))
+	want := []buildstep.Conflict{
+		{Path: "/app/share/same.txt", Package: "conflict-a-1.0-1.noarch", Other: "conflict-b-1.0-1.noarch"},
+		{Path: "/app/share/with space.txt", Package: "conflict-a-1.0-1.noarch", Other: "conflict-b-1.0-1.noarch"},
+		{Path: "/usr/share/x", Package: "app-tool-2-1.x86_64", Other: "glib2-2.80-1.fc41.x86_64", Installed: true},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("conflicts %+v, want %+v", got, want)
+	}
+	r := buildstep.InstallReport{Failure: &buildstep.Failure{Status: 1, Conflicts: want, Message: "m"}}
+	back, err := buildstep.ParseInstallReport(r.Encode())
+	if err != nil || !slices.Equal(back.Failure.Conflicts, want) {
+		t.Errorf("read back %+v, %v", back.Failure, err)
 	}
 }

@@ -132,11 +132,17 @@ var (
 		regexp.MustCompile(`^No package (\S+) available`),
 	}
 	unresolvedPattern = regexp.MustCompile(`nothing provides (.+?) needed by (\S+)`)
+	// rpm's transaction problems (rpmProblemString), whatever the
+	// installer: two packages of the transaction, or one and an installed
+	// one, install a file differently.
+	conflictPattern          = regexp.MustCompile(`file (/.*?) conflicts between attempted installs of (\S+) and (\S+)`)
+	installedConflictPattern = regexp.MustCompile(`file (/.*?) from install of (\S+) conflicts with file from package (\S+)`)
 )
 
-// readFailure picks out of an installer's output the names no repo has and
-// the capabilities nothing provides, each once, in the order printed.
-func readFailure(log []byte) (missing []string, unresolved []buildstep.Unresolved) {
+// readFailure picks out of an installer's output the names no repo has,
+// the capabilities nothing provides and the file conflicts, each once, in
+// the order printed.
+func readFailure(log []byte) (missing []string, unresolved []buildstep.Unresolved, conflicts []buildstep.Conflict) {
 	sc := bufio.NewScanner(bytes.NewReader(log))
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	for sc.Scan() {
@@ -152,8 +158,17 @@ func readFailure(log []byte) (missing []string, unresolved []buildstep.Unresolve
 				unresolved = append(unresolved, u)
 			}
 		}
+		var c *buildstep.Conflict
+		if m := conflictPattern.FindStringSubmatch(line); m != nil {
+			c = &buildstep.Conflict{Path: m[1], Package: m[2], Other: m[3]}
+		} else if m := installedConflictPattern.FindStringSubmatch(line); m != nil {
+			c = &buildstep.Conflict{Path: m[1], Package: m[2], Other: m[3], Installed: true}
+		}
+		if c != nil && !slices.Contains(conflicts, *c) {
+			conflicts = append(conflicts, *c)
+		}
 	}
-	return missing, unresolved
+	return missing, unresolved, conflicts
 }
 
 // scriptletFailedPattern is rpm's report of a scriptlet that failed
