@@ -22,6 +22,7 @@ var recordFields = map[string]int{
 	tagUnresolved: 2,
 	tagOutside:    2,
 	tagConflict:   3,
+	tagUpdated:    2,
 	tagLost:       3,
 	tagStatus:     1,
 	tagError:      1,
@@ -38,6 +39,7 @@ const (
 	tagUnresolved = "unresolved"
 	tagOutside    = "outside"
 	tagConflict   = "conflict"
+	tagUpdated    = "updated"
 	tagLost       = "lost"
 	tagStatus     = "status"
 	tagError      = "error"

@@ -64,6 +64,11 @@ type Conflict struct {
 	Installed            bool
 }
 
+// Update is a package the install replaced: From and To are NEVRAs.
+type Update struct {
+	From, To string
+}
+
 // Unresolved is a capability no repo and not the runtime provides.
 type Unresolved struct {
 	Capability, NeededBy string
@@ -95,6 +100,9 @@ type Failure struct {
 	// Conflicts are files two packages install with different contents
 	// (rpm's transaction test refuses them).
 	Conflicts []Conflict
+	// Updated are the packages of the root (the runtime's, for an app)
+	// that the install replaced with another version.
+	Updated []Update
 	// Lost are packaged files missing from the result.
 	Lost []Lost
 	// Message says what failed, in one line.
@@ -128,6 +136,9 @@ func (r *InstallReport) Encode() []byte {
 		}
 		for _, o := range f.Outside {
 			w.record(tagOutside, o.Package, o.Path)
+		}
+		for _, u := range f.Updated {
+			w.record(tagUpdated, u.From, u.To)
 		}
 		for _, c := range f.Conflicts {
 			other := c.Other
@@ -189,6 +200,8 @@ func ParseInstallReport(data []byte) (*InstallReport, error) {
 			failure().Unresolved = append(failure().Unresolved, Unresolved{f[0], f[1]})
 		case tagOutside:
 			failure().Outside = append(failure().Outside, Owned{f[0], f[1]})
+		case tagUpdated:
+			failure().Updated = append(failure().Updated, Update{f[0], f[1]})
 		case tagConflict:
 			other, installed := strings.CutPrefix(f[2], "installed:")
 			failure().Conflicts = append(failure().Conflicts, Conflict{f[0], f[1], other, installed})

@@ -254,7 +254,17 @@ func (b *builder) failureError(f *buildstep.Failure, log []byte) error {
 			}
 			files[o.Package] = append(files[o.Package], o.Path)
 		}
+		// A newer version of one of the runtime's packages: what the
+		// app's packages need is a newer runtime, not an exception.
+		updated := map[string]buildstep.Update{}
+		for _, u := range f.Updated {
+			updated[packageName(u.To)] = u
+		}
 		for _, name := range names {
+			if u, ok := updated[name]; ok {
+				found = append(found, b.atPackage(fmt.Sprintf("the install would update the runtime's %s to %s, which the app's packages need: an app cannot change its runtime; build on a runtime that has it, or with versions of the app's packages that the runtime's %s satisfies", u.From, u.To, name), name))
+				continue
+			}
 			found = append(found, b.atPackage(fmt.Sprintf("package %s installs files outside /app (%s); the runtime should provide it, or list it in allow-outside-app", name, firstFew(files[name])), name))
 		}
 		return locatedError(s, found)

@@ -840,3 +840,53 @@ echo `+n+` > %{buildroot}/app/share/same.txt
 		})
 	}
 }
+
+// TestNeedingANewerRuntimePackageSaysSo: an app package that requires a
+// newer version of one of the runtime's packages, which a repo has: the
+// installer would update the runtime's package (its files outside /app).
+// The error says that the app needs a newer runtime, naming both versions,
+// not that the package should be allowed outside /app.
+func TestNeedingANewerRuntimePackageSaysSo(t *testing.T) {
+	repo := t.TempDir()
+	buildSpecRPM(t, repo, `Name: runtime-provides
+Version: 2
+Release: 1
+Summary: A newer version of the runtime's package
+License: MIT
+BuildArch: noarch
+AutoReqProv: no
+%description
+A newer version of the runtime's package.
+%install
+mkdir -p %{buildroot}/usr/share/runtime-provides
+echo 2 > %{buildroot}/usr/share/runtime-provides/version
+%files
+/usr/share/runtime-provides/version
+`)
+	buildSpecRPM(t, repo, `Name: needs-newer
+Version: 1
+Release: 1
+Summary: Needs the newer version
+License: MIT
+BuildArch: noarch
+AutoReqProv: no
+Requires: runtime-provides >= 2
+%description
+Needs the newer version of the runtime's package.
+%install
+mkdir -p %{buildroot}/app/share
+echo x > %{buildroot}/app/share/needs-newer
+%files
+/app/share/needs-newer
+`)
+	createRepo(t, repo)
+	yaml := "id: org.example.Newer\nruntime-name: org.example.Platform\nruntime-version: \"1\"\ncommand: sh\npackages:\n  - needs-newer\nrepos:\n  - name: local\n    context: local\n    path: .\n"
+	_, err := build(t, buildOpts{dir: writeSpec(t, yaml), file: "flatpak.yaml", contexts: map[string]string{"local": repo}})
+	if err == nil {
+		t.Fatal("the install updated a runtime package")
+	}
+	want := "the install would update the runtime's runtime-provides-1-1.noarch to runtime-provides-2-1.noarch, which the app's packages need"
+	if msg := err.Error(); !strings.Contains(msg, want) || strings.Contains(msg, "allow-outside-app") {
+		t.Errorf("error %q, want %q", msg, want)
+	}
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep/filecheck"
+	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
 )
 
 // appDir is where an app's packages install.
@@ -61,6 +62,9 @@ type step struct {
 	// are the files it vouches for, by path on disk.
 	watch     *commitWatch
 	committed map[string]bool
+	// updated are the root's packages the install replaced with another
+	// version (of the runtime's, for an app).
+	updated []buildstep.Update
 }
 
 func (s *step) run(ctx context.Context) error {
@@ -238,6 +242,7 @@ func (s *step) inspect(ctx context.Context, before, after []buildstep.Package) e
 		}
 	}
 	s.report.Packages = markAdded(before, after)
+	s.updated = updatedPackages(before, s.report.Packages)
 	var added []string
 	for _, p := range s.report.Packages {
 		if p.Added && !slices.Contains(added, p.Name) {
@@ -302,8 +307,13 @@ func (s *step) check() error {
 			for _, o := range outside {
 				fmt.Fprintf(s.out, "flatpak-frontend: package %s installs %s, outside %s\n", o.Package, o.Path, prefix)
 			}
-			return &buildstep.Failure{Outside: outside,
+			return &buildstep.Failure{Outside: outside, Updated: s.updated,
 				Message: fmt.Sprintf("packages that install outside %s must come from the runtime (or be listed in allow-outside-app)", prefix)}
+		}
+		// An update that put nothing in the way (no files outside, or
+		// allowed there) still changes nothing the app runs with.
+		for _, u := range s.updated {
+			s.report.Notices = append(s.report.Notices, fmt.Sprintf("the install updated the runtime's %s to %s for the app's packages, but the app runs with the runtime's own version", u.From, u.To))
 		}
 	} else {
 		s.notePackagedOutsideRuntime()
@@ -429,6 +439,27 @@ func (s *step) prefixDir() string {
 		return s.state.appTarget
 	}
 	return s.cfg.Prefix
+}
+
+// updatedPackages are the packages of before that after has in another
+// version (the same name and architecture, added).
+func updatedPackages(before, after []buildstep.Package) []buildstep.Update {
+	kept := map[rpmver.NEVRA]bool{}
+	for _, p := range after {
+		kept[p.NEVRA] = true
+	}
+	var out []buildstep.Update
+	for _, b := range before {
+		if kept[b.NEVRA] {
+			continue
+		}
+		for _, a := range after {
+			if a.Added && a.Name == b.Name && a.Arch == b.Arch {
+				out = append(out, buildstep.Update{From: b.NEVRA.String(), To: a.NEVRA.String()})
+			}
+		}
+	}
+	return out
 }
 
 // markAdded returns after with the packages that are not in before marked.

@@ -420,3 +420,15 @@ Transaction failed: Rpm transaction failed.
 		t.Errorf("read back %+v, %v", back.Failure, err)
 	}
 }
+
+func TestUpdatedPackages(t *testing.T) {
+	p := func(name, version string, added bool) buildstep.Package {
+		return buildstep.Package{NEVRA: rpmver.NEVRA{Name: name, Version: version, Release: "1", Arch: "x86_64"}, Added: added}
+	}
+	before := []buildstep.Package{p("glib2", "2.80", false), p("bash", "5.2", false)}
+	after := []buildstep.Package{p("glib2", "2.82", true), p("bash", "5.2", false), p("app", "1", true)}
+	got := updatedPackages(before, after)
+	if want := []buildstep.Update{{From: "glib2-2.80-1.x86_64", To: "glib2-2.82-1.x86_64"}}; !slices.Equal(got, want) {
+		t.Errorf("updated %+v, want %+v", got, want)
+	}
+}
