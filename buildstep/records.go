@@ -23,6 +23,7 @@ var recordFields = map[string]int{
 	tagOutside:    2,
 	tagConflict:   3,
 	tagUpdated:    2,
+	tagExcluded:   1,
 	tagLost:       3,
 	tagStatus:     1,
 	tagError:      1,
@@ -40,6 +41,7 @@ const (
 	tagOutside    = "outside"
 	tagConflict   = "conflict"
 	tagUpdated    = "updated"
+	tagExcluded   = "excluded"
 	tagLost       = "lost"
 	tagStatus     = "status"
 	tagError      = "error"

@@ -93,6 +93,9 @@ type Failure struct {
 	Status int
 	// Missing are requested names no repo has.
 	Missing []string
+	// Excluded are requested names the repos have only among packages
+	// their excludepkgs or includepkgs leave out.
+	Excluded []string
 	// Unresolved are dependencies nothing provides.
 	Unresolved []Unresolved
 	// Outside are files of packages that must keep to /app.
@@ -130,6 +133,9 @@ func (r *InstallReport) Encode() []byte {
 		w.record(tagStatus, strconv.Itoa(f.Status))
 		for _, m := range f.Missing {
 			w.record(tagMissing, m)
+		}
+		for _, m := range f.Excluded {
+			w.record(tagExcluded, m)
 		}
 		for _, u := range f.Unresolved {
 			w.record(tagUnresolved, u.Capability, u.NeededBy)
@@ -196,6 +202,8 @@ func ParseInstallReport(data []byte) (*InstallReport, error) {
 			failure().Status = n
 		case tagMissing:
 			failure().Missing = append(failure().Missing, f[0])
+		case tagExcluded:
+			failure().Excluded = append(failure().Excluded, f[0])
 		case tagUnresolved:
 			failure().Unresolved = append(failure().Unresolved, Unresolved{f[0], f[1]})
 		case tagOutside:

@@ -201,7 +201,20 @@ func (b *builder) failureError(f *buildstep.Failure, log []byte) error {
 	s := b.spec
 	var found []located
 	switch {
-	case len(f.Missing) > 0 || len(f.Unresolved) > 0:
+	case len(f.Missing) > 0 || len(f.Excluded) > 0 || len(f.Unresolved) > 0:
+		for _, name := range f.Excluded {
+			var filters []string
+			for _, r := range s.Repos {
+				if len(r.ExcludePkgs) > 0 || len(r.IncludePkgs) > 0 {
+					filters = append(filters, r.Name)
+				}
+			}
+			where := "the excludepkgs or includepkgs of the repos"
+			if len(filters) > 0 {
+				where = "the excludepkgs or includepkgs of repo " + strings.Join(filters, ", ")
+			}
+			found = append(found, b.atPackage(fmt.Sprintf("package %q is in the repositories, but %s leave it out", name, where), name))
+		}
 		for _, name := range f.Missing {
 			found = append(found, b.atPackage(fmt.Sprintf("package %q was not found in the enabled repositories%s", name, repoNames(s)), name))
 		}

@@ -890,3 +890,26 @@ echo x > %{buildroot}/app/share/needs-newer
 		t.Errorf("error %q, want %q", msg, want)
 	}
 }
+
+// TestExcludedPackageSaysWhichRepoLeavesItOut: a listed package that a
+// repo's excludepkgs leaves out is said so, with the repo's name, at its
+// line, with dnf and dnf5 (it was "not found").
+func TestExcludedPackageSaysWhichRepoLeavesItOut(t *testing.T) {
+	for _, tc := range []struct{ name, extra string }{{"dnf", ""}, {"dnf5", "installer: dnf5\n"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			yaml := "id: org.example.Hello\nruntime-name: org.example.Platform\nruntime-version: \"1\"\ncommand: hello\n" + tc.extra +
+				"packages:\n  - hello\nrepos:\n  - name: example\n    context: rpms\n    path: .\n    excludepkgs: [hello]\n"
+			contexts := map[string]string{}
+			line := int32(6)
+			if tc.extra != "" {
+				contexts["base"] = "oci-layout://" + harness.MinimalRuntime(t).Dir
+				line = 7
+			}
+			_, err := build(t, buildOpts{dir: writeSpec(t, yaml), file: "flatpak.yaml", contexts: contexts})
+			want := `package "hello" is in the repositories, but the excludepkgs or includepkgs of repo example leave it out`
+			if err == nil || !strings.Contains(err.Error(), want) || !slices.Contains(sourceLines(err), line) {
+				t.Errorf("error at lines %v, want %q at line %d: %v", sourceLines(err), want, line, err)
+			}
+		})
+	}
+}

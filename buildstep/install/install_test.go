@@ -166,7 +166,7 @@ Problem: conflicting requests
 		"microdnf": {"helo", ""},
 	}
 	for name, log := range logs {
-		missing, unresolved, _ := readFailure([]byte(log))
+		missing, _, unresolved, _ := readFailure([]byte(log))
 		var u []string
 		for _, x := range unresolved {
 			u = append(u, x.Capability+"|"+x.NeededBy)
@@ -405,7 +405,7 @@ Transaction failed: Rpm transaction failed.
   - file /usr/share/x from install of app-tool-2-1.x86_64 conflicts with file from package glib2-2.80-1.fc41.x86_64
   file /app/share/same.txt conflicts between attempted installs of conflict-a-1.0-1.noarch and conflict-b-1.0-1.noarch
 `
-	_, _, got := readFailure([]byte(log))
+	_, _, _, got := readFailure([]byte(log))
 	want := []buildstep.Conflict{
 		{Path: "/app/share/same.txt", Package: "conflict-a-1.0-1.noarch", Other: "conflict-b-1.0-1.noarch"},
 		{Path: "/app/share/with space.txt", Package: "conflict-a-1.0-1.noarch", Other: "conflict-b-1.0-1.noarch"},
@@ -430,5 +430,19 @@ func TestUpdatedPackages(t *testing.T) {
 	got := updatedPackages(before, after)
 	if want := []buildstep.Update{{From: "glib2-2.80-1.x86_64", To: "glib2-2.82-1.x86_64"}}; !slices.Equal(got, want) {
 		t.Errorf("updated %+v, want %+v", got, want)
+	}
+}
+
+// TestReadFailureFindsExcludedNames: what dnf and dnf5 print for a name
+// the repos have only among excluded packages.
+func TestReadFailureFindsExcludedNames(t *testing.T) {
+	for name, log := range map[string]string{
+		"dnf":  "All matches were filtered out by exclude filtering for argument: hello\nError: Unable to find a match: hello\n",
+		"dnf5": "Failed to resolve the transaction:\nArgument 'hello' matches only excluded packages.\n",
+	} {
+		missing, excluded, _, _ := readFailure([]byte(log))
+		if len(missing) != 0 || !slices.Equal(excluded, []string{"hello"}) {
+			t.Errorf("%s: missing %q, excluded %q", name, missing, excluded)
+		}
 	}
 }

@@ -131,6 +131,12 @@ var (
 		regexp.MustCompile(`^error: No package matches '(.+)'`),
 		regexp.MustCompile(`^No package (\S+) available`),
 	}
+	// A name the repos have only among packages their excludepkgs or
+	// includepkgs leave out (dnf, dnf5).
+	excludedPatterns = []*regexp.Regexp{
+		regexp.MustCompile(`^All matches were filtered out by exclude filtering for argument: *(.+?)\s*$`),
+		regexp.MustCompile(`^Argument '(.+)' matches only excluded packages\.`),
+	}
 	unresolvedPattern = regexp.MustCompile(`nothing provides (.+?) needed by (\S+)`)
 	// rpm's transaction problems (rpmProblemString), whatever the
 	// installer: two packages of the transaction, or one and an installed
@@ -139,10 +145,10 @@ var (
 	installedConflictPattern = regexp.MustCompile(`file (/.*?) from install of (\S+) conflicts with file from package (\S+)`)
 )
 
-// readFailure picks out of an installer's output the names no repo has,
-// the capabilities nothing provides and the file conflicts, each once, in
-// the order printed.
-func readFailure(log []byte) (missing []string, unresolved []buildstep.Unresolved, conflicts []buildstep.Conflict) {
+// readFailure picks out of an installer's output the names no repo has (or
+// only excluded), the capabilities nothing provides and the file
+// conflicts, each once, in the order printed.
+func readFailure(log []byte) (missing, excluded []string, unresolved []buildstep.Unresolved, conflicts []buildstep.Conflict) {
 	sc := bufio.NewScanner(bytes.NewReader(log))
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	for sc.Scan() {
@@ -150,6 +156,11 @@ func readFailure(log []byte) (missing []string, unresolved []buildstep.Unresolve
 		for _, re := range missingPatterns {
 			if m := re.FindStringSubmatch(line); m != nil && !slices.Contains(missing, m[1]) {
 				missing = append(missing, m[1])
+			}
+		}
+		for _, re := range excludedPatterns {
+			if m := re.FindStringSubmatch(line); m != nil && !slices.Contains(excluded, m[1]) {
+				excluded = append(excluded, m[1])
 			}
 		}
 		if m := unresolvedPattern.FindStringSubmatch(line); m != nil {
@@ -168,7 +179,7 @@ func readFailure(log []byte) (missing []string, unresolved []buildstep.Unresolve
 			conflicts = append(conflicts, *c)
 		}
 	}
-	return missing, unresolved, conflicts
+	return missing, excluded, unresolved, conflicts
 }
 
 // scriptletFailedPattern is rpm's report of a scriptlet that failed
