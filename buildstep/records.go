@@ -21,7 +21,7 @@ var recordFields = map[string]int{
 	tagMissing:    1,
 	tagUnresolved: 2,
 	tagOutside:    2,
-	tagConflict:   3,
+	tagConflict:   4,
 	tagUpdated:    2,
 	tagExcluded:   1,
 	tagLost:       3,

@@ -3,7 +3,6 @@ package buildstep
 import (
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
 )
@@ -147,11 +146,7 @@ func (r *InstallReport) Encode() []byte {
 			w.record(tagUpdated, u.From, u.To)
 		}
 		for _, c := range f.Conflicts {
-			other := c.Other
-			if c.Installed {
-				other = "installed:" + other
-			}
-			w.record(tagConflict, c.Path, c.Package, other)
+			w.record(tagConflict, c.Path, c.Package, c.Other, bit(c.Installed))
 		}
 		for _, l := range f.Lost {
 			w.record(tagLost, l.Package, l.Path, l.Reason)
@@ -211,8 +206,7 @@ func ParseInstallReport(data []byte) (*InstallReport, error) {
 		case tagUpdated:
 			failure().Updated = append(failure().Updated, Update{f[0], f[1]})
 		case tagConflict:
-			other, installed := strings.CutPrefix(f[2], "installed:")
-			failure().Conflicts = append(failure().Conflicts, Conflict{f[0], f[1], other, installed})
+			failure().Conflicts = append(failure().Conflicts, Conflict{f[0], f[1], f[2], f[3] == "1"})
 		case tagLost:
 			failure().Lost = append(failure().Lost, Lost{f[0], f[1], f[2]})
 		case tagError:

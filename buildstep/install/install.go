@@ -513,13 +513,14 @@ func (s *step) runInstaller(ctx context.Context, argv []string, env ...string) e
 	} else {
 		return fmt.Errorf("cannot run %s: %w", argv[0], err)
 	}
-	missing, excluded, unresolved, conflicts := readFailure(log.Bytes())
-	msg := fmt.Sprintf("%s failed with exit status %d", argv[0], status)
+	f := readFailure(log.Bytes())
+	f.Status = status
+	f.Message = fmt.Sprintf("%s failed with exit status %d", argv[0], status)
 	// dnf5 fails the install on a scriptlet that rpm reports failed.
 	if failed := failedScriptlets(log.Bytes()); len(failed) > 0 {
-		msg += ", after these scriptlets failed: " + strings.Join(failed, ", ")
+		f.Message += ", after these scriptlets failed: " + strings.Join(failed, ", ")
 	}
-	return &buildstep.Failure{Status: status, Missing: missing, Excluded: excluded, Unresolved: unresolved, Conflicts: conflicts, Message: msg}
+	return f
 }
 
 // reposDir is the folder of .repo files the installer reads: the spec's,

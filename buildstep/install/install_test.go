@@ -166,9 +166,10 @@ Problem: conflicting requests
 		"microdnf": {"helo", ""},
 	}
 	for name, log := range logs {
-		missing, _, unresolved, _ := readFailure([]byte(log))
+		f := readFailure([]byte(log))
+		missing := f.Missing
 		var u []string
-		for _, x := range unresolved {
+		for _, x := range f.Unresolved {
 			u = append(u, x.Capability+"|"+x.NeededBy)
 		}
 		if got := [2]string{strings.Join(missing, ","), strings.Join(u, ",")}; got != want[name] {
@@ -405,7 +406,7 @@ Transaction failed: Rpm transaction failed.
   - file /usr/share/x from install of app-tool-2-1.x86_64 conflicts with file from package glib2-2.80-1.fc41.x86_64
   file /app/share/same.txt conflicts between attempted installs of conflict-a-1.0-1.noarch and conflict-b-1.0-1.noarch
 `
-	_, _, _, got := readFailure([]byte(log))
+	got := readFailure([]byte(log)).Conflicts
 	want := []buildstep.Conflict{
 		{Path: "/app/share/same.txt", Package: "conflict-a-1.0-1.noarch", Other: "conflict-b-1.0-1.noarch"},
 		{Path: "/app/share/with space.txt", Package: "conflict-a-1.0-1.noarch", Other: "conflict-b-1.0-1.noarch"},
@@ -440,9 +441,9 @@ func TestReadFailureFindsExcludedNames(t *testing.T) {
 		"dnf":  "All matches were filtered out by exclude filtering for argument: hello\nError: Unable to find a match: hello\n",
 		"dnf5": "Failed to resolve the transaction:\nArgument 'hello' matches only excluded packages.\n",
 	} {
-		missing, excluded, _, _ := readFailure([]byte(log))
-		if len(missing) != 0 || !slices.Equal(excluded, []string{"hello"}) {
-			t.Errorf("%s: missing %q, excluded %q", name, missing, excluded)
+		f := readFailure([]byte(log))
+		if len(f.Missing) != 0 || !slices.Equal(f.Excluded, []string{"hello"}) {
+			t.Errorf("%s: missing %q, excluded %q", name, f.Missing, f.Excluded)
 		}
 	}
 }

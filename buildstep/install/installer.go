@@ -148,7 +148,10 @@ var (
 // readFailure picks out of an installer's output the names no repo has (or
 // only excluded), the capabilities nothing provides and the file
 // conflicts, each once, in the order printed.
-func readFailure(log []byte) (missing, excluded []string, unresolved []buildstep.Unresolved, conflicts []buildstep.Conflict) {
+func readFailure(log []byte) *buildstep.Failure {
+	var missing, excluded []string
+	var unresolved []buildstep.Unresolved
+	var conflicts []buildstep.Conflict
 	sc := bufio.NewScanner(bytes.NewReader(log))
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	for sc.Scan() {
@@ -179,7 +182,7 @@ func readFailure(log []byte) (missing, excluded []string, unresolved []buildstep
 			conflicts = append(conflicts, *c)
 		}
 	}
-	return missing, excluded, unresolved, conflicts
+	return &buildstep.Failure{Missing: missing, Excluded: excluded, Unresolved: unresolved, Conflicts: conflicts}
 }
 
 // scriptletFailedPattern is rpm's report of a scriptlet that failed
