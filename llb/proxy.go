@@ -6,31 +6,28 @@ import (
 	bkllb "github.com/moby/buildkit/client/llb"
 )
 
-// ProxyFromBuildArgs is the proxy the build args name (HTTP_PROXY,
-// HTTPS_PROXY, FTP_PROXY, NO_PROXY, ALL_PROXY, in either case, as the
-// Dockerfile frontend reads them and docker's CLI passes them from its
-// config's proxies), nil for none.
+// proxyArgs are the build args that name a proxy (lower case; either case
+// is taken), as the Dockerfile frontend reads them and docker's CLI passes
+// them from its config's proxies, and where each goes.
+var proxyArgs = map[string]func(*bkllb.ProxyEnv) *string{
+	"http_proxy":  func(p *bkllb.ProxyEnv) *string { return &p.HTTPProxy },
+	"https_proxy": func(p *bkllb.ProxyEnv) *string { return &p.HTTPSProxy },
+	"ftp_proxy":   func(p *bkllb.ProxyEnv) *string { return &p.FTPProxy },
+	"no_proxy":    func(p *bkllb.ProxyEnv) *string { return &p.NoProxy },
+	"all_proxy":   func(p *bkllb.ProxyEnv) *string { return &p.AllProxy },
+}
+
+// ProxyFromBuildArgs is the proxy the build args name, nil for none.
 func ProxyFromBuildArgs(args map[string]string) *bkllb.ProxyEnv {
 	var pe bkllb.ProxyEnv
 	set := false
 	for k, v := range args {
-		var dst *string
-		switch strings.ToLower(k) {
-		case "http_proxy":
-			dst = &pe.HTTPProxy
-		case "https_proxy":
-			dst = &pe.HTTPSProxy
-		case "ftp_proxy":
-			dst = &pe.FTPProxy
-		case "no_proxy":
-			dst = &pe.NoProxy
-		case "all_proxy":
-			dst = &pe.AllProxy
-		default:
+		field, ok := proxyArgs[strings.ToLower(k)]
+		if !ok {
 			continue
 		}
 		// Both spellings given: the lower-case one, as curl prefers it.
-		if *dst == "" || k == strings.ToLower(k) {
+		if dst := field(&pe); *dst == "" || k == strings.ToLower(k) {
 			*dst = v
 		}
 		set = true
@@ -44,9 +41,6 @@ func ProxyFromBuildArgs(args map[string]string) *bkllb.ProxyEnv {
 // IsProxyArg says whether a build arg's name is one ProxyFromBuildArgs
 // reads.
 func IsProxyArg(name string) bool {
-	switch strings.ToLower(name) {
-	case "http_proxy", "https_proxy", "ftp_proxy", "no_proxy", "all_proxy":
-		return true
-	}
-	return false
+	_, ok := proxyArgs[strings.ToLower(name)]
+	return ok
 }

@@ -230,9 +230,10 @@ const (
 	AuthRegistryPassword = "s3cret"
 )
 
-// AuthRegistry returns the host:port of the harness's registry behind a
-// token login (AuthRegistryUser, AuthRegistryPassword), as Docker Hub and
-// quay.io ask for one: its requests with a token are counted.
+// AuthRegistry returns the harness's registry behind a token login
+// (AuthRegistryUser, AuthRegistryPassword), as Docker Hub and quay.io ask
+// for one, on a host:port of its own; it counts the requests that came
+// with a token.
 func AuthRegistry(t testing.TB) *testregistry.AuthProxy {
 	t.Helper()
 	mustBeSetUp(t)
