@@ -1,6 +1,8 @@
 package localbuild
 
 import (
+	"archive/tar"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -93,5 +95,44 @@ func TestCheckSaysAnUnknownLayoutTag(t *testing.T) {
 	err := Options{File: spec, Contexts: map[string]string{"runtime": "oci-layout://" + layout + ":f40"}}.Check()
 	if err == nil || err.Error() != "--build-context runtime=oci-layout://"+layout+":f40: "+layout+"/index.json names no image f40 (the names it has: f41, f42)" {
 		t.Errorf("an unknown tag: %v", err)
+	}
+}
+
+// TestCheckSaysAnImageArchiveIsNotALayout: an OCI archive (buildx's
+// --output type=oci tar, skopeo's oci-archive:) or a docker save archive
+// given for a layout says how to make one of it.
+func TestCheckSaysAnImageArchiveIsNotALayout(t *testing.T) {
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "flatpak.yaml")
+	if err := os.WriteFile(spec, []byte("id: org.example.A\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i, tc := range []struct {
+		names []string
+		want  string
+	}{
+		{[]string{"blobs/sha256/x", "oci-layout", "index.json"}, "is not a folder but an OCI archive"},
+		{[]string{"manifest.json", "repositories"}, "is not a folder but a docker save archive"},
+		{[]string{"README"}, "is not a folder"},
+	} {
+		names, kind := tc.names, tc.want
+		p := filepath.Join(dir, fmt.Sprintf("%d.tar", i))
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tw := tar.NewWriter(f)
+		for _, n := range names {
+			if err := tw.WriteHeader(&tar.Header{Name: n, Mode: 0o644, Typeflag: tar.TypeReg}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tw.Close()
+		f.Close()
+		want := kind
+		err = Options{File: spec, Contexts: map[string]string{"runtime": "oci-layout://" + p}}.Check()
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v", kind, err)
+		}
 	}
 }
