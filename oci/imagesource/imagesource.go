@@ -49,6 +49,9 @@ func Remote(ctx context.Context, ref string) (ocispecs.Descriptor, Blobs, error)
 	ref = strings.TrimPrefix(ref, "docker-image://")
 	named, err := reference.ParseDockerRef(ref)
 	if err != nil {
+		if hint := ocilayout.ArchiveHint(ref); hint != "" {
+			return ocispecs.Descriptor{}, nil, fmt.Errorf("%s is not an OCI layout directory but %s", ref, hint)
+		}
 		return ocispecs.Descriptor{}, nil, fmt.Errorf("%s: neither an OCI layout directory nor an image reference: %w", ref, err)
 	}
 	resolver := docker.NewResolver(docker.ResolverOptions{

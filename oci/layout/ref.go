@@ -1,9 +1,11 @@
 package ocilayout
 
 import (
+	"archive/tar"
 	"encoding/json"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -145,4 +147,29 @@ func WriteSelected(r Ref, dir string) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, ocispecs.ImageIndexFile), dt, 0o644)
+}
+
+// ArchiveHint says, for a file that is an image archive rather than a
+// layout folder, what it is and how to make a layout of it ("" for any
+// other file). It reads the names of the archive's first entries.
+func ArchiveHint(p string) string {
+	f, err := os.Open(p)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	for range 64 {
+		h, err := tr.Next()
+		if err != nil {
+			return ""
+		}
+		switch path.Clean(h.Name) {
+		case ocispecs.ImageLayoutFile, ocispecs.ImageIndexFile:
+			return fmt.Sprintf("an OCI archive (a tar of an OCI layout, as docker buildx's --output type=oci and skopeo's oci-archive: write it): unpack it (mkdir DIR && tar -xf %s -C DIR) and give oci-layout://DIR", p)
+		case "manifest.json", "repositories":
+			return fmt.Sprintf("a docker save archive: convert it (skopeo copy docker-archive:%s oci:DIR) and give oci-layout://DIR", p)
+		}
+	}
+	return ""
 }

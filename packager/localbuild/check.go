@@ -1,13 +1,11 @@
 package localbuild
 
 import (
-	"archive/tar"
 	"errors"
 	"fmt"
 	"io/fs"
 	"maps"
 	"os"
-	"path"
 	"slices"
 	"strings"
 
@@ -126,40 +124,12 @@ func isDir(p string) error {
 		return notThere(err)
 	}
 	if !fi.IsDir() {
-		switch archiveKind(p) {
-		case "oci":
-			return fmt.Errorf("%s is not a folder but an OCI archive (a tar of an OCI layout, as docker buildx's --output type=oci and skopeo's oci-archive: write it): unpack it (mkdir DIR && tar -xf %s -C DIR) and give oci-layout://DIR", p, p)
-		case "docker":
-			return fmt.Errorf("%s is not a folder but a docker save archive: convert it (skopeo copy docker-archive:%s oci:DIR) and give oci-layout://DIR", p, p)
+		if hint := ocilayout.ArchiveHint(p); hint != "" {
+			return fmt.Errorf("%s is not a folder but %s", p, hint)
 		}
 		return fmt.Errorf("%s is not a folder", p)
 	}
 	return nil
-}
-
-// archiveKind tells an image archive from other files by the names of its
-// first entries: "oci" for a tar of an OCI layout, "docker" for docker
-// save's, "" for anything else.
-func archiveKind(p string) string {
-	f, err := os.Open(p)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	tr := tar.NewReader(f)
-	for range 64 {
-		h, err := tr.Next()
-		if err != nil {
-			return ""
-		}
-		switch path.Clean(h.Name) {
-		case "oci-layout", "index.json":
-			return "oci"
-		case "manifest.json", "repositories":
-			return "docker"
-		}
-	}
-	return ""
 }
 
 // notThere says a missing path in a few words; other errors stay whole.
