@@ -202,17 +202,17 @@ func (b *builder) failureError(f *buildstep.Failure, log []byte) error {
 	var found []located
 	switch {
 	case len(f.Missing) > 0 || len(f.Excluded) > 0 || len(f.Unresolved) > 0:
+		var filters []string
+		for _, r := range s.Repos {
+			if len(r.ExcludePkgs) > 0 || len(r.IncludePkgs) > 0 {
+				filters = append(filters, r.Name)
+			}
+		}
+		where := "the excludepkgs or includepkgs of the repos"
+		if len(filters) > 0 {
+			where = "the excludepkgs or includepkgs of repo " + strings.Join(filters, ", ")
+		}
 		for _, name := range f.Excluded {
-			var filters []string
-			for _, r := range s.Repos {
-				if len(r.ExcludePkgs) > 0 || len(r.IncludePkgs) > 0 {
-					filters = append(filters, r.Name)
-				}
-			}
-			where := "the excludepkgs or includepkgs of the repos"
-			if len(filters) > 0 {
-				where = "the excludepkgs or includepkgs of repo " + strings.Join(filters, ", ")
-			}
 			found = append(found, b.atPackage(fmt.Sprintf("package %q is in the repositories, but %s leave it out", name, where), name))
 		}
 		for _, name := range f.Missing {
@@ -232,20 +232,21 @@ func (b *builder) failureError(f *buildstep.Failure, log []byte) error {
 		}
 		return locatedError(s, found)
 	case len(f.Conflicts) > 0:
-		type pair struct{ a, b string }
+		type pair struct {
+			a, b      string
+			installed bool
+		}
 		paths := map[pair][]string{}
 		var pairs []pair
-		installed := map[pair]bool{}
 		for _, c := range f.Conflicts {
-			k := pair{c.Package, c.Other}
+			k := pair{c.Package, c.Other, c.Installed}
 			if _, ok := paths[k]; !ok {
 				pairs = append(pairs, k)
 			}
 			paths[k] = append(paths[k], c.Path)
-			installed[k] = c.Installed
 		}
 		for _, k := range pairs {
-			if installed[k] {
+			if k.installed {
 				found = append(found, b.atPackage(fmt.Sprintf("package %s installs %s, which the runtime's package %s has, differently: the install cannot replace the runtime's files", k.a, firstFew(paths[k]), k.b), packageName(k.a)))
 				continue
 			}
