@@ -13,6 +13,7 @@ import (
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/flatpakref"
 	fllb "github.com/flatpak-frontend/flatpak-frontend/llb"
 	"github.com/flatpak-frontend/flatpak-frontend/oci/layout"
+	"github.com/flatpak-frontend/flatpak-frontend/oci/registryhosts"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/buildkitd"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/connect"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/flatpakcli"
@@ -187,7 +188,13 @@ func buildWith(ctx context.Context, co connect.Options, o localbuild.Options, in
 
 	res, err := localbuild.Build(ctx, b.Client, o)
 	if err != nil {
-		return fail(err)
+		// The registry settings of a daemon we started are the
+		// packager's files; another daemon has its own.
+		daemon := ""
+		if !b.Started() {
+			daemon = b.Source
+		}
+		return fail(registryhosts.Explain(err, daemon))
 	}
 	ref := "the image"
 	if o.OCIDir != "" {

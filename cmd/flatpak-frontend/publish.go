@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/docker/go-units"
+	"github.com/flatpak-frontend/flatpak-frontend/oci/registryhosts"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/publish"
 )
 
@@ -64,7 +65,7 @@ users add it with flatpak remote-add NAME oci+https://SERVER.
 	defer stop()
 	res, err := publish.Publish(ctx, o)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "flatpak-frontend publish: %v\n", err)
+		fmt.Fprintf(os.Stderr, "flatpak-frontend publish: %v\n", registryhosts.Explain(err, ""))
 		return 1
 	}
 	fmt.Fprintf(os.Stderr, "published %d image(s) in %d index file(s) to %s", res.Images, len(res.Indexes), o.Out)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/flatpak-frontend/flatpak-frontend/oci/registryhosts"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/publish"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/verify"
 )
@@ -52,7 +53,7 @@ Exit status: 0 valid, 1 problems found, 2 usage or unreadable source.`)
 		}
 		problems, err := publish.Check(context.Background(), publish.CheckOptions{Dir: *remoteDir, Registry: *registry, Insecure: *insecure})
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "flatpak-frontend verify: %v\n", err)
+			fmt.Fprintf(os.Stderr, "flatpak-frontend verify: %v\n", registryhosts.Explain(err, ""))
 			return 2
 		}
 		for _, p := range problems {
@@ -72,7 +73,7 @@ Exit status: 0 valid, 1 problems found, 2 usage or unreadable source.`)
 	for _, src := range fs.Args() {
 		rep, err := verify.Check(context.Background(), src)
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "flatpak-frontend verify: %v\n", err)
+			fmt.Fprintf(os.Stderr, "flatpak-frontend verify: %v\n", registryhosts.Explain(err, ""))
 			status = 2
 			continue
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/distribution/reference"
 	"github.com/flatpak-frontend/flatpak-frontend/oci/layout"
 	"github.com/flatpak-frontend/flatpak-frontend/oci/registryauth"
+	"github.com/flatpak-frontend/flatpak-frontend/oci/registryhosts"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -54,10 +55,11 @@ func Remote(ctx context.Context, ref string) (ocispecs.Descriptor, Blobs, error)
 		}
 		return ocispecs.Descriptor{}, nil, fmt.Errorf("%s: neither an OCI layout directory nor an image reference: %w", ref, err)
 	}
-	resolver := docker.NewResolver(docker.ResolverOptions{
-		Hosts: docker.ConfigureDefaultRegistries(docker.WithPlainHTTP(docker.MatchLocalhost),
-			docker.WithAuthorizer(registryauth.Authorizer())),
-	})
+	hosts, err := registryhosts.Load()
+	if err != nil {
+		return ocispecs.Descriptor{}, nil, err
+	}
+	resolver := docker.NewResolver(docker.ResolverOptions{Hosts: hosts.Hosts(registryauth.Authorizer())})
 	name, desc, err := resolver.Resolve(ctx, named.String())
 	if err != nil {
 		return ocispecs.Descriptor{}, nil, fmt.Errorf("%s: %w", ref, err)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+
+	"github.com/flatpak-frontend/flatpak-frontend/oci/registryhosts"
 )
 
 // Exit statuses of Check, for CI jobs that trigger rebuilds.
@@ -27,7 +29,7 @@ func Check(ctx context.Context, queries []Query, sources []string, out, errOut i
 	for _, src := range sources {
 		imgs, err := Load(ctx, src)
 		if err != nil {
-			fmt.Fprintf(errOut, "affected: %v\n", err)
+			fmt.Fprintf(errOut, "affected: %v\n", registryhosts.Explain(err, ""))
 			status = Failed
 			continue
 		}

@@ -2,6 +2,7 @@ package buildkitd
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,15 +13,24 @@ import (
 	"time"
 
 	"github.com/flatpak-frontend/flatpak-frontend/internal/testregistry"
+	"github.com/flatpak-frontend/flatpak-frontend/oci/registryhosts"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/childproc"
+	bkconfig "github.com/moby/buildkit/cmd/buildkitd/config"
+	resolverconfig "github.com/moby/buildkit/util/resolver/config"
 )
 
 func TestConfigTOMLMarksRegistriesPlainHTTP(t *testing.T) {
-	got := configTOML(Options{RegistryHosts: []string{"127.0.0.1:5001", "127.0.0.1:5000"}}, "/usr/sbin/runc", "/tmp/bkd-1")
+	yes, no := true, false
+	user := registryhosts.Config{
+		"registry.example:5000": {PlainHTTP: &no, TLSConfigDir: []string{"/etc/docker/certs.d/registry.example:5000"}},
+		"docker.io":             {Mirrors: []string{"mirror.example"}},
+	}
+	got, err := configTOML(Options{Registries: user, RegistryHosts: []string{"127.0.0.1:5001", "127.0.0.1:5000"}}, "/usr/sbin/runc", "/tmp/bkd-1")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, want := range []string{
 		"[worker.containerd]\n  enabled = false\n",
-		"[registry.\"127.0.0.1:5000\"]\n  http = true\n  insecure = true\n",
-		"[registry.\"127.0.0.1:5001\"]\n  http = true\n  insecure = true\n",
 		"gc = true",
 		"[otel]\n  socketPath = \"/tmp/bkd-1/otel-grpc.sock\"\n",
 	} {
@@ -28,9 +38,34 @@ func TestConfigTOMLMarksRegistriesPlainHTTP(t *testing.T) {
 			t.Errorf("config lacks %q:\n%s", want, got)
 		}
 	}
-	if strings.Index(got, "5000") > strings.Index(got, "5001") {
-		t.Errorf("registries not sorted:\n%s", got)
+	// What the daemon reads, read with its own loader.
+	cfg, err := bkconfig.Load(strings.NewReader(got))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, got)
 	}
+	want := map[string]resolverconfig.RegistryConfig{
+		"127.0.0.1:5000":        {PlainHTTP: &yes, Insecure: &yes},
+		"127.0.0.1:5001":        {PlainHTTP: &yes, Insecure: &yes},
+		"registry.example:5000": user["registry.example:5000"],
+		"docker.io":             user["docker.io"],
+	}
+	if len(cfg.Registries) != len(want) {
+		t.Errorf("registries %v, want %v", cfg.Registries, want)
+	}
+	for host, w := range want {
+		g := cfg.Registries[host]
+		if fmt.Sprint(deref(g.PlainHTTP), deref(g.Insecure), g.TLSConfigDir, g.Mirrors) != fmt.Sprint(deref(w.PlainHTTP), deref(w.Insecure), w.TLSConfigDir, w.Mirrors) ||
+			(g.PlainHTTP == nil) != (w.PlainHTTP == nil) {
+			t.Errorf("registry %s: %+v, want %+v\n%s", host, g, w, got)
+		}
+	}
+}
+
+func deref(b *bool) string {
+	if b == nil {
+		return "unset"
+	}
+	return fmt.Sprint(*b)
 }
 
 func TestWithSbin(t *testing.T) {

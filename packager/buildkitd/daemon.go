@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/flatpak-frontend/flatpak-frontend/oci/registryhosts"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/childproc"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/sys/mountinfo"
@@ -25,6 +26,9 @@ type Options struct {
 	Root string
 	// CacheDir is the cache root for [Ensure]. Empty: [DefaultCacheDir].
 	CacheDir string
+	// Registries are the packager's registry settings (TLS certificates,
+	// plain HTTP, mirrors): see oci/registryhosts.
+	Registries registryhosts.Config
 	// RegistryHosts are registries ("127.0.0.1:5000") the daemon reaches over
 	// plain HTTP, such as the tests' (internal/testregistry).
 	RegistryHosts []string
@@ -137,7 +141,11 @@ func Start(ctx context.Context, opts Options) (_ *Daemon, retErr error) {
 		os.RemoveAll(p)
 	}
 	cfgPath := filepath.Join(d.root, "buildkitd.toml")
-	if err := os.WriteFile(cfgPath, []byte(configTOML(opts, runc, d.sockDir)), 0o644); err != nil {
+	cfg, err := configTOML(opts, runc, d.sockDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return nil, err
 	}
 	logf, err := os.Create(d.logPath)
@@ -270,7 +278,7 @@ func (d *Daemon) Stop() error {
 	return d.stopErr
 }
 
-func configTOML(opts Options, runc, sockDir string) string {
+func configTOML(opts Options, runc, sockDir string) (string, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "debug = %v\n\n", opts.Debug)
 	// The trace socket beside the main one, not in the shared /run/buildkit
@@ -280,12 +288,12 @@ func configTOML(opts Options, runc, sockDir string) string {
 	// runtime image (hundreds of MB) must fit.
 	b.WriteString("[worker.oci]\n  gc = true\n  reservedSpace = \"2GB\"\n  maxUsedSpace = \"20GB\"\n  minFreeSpace = \"5GB\"\n\n")
 	b.WriteString("[worker.containerd]\n  enabled = false\n\n")
-	hosts := append([]string(nil), opts.RegistryHosts...)
-	sort.Strings(hosts)
-	for _, h := range hosts {
-		fmt.Fprintf(&b, "[registry.%s]\n  http = true\n  insecure = true\n\n", strconv.Quote(h))
+	registries, err := opts.Registries.WithPlainHTTP(opts.RegistryHosts...).TOML()
+	if err != nil {
+		return "", fmt.Errorf("registry settings: %w", err)
 	}
-	return b.String()
+	b.WriteString(registries)
+	return b.String(), nil
 }
 
 func withSbin(path string) string {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flatpak-frontend/flatpak-frontend/oci/registryhosts"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/buildkitd"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/connhelper"
@@ -57,6 +58,9 @@ type Builder struct {
 	Addr, Source string
 	stop         func()
 }
+
+// Started says the daemon is one Connect started for the command.
+func (b *Builder) Started() bool { return b.stop != nil }
 
 // Close closes the client and stops the daemon Connect started, if any.
 func (b *Builder) Close() {
@@ -288,7 +292,14 @@ func startPrivate(ctx context.Context, o Options, bin, source string) (_ *Builde
 		mode = "rootless"
 	}
 	fmt.Fprintf(o.Out, "BuildKit: %s, started privately (%s, state in %s)\n", source, mode, state)
-	d, err := buildkitd.Start(ctx, buildkitd.Options{Root: state, CacheDir: cache, Binary: bin})
+	// The registry settings the packager's BuildKit, podman and docker
+	// have (TLS certificates, plain HTTP, mirrors): a daemon of ours knows
+	// its registries as theirs do.
+	registries, err := registryhosts.Load()
+	if err != nil {
+		return nil, err
+	}
+	d, err := buildkitd.Start(ctx, buildkitd.Options{Root: state, CacheDir: cache, Binary: bin, Registries: registries})
 	if err != nil {
 		return nil, err
 	}

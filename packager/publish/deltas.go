@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,7 +17,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/opencontainers/go-digest"
@@ -218,8 +216,7 @@ func deltaSources(p deltaPair, earlier []string, depth int) []string {
 func readDeltaIndex(repo name.Repository, ropts []remote.Option) (*ocispecs.Index, error) {
 	desc, err := remote.Get(repo.Tag(deltaIndexTag), ropts...)
 	if err != nil {
-		var te *transport.Error
-		if errors.As(err, &te) && te.StatusCode == http.StatusNotFound {
+		if missing(err) {
 			return &ocispecs.Index{}, nil
 		}
 		return nil, err

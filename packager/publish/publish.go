@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -17,9 +18,11 @@ import (
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/labels"
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/remoteindex"
 	"github.com/flatpak-frontend/flatpak-frontend/oci/registryauth"
+	"github.com/flatpak-frontend/flatpak-frontend/oci/registryhosts"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
@@ -113,6 +116,9 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 		repo := reg.Repo(repoName)
 		tags, err := remote.List(repo, ropts...)
 		if err != nil {
+			if !missing(err) {
+				return nil, fmt.Errorf("%s: list its tags: %w", repoName, err)
+			}
 			o.Warn(fmt.Sprintf("%s: cannot list its tags, left out: %v", repoName, err))
 			continue
 		}
@@ -126,6 +132,9 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 			}
 			desc, err := remote.Get(repo.Tag(tag), ropts...)
 			if err != nil {
+				if !missing(err) {
+					return nil, fmt.Errorf("%s:%s: read its manifest: %w", repoName, tag, err)
+				}
 				o.Warn(fmt.Sprintf("%s:%s: cannot read its manifest, left out: %v", repoName, tag, err))
 				continue
 			}
@@ -154,11 +163,17 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 					}
 					img, err := remote.Image(repo.Digest(m.Digest.String()), ropts...)
 					if err != nil {
+						if !missing(err) {
+							return nil, fmt.Errorf("%s@%s (in %s): %w", repoName, m.Digest, d, err)
+						}
 						o.Warn(fmt.Sprintf("%s@%s (in %s): cannot read it, left out: %v", repoName, m.Digest, d, err))
 						continue
 					}
 					ie, ok, err := indexImage(img, m.Digest.String(), string(m.MediaType), nil, icons)
 					if err != nil {
+						if unreachable(err) {
+							return nil, fmt.Errorf("%s@%s (in %s): %w", repoName, m.Digest, d, err)
+						}
 						o.Warn(fmt.Sprintf("%s@%s (in %s): %v; left out", repoName, m.Digest, d, err))
 						continue
 					}
@@ -190,6 +205,9 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 				}
 				ie, ok, err := indexImage(img, d, string(desc.MediaType), tags, icons)
 				if err != nil {
+					if unreachable(err) {
+						return nil, fmt.Errorf("%s:%s: %w", repoName, strings.Join(tags, ","), err)
+					}
 					o.Warn(fmt.Sprintf("%s:%s: %v; left out", repoName, strings.Join(tags, ","), err))
 					continue
 				}
@@ -209,6 +227,9 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 	gone := map[string]bool{}
 	for _, d := range digests {
 		if _, err := remote.Head(d, ropts...); err != nil {
+			if !missing(err) {
+				return nil, fmt.Errorf("%s: %w", d, err)
+			}
 			o.Warn(fmt.Sprintf("%s: gone from the registry while publishing, left out: %v", d, err))
 			gone[d.DigestStr()] = true
 		}
@@ -399,20 +420,51 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
+// missing says err is the registry answering that a repository, manifest
+// or blob is not there (404): what a push half done or a deletion leaves,
+// which publish leaves out with a warning. Any other failure to ask the
+// registry (no connection, TLS, a login refused, a server error) fails
+// the publish: an index written without what could not be asked about
+// would take those apps from every user's remote.
+func missing(err error) bool {
+	var te *transport.Error
+	return errors.As(err, &te) && te.StatusCode == http.StatusNotFound
+}
+
+// unreachable says err is a failure to ask the registry, not an answer
+// about the image (see missing).
+func unreachable(err error) bool {
+	var te *transport.Error
+	if errors.As(err, &te) {
+		return te.StatusCode != http.StatusNotFound
+	}
+	var ue *url.Error
+	return errors.As(err, &ue)
+}
+
 // connectRegistry is the registry and the options every request to it
-// takes: the user's credentials (docker's config), plain HTTP if insecure.
-func connectRegistry(ctx context.Context, registry string, insecure bool, transport http.RoundTripper) (name.Registry, []remote.Option, error) {
+// takes: the user's credentials (oci/registryauth) and registry settings
+// (oci/registryhosts: TLS certificates, plain HTTP), plain HTTP if
+// insecure.
+func connectRegistry(ctx context.Context, registry string, insecure bool, rt http.RoundTripper) (name.Registry, []remote.Option, error) {
+	hosts, err := registryhosts.Load()
+	if err != nil {
+		return name.Registry{}, nil, err
+	}
 	var nopts []name.Option
-	if insecure {
+	if plain, _ := hosts.PlainHTTP(registry); insecure || plain {
 		nopts = append(nopts, name.Insecure)
 	}
 	reg, err := name.NewRegistry(registry, nopts...)
 	if err != nil {
 		return name.Registry{}, nil, fmt.Errorf("registry %q: %w", registry, err)
 	}
-	ropts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(registryauth.Keychain)}
-	if transport != nil {
-		ropts = append(ropts, remote.WithTransport(transport))
+	if rt == nil {
+		rt = remote.DefaultTransport
 	}
+	if rt, err = hosts.Transport(rt); err != nil {
+		return name.Registry{}, nil, err
+	}
+	ropts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(registryauth.Keychain), remote.WithTransport(rt)}
 	return reg, ropts, nil
 }
