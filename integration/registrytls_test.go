@@ -115,7 +115,8 @@ func TestRegistryWithAPrivateCAAndClientCertificates(t *testing.T) {
 	}
 	// The publish that could not reach the registry left the index the
 	// others wrote (it did not write one without the app).
-	if index, err := os.ReadFile(filepath.Join(out, "index", "static.d", "tls", "amd64.json")); err != nil || !strings.Contains(string(index), "org.example.Hello") {
-		t.Errorf("publish wrote no index naming the app: %v\n%s", err, index)
+	// ... and names the registry as Flatpak is to reach it: over TLS.
+	if index, err := os.ReadFile(filepath.Join(out, "index", "static.d", "tls", "amd64.json")); err != nil || !strings.Contains(string(index), "org.example.Hello") || !strings.Contains(string(index), `"Registry": "https://`+host+`/"`) {
+		t.Errorf("publish wrote no index naming the app and https://%s/: %v\n%s", host, err, index)
 	}
 }

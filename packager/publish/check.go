@@ -40,7 +40,7 @@ func Check(ctx context.Context, o CheckOptions) ([]string, error) {
 		return nil, fmt.Errorf("%s holds no published index (index/static.d/TAG/ARCH.json)", o.Dir)
 	}
 	sort.Strings(files)
-	reg, ropts, err := connectRegistry(ctx, o.Registry, o.Insecure, o.Transport)
+	reg, ropts, _, err := connectRegistry(ctx, o.Registry, o.Insecure, o.Transport)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -79,16 +80,22 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 	if o.Warn == nil {
 		o.Warn = func(string) {}
 	}
-	reg, ropts, err := connectRegistry(ctx, o.Registry, o.Insecure, o.Transport)
+	reg, ropts, pullURL, err := connectRegistry(ctx, o.Registry, o.Insecure, o.Transport)
 	if err != nil {
 		return nil, err
 	}
 	if o.RegistryURL == "" {
-		o.RegistryURL = reg.Scheme() + "://" + reg.RegistryStr() + "/"
+		o.RegistryURL = pullURL
 	}
 	repos := o.Repositories
 	if len(repos) == 0 {
 		if repos, err = remote.Catalog(ctx, reg, ropts...); err != nil {
+			// Docker Hub, quay.io and ghcr.io do not list their
+			// repositories (401, 403 or 404 on /v2/_catalog).
+			var te *transport.Error
+			if errors.As(err, &te) && slices.Contains([]int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusMethodNotAllowed}, te.StatusCode) {
+				return nil, fmt.Errorf("%s does not list its repositories to this client: name them with --repo: %w", o.Registry, err)
+			}
 			return nil, fmt.Errorf("list the repositories of %s: %w", o.Registry, err)
 		}
 	}
@@ -442,29 +449,36 @@ func unreachable(err error) bool {
 	return errors.As(err, &ue)
 }
 
-// connectRegistry is the registry and the options every request to it
-// takes: the user's credentials (oci/registryauth) and registry settings
-// (oci/registryhosts: TLS certificates, plain HTTP), plain HTTP if
-// insecure.
-func connectRegistry(ctx context.Context, registry string, insecure bool, rt http.RoundTripper) (name.Registry, []remote.Option, error) {
+// connectRegistry is the registry, the options every request to it takes
+// (the user's credentials, oci/registryauth, and registry settings,
+// oci/registryhosts: TLS certificates, plain HTTP; plain HTTP if insecure)
+// and its URL as Flatpak is to pull from it.
+func connectRegistry(ctx context.Context, registry string, insecure bool, rt http.RoundTripper) (reg name.Registry, ropts []remote.Option, pullURL string, err error) {
 	hosts, err := registryhosts.Load()
 	if err != nil {
-		return name.Registry{}, nil, err
+		return name.Registry{}, nil, "", err
 	}
 	var nopts []name.Option
-	if plain, _ := hosts.PlainHTTP(registry); insecure || plain {
+	plain, said := hosts.PlainHTTP(registry)
+	if insecure || plain {
 		nopts = append(nopts, name.Insecure)
 	}
-	reg, err := name.NewRegistry(registry, nopts...)
-	if err != nil {
-		return name.Registry{}, nil, fmt.Errorf("registry %q: %w", registry, err)
+	if reg, err = name.NewRegistry(registry, nopts...); err != nil {
+		return name.Registry{}, nil, "", fmt.Errorf("registry %q: %w", registry, err)
 	}
 	if rt == nil {
 		rt = remote.DefaultTransport
 	}
 	if rt, err = hosts.Transport(rt); err != nil {
-		return name.Registry{}, nil, err
+		return name.Registry{}, nil, "", err
 	}
-	ropts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(registryauth.Keychain), remote.WithTransport(rt)}
-	return reg, ropts, nil
+	ropts = []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(registryauth.Keychain), remote.WithTransport(rt)}
+	// go-containerregistry takes loopback and private addresses to speak
+	// plain HTTP; the settings may say otherwise. Docker Hub's API is at
+	// index.docker.io (RegistryStr), not docker.io.
+	scheme := reg.Scheme()
+	if said && !plain && !insecure {
+		scheme = "https"
+	}
+	return reg, ropts, scheme + "://" + reg.RegistryStr() + "/", nil
 }
