@@ -25,6 +25,7 @@ var recordFields = map[string]int{
 	tagUpdated:    2,
 	tagExcluded:   1,
 	tagLost:       3,
+	tagUnverified: 3,
 	tagStatus:     1,
 	tagError:      1,
 	tagEntry:      3,
@@ -43,6 +44,7 @@ const (
 	tagUpdated    = "updated"
 	tagExcluded   = "excluded"
 	tagLost       = "lost"
+	tagUnverified = "unverified"
 	tagStatus     = "status"
 	tagError      = "error"
 	tagEntry      = "entry"

@@ -63,6 +63,27 @@ type Conflict struct {
 	Installed            bool
 }
 
+// Unverified is a package whose signature the installer refused: Package
+// as the installer names it (NVRA), Repo when it says, Reason one of the
+// Unverified* values or, for another failed check, the installer's words.
+type Unverified struct {
+	Package, Repo, Reason string
+}
+
+// Why the installer refused a package's signature.
+const (
+	// UnverifiedUnsigned: the package has no signature.
+	UnverifiedUnsigned = "unsigned"
+	// UnverifiedNoKey: the package is signed with a key the repo's
+	// gpgkey does not hold.
+	UnverifiedNoKey = "nokey"
+	// UnverifiedNoGnuPG: the installer tried to import a key the package
+	// names with GnuPG, which the build image does not have (dnf5 does,
+	// through gpgme, for a key the repo's gpgkey does not hold); it names
+	// no package.
+	UnverifiedNoGnuPG = "nognupg"
+)
+
 // Update is a package the install replaced: From and To are NEVRAs.
 type Update struct {
 	From, To string
@@ -107,6 +128,8 @@ type Failure struct {
 	Updated []Update
 	// Lost are packaged files missing from the result.
 	Lost []Lost
+	// Unverified are packages whose signatures the installer refused.
+	Unverified []Unverified
 	// Message says what failed, in one line.
 	Message string
 }
@@ -150,6 +173,9 @@ func (r *InstallReport) Encode() []byte {
 		}
 		for _, l := range f.Lost {
 			w.record(tagLost, l.Package, l.Path, l.Reason)
+		}
+		for _, u := range f.Unverified {
+			w.record(tagUnverified, u.Package, u.Repo, u.Reason)
 		}
 		w.record(tagError, f.Message)
 	}
@@ -209,6 +235,8 @@ func ParseInstallReport(data []byte) (*InstallReport, error) {
 			failure().Conflicts = append(failure().Conflicts, Conflict{f[0], f[1], f[2], f[3] == "1"})
 		case tagLost:
 			failure().Lost = append(failure().Lost, Lost{f[0], f[1], f[2]})
+		case tagUnverified:
+			failure().Unverified = append(failure().Unverified, Unverified{f[0], f[1], f[2]})
 		case tagError:
 			failure().Message = f[0]
 		default:

@@ -231,6 +231,45 @@ func (b *builder) failureError(f *buildstep.Failure, log []byte) error {
 			found = append(found, b.atPackage(fmt.Sprintf("nothing provides %s, which %s needs: neither the runtime nor an enabled repository%s has %s", strings.Join(c, ", "), n, repoNames(s), map[bool]string{true: "it", false: "them"}[len(c) == 1]), packageName(n)))
 		}
 		return locatedError(s, found)
+	case len(f.Unverified) > 0:
+		// The repos that check signatures, and with which keys.
+		var checking []string
+		for _, r := range s.Repos {
+			if r.GPGCheck != nil && *r.GPGCheck {
+				key := "no gpgkey"
+				if r.GPGKey != "" {
+					key = "gpgkey " + r.GPGKey
+				}
+				checking = append(checking, fmt.Sprintf("repo %s (%s)", r.Name, key))
+			}
+		}
+		keys := strings.Join(checking, ", ")
+		if keys == "" {
+			keys = "the runtime's"
+		}
+		for _, u := range f.Unverified {
+			from := ""
+			if u.Repo != "" {
+				from = " from repo " + u.Repo
+			}
+			var msg string
+			switch u.Reason {
+			case buildstep.UnverifiedUnsigned:
+				msg = fmt.Sprintf("package %s%s is not signed, and the repos check signatures (gpgcheck: %s): sign it, or turn gpgcheck off for its repo", u.Package, from, keys)
+			case buildstep.UnverifiedNoKey:
+				msg = fmt.Sprintf("package %s%s is signed with a key that no repo's gpgkey holds (%s): give its repo the key it is signed with", u.Package, from, keys)
+			case buildstep.UnverifiedNoGnuPG:
+				msg = fmt.Sprintf("a package is signed with a key that no repo's gpgkey holds (%s); the installer then reads the key the package names with GnuPG, which the build image does not have: give its repo the key the packages are signed with", keys)
+			default:
+				msg = fmt.Sprintf("package %s%s: its signature check failed: %s", u.Package, from, u.Reason)
+			}
+			if u.Package == "" {
+				found = append(found, located{msg, []any{"repos"}})
+				continue
+			}
+			found = append(found, b.atPackage(msg, packageName(u.Package)))
+		}
+		return locatedError(s, found)
 	case len(f.Conflicts) > 0:
 		type pair struct {
 			a, b      string

@@ -79,6 +79,12 @@ func buildWithSecret(t *testing.T, yaml, creds string, noCache bool) (*buildResu
 
 func buildWithSecretOn(t *testing.T, c *client.Client, yaml, creds string, noCache bool) (*buildResult, error) {
 	t.Helper()
+	return buildWithSecretContexts(t, c, yaml, creds, noCache, nil)
+}
+
+// buildWithSecretContexts is buildWithSecretOn with more named contexts.
+func buildWithSecretContexts(t *testing.T, c *client.Client, yaml, creds string, noCache bool, contexts map[string]string) (*buildResult, error) {
+	t.Helper()
 	dir := writeSpec(t, yaml)
 	var secrets []secretsprovider.Source
 	if creds != "" {
@@ -89,12 +95,16 @@ func buildWithSecretOn(t *testing.T, c *client.Client, yaml, creds string, noCac
 		secrets = append(secrets, secretsprovider.Source{ID: "repocreds", FilePath: f})
 	}
 	rt := harness.Runtime(t)
+	all := map[string]string{"runtime": "oci-layout://" + rt.Dir + "@" + rt.Digest}
+	for k, v := range contexts {
+		all[k] = v
+	}
 	var log bytes.Buffer
 	out := filepath.Join(t.TempDir(), "oci")
 	res, err := localbuild.Build(context.Background(), c, localbuild.Options{
 		File:        filepath.Join(dir, "flatpak.yaml"),
 		ContextDir:  dir,
-		Contexts:    map[string]string{"runtime": "oci-layout://" + rt.Dir + "@" + rt.Digest},
+		Contexts:    all,
 		Secrets:     secrets,
 		NoCache:     noCache,
 		Progress:    "plain",

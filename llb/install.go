@@ -3,6 +3,7 @@ package llb
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
@@ -60,6 +61,9 @@ func (b *builder) install(root bkllb.State, installer spec.Installer, cfg builds
 			case strings.HasPrefix(r.BaseURL, "file://"):
 				repo.Dir = strings.TrimPrefix(r.BaseURL, "file://")
 			}
+			if r.GPGCheck != nil && *r.GPGCheck && r.GPGKey != "" {
+				repo.GPGKeys = []string{r.GPGKey}
+			}
 			if r.Secret != "" {
 				repo.Secret = buildstep.SecretsDir + "/" + r.Secret
 				repoOpts = append(repoOpts, bkllb.AddSecret(repo.Secret, bkllb.SecretID(r.Secret)))
@@ -98,6 +102,9 @@ func (b *builder) install(root bkllb.State, installer spec.Installer, cfg builds
 
 	in := cfg
 	in.Mode = buildstep.ModeInstallDownloaded
+	// One check covers all the files: on when every repo checks
+	// signatures (the frontend warns of a mix).
+	in.GPGCheckDownloaded = !slices.ContainsFunc(s.Repos, func(r spec.Repo) bool { return r.GPGCheck == nil || !*r.GPGCheck })
 	in.Repos = nil
 	opts = b.mustStep(buildstep.StepInstall, in)
 	opts = append(opts,
@@ -157,9 +164,14 @@ func repoFiles(repos []spec.Repo) bkllb.State {
 	return bkllb.Scratch().File(fa, bkllb.WithCustomName("[internal] write repo files"))
 }
 
+// allLocal says the repos need no network: each is a build context or a
+// file:// URL, and so are the keys of those that check signatures.
 func allLocal(repos []spec.Repo) bool {
 	for _, r := range repos {
 		if r.Path == "" && !strings.HasPrefix(r.BaseURL, "file:") {
+			return false
+		}
+		if r.GPGCheck != nil && *r.GPGCheck && r.GPGKey != "" && !strings.HasPrefix(r.GPGKey, "file:") {
 			return false
 		}
 	}

@@ -168,7 +168,9 @@ type Repo struct {
 	Context string `yaml:"context,omitempty" json:"context,omitempty"`
 	// Check package signatures. Default: true when gpgkey is set.
 	GPGCheck *bool `yaml:"gpgcheck,omitempty" json:"gpgcheck,omitempty"`
-	// URL of the signing key (file:// paths are inside the runtime).
+	// URL of the signing key (file:// paths are inside the build image).
+	// The install step imports it with rpm before the installer runs (no
+	// GnuPG needed in the runtime).
 	GPGKey string `yaml:"gpgkey,omitempty" json:"gpgkey,omitempty"`
 	// The repository priority (lower wins).
 	Priority int `yaml:"priority,omitempty" json:"priority,omitempty"`

@@ -447,3 +447,37 @@ func TestReadFailureFindsExcludedNames(t *testing.T) {
 		}
 	}
 }
+
+// TestReadFailureFindsRefusedSignatures: what dnf and dnf5 print for a
+// package with no signature, one signed with a key the repo's gpgkey does
+// not hold, and dnf5's key import without GnuPG (their real output).
+func TestReadFailureFindsRefusedSignatures(t *testing.T) {
+	log := `Package hello-1.0-1.noarch.rpm is not signed
+Package hello-data-1.0-1.noarch.rpm is not signed
+Error: GPG check FAILED
+Import of key(s) didn't help, wrong key(s)?
+Public key for hello-1.0-1.noarch.rpm is not installed. Failing package is: hello-1.0-1.noarch
+ GPG Keys are configured as: http://127.0.0.1:42437/keys/RPM-GPG-KEY-example
+Transaction failed: Signature verification failed.
+OpenPGP check for package "hello-1.0-1.noarch" (/var/cache/libdnf5/r-eb91ff7216857867/packages/hello-1.0-1.noarch.rpm) from repo "r" has failed: The package is not signed.
+OpenPGP check for package "odd-2-1.x86_64" (/var/cache/libdnf5/r-1/packages/odd-2-1.x86_64.rpm) from repo "r" has failed: Some other reason.
+Failed to import OpenPGP keys into temporary keyring: gpgme_engine_check_version() error: Invalid crypto engine
+`
+	got := readFailure([]byte(log)).Unverified
+	want := []buildstep.Unverified{
+		{Package: "hello-1.0-1.noarch", Reason: buildstep.UnverifiedUnsigned},
+		{Package: "hello-data-1.0-1.noarch", Reason: buildstep.UnverifiedUnsigned},
+		{Package: "hello-1.0-1.noarch", Reason: buildstep.UnverifiedNoKey},
+		{Package: "hello-1.0-1.noarch", Repo: "r", Reason: buildstep.UnverifiedUnsigned},
+		{Package: "odd-2-1.x86_64", Repo: "r", Reason: "Some other reason"},
+		{Reason: buildstep.UnverifiedNoGnuPG},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("unverified %+v,\nwant %+v", got, want)
+	}
+	r := buildstep.InstallReport{Failure: &buildstep.Failure{Status: 1, Unverified: want, Message: "m"}}
+	back, err := buildstep.ParseInstallReport(r.Encode())
+	if err != nil || !slices.Equal(back.Failure.Unverified, want) {
+		t.Errorf("read back %+v, %v", back, err)
+	}
+}

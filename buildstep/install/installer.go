@@ -70,6 +70,9 @@ func command(cfg *buildstep.InstallConfig, reposDir, releaseVer, dnfConf string,
 	case cfg.Mode == buildstep.ModeInstallDownloaded:
 		// Only the downloaded files: no repo is read.
 		argv = append(argv, "--setopt=reposdir="+emptyDir())
+		if cfg.GPGCheckDownloaded {
+			argv = append(argv, "--setopt=localpkg_gpgcheck=True")
+		}
 	case reposDir != "":
 		argv = append(argv, "--setopt=reposdir="+reposDir)
 	}
@@ -143,6 +146,11 @@ var (
 	// one, install a file differently.
 	conflictPattern          = regexp.MustCompile(`file (/.*?) conflicts between attempted installs of (\S+) and (\S+)`)
 	installedConflictPattern = regexp.MustCompile(`file (/.*?) from install of (\S+) conflicts with file from package (\S+)`)
+	// Signatures the installer refused (dnf, then dnf5).
+	unsignedPattern = regexp.MustCompile(`^Package (\S+)\.rpm is not signed`)
+	noKeyPattern    = regexp.MustCompile(`^Public key for (\S+)\.rpm is not installed`)
+	openPGPPattern  = regexp.MustCompile(`^OpenPGP check for package "([^"]+)" \(.*\) from repo "([^"]+)" has failed: (.+?)\.?$`)
+	noGnuPGPattern  = regexp.MustCompile(`^Failed to import OpenPGP keys into temporary keyring: gpgme`)
 )
 
 // readFailure picks out of an installer's output the names no repo has (or
@@ -152,6 +160,7 @@ func readFailure(log []byte) *buildstep.Failure {
 	var missing, excluded []string
 	var unresolved []buildstep.Unresolved
 	var conflicts []buildstep.Conflict
+	var unverified []buildstep.Unverified
 	sc := bufio.NewScanner(bytes.NewReader(log))
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	for sc.Scan() {
@@ -181,8 +190,29 @@ func readFailure(log []byte) *buildstep.Failure {
 		if c != nil && !slices.Contains(conflicts, *c) {
 			conflicts = append(conflicts, *c)
 		}
+		var u *buildstep.Unverified
+		switch m := openPGPPattern.FindStringSubmatch(line); {
+		case m != nil:
+			reason := m[3]
+			switch {
+			case strings.Contains(m[3], "not signed"):
+				reason = buildstep.UnverifiedUnsigned
+			case strings.Contains(m[3], "key is not installed"), strings.Contains(m[3], "NOKEY"):
+				reason = buildstep.UnverifiedNoKey
+			}
+			u = &buildstep.Unverified{Package: m[1], Repo: m[2], Reason: reason}
+		case unsignedPattern.MatchString(line):
+			u = &buildstep.Unverified{Package: unsignedPattern.FindStringSubmatch(line)[1], Reason: buildstep.UnverifiedUnsigned}
+		case noKeyPattern.MatchString(line):
+			u = &buildstep.Unverified{Package: noKeyPattern.FindStringSubmatch(line)[1], Reason: buildstep.UnverifiedNoKey}
+		case noGnuPGPattern.MatchString(line):
+			u = &buildstep.Unverified{Reason: buildstep.UnverifiedNoGnuPG}
+		}
+		if u != nil && !slices.Contains(unverified, *u) {
+			unverified = append(unverified, *u)
+		}
 	}
-	return &buildstep.Failure{Missing: missing, Excluded: excluded, Unresolved: unresolved, Conflicts: conflicts}
+	return &buildstep.Failure{Missing: missing, Excluded: excluded, Unresolved: unresolved, Conflicts: conflicts, Unverified: unverified}
 }
 
 // scriptletFailedPattern is rpm's report of a scriptlet that failed

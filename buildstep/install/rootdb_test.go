@@ -90,3 +90,15 @@ func TestLinkRootDBLeavesWhatItCannotTake(t *testing.T) {
 		t.Error("a relative %{_dbpath} was taken")
 	}
 }
+
+// An imported signing key is a header rpm -qa lists; it is not a package.
+func TestPackageListsLeaveOutSigningKeys(t *testing.T) {
+	out := []byte("'gpg-pubkey' 0 '3f56eb7b' '6b156f16' '(none)' '(none)'\n'hello' 0 '1.0' '1' 'noarch' 'hello-1.0-1.src.rpm'\n")
+	pkgs, err := parsePackages(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pkgs) != 1 || pkgs[0].Name != "hello" {
+		t.Errorf("packages %+v, want hello alone", pkgs)
+	}
+}

@@ -118,6 +118,9 @@ func parseRecords(out []byte, fields int, more func(buildstep.Package, []string)
 		if err != nil || epoch < 0 {
 			return nil, fmt.Errorf("rpm -qa: package %s has epoch %q", f[0], f[1])
 		}
+		if f[0] == rpmver.PubkeyName {
+			continue
+		}
 		p := buildstep.Package{NEVRA: rpmver.NEVRA{Name: f[0], Epoch: epoch, Version: f[2], Release: f[3], Arch: f[4]}, SourceRPM: none(f[5])}
 		if more != nil {
 			more(p, f)

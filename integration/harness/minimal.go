@@ -17,7 +17,7 @@ const (
 
 const (
 	sidRootfsRecipe      = "debootstrap v1 --variant=minbase --include=dnf5,rpm,busybox,flatpak,ostree sid"
-	minimalRuntimeRecipe = "minimal runtime v1"
+	minimalRuntimeRecipe = "minimal runtime v2 (with rpmkeys)"
 )
 
 var (
@@ -25,7 +25,8 @@ var (
 )
 
 // MinimalRuntime returns org.example.MinimalPlatform//1, a hybrid runtime
-// that holds nothing but dnf5, rpm, busybox as /bin/sh (no applets), the
+// that holds nothing but dnf5, rpm (and rpmkeys), busybox as /bin/sh (no
+// applets), the
 // libraries they load and their data (/usr/lib/rpm, /etc/dnf): no python3,
 // awk, find, comm or coreutils. Its rpmdb records runtime-provides, as the
 // test runtime's does. Builds on it show that the build steps need nothing
@@ -63,8 +64,10 @@ func buildSidRootfs(ctx context.Context, dir string) error {
 	return nil
 }
 
-// minimalBinaries are the programs of the minimal runtime.
-var minimalBinaries = []string{"/usr/bin/dnf5", "/usr/bin/rpm", "/usr/bin/busybox"}
+// minimalBinaries are the programs of the minimal runtime: rpm's include
+// rpmkeys, which rpm --import runs (as every distribution's rpm package
+// has it).
+var minimalBinaries = []string{"/usr/bin/dnf5", "/usr/bin/rpm", "/usr/bin/rpmkeys", "/usr/bin/busybox"}
 
 func buildMinimalRuntime(ctx context.Context, dir string) error {
 	rootfs, err := buildCached(sidRootfsKey, buildSidRootfs)

@@ -82,6 +82,12 @@ func Compare(a, b string) int {
 	return 1
 }
 
+// PubkeyName is the name rpm records each signing key it imported under
+// (rpm --import, or an installer importing a repo's gpgkey): a header with
+// the key's id as its version, no files and no architecture. It is not a
+// package, and package lists leave it out.
+const PubkeyName = "gpg-pubkey"
+
 // NEVRA is an RPM's identity: what rpm -q tells one installed package from
 // another. Epoch is 0 for none.
 type NEVRA struct {

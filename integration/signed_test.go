@@ -1,0 +1,170 @@
+package integration
+
+import (
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
+	"github.com/flatpak-frontend/flatpak-frontend/rpm/manifest"
+	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
+)
+
+// signingKey makes a GnuPG home with a new signing key and returns it and
+// the key's armored public part.
+func signingKey(t *testing.T, uid string) (home string, public []byte) {
+	t.Helper()
+	home, err := os.MkdirTemp("", "gpg-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = exec.Command("gpgconf", "--homedir", home, "--kill", "all").Run()
+		os.RemoveAll(home)
+	})
+	gpg := func(args ...string) []byte {
+		cmd := exec.Command("gpg", append([]string{"--homedir", home, "--batch", "--pinentry-mode", "loopback", "--passphrase", ""}, args...)...)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("gpg %v: %v\n%s", args, err, out)
+		}
+		return out
+	}
+	gpg("--quick-generate-key", uid, "rsa3072", "sign", "never")
+	return home, gpg("--armor", "--export", uid)
+}
+
+// signRPMs signs every RPM in dir with home's key uid, as a distribution's
+// build system does.
+func signRPMs(t *testing.T, dir, home, uid string) {
+	t.Helper()
+	rpms, _ := filepath.Glob(filepath.Join(dir, "*.rpm"))
+	args := append([]string{"--define", "__gpg /usr/bin/gpg", "--define", "_gpg_path " + home, "--define", "_gpg_name " + uid,
+		"--define", "_gpg_sign_cmd_extra_args --batch --pinentry-mode loopback --passphrase ''", "--addsign"}, rpms...)
+	if out, err := exec.Command("rpmsign", args...).CombinedOutput(); err != nil {
+		t.Fatalf("rpmsign: %v\n%s", err, out)
+	}
+}
+
+// TestSignedPackagesAreChecked: a distribution's repos are signed
+// (gpgcheck and a gpgkey). Packages signed with the repo's key install,
+// with dnf, and with dnf5 on a runtime that has no GnuPG (the step imports
+// the keys with rpm), and the key is not listed as one of the app's
+// packages; a package signed with another key, or not at all, fails the
+// build saying so. A repo with a secret (whose packages are downloaded,
+// then installed from the files) checks them too.
+func TestSignedPackagesAreChecked(t *testing.T) {
+	const uid, otherUID = "Example Packager <packager@example.org>", "Someone Else <else@example.org>"
+	home, public := signingKey(t, uid)
+	otherHome, _ := signingKey(t, otherUID)
+
+	signed, unsigned, wrong := t.TempDir(), t.TempDir(), t.TempDir()
+	for _, dir := range []string{signed, unsigned, wrong} {
+		for _, name := range []string{"hello", "hello-data"} {
+			rpm := harness.RPMFile(t, name)
+			if err := os.WriteFile(filepath.Join(dir, filepath.Base(rpm)), mustRead(t, rpm), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	signRPMs(t, signed, home, uid)
+	signRPMs(t, wrong, otherHome, otherUID)
+	keys := t.TempDir()
+	if err := os.WriteFile(filepath.Join(keys, "RPM-GPG-KEY-example"), public, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const user, password = "packager", "pw-5d1e"
+	mux := http.NewServeMux()
+	for name, dir := range map[string]string{"signed": signed, "unsigned": unsigned, "wrong": wrong, "keys": keys} {
+		createRepo(t, dir)
+		files := http.FileServer(http.Dir(dir))
+		mux.Handle("/"+name+"/", http.StripPrefix("/"+name, files))
+		// The same behind a login, for a repo with a secret.
+		mux.Handle("/auth/"+name+"/", http.StripPrefix("/auth/"+name, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if u, p, ok := r.BasicAuth(); !ok || u != user || p != password {
+				http.Error(w, "unauthorized", http.StatusUnauthorized)
+				return
+			}
+			files.ServeHTTP(w, r)
+		})))
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: mux}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	addr := ln.Addr().String()
+
+	spec := func(installer, repo, extra string) string {
+		s := "id: org.example.Hello\nruntime-name: org.example.Platform\nruntime-version: \"1\"\ncommand: hello\npackages: [hello]\n"
+		if installer == "dnf5" {
+			s += "installer: dnf5\n"
+		}
+		// A repo id of its own: no other build cached its metadata.
+		id := strings.ReplaceAll(repo, "/", "-") + "-" + installer + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+		return s + "repos:\n  - name: " + id + "\n    baseurl: http://" + addr + "/" + repo + "/\n    gpgkey: http://" + addr + "/keys/RPM-GPG-KEY-example\n" + extra
+	}
+	refused := map[string]map[string]string{
+		"dnf": {
+			"unsigned": "-1.0-1.noarch is not signed, and the repos check signatures (gpgcheck: repo unsigned-dnf-",
+			"wrong":    "-1.0-1.noarch is signed with a key that no repo's gpgkey holds (repo wrong-dnf-",
+		},
+		"dnf5": {
+			"unsigned": "-1.0-1.noarch from repo unsigned-dnf5-",
+			"wrong":    "a package is signed with a key that no repo's gpgkey holds (repo wrong-dnf5-",
+		},
+	}
+	for _, installer := range []string{"dnf", "dnf5"} {
+		t.Run(installer, func(t *testing.T) {
+			contexts := map[string]string{}
+			if installer == "dnf5" {
+				// dnf5, rpm and a shell: no GnuPG.
+				contexts["base"] = "oci-layout://" + harness.MinimalRuntime(t).Dir
+			}
+			res, err := build(t, buildOpts{dir: writeSpec(t, spec(installer, "signed", "")), file: "flatpak.yaml", contexts: contexts})
+			if err != nil {
+				t.Fatalf("signed packages: %v", err)
+			}
+			if label := imageLabel(t, res.oci, manifest.Label); strings.Contains(label, rpmver.PubkeyName) || !strings.Contains(label, "a hello 1.0-1.noarch") {
+				t.Errorf("the image's packages:\n%s", label)
+			}
+			for repo, want := range refused[installer] {
+				_, err := build(t, buildOpts{dir: writeSpec(t, spec(installer, repo, "")), file: "flatpak.yaml", contexts: contexts})
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Errorf("%s packages: %v\nwant %q", repo, err, want)
+				}
+			}
+		})
+	}
+
+	// Downloaded with the secret, then installed from the files.
+	for _, installer := range []string{"dnf", "dnf5"} {
+		contexts := map[string]string{}
+		if installer == "dnf5" {
+			contexts["base"] = "oci-layout://" + harness.MinimalRuntime(t).Dir
+		}
+		secret := "    secret: repocreds\n"
+		if _, err := buildWithSecretContexts(t, harness.Client(t), spec(installer, "auth/signed", secret), user+":"+password, false, contexts); err != nil {
+			t.Errorf("%s: signed packages from a repo with a secret: %v", installer, err)
+		}
+		_, err = buildWithSecretContexts(t, harness.Client(t), spec(installer, "auth/unsigned", secret), user+":"+password, false, contexts)
+		if want := "-1.0-1.noarch"; err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "is not signed") {
+			t.Errorf("%s: unsigned packages from a repo with a secret: %v\nwant %q and is not signed", installer, err, want)
+		}
+	}
+	// One repo with the secret and gpgcheck, one without: the files are
+	// installed with no check, which the build says.
+	mixed := spec("dnf", "auth/signed", "    secret: repocreds\n") + "  - name: unchecked\n    baseurl: http://" + addr + "/unsigned/\n    gpgcheck: false\n"
+	res, err := buildWithSecret(t, mixed, user+":"+password, false)
+	if want := "repos: the signatures of repo auth-signed-dnf-"; err != nil || !strings.Contains(res.log, want) || !strings.Contains(res.log, "repo unchecked has gpgcheck off") {
+		t.Errorf("a repo with a secret beside one without gpgcheck: %v; want a warning %q", err, want)
+	}
+}
