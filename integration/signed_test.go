@@ -75,8 +75,12 @@ func TestSignedPackagesAreChecked(t *testing.T) {
 	}
 	signRPMs(t, signed, home, uid)
 	signRPMs(t, wrong, otherHome, otherUID)
+	// The key's URL names the architecture, as repo files' do.
 	keys := t.TempDir()
-	if err := os.WriteFile(filepath.Join(keys, "RPM-GPG-KEY-example"), public, 0o644); err != nil {
+	if err := os.MkdirAll(filepath.Join(keys, "x86_64"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(keys, "x86_64", "RPM-GPG-KEY-example"), public, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	const user, password = "packager", "pw-5d1e"
@@ -110,7 +114,7 @@ func TestSignedPackagesAreChecked(t *testing.T) {
 		}
 		// A repo id of its own: no other build cached its metadata.
 		id := strings.ReplaceAll(repo, "/", "-") + "-" + installer + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-		return s + "repos:\n  - name: " + id + "\n    baseurl: http://" + addr + "/" + repo + "/\n    gpgkey: http://" + addr + "/keys/RPM-GPG-KEY-example\n" + extra
+		return s + "repos:\n  - name: " + id + "\n    baseurl: http://" + addr + "/" + repo + "/\n    gpgkey: http://" + addr + "/keys/$basearch/RPM-GPG-KEY-example\n" + extra
 	}
 	refused := map[string]map[string]string{
 		"dnf": {

@@ -135,7 +135,7 @@ func (s *step) run(ctx context.Context) error {
 		}
 	}
 	argv := func(extra, args []string) []string { return command(cfg, reposDir, releaseVer, dnfConf, extra, args) }
-	s.importKeys(ctx)
+	s.importKeys(ctx, releaseVer)
 	s.phases.done("set-up")
 	if cfg.Mode != buildstep.ModeDownload {
 		watch := s.watchCommits()

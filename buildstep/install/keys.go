@@ -8,10 +8,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/flatpakref"
 )
 
 // keysDir is where a download step leaves the signing keys it fetched, for
@@ -32,7 +34,7 @@ const maxKeySize = 1 << 20
 // cannot be fetched or imported is left to the installer, with a line in
 // the log: the installer then fails on the packages signed with it, or
 // imports it its own way.
-func (s *step) importKeys(ctx context.Context) {
+func (s *step) importKeys(ctx context.Context, releaseVer string) {
 	var files []string
 	if s.cfg.Mode == buildstep.ModeInstallDownloaded {
 		files, _ = filepath.Glob(filepath.Join(keysDir, "*.asc"))
@@ -41,9 +43,10 @@ func (s *step) importKeys(ctx context.Context) {
 		if s.cfg.Mode == buildstep.ModeDownload {
 			dir = keysDir
 		}
+		vars := s.keyVars(ctx, releaseVer)
 		for _, r := range s.cfg.Repos {
 			for i, u := range r.GPGKeys {
-				data, err := fetchKey(ctx, u)
+				data, err := fetchKey(ctx, vars.Replace(u))
 				if err == nil {
 					name := filepath.Join(dir, fmt.Sprintf("%s-%d.asc", r.ID, i))
 					if err = os.MkdirAll(dir, 0o755); err == nil {
@@ -66,6 +69,31 @@ func (s *step) importKeys(ctx context.Context) {
 			fmt.Fprintf(s.out, "flatpak-frontend: rpm --import %s: %v: %s; left to %s\n", filepath.Base(f), err, strings.TrimSpace(string(out)), s.cfg.Installer)
 		}
 	}
+}
+
+// keyVars replaces the installer variables key URLs have most ($basearch,
+// $releasever, as in EPEL's and RPM Fusion's repo files) with the values
+// the installer takes: the release version given, else the version of the
+// root's system-release package, as dnf detects it.
+func (s *step) keyVars(ctx context.Context, releaseVer string) *strings.Replacer {
+	if releaseVer == "" || releaseVer == "/" {
+		out, _ := s.rpm.command(ctx, "-q", "--qf", "%{VERSION}\n", "--whatprovides", "system-release").Output()
+		releaseVer = releaseVerOfBuildImage(string(out))
+	}
+	basearch := s.cfg.ForceArch
+	if basearch == "" {
+		basearch, _ = flatpakref.ArchOfOCI(runtime.GOARCH)
+	}
+	if b, ok := map[string]string{"i686": "i386", "arm": "armhfp", "armv7hl": "armhfp"}[basearch]; ok {
+		basearch = b
+	}
+	var pairs []string
+	for name, v := range map[string]string{"basearch": basearch, "releasever": releaseVer} {
+		if v != "" {
+			pairs = append(pairs, "${"+name+"}", v, "$"+name, v)
+		}
+	}
+	return strings.NewReplacer(pairs...)
 }
 
 // fetchKey reads a gpgkey URL: file:// from the step's file system,

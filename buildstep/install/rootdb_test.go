@@ -1,11 +1,14 @@
 package install
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
 )
 
 // TestLinkRootDBLetsRPMReadTheRuntimesDatabase makes a real rpm database
@@ -100,5 +103,14 @@ func TestPackageListsLeaveOutSigningKeys(t *testing.T) {
 	}
 	if len(pkgs) != 1 || pkgs[0].Name != "hello" {
 		t.Errorf("packages %+v, want hello alone", pkgs)
+	}
+}
+
+// Key URLs name the release and architecture as repo files do.
+func TestKeyURLVariables(t *testing.T) {
+	s := &step{cfg: &buildstep.InstallConfig{ForceArch: "i686"}}
+	got := s.keyVars(context.Background(), "41").Replace("file:///etc/pki/rpm-gpg/RPM-GPG-KEY-fedora-$releasever-$basearch ${releasever}/${basearch} $other")
+	if want := "file:///etc/pki/rpm-gpg/RPM-GPG-KEY-fedora-41-i386 41/i386 $other"; got != want {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }
