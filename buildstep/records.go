@@ -26,6 +26,7 @@ var recordFields = map[string]int{
 	tagExcluded:   1,
 	tagLost:       3,
 	tagUnverified: 3,
+	tagKey:        1,
 	tagStatus:     1,
 	tagError:      1,
 	tagEntry:      3,
@@ -45,6 +46,7 @@ const (
 	tagExcluded   = "excluded"
 	tagLost       = "lost"
 	tagUnverified = "unverified"
+	tagKey        = "key"
 	tagStatus     = "status"
 	tagError      = "error"
 	tagEntry      = "entry"

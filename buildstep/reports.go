@@ -130,6 +130,9 @@ type Failure struct {
 	Lost []Lost
 	// Unverified are packages whose signatures the installer refused.
 	Unverified []Unverified
+	// Keys are the repo keys the step could not read or import before
+	// the installer ran, each with why (with Unverified).
+	Keys []string
 	// Message says what failed, in one line.
 	Message string
 }
@@ -176,6 +179,9 @@ func (r *InstallReport) Encode() []byte {
 		}
 		for _, u := range f.Unverified {
 			w.record(tagUnverified, u.Package, u.Repo, u.Reason)
+		}
+		for _, k := range f.Keys {
+			w.record(tagKey, k)
 		}
 		w.record(tagError, f.Message)
 	}
@@ -235,6 +241,8 @@ func ParseInstallReport(data []byte) (*InstallReport, error) {
 			failure().Conflicts = append(failure().Conflicts, Conflict{f[0], f[1], f[2], f[3] == "1"})
 		case tagLost:
 			failure().Lost = append(failure().Lost, Lost{f[0], f[1], f[2]})
+		case tagKey:
+			failure().Keys = append(failure().Keys, f[0])
 		case tagUnverified:
 			failure().Unverified = append(failure().Unverified, Unverified{f[0], f[1], f[2]})
 		case tagError:

@@ -231,7 +231,7 @@ func (b *builder) failureError(f *buildstep.Failure, log []byte) error {
 			found = append(found, b.atPackage(fmt.Sprintf("nothing provides %s, which %s needs: neither the runtime nor an enabled repository%s has %s", strings.Join(c, ", "), n, repoNames(s), map[bool]string{true: "it", false: "them"}[len(c) == 1]), packageName(n)))
 		}
 		return locatedError(s, found)
-	case len(f.Unverified) > 0:
+	case len(f.Unverified) > 0 || len(f.Keys) > 0:
 		// The repos that check signatures, and with which keys.
 		var checking []string
 		for _, r := range s.Repos {
@@ -246,6 +246,13 @@ func (b *builder) failureError(f *buildstep.Failure, log []byte) error {
 		keys := strings.Join(checking, ", ")
 		if keys == "" {
 			keys = "the runtime's"
+		}
+		if len(f.Keys) > 0 {
+			// A key that could not be read is the likelier cause.
+			keys += "; the build could not read " + strings.Join(f.Keys, "; ")
+		}
+		if len(f.Unverified) == 0 {
+			found = append(found, located{fmt.Sprintf("the repos check signatures (gpgcheck: %s): give each repo a gpgkey that can be read", keys), []any{"repos"}})
 		}
 		for _, u := range f.Unverified {
 			from := ""

@@ -146,6 +146,13 @@ func TestSignedPackagesAreChecked(t *testing.T) {
 					t.Errorf("%s packages: %v\nwant %q", repo, err, want)
 				}
 			}
+			// A gpgkey URL that is wrong: the error says the key could
+			// not be read.
+			typo := strings.Replace(spec(installer, "signed", ""), "RPM-GPG-KEY-example", "RPM-GPG-KEY-exmaple", 1)
+			_, err = build(t, buildOpts{dir: writeSpec(t, typo), file: "flatpak.yaml", contexts: contexts})
+			if want := "the build could not read gpgkey http://" + addr + "/keys/x86_64/RPM-GPG-KEY-exmaple of repo signed-" + installer + "-"; err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "404 Not Found") {
+				t.Errorf("a gpgkey URL with a typo: %v\nwant %q", err, want)
+			}
 		})
 	}
 

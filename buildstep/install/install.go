@@ -56,6 +56,9 @@ type step struct {
 	phases *phases
 	// timed: the installer ran, so the phases are printed at the end.
 	timed bool
+	// keyProblems are the repo keys importKeys could not read or import,
+	// each with why.
+	keyProblems []string
 	// verified is what the check verified, by packaged path.
 	verified filecheck.Verified
 	// watch follows rpm's commits while the installer runs; committed
@@ -516,6 +519,7 @@ func (s *step) runInstaller(ctx context.Context, argv []string, env ...string) e
 	}
 	f := readFailure(log.Bytes())
 	f.Status = status
+	f.Keys = s.keyProblems
 	f.Message = fmt.Sprintf("%s failed with exit status %d", argv[0], status)
 	// dnf5 fails the install on a scriptlet that rpm reports failed.
 	if failed := failedScriptlets(log.Bytes()); len(failed) > 0 {

@@ -475,9 +475,10 @@ Failed to import OpenPGP keys into temporary keyring: gpgme_engine_check_version
 	if !slices.Equal(got, want) {
 		t.Errorf("unverified %+v,\nwant %+v", got, want)
 	}
-	r := buildstep.InstallReport{Failure: &buildstep.Failure{Status: 1, Unverified: want, Message: "m"}}
+	keys := []string{"gpgkey http://h/k of repo r: 404 Not Found"}
+	r := buildstep.InstallReport{Failure: &buildstep.Failure{Status: 1, Unverified: want, Keys: keys, Message: "m"}}
 	back, err := buildstep.ParseInstallReport(r.Encode())
-	if err != nil || !slices.Equal(back.Failure.Unverified, want) {
+	if err != nil || !slices.Equal(back.Failure.Unverified, want) || !slices.Equal(back.Failure.Keys, keys) {
 		t.Errorf("read back %+v, %v", back, err)
 	}
 }

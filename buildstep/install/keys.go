@@ -43,10 +43,16 @@ func (s *step) importKeys(ctx context.Context, releaseVer string) {
 		if s.cfg.Mode == buildstep.ModeDownload {
 			dir = keysDir
 		}
-		vars := s.keyVars(ctx, releaseVer)
+		var vars *strings.Replacer
 		for _, r := range s.cfg.Repos {
 			for i, u := range r.GPGKeys {
-				data, err := fetchKey(ctx, vars.Replace(u))
+				if vars == nil && strings.Contains(u, "$") {
+					vars = s.keyVars(ctx, releaseVer)
+				}
+				if vars != nil {
+					u = vars.Replace(u)
+				}
+				data, err := fetchKey(ctx, u)
 				if err == nil {
 					name := filepath.Join(dir, fmt.Sprintf("%s-%d.asc", r.ID, i))
 					if err = os.MkdirAll(dir, 0o755); err == nil {
@@ -55,6 +61,7 @@ func (s *step) importKeys(ctx context.Context, releaseVer string) {
 					files = append(files, name)
 				}
 				if err != nil {
+					s.keyProblems = append(s.keyProblems, fmt.Sprintf("gpgkey %s of repo %s: %v", u, r.ID, err))
 					fmt.Fprintf(s.out, "flatpak-frontend: repo %s: gpgkey %s: %v; left to %s\n", r.ID, u, err, s.cfg.Installer)
 				}
 			}
@@ -66,6 +73,7 @@ func (s *step) importKeys(ctx context.Context, releaseVer string) {
 	}
 	for _, f := range files {
 		if out, err := s.rpm.command(ctx, "--import", f).CombinedOutput(); err != nil {
+			s.keyProblems = append(s.keyProblems, fmt.Sprintf("rpm --import of %s: %s", filepath.Base(f), strings.TrimSpace(string(out))))
 			fmt.Fprintf(s.out, "flatpak-frontend: rpm --import %s: %v: %s; left to %s\n", filepath.Base(f), err, strings.TrimSpace(string(out)), s.cfg.Installer)
 		}
 	}

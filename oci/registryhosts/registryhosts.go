@@ -12,8 +12,9 @@
 //   - the certs.d folders docker and podman read, HOST[:PORT]/ with ca.crt
 //     (any *.crt: CAs) and client.cert with client.key (any *.cert with its
 //     *.key: client certificates): $XDG_CONFIG_HOME/containers/certs.d,
-//     /etc/containers/certs.d and /etc/docker/certs.d. They become the
-//     host's tlsconfigdir, which BuildKit reads the same way.
+//     /etc/containers/certs.d and /etc/docker/certs.d. Their files become
+//     the host's ca and keypair entries, which every BuildKit release reads
+//     (tlsconfigdir, which reads such a folder, is v0.13's).
 //
 // A host given a CA or a client certificate speaks TLS even where BuildKit
 // and go-containerregistry would guess plain HTTP (localhost, 127.0.0.1,
@@ -111,8 +112,19 @@ func LoadFrom(s Sources) (Config, error) {
 				continue
 			}
 			rc := c[e.Name()]
-			if !slices.Contains(rc.TLSConfigDir, hostDir) {
-				rc.TLSConfigDir = append(rc.TLSConfigDir, hostDir)
+			cas, pairs, err := readCertsDir(hostDir)
+			if err != nil {
+				return nil, fmt.Errorf("registry certificates: %w", err)
+			}
+			for _, ca := range cas {
+				if !slices.Contains(rc.RootCAs, ca) {
+					rc.RootCAs = append(rc.RootCAs, ca)
+				}
+			}
+			for _, kp := range pairs {
+				if !slices.Contains(rc.KeyPairs, kp) {
+					rc.KeyPairs = append(rc.KeyPairs, kp)
+				}
 			}
 			c[e.Name()] = rc
 		}
@@ -143,14 +155,36 @@ func (c Config) WithPlainHTTP(hosts ...string) Config {
 	return out
 }
 
-// TOML is the [registry."HOST"] sections of a buildkitd.toml that say c.
+// TOML is the [registry."HOST"] sections of a buildkitd.toml that say c,
+// with no empty value (BuildKit before v0.13 cannot read an empty
+// keypair list).
 func (c Config) TOML() (string, error) {
 	if len(c) == 0 {
 		return "", nil
 	}
+	type keyPair struct {
+		Key         string `toml:"key"`
+		Certificate string `toml:"cert"`
+	}
+	type registry struct {
+		Mirrors      []string  `toml:"mirrors,omitempty"`
+		PlainHTTP    *bool     `toml:"http,omitempty"`
+		Insecure     *bool     `toml:"insecure,omitempty"`
+		RootCAs      []string  `toml:"ca,omitempty"`
+		KeyPairs     []keyPair `toml:"keypair,omitempty"`
+		TLSConfigDir []string  `toml:"tlsconfigdir,omitempty"`
+	}
+	out := map[string]registry{}
+	for host, rc := range c {
+		r := registry{Mirrors: rc.Mirrors, PlainHTTP: rc.PlainHTTP, Insecure: rc.Insecure, RootCAs: rc.RootCAs, TLSConfigDir: rc.TLSConfigDir}
+		for _, kp := range rc.KeyPairs {
+			r.KeyPairs = append(r.KeyPairs, keyPair(kp))
+		}
+		out[host] = r
+	}
 	b, err := toml.Marshal(struct {
-		Registry map[string]resolverconfig.RegistryConfig `toml:"registry"`
-	}{c})
+		Registry map[string]registry `toml:"registry"`
+	}{out})
 	return string(b), err
 }
 
@@ -234,24 +268,36 @@ func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return t.base.RoundTrip(r)
 }
 
-// tlsConfig is rc's CAs (beside the system's) and client certificates, the
-// files of its tlsconfigdir read as BuildKit reads them.
+// readCertsDir is the CAs (*.crt) and client certificates (*.cert, with
+// the *.key of the same name) of a certs.d host folder, as docker, podman
+// and BuildKit read one.
+func readCertsDir(d string) (cas []string, pairs []resolverconfig.TLSKeyPair, err error) {
+	entries, err := os.ReadDir(d)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, err
+	}
+	for _, e := range entries {
+		p := filepath.Join(d, e.Name())
+		if strings.HasSuffix(e.Name(), ".crt") {
+			cas = append(cas, p)
+		}
+		if base, ok := strings.CutSuffix(e.Name(), ".cert"); ok {
+			pairs = append(pairs, resolverconfig.TLSKeyPair{Certificate: p, Key: filepath.Join(d, base+".key")})
+		}
+	}
+	return cas, pairs, nil
+}
+
+// tlsConfig is rc's CAs (beside the system's) and client certificates,
+// with those of its tlsconfigdir folders.
 func tlsConfig(rc resolverconfig.RegistryConfig) (*tls.Config, error) {
 	cas, pairs := slices.Clone(rc.RootCAs), slices.Clone(rc.KeyPairs)
 	for _, d := range rc.TLSConfigDir {
-		entries, err := os.ReadDir(d)
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		dc, dp, err := readCertsDir(d)
+		if err != nil {
 			return nil, err
 		}
-		for _, e := range entries {
-			p := filepath.Join(d, e.Name())
-			if strings.HasSuffix(e.Name(), ".crt") {
-				cas = append(cas, p)
-			}
-			if base, ok := strings.CutSuffix(e.Name(), ".cert"); ok {
-				pairs = append(pairs, resolverconfig.TLSKeyPair{Certificate: p, Key: filepath.Join(d, base+".key")})
-			}
-		}
+		cas, pairs = append(cas, dc...), append(pairs, dp...)
 	}
 	tc := &tls.Config{MinVersion: tls.VersionTLS12}
 	if rc.Insecure != nil && *rc.Insecure {

@@ -67,8 +67,8 @@ func TestLoadMergesBuildkitdTOMLAndCertsDirs(t *testing.T) {
 			t.Errorf("PlainHTTP(%s) = %v, %v; want %v", host, plain, said, want)
 		}
 	}
-	if got := c["registry.corp:443"].TLSConfigDir; len(got) != 1 || got[0] != filepath.Join(certs, "registry.corp:443") {
-		t.Errorf("tlsconfigdir = %v", got)
+	if got := c["registry.corp:443"].RootCAs; len(got) != 1 || got[0] != filepath.Join(certs, "registry.corp:443", "ca.crt") {
+		t.Errorf("ca = %v", got)
 	}
 
 	write(t, user, "[registry\n")

@@ -38,6 +38,11 @@ func TestConfigTOMLMarksRegistriesPlainHTTP(t *testing.T) {
 			t.Errorf("config lacks %q:\n%s", want, got)
 		}
 	}
+	// BuildKit before v0.13 cannot read an empty list where a table list
+	// goes (keypair = []); no empty value is written.
+	if strings.Contains(got, "[]") {
+		t.Errorf("config has an empty list:\n%s", got)
+	}
 	// What the daemon reads, read with its own loader.
 	cfg, err := bkconfig.Load(strings.NewReader(got))
 	if err != nil {
