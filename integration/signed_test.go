@@ -16,36 +16,23 @@ import (
 	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
 )
 
-// signingKey makes a GnuPG home with a new signing key and returns it and
-// the key's armored public part.
-func signingKey(t *testing.T, uid string) (home string, public []byte) {
+// armoredKey is the armored public part of gpgKey's key fpr in home, as
+// repos publish their gpgkey.
+func armoredKey(t *testing.T, home, fpr string) []byte {
 	t.Helper()
-	home, err := os.MkdirTemp("", "gpg-")
-	if err != nil {
-		t.Fatal(err)
+	out, err := exec.Command("gpg", "--batch", "--homedir", home, "--armor", "--export", fpr).Output()
+	if err != nil || len(out) == 0 {
+		t.Fatalf("gpg --armor --export: %v", err)
 	}
-	t.Cleanup(func() {
-		_ = exec.Command("gpgconf", "--homedir", home, "--kill", "all").Run()
-		os.RemoveAll(home)
-	})
-	gpg := func(args ...string) []byte {
-		cmd := exec.Command("gpg", append([]string{"--homedir", home, "--batch", "--pinentry-mode", "loopback", "--passphrase", ""}, args...)...)
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("gpg %v: %v\n%s", args, err, out)
-		}
-		return out
-	}
-	gpg("--quick-generate-key", uid, "rsa3072", "sign", "never")
-	return home, gpg("--armor", "--export", uid)
+	return out
 }
 
-// signRPMs signs every RPM in dir with home's key uid, as a distribution's
+// signRPMs signs every RPM in dir with home's key fpr, as a distribution's
 // build system does.
-func signRPMs(t *testing.T, dir, home, uid string) {
+func signRPMs(t *testing.T, dir, home, fpr string) {
 	t.Helper()
 	rpms, _ := filepath.Glob(filepath.Join(dir, "*.rpm"))
-	args := append([]string{"--define", "__gpg /usr/bin/gpg", "--define", "_gpg_path " + home, "--define", "_gpg_name " + uid,
+	args := append([]string{"--define", "__gpg /usr/bin/gpg", "--define", "_gpg_path " + home, "--define", "_gpg_name " + fpr,
 		"--define", "_gpg_sign_cmd_extra_args --batch --pinentry-mode loopback --passphrase ''", "--addsign"}, rpms...)
 	if out, err := exec.Command("rpmsign", args...).CombinedOutput(); err != nil {
 		t.Fatalf("rpmsign: %v\n%s", err, out)
@@ -60,9 +47,9 @@ func signRPMs(t *testing.T, dir, home, uid string) {
 // build saying so. A repo with a secret (whose packages are downloaded,
 // then installed from the files) checks them too.
 func TestSignedPackagesAreChecked(t *testing.T) {
-	const uid, otherUID = "Example Packager <packager@example.org>", "Someone Else <else@example.org>"
-	home, public := signingKey(t, uid)
-	otherHome, _ := signingKey(t, otherUID)
+	home, fpr, _ := gpgKey(t, "packager")
+	otherHome, otherFpr, _ := gpgKey(t, "someone-else")
+	public := armoredKey(t, home, fpr)
 
 	signed, unsigned, wrong := t.TempDir(), t.TempDir(), t.TempDir()
 	for _, dir := range []string{signed, unsigned, wrong} {
@@ -73,8 +60,8 @@ func TestSignedPackagesAreChecked(t *testing.T) {
 			}
 		}
 	}
-	signRPMs(t, signed, home, uid)
-	signRPMs(t, wrong, otherHome, otherUID)
+	signRPMs(t, signed, home, fpr)
+	signRPMs(t, wrong, otherHome, otherFpr)
 	// The key's URL names the architecture, as repo files' do.
 	keys := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(keys, "x86_64"), 0o755); err != nil {
