@@ -70,7 +70,9 @@ func TestBuildInstallRunExampleApp(t *testing.T) {
 }
 
 // checkReadsLittle: the install step's check took the files rpm wrote as
-// rpm verified them (it watched rpm commit them) and read few.
+// rpm verified them (it watched rpm commit them) and read few, leaving
+// aside those rpm wrote into a new folder before the watch saw the folder
+// (on a busy machine, a small package's).
 func checkReadsLittle(t *testing.T, log string) {
 	t.Helper()
 	m := regexp.MustCompile(`check: (\d+) packaged files read, (\d+) taken as rpm wrote them`).FindStringSubmatch(log)
@@ -80,8 +82,12 @@ func checkReadsLittle(t *testing.T, log string) {
 	}
 	read, _ := strconv.Atoi(m[1])
 	trusted, _ := strconv.Atoi(m[2])
-	if trusted == 0 || read*3 > trusted {
-		t.Errorf("the check read %d files and took %d as rpm wrote them: it did not see rpm commit most", read, trusted)
+	unseen := 0
+	if m := regexp.MustCompile(`check: (\d+) of the files read were written before the watch saw their new folder`).FindStringSubmatch(log); m != nil {
+		unseen, _ = strconv.Atoi(m[1])
+	}
+	if trusted == 0 || (read-unseen)*3 > trusted {
+		t.Errorf("the check read %d files (%d written before the watch saw their folder) and took %d as rpm wrote them: it did not see rpm commit most", read, unseen, trusted)
 	}
 }
 

@@ -59,11 +59,16 @@ type Trust struct {
 	// nothing wrote to since (see the install step's watch): such a
 	// file of the size rpm records and with one link is verified.
 	Committed map[string]bool
+	// Unseen are files, by their path on disk, that rpm may have
+	// committed before the watch could see it: they are read, and
+	// counted apart.
+	Unseen map[string]bool
 }
 
 // Counts says how a check knew the regular files' contents: Read were
-// hashed, Trusted were taken from its Trust.
-type Counts struct{ Read, Trusted int }
+// hashed, Trusted were taken from its Trust; Unseen of those read were in
+// its Trust's Unseen.
+type Counts struct{ Read, Trusted, Unseen int }
 
 // Verified are regular files whose content was found to have the digest
 // rpm recorded, by packaged path, with their stamps then.
@@ -131,6 +136,9 @@ func CheckTrusting(files []buildstep.PackagedFile, t Tree, trust Trust) ([]Probl
 					verified[f.Path] = buildstep.VerifiedFile{Path: f.Path, DigestAlgo: f.DigestAlgo, Digest: f.Digest, Stamp: stamp}
 					counts.Trusted++
 					continue
+				}
+				if trust.Unseen[disk] {
+					counts.Unseen++
 				}
 				hashJobs = append(hashJobs, job{f, disk, stamp, ok})
 			}

@@ -3,6 +3,7 @@ package install
 import (
 	"bytes"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,7 +30,8 @@ import (
 // queue overflowed, a watch could not be added, a watched folder was
 // moved. A folder created while it runs is watched from when its event is
 // read; a file renamed into place before that has no commit event and is
-// read again. What it cannot see: writes through a hard link from outside
+// read again (unseen says which: on a busy machine rpm can fill a small
+// package's new folders before the watch's reader runs). What it cannot see: writes through a hard link from outside
 // the watched folder or through another mount of it, and writes through
 // a shared mapping after the file was closed (inotify reports neither).
 type commitWatch struct {
@@ -53,6 +55,9 @@ type commitWatch struct {
 	// onCommit, when set, is told of each commit as it is read, with
 	// the path's event number then (it must not block).
 	onCommit func(path string, gen uint64)
+	// unseen are the files found in a folder watched only after it was
+	// created, and not committed since.
+	unseen map[string]bool
 	// broken says why nothing is trusted ("" while all is followed).
 	broken string
 }
@@ -120,18 +125,21 @@ func watchCommits(dir string, onCommit func(string, uint64)) *commitWatch {
 		return &commitWatch{broken: "inotify: " + err.Error()}
 	}
 	w := &commitWatch{fd: fd, done: make(chan struct{}), dirs: map[int32]string{},
-		committed: map[string]bool{}, moves: map[uint32]move{}, gen: map[string]uint64{}, onCommit: onCommit}
+		committed: map[string]bool{}, moves: map[uint32]move{}, gen: map[string]uint64{}, unseen: map[string]bool{},
+		onCommit: onCommit}
 	if err := unix.Pipe2(w.wake[:], unix.O_NONBLOCK|unix.O_CLOEXEC); err != nil {
 		unix.Close(fd)
 		return &commitWatch{broken: "pipe: " + err.Error()}
 	}
-	w.addTree(dir)
+	w.addTree(dir, false)
 	go w.run()
 	return w
 }
 
-// addTree watches dir and the folders below it.
-func (w *commitWatch) addTree(dir string) {
+// addTree watches dir and the folders below it. late says dir was
+// created (or moved in) while the watch ran: the files already in it had
+// events nobody saw.
+func (w *commitWatch) addTree(dir string, late bool) {
 	wd, err := unix.InotifyAddWatch(w.fd, dir, watchMask)
 	if err != nil {
 		w.breakWith("cannot watch " + dir + ": " + err.Error())
@@ -144,8 +152,12 @@ func (w *commitWatch) addTree(dir string) {
 		return
 	}
 	for _, e := range entries {
-		if e.IsDir() {
-			w.addTree(filepath.Join(dir, e.Name()))
+		p := filepath.Join(dir, e.Name())
+		switch {
+		case e.IsDir():
+			w.addTree(p, late)
+		case late && w.gen[p] == 0:
+			w.unseen[p] = true
 		}
 	}
 }
@@ -227,7 +239,7 @@ func (w *commitWatch) handle(buf []byte) {
 		if mask&unix.IN_ISDIR != 0 {
 			switch {
 			case mask&(unix.IN_CREATE|unix.IN_MOVED_TO) != 0:
-				w.addTree(p)
+				w.addTree(p, true)
 			case mask&unix.IN_MOVED_FROM != 0:
 				w.breakWith(p + " was moved")
 			}
@@ -235,6 +247,7 @@ func (w *commitWatch) handle(buf []byte) {
 		}
 		w.last++
 		w.gen[p] = w.last
+		delete(w.unseen, p)
 		switch {
 		case mask&unix.IN_MOVED_FROM != 0:
 			w.moves[ev.Cookie] = move{ev.Wd, name}
@@ -289,8 +302,15 @@ func (w *commitWatch) genOf(p string) (uint64, bool) {
 // when nothing can be trusted.
 // A watch that never started only says why; stop may be called again.
 func (w *commitWatch) stop() (map[string]bool, string) {
+	committed, _, why := w.stopUnseen()
+	return committed, why
+}
+
+// stopUnseen is stop, also returning the files the watch found in a
+// folder it saw late and that had no event after.
+func (w *commitWatch) stopUnseen() (committed, unseen map[string]bool, why string) {
 	if w == nil {
-		return nil, ""
+		return nil, nil, ""
 	}
 	if w.done != nil {
 		w.once.Do(func() {
@@ -304,7 +324,7 @@ func (w *commitWatch) stop() (map[string]bool, string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.broken != "" {
-		return nil, w.broken
+		return nil, nil, w.broken
 	}
 	out := map[string]bool{}
 	for p, ok := range w.committed {
@@ -312,5 +332,5 @@ func (w *commitWatch) stop() (map[string]bool, string) {
 			out[p] = true
 		}
 	}
-	return out, ""
+	return out, maps.Clone(w.unseen), ""
 }

@@ -3,8 +3,10 @@ package install
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -187,5 +189,51 @@ chmod 700 $P/bin/tool
 	}
 	if got, exp := describeTree(t, out), describeTree(t, want); got != exp {
 		t.Errorf("the mirror:\n%s\none copy of the final tree:\n%s", got, exp)
+	}
+}
+
+// TestCommitWatchNamesFilesItSawLate: the files already in a folder the
+// watch saw only after it came (rpm can fill a small package's new folder
+// before the watch's reader runs) are neither committed nor forgotten:
+// they are unseen, until an event shows them.
+func TestCommitWatchNamesFilesItSawLate(t *testing.T) {
+	tree, outside := t.TempDir(), t.TempDir()
+	w := watchCommits(tree, nil)
+	n := filepath.Join(outside, "n")
+	for name, content := range map[string]string{"x": "x\n", "y;6a1b2c3d": "y\n", "deeper/z": "z\n"} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(n, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(n, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Rename(n, filepath.Join(tree, "n")); err != nil {
+		t.Fatal(err)
+	}
+	// rpm commits y once the watch follows the folder.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		w.mu.Lock()
+		watched := slices.Contains(slices.Collect(maps.Values(w.dirs)), filepath.Join(tree, "n"))
+		w.mu.Unlock()
+		if watched {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the watch did not see the folder come")
+		}
+	}
+	if err := os.Rename(filepath.Join(tree, "n/y;6a1b2c3d"), filepath.Join(tree, "n/y")); err != nil {
+		t.Fatal(err)
+	}
+	committed, unseen, why := w.stopUnseen()
+	if why != "" {
+		t.Fatal(why)
+	}
+	if want := map[string]bool{filepath.Join(tree, "n/y"): true}; !maps.Equal(committed, want) {
+		t.Errorf("committed %v, want %v", committed, want)
+	}
+	if want := map[string]bool{filepath.Join(tree, "n/x"): true, filepath.Join(tree, "n/deeper/z"): true}; !maps.Equal(unseen, want) {
+		t.Errorf("unseen %v, want %v", unseen, want)
 	}
 }

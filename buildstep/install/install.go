@@ -62,9 +62,10 @@ type step struct {
 	// verified is what the check verified, by packaged path.
 	verified filecheck.Verified
 	// watch follows rpm's commits while the installer runs; committed
-	// are the files it vouches for, by path on disk.
-	watch     *commitWatch
-	committed map[string]bool
+	// are the files it vouches for, by path on disk; unseen those it
+	// found in a folder it saw late.
+	watch             *commitWatch
+	committed, unseen map[string]bool
 	// updated are the root's packages the install replaced with another
 	// version (of the runtime's, for an app).
 	updated []buildstep.Update
@@ -169,7 +170,7 @@ func (s *step) run(ctx context.Context) error {
 		return nil
 	}
 	var why string
-	if s.committed, why = s.watch.stop(); why != "" {
+	if s.committed, s.unseen, why = s.watch.stopUnseen(); why != "" {
 		fmt.Fprintf(s.out, "flatpak-frontend: every packaged file is read to check it: %s\n", why)
 	}
 	s.timed = true
@@ -322,12 +323,15 @@ func (s *step) check() error {
 	} else {
 		s.notePackagedOutsideRuntime()
 	}
-	trust := filecheck.Trust{Committed: s.committed}
+	trust := filecheck.Trust{Committed: s.committed, Unseen: s.unseen}
 	if s.state != nil {
 		trust.Verified = s.state.trusted
 	}
 	problems, verified, counts := filecheck.CheckTrusting(s.report.Files, tree, trust)
 	fmt.Fprintf(s.out, "flatpak-frontend: check: %d packaged files read, %d taken as rpm wrote them or as the last build checked them\n", counts.Read, counts.Trusted)
+	if counts.Unseen > 0 {
+		fmt.Fprintf(s.out, "flatpak-frontend: check: %d of the files read were written before the watch saw their new folder\n", counts.Unseen)
+	}
 	s.verified = verified
 	if s.state != nil {
 		s.state.verified = verified
