@@ -237,8 +237,8 @@ func (b *builder) failureError(f *buildstep.Failure, log []byte) error {
 		for _, r := range s.Repos {
 			if r.GPGCheck != nil && *r.GPGCheck {
 				key := "no gpgkey"
-				if r.GPGKey != "" {
-					key = "gpgkey " + r.GPGKey
+				if len(r.GPGKeys) > 0 {
+					key = "gpgkey " + strings.Join(r.GPGKeys, " ")
 				}
 				checking = append(checking, fmt.Sprintf("repo %s (%s)", r.Name, key))
 			}

@@ -44,7 +44,8 @@ func signRPMs(t *testing.T, dir, home, fpr string) {
 // with dnf, and with dnf5 on a runtime that has no GnuPG (the step imports
 // the keys with rpm), and the key is not listed as one of the app's
 // packages; a package signed with another key, or not at all, fails the
-// build saying so. A repo with a secret (whose packages are downloaded,
+// build saying so. A repo may list several keys (the old and the new,
+// after a rotation). A repo with a secret (whose packages are downloaded,
 // then installed from the files) checks them too.
 func TestSignedPackagesAreChecked(t *testing.T) {
 	home, fpr, _ := gpgKey(t, "packager")
@@ -68,6 +69,10 @@ func TestSignedPackagesAreChecked(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(keys, "x86_64", "RPM-GPG-KEY-example"), public, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A repo whose key was rotated lists the old and the new.
+	if err := os.WriteFile(filepath.Join(keys, "x86_64", "RPM-GPG-KEY-old"), armoredKey(t, otherHome, otherFpr), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	const user, password = "packager", "pw-5d1e"
@@ -120,7 +125,8 @@ func TestSignedPackagesAreChecked(t *testing.T) {
 				// dnf5, rpm and a shell: no GnuPG.
 				contexts["base"] = "oci-layout://" + harness.MinimalRuntime(t).Dir
 			}
-			res, err := build(t, buildOpts{dir: writeSpec(t, spec(installer, "signed", "")), file: "flatpak.yaml", contexts: contexts})
+			rotated := strings.Replace(spec(installer, "signed", ""), "gpgkey: ", "gpgkey: http://"+addr+"/keys/$basearch/RPM-GPG-KEY-old, ", 1)
+			res, err := build(t, buildOpts{dir: writeSpec(t, rotated), file: "flatpak.yaml", contexts: contexts})
 			if err != nil {
 				t.Fatalf("signed packages: %v", err)
 			}

@@ -541,6 +541,7 @@ repos:
     metalink: https://mirrors.fedoraproject.org/metalink?repo=fedora-$releasever&arch=$basearch
   - name: mirrors
     mirrorlist: https://example.com/mirrors
+    gpgkey: file:///etc/pki/rpm-gpg/old-key, https://example.com/new-key
 `)
 	res, err := Build(s, testOptions(s))
 	if err != nil {
@@ -560,7 +561,7 @@ repos:
 	for name, want := range map[string]string{
 		"/local.repo":   "baseurl=file://",
 		"/fedora.repo":  "\nmetalink=https://mirrors.fedoraproject.org/metalink?repo=fedora-$releasever&arch=$basearch\n",
-		"/mirrors.repo": "\nmirrorlist=https://example.com/mirrors\n",
+		"/mirrors.repo": "\nmirrorlist=https://example.com/mirrors\nenabled=1\ngpgcheck=1\ngpgkey=file:///etc/pki/rpm-gpg/old-key https://example.com/new-key\n",
 	} {
 		if !strings.Contains(files[name], want) {
 			t.Errorf("%s: %q, want it to contain %q", name, files[name], want)

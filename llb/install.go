@@ -61,8 +61,8 @@ func (b *builder) install(root bkllb.State, installer spec.Installer, cfg builds
 			case strings.HasPrefix(r.BaseURL, "file://"):
 				repo.Dir = strings.TrimPrefix(r.BaseURL, "file://")
 			}
-			if r.GPGCheck != nil && *r.GPGCheck && r.GPGKey != "" {
-				repo.GPGKeys = []string{r.GPGKey}
+			if r.GPGCheck != nil && *r.GPGCheck {
+				repo.GPGKeys = r.GPGKeys
 			}
 			if r.Secret != "" {
 				repo.Secret = buildstep.SecretsDir + "/" + r.Secret
@@ -146,8 +146,9 @@ func repoFiles(repos []spec.Repo) bkllb.State {
 		sb.WriteString("enabled=1\n")
 		gpg := r.GPGCheck != nil && *r.GPGCheck
 		fmt.Fprintf(&sb, "gpgcheck=%d\n", b2i(gpg))
-		if r.GPGKey != "" {
-			fmt.Fprintf(&sb, "gpgkey=%s\n", r.GPGKey)
+		if len(r.GPGKeys) > 0 {
+			// dnf and dnf5 split the value at spaces and commas.
+			fmt.Fprintf(&sb, "gpgkey=%s\n", strings.Join(r.GPGKeys, " "))
 		}
 		if r.Priority != 0 {
 			fmt.Fprintf(&sb, "priority=%d\n", r.Priority)
@@ -171,7 +172,7 @@ func allLocal(repos []spec.Repo) bool {
 		if r.Path == "" && !strings.HasPrefix(r.BaseURL, "file:") {
 			return false
 		}
-		if r.GPGCheck != nil && *r.GPGCheck && r.GPGKey != "" && !strings.HasPrefix(r.GPGKey, "file:") {
+		if r.GPGCheck != nil && *r.GPGCheck && slices.ContainsFunc(r.GPGKeys, func(k string) bool { return !strings.HasPrefix(k, "file:") }) {
 			return false
 		}
 	}

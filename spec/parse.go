@@ -210,7 +210,7 @@ func (p *parser) applyDefaults(s *Spec) {
 	}
 	for i := range s.Repos {
 		if s.Repos[i].GPGCheck == nil {
-			b := s.Repos[i].GPGKey != ""
+			b := len(s.Repos[i].GPGKeys) > 0
 			s.Repos[i].GPGCheck = &b
 		}
 	}

@@ -119,6 +119,9 @@ func TestParseKeys(t *testing.T) {
 			func(s *spec.Spec) any { return s.Repos[0].Metalink }, "https://mirrors.fedoraproject.org/metalink?repo=fedora-$releasever&arch=$basearch", []any{"repos", 0, "metalink"}, "5:13-5:94"},
 		{"repo gpgcheck default false", minimal + "repos:\n- {name: r, path: repo}\n",
 			func(s *spec.Spec) any { return *s.Repos[0].GPGCheck }, false, []any{"repos", 0, "path"}, "4:19-4:23"},
+		{"repo gpgkeys", minimal + "repos:\n- name: r\n  path: repo\n  gpgkey: |\n    file:///etc/pki/rpm-gpg/RPM-GPG-KEY-old,\n    https://example.com/RPM-GPG-KEY-$releasever\n",
+			func(s *spec.Spec) any { return fmt.Sprint(*s.Repos[0].GPGCheck, s.Repos[0].GPGKeys) },
+			"true [file:///etc/pki/rpm-gpg/RPM-GPG-KEY-old https://example.com/RPM-GPG-KEY-$releasever]", []any{"repos", 0, "gpgkey", 1}, "8:5-8:48"},
 		{"repo gpgcheck explicit", minimal + "repos:\n- {name: r, path: repo, gpgkey: 'https://x/k', gpgcheck: false, context: rpms, secret: creds}\n",
 			func(s *spec.Spec) any { return *s.Repos[0].GPGCheck }, false, nil, ""},
 		{"allow-outside-app", minimal + "allow-outside-app: [filesystem, setup]\n", func(s *spec.Spec) any { return s.AllowOutsideApp }, []string{"filesystem", "setup"}, []any{"allow-outside-app", 1}, "3:33-3:38"},
@@ -300,6 +303,8 @@ func TestParseErrors(t *testing.T) {
 		{"repo context without path", minimal + "repos:\n- {name: r, baseurl: 'https://x/', context: c}\n", []string{`4:45: repos[0].context: context names the build context that holds path`}},
 		{"repo secret", minimal + "repos:\n- {name: r, path: a, secret: \"a/b\"}\n", []string{`4:30: repos[0].secret: "a/b" is not a secret id`}},
 		{"repo gpgkey", minimal + "repos:\n- {name: r, path: a, gpgkey: /etc/key}\n", []string{`4:30: repos[0].gpgkey: "/etc/key" is not a URL`}},
+		{"repo gpgkeys", minimal + "repos:\n- name: r\n  path: a\n  gpgkey: https://x/k1 ftp://x/k2\n- {name: s, path: a, gpgkey: [file:///k, 'https://x/k 2']}\n- {name: t, path: a, gpgkey: ''}\n",
+			[]string{`6:24: repos[0].gpgkey[1]: "ftp://x/k2" has scheme "ftp"`, `7:42: repos[1].gpgkey[1]: "https://x/k 2" must not contain spaces`, `8:30: repos[2].gpgkey: no URL given`}},
 		{"repo includepkgs", minimal + "repos:\n- {name: r, path: a, includepkgs: [\"a;b\"]}\n", []string{`4:36: repos[0].includepkgs[0]: "a;b" is not a package name or glob`}},
 
 		// Build arguments.

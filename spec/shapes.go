@@ -28,6 +28,7 @@ func init() {
 		"script":      {"string (a shell script)", (*parser).decodeScript},
 		"args":        {"mapping of names to strings", (*parser).decodeArgs},
 		"arches":      {"string or list of strings", (*parser).decodeArchList},
+		"urls":        {"string or list of strings", (*parser).decodeURLList},
 	}
 }
 
@@ -141,6 +142,18 @@ func (p *parser) decodePackages(n *yaml.Node, v reflect.Value, path []any) {
 // decodeArchList reads platforms.only/not: a list, or one string of
 // architectures separated by commas or spaces.
 func (p *parser) decodeArchList(n *yaml.Node, v reflect.Value, path []any) {
+	p.decodeWords(n, v, path, "an architecture name")
+}
+
+// decodeURLList reads URLs as a .repo file gives them (gpgkey): separated
+// by spaces or commas, or a list.
+func (p *parser) decodeURLList(n *yaml.Node, v reflect.Value, path []any) {
+	p.decodeWords(n, v, path, "a URL")
+}
+
+// decodeWords reads one string of words separated by commas or white
+// space, or a list of them, recording each word's position.
+func (p *parser) decodeWords(n *yaml.Node, v reflect.Value, path []any, what string) {
 	var out []string
 	switch n.Kind {
 	case yaml.ScalarNode:
@@ -151,9 +164,9 @@ func (p *parser) decodeArchList(n *yaml.Node, v reflect.Value, path []any) {
 			out = append(out, p.expandAt(r, a, join(path, i)))
 		}
 	case yaml.SequenceNode:
-		out = p.stringList(n, path, "an architecture name")
+		out = p.stringList(n, path, what)
 	default:
-		p.errorf(n, "%sexpected an architecture name or a list of them, got %s", prefix(path), describe(n))
+		p.errorf(n, "%sexpected %s or a list of them, got %s", prefix(path), what, describe(n))
 		return
 	}
 	v.Set(reflect.ValueOf(out))

@@ -168,10 +168,12 @@ type Repo struct {
 	Context string `yaml:"context,omitempty" json:"context,omitempty"`
 	// Check package signatures. Default: true when gpgkey is set.
 	GPGCheck *bool `yaml:"gpgcheck,omitempty" json:"gpgcheck,omitempty"`
-	// URL of the signing key (file:// paths are inside the build image).
-	// The install step imports it with rpm before the installer runs (no
-	// GnuPG needed in the runtime).
-	GPGKey string `yaml:"gpgkey,omitempty" json:"gpgkey,omitempty"`
+	// URLs of the signing keys (file:// paths are inside the build image):
+	// one, several separated by spaces or commas as in a .repo file (a
+	// repo whose key was rotated lists the old and the new), or a list.
+	// The install step imports them with rpm before the installer runs
+	// (no GnuPG needed in the runtime).
+	GPGKeys []string `yaml:"gpgkey,omitempty" json:"gpgkey,omitempty" shape:"urls"`
 	// The repository priority (lower wins).
 	Priority int `yaml:"priority,omitempty" json:"priority,omitempty"`
 	// Only these packages are taken from the repository.

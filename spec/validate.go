@@ -367,10 +367,17 @@ func (p *parser) checkRepos(s *Spec) {
 		if p.isPresent(at("secret")...) && (!matchCharset(r.Secret, "_.-") || r.Secret == "." || r.Secret == "..") {
 			p.errorPath(at("secret"), "%s: %q is not a secret id (letters, digits and _.- only, not . or ..)", pathString(at("secret")), r.Secret)
 		}
-		if p.isPresent(at("gpgkey")...) {
-			if msg := checkURL(r.GPGKey); msg != "" {
-				p.errorPath(at("gpgkey"), "%s: %q %s", pathString(at("gpgkey")), r.GPGKey, msg)
+		for j, key := range r.GPGKeys {
+			if msg := checkURL(key); msg != "" {
+				kp := at("gpgkey")
+				if len(r.GPGKeys) > 1 {
+					kp = join(kp, j)
+				}
+				p.errorPath(kp, "%s: %q %s", pathString(kp), key, msg)
 			}
+		}
+		if p.isPresent(at("gpgkey")...) && len(r.GPGKeys) == 0 {
+			p.errorPath(at("gpgkey"), "%s: no URL given", pathString(at("gpgkey")))
 		}
 		for _, key := range []string{"includepkgs", "excludepkgs"} {
 			list := r.IncludePkgs

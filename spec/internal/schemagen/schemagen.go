@@ -190,7 +190,7 @@ func (g *gen) schemaFor(k key) obj {
 	switch name {
 	case "":
 		return g.typeSchema(k.field.Type)
-	case "finish-args", "arches":
+	case "finish-args", "arches", "urls":
 		return stringOrList()
 	case "packages":
 		g.define(packageType)
