@@ -119,4 +119,36 @@ func TestRegistryWithAPrivateCAAndClientCertificates(t *testing.T) {
 	if index, err := os.ReadFile(filepath.Join(out, "index", "static.d", "tls", "amd64.json")); err != nil || !strings.Contains(string(index), "org.example.Hello") || !strings.Contains(string(index), `"Registry": "https://`+host+`/"`) {
 		t.Errorf("publish wrote no index naming the app and https://%s/: %v\n%s", host, err, index)
 	}
+
+	// The users' Flatpak installs from it with the same certs.d files in
+	// their configuration (Flatpak 1.18 reads them there and in
+	// /etc/containers/certs.d; Debian 12's 1.14 reads none). The runtime
+	// is under its branch's tag, the app under tls: a remote each.
+	runCmd(t, command(certsD, "publish", "--registry", host, "--repo", "example/hello", "--repo", strings.Split(harness.RuntimeRepoPath, ":")[0], "--out", out))
+	addr := serveRemote(t, out)
+	user := harness.NewerFlatpak(t)
+	for remote, tag := range map[string]string{"published": "tls", "published-runtimes": harness.RuntimeBranch} {
+		if _, err := user.Command("--user", "remote-add", "--no-gpg-verify", remote, "oci+http://"+addr+"/#"+tag); err != nil {
+			t.Fatal(err)
+		}
+	}
+	install := func() error {
+		_, err := user.Command("--user", "install", "-y", "--noninteractive", "published-runtimes", harness.RuntimeRef)
+		if err == nil {
+			_, err = user.Command("--user", "install", "-y", "--noninteractive", "published", "org.example.Hello")
+		}
+		return err
+	}
+	if err := install(); err == nil || !strings.Contains(err.Error(), "https://"+host+"/v2/") {
+		t.Fatalf("Flatpak without the registry's certificates: %v, want a failure to fetch from https://%s", err, host)
+	}
+	if _, _, _, err := reg.WriteCerts(filepath.Join(user.ConfigDir(), "containers", "certs.d", host)); err != nil {
+		t.Fatal(err)
+	}
+	if err := install(); err != nil {
+		t.Fatalf("Flatpak with the registry's certificates in its certs.d: %v", err)
+	}
+	if got := user.Run(t, "org.example.Hello"); !strings.Contains(got, "Hello from org.example.Hello") {
+		t.Errorf("the app installed from the registry printed %q", got)
+	}
 }

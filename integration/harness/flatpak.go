@@ -112,6 +112,10 @@ func (f *FlatpakEnv) startSessionBus(t testing.TB, base string) {
 
 // Env is the environment flatpak runs in: the temporary user installation,
 // and a private HOME and XDG_RUNTIME_DIR so nothing of the host's is used.
+// ConfigDir is the user's configuration folder in the environment
+// ($XDG_CONFIG_HOME as Flatpak reads it).
+func (f *FlatpakEnv) ConfigDir() string { return filepath.Join(f.home, ".config") }
+
 func (f *FlatpakEnv) Env() []string {
 	var env []string
 	for _, kv := range os.Environ() {
