@@ -30,10 +30,11 @@ import (
 // queue overflowed, a watch could not be added, a watched folder was
 // moved. A folder created while it runs is watched from when its event is
 // read; a file renamed into place before that has no commit event and is
-// read again (unseen says which: on a busy machine rpm can fill a small
-// package's new folders before the watch's reader runs). What it cannot see: writes through a hard link from outside
-// the watched folder or through another mount of it, and writes through
-// a shared mapping after the file was closed (inotify reports neither).
+// read again (unseen says which: rpm can fill a small package's new
+// folder before the watch's reader runs, the more so on a busy machine).
+// What it cannot see: writes through a hard link from outside the watched
+// folder or through another mount of it, and writes through a shared
+// mapping after the file was closed (inotify reports neither).
 type commitWatch struct {
 	fd   int
 	wake [2]int // a pipe: a byte on it ends the watch
