@@ -303,8 +303,8 @@ func TestParseErrors(t *testing.T) {
 		{"repo context without path", minimal + "repos:\n- {name: r, baseurl: 'https://x/', context: c}\n", []string{`4:45: repos[0].context: context names the build context that holds path`}},
 		{"repo secret", minimal + "repos:\n- {name: r, path: a, secret: \"a/b\"}\n", []string{`4:30: repos[0].secret: "a/b" is not a secret id`}},
 		{"repo gpgkey", minimal + "repos:\n- {name: r, path: a, gpgkey: /etc/key}\n", []string{`4:30: repos[0].gpgkey: "/etc/key" is not a URL`}},
-		{"repo gpgkeys", minimal + "repos:\n- name: r\n  path: a\n  gpgkey: https://x/k1 ftp://x/k2\n- {name: s, path: a, gpgkey: [file:///k, 'https://x/k 2']}\n- {name: t, path: a, gpgkey: ''}\n",
-			[]string{`6:24: repos[0].gpgkey[1]: "ftp://x/k2" has scheme "ftp"`, `7:42: repos[1].gpgkey[1]: "https://x/k 2" must not contain spaces`, `8:30: repos[2].gpgkey: no URL given`}},
+		{"repo gpgkeys", minimal + "repos:\n- name: r\n  path: a\n  gpgkey: https://x/k1 ftp://x/k2\n- {name: s, path: a, gpgkey: [file:///k, 'https://x/k 2']}\n- {name: t, path: a, gpgkey: ''}\n- {name: u, path: a, gpgkey: ['https://x/a,b']}\n",
+			[]string{`6:24: repos[0].gpgkey[1]: "ftp://x/k2" has scheme "ftp"`, `7:42: repos[1].gpgkey[1]: "https://x/k 2" must not contain spaces`, `8:30: repos[2].gpgkey: no URL given`, `9:30: repos[3].gpgkey: "https://x/a,b" must not contain ','`}},
 		{"repo includepkgs", minimal + "repos:\n- {name: r, path: a, includepkgs: [\"a;b\"]}\n", []string{`4:36: repos[0].includepkgs[0]: "a;b" is not a package name or glob`}},
 
 		// Build arguments.

@@ -368,7 +368,12 @@ func (p *parser) checkRepos(s *Spec) {
 			p.errorPath(at("secret"), "%s: %q is not a secret id (letters, digits and _.- only, not . or ..)", pathString(at("secret")), r.Secret)
 		}
 		for j, key := range r.GPGKeys {
-			if msg := checkURL(key); msg != "" {
+			msg := checkURL(key)
+			if msg == "" && strings.Contains(key, ",") {
+				// A list's item; a string is split at its commas.
+				msg = "must not contain ',': dnf reads it as a separator between keys (write %2C)"
+			}
+			if msg != "" {
 				kp := at("gpgkey")
 				if len(r.GPGKeys) > 1 {
 					kp = join(kp, j)
