@@ -207,3 +207,33 @@ func editLabels(t *testing.T, dir string, edit func(map[string]string)) {
 		t.Fatal(err)
 	}
 }
+
+// TestVerifyAndAffectedReadBuildKitsOCIArchive: buildctl's --output
+// type=oci,dest=FILE (a tar, as docker buildx writes it too) is read in
+// place by verify (named as a file or as skopeo names it) and by affected.
+func TestVerifyAndAffectedReadBuildKitsOCIArchive(t *testing.T) {
+	img, _ := frontendImage(t)
+	ex := exampleDir(t)
+	archive := filepath.Join(t.TempDir(), "hello.tar")
+	args := append([]string{"build", "--progress=plain", "--frontend", "gateway.v0", "--opt", "source=" + img,
+		"--local", "context=" + ex, "--local", "dockerfile=" + ex}, exampleInputs(t)...)
+	if _, err := buildctl(t, append(args, "--output", "type=oci,dest="+archive)...); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(archive); err != nil || !fi.Mode().IsRegular() {
+		t.Fatalf("buildctl wrote no archive: %v", err)
+	}
+	rep := mustVerify(t, archive)
+	if len(rep.Refs) != 1 || rep.Refs[0] != helloRef {
+		t.Errorf("verified refs %q, want [%s]", rep.Refs, helloRef)
+	}
+	for _, src := range []string{archive, "oci-archive:" + archive} {
+		if code, out := runVerifyCLI(t, src); code != 0 {
+			t.Errorf("flatpak-frontend verify %s: exit %d\n%s", src, code, out)
+		}
+	}
+	out, err := exec.Command(cli(t), "affected", "--package", "hello-data", archive).CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), helloRef) || !strings.Contains(string(out), "hello-data-") {
+		t.Errorf("affected on the archive: %v\n%s", err, out)
+	}
+}

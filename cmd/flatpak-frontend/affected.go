@@ -37,8 +37,10 @@ func runAffected(args []string) int {
 Lists the images that contain the package, from their org.flatpak-frontend.rpms
 label or SPDX attestation, one line each:
   IMAGE  FLATPAK-REF  NEVRA  bundled | runtime RUNTIME-REF
-IMAGE is a registry reference or an OCI layout directory (or
-oci-layout://DIR, with :TAG or @DIGEST for one of its images).
+IMAGE is a registry reference; OCI-LAYOUT an OCI layout directory or an OCI
+archive of one (a tar, as buildx --output type=oci,dest=FILE writes it),
+also written oci-layout://PATH (with :TAG or @DIGEST for one of its images)
+or oci-archive:PATH[:NAME].
 Exit status: 0 none affected, 1 some affected, 2 an image could not be read.`)
 		fs.PrintDefaults()
 	}

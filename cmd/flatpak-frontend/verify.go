@@ -29,8 +29,10 @@ xa.metadata are byte-identical; xa.ref is org.flatpak.ref), and the layers
 hold only files/, export/ and metadata (and a hybrid runtime's container
 entries), owned by 0:0 with canonical modes, with no setuid bits, devices or
 whiteouts, and exported names that start with the ID.
-OCI-LAYOUT is a directory (or oci-layout://DIR, with :TAG or @DIGEST for one
-of its images); IMAGE a registry reference.
+OCI-LAYOUT is a directory or an OCI archive of one (a tar, as buildx --output
+type=oci,dest=FILE writes it), also written oci-layout://PATH (with :TAG or
+@DIGEST for one of its images) or oci-archive:PATH[:NAME]; IMAGE a registry
+reference.
 Prints one problem per line: IMAGE: WHERE: WHAT.
 With --remote, checks what publish wrote in DIR instead: every index has the
 fields Flatpak 1.17.1 and later require, names only images the registry has,

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/containerd/containerd/v2/core/remotes"
@@ -22,26 +21,24 @@ type Blobs interface {
 	Open(ctx context.Context, d ocispecs.Descriptor) (io.ReadCloser, error)
 }
 
-// LayoutOf returns the OCI layout a source names: oci-layout://DIR[:TAG][@DIGEST]
-// (a tag or digest picks images of its index.json), or an existing folder.
+// LayoutOf returns the OCI layout a source names: oci-layout://PATH[:TAG][@DIGEST]
+// (a tag or digest picks images of its index.json), skopeo's
+// oci-archive:PATH[:NAME], or an existing folder or file. PATH is a layout
+// folder or an OCI archive of one (ocilayout.OpenLocal opens either).
 func LayoutOf(source string) (ocilayout.Ref, bool) {
 	if r, ok := ocilayout.ParseRef(source); ok {
 		return r, true
 	}
-	if st, err := os.Stat(source); err == nil && st.IsDir() {
+	if p, ok := strings.CutPrefix(source, "oci-archive:"); ok {
+		// As skopeo reads it: the path ends at the first colon, and any
+		// name follows (a Flatpak ref too).
+		p, name, _ := strings.Cut(p, ":")
+		return ocilayout.Ref{Dir: p, Tag: name}, true
+	}
+	if _, err := os.Stat(source); err == nil {
 		return ocilayout.Ref{Dir: source}, true
 	}
 	return ocilayout.Ref{}, false
-}
-
-// Layout is the blobs of an OCI layout directory.
-type Layout string
-
-func (l Layout) Open(_ context.Context, d ocispecs.Descriptor) (io.ReadCloser, error) {
-	if err := d.Digest.Validate(); err != nil {
-		return nil, err
-	}
-	return os.Open(filepath.Join(string(l), "blobs", d.Digest.Algorithm().String(), d.Digest.Encoded()))
 }
 
 // Remote resolves a registry reference and returns its descriptor (an
@@ -50,9 +47,6 @@ func Remote(ctx context.Context, ref string) (ocispecs.Descriptor, Blobs, error)
 	ref = strings.TrimPrefix(ref, "docker-image://")
 	named, err := reference.ParseDockerRef(ref)
 	if err != nil {
-		if hint := ocilayout.ArchiveHint(ref); hint != "" {
-			return ocispecs.Descriptor{}, nil, fmt.Errorf("%s is not an OCI layout directory but %s", ref, hint)
-		}
 		return ocispecs.Descriptor{}, nil, fmt.Errorf("%s: neither an OCI layout directory nor an image reference: %w", ref, err)
 	}
 	hosts, err := registryhosts.Load()

@@ -89,17 +89,9 @@ func clone(m map[string]string) map[string]string {
 	return out
 }
 
-// ReadIndex reads the layout's index.json.
+// ReadIndex reads the index.json of the layout folder dir.
 func ReadIndex(dir string) (*ocispecs.Index, error) {
-	dt, err := os.ReadFile(filepath.Join(dir, "index.json"))
-	if err != nil {
-		return nil, fmt.Errorf("not an OCI layout: %w", err)
-	}
-	var idx ocispecs.Index
-	if err := json.Unmarshal(dt, &idx); err != nil {
-		return nil, fmt.Errorf("%s/index.json: %w", dir, err)
-	}
-	return &idx, nil
+	return (&Local{Path: dir, Files: os.DirFS(dir)}).Index()
 }
 
 // ReadBlob reads blob d of the layout as JSON into v.

@@ -5,8 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
+	"io/fs"
 	"strings"
 
 	"github.com/flatpak-frontend/flatpak-frontend/oci/imagesource"
@@ -69,21 +68,26 @@ func Check(ctx context.Context, source string) (*Report, error) {
 	return CheckRemote(ctx, source)
 }
 
-// CheckLayout verifies the images of an OCI layout directory (those r
-// names).
+// CheckLayout verifies the images of an OCI layout directory or OCI
+// archive (those r names).
 func CheckLayout(ctx context.Context, r ocilayout.Ref) (*Report, error) {
 	dir := r.Dir
-	dt, err := os.ReadFile(filepath.Join(dir, "index.json"))
+	l, err := ocilayout.OpenLocal(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Close()
+	dt, err := fs.ReadFile(l.Files, "index.json")
 	if err != nil {
 		return nil, fmt.Errorf("%s: not an OCI layout: %w", dir, err)
 	}
-	c := &checker{ctx: ctx, src: imagesource.Layout(dir), rep: &Report{Source: dir}}
+	c := &checker{ctx: ctx, src: l, rep: &Report{Source: dir}}
 	var idx ocispecs.Index
 	if err := json.Unmarshal(dt, &idx); err != nil {
 		c.problem(dir, "index.json", "not valid JSON: %v", err)
 		return c.rep, nil
 	}
-	if _, err := os.Stat(filepath.Join(dir, "oci-layout")); err != nil {
+	if _, err := fs.Stat(l.Files, "oci-layout"); err != nil {
 		c.problem(dir, "oci-layout", "missing: an OCI layout has an oci-layout file with its version")
 	}
 	named := map[digest.Digest]string{}

@@ -358,3 +358,37 @@ func TestTaggedLayoutChecksThatImage(t *testing.T) {
 		t.Fatalf("an unknown tag: %v", err)
 	}
 }
+
+// TestOCIArchiveIsCheckedInPlace: a tar of a layout (docker buildx's
+// --output type=oci,dest=FILE, skopeo's oci-archive:) is verified as the
+// layout itself, named as a file or as skopeo names it, and a layer broken
+// inside the archive is reported as in a folder.
+func TestOCIArchiveIsCheckedInPlace(t *testing.T) {
+	img := validApp()
+	dir := img.write(t)
+	archive := filepath.Join(t.TempDir(), "app.tar")
+	if out, err := exec.Command("tar", "-C", dir, "-cf", archive, ".").CombinedOutput(); err != nil {
+		t.Fatalf("tar: %v\n%s", err, out)
+	}
+	for _, src := range []string{archive, "oci-archive:" + archive, "oci-archive:" + archive + ":" + img.ref} {
+		rep, err := verify.Check(context.Background(), src)
+		if err != nil || len(rep.Problems) > 0 || len(rep.Refs) != 1 || rep.Refs[0] != img.ref {
+			t.Errorf("%s: %v %+v", src, err, rep)
+		}
+	}
+	dt, err := os.ReadFile(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gz := bytes.Index(dt, []byte{0x1f, 0x8b, 8})
+	if gz < 0 {
+		t.Fatal("no gzip layer in the archive")
+	}
+	dt[gz+40] ^= 0xff
+	if err := os.WriteFile(archive, dt, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if all := strings.Join(check(t, archive), "\n"); !strings.Contains(all, "layer 1") {
+		t.Errorf("a layer broken inside the archive is not reported:\n%s", all)
+	}
+}
