@@ -9,4 +9,9 @@
 // finds nothing there. ExposeFlatpakImages adds the named image manifests to
 // index.json itself and keeps the index entry, so SBOM tools still find the
 // attestations through it.
+//
+// Local opens a layout to read: its folder, or an OCI archive (a tar of
+// one, as buildx's --output type=oci,dest=FILE and skopeo's oci-archive:
+// write it) read in place by Archive; no library reads an archive without
+// unpacking it, hence the small tar index here.
 package ocilayout
