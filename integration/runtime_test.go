@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -147,9 +148,11 @@ RUN sh -c 'set -e; test -f /etc/passwd; test -x /usr/bin/busybox; test -d /var/t
 		LocalMounts:   map[string]fsutil.FS{"context": fsys, "dockerfile": fsys},
 		Exports:       []client.ExportEntry{{Type: client.ExporterLocal, OutputDir: out}},
 	}
-	if err := localbuild.AddContext(&opt, "runtime", "oci-layout://"+runtime.oci); err != nil {
+	closer, err := localbuild.AddContext(&opt, "runtime", "oci-layout://"+runtime.oci)
+	if err != nil {
 		t.Fatal(err)
 	}
+	defer closer.Close()
 	if _, err := harness.Client(t).Solve(context.Background(), nil, opt, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -236,6 +239,33 @@ func TestBuildInstallsATaggedRuntime(t *testing.T) {
 	for i, a := range cmd.Args {
 		if strings.HasPrefix(a, "runtime=oci-layout://") {
 			cmd.Args[i] = "runtime=oci-layout://" + taggedRuntimeLayout(t) + ":f41"
+		}
+	}
+	stdout, _ := runCmd(t, cmd)
+	if !strings.Contains(stdout, "Hello from org.example.Hello") {
+		t.Errorf("stdout = %q, want the app's greeting", stdout)
+	}
+	if list, err := fp.Command("--user", "list", "--runtime", "--columns=application"); err != nil || !strings.Contains(list, harness.RuntimeID) {
+		t.Errorf("the runtime is not installed: %v\n%s", err, list)
+	}
+}
+
+// TestBuildInstallsARuntimeFromAnOCIArchive: build takes the runtime as an
+// OCI archive (skopeo's oci-archive:, as docker buildx's --output
+// type=oci,dest=FILE writes one too) given as oci-layout://FILE, served to
+// the daemon from the archive in place; --install copies the runtime out
+// into a folder for Flatpak, installs it and runs the app on it.
+func TestBuildInstallsARuntimeFromAnOCIArchive(t *testing.T) {
+	rt := harness.Runtime(t)
+	archive := filepath.Join(t.TempDir(), "runtime.tar")
+	if _, err := runLogged(t, exec.Command("skopeo", "copy", "--quiet", "oci:"+rt.Dir, "oci-archive:"+archive)); err != nil {
+		t.Fatal(err)
+	}
+	fp := harness.Flatpak(t)
+	cmd := buildCmd(t, fp, harness.Addr(), "--install", "--run")
+	for i, a := range cmd.Args {
+		if strings.HasPrefix(a, "runtime=oci-layout://") {
+			cmd.Args[i] = "runtime=oci-layout://" + archive
 		}
 	}
 	stdout, _ := runCmd(t, cmd)

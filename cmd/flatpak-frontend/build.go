@@ -243,9 +243,10 @@ func installImages(ctx context.Context, in *flatpakcli.Installation, o localbuil
 	r, rtLayout := ocilayout.ParseRef(o.Contexts["runtime"])
 	rtDir := r.Dir
 	if rtLayout {
-		if r.Tag != "" || r.Digest != "" {
+		if fi, err := os.Stat(rtDir); r.Tag != "" || r.Digest != "" || (err == nil && !fi.IsDir()) {
 			// The image it names alone, named with its Flatpak ref:
-			// build-import-bundle takes a layout of one.
+			// build-import-bundle takes a folder with one (an OCI
+			// archive's blobs are copied out).
 			tmp, err := os.MkdirTemp("", "flatpak-frontend-runtime-")
 			if err != nil {
 				return err

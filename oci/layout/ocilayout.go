@@ -2,7 +2,6 @@ package ocilayout
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -91,71 +90,20 @@ func clone(m map[string]string) map[string]string {
 
 // ReadIndex reads the index.json of the layout folder dir.
 func ReadIndex(dir string) (*ocispecs.Index, error) {
-	return (&Local{Path: dir, Files: os.DirFS(dir)}).Index()
+	return dirLocal(dir).Index()
 }
 
-// ReadBlob reads blob d of the layout as JSON into v.
+// ReadBlob reads blob d of the layout folder dir as JSON into v.
 func ReadBlob(dir string, d digest.Digest, v any) error {
-	if err := d.Validate(); err != nil {
-		return fmt.Errorf("%s: %w", dir, err)
-	}
-	dt, err := os.ReadFile(filepath.Join(dir, "blobs", d.Algorithm().String(), d.Encoded()))
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(dt, v); err != nil {
-		return fmt.Errorf("%s: blob %s: %w", dir, d, err)
-	}
-	return nil
+	return dirLocal(dir).ReadBlob(d, v)
 }
 
-// Blobs returns every blob the layout's index.json reaches: manifests,
-// indexes, configs and layers.
+// Blobs returns every blob the index.json of the layout folder dir reaches.
 func Blobs(dir string) (map[digest.Digest]bool, error) {
-	idx, err := ReadIndex(dir)
+	l := dirLocal(dir)
+	idx, err := l.Index()
 	if err != nil {
 		return nil, err
 	}
-	seen := map[digest.Digest]bool{}
-	var walk func(ds []ocispecs.Descriptor) error
-	walk = func(ds []ocispecs.Descriptor) error {
-		for _, d := range ds {
-			if seen[d.Digest] {
-				continue
-			}
-			seen[d.Digest] = true
-			switch d.MediaType {
-			case ocispecs.MediaTypeImageIndex, ocispecs.MediaTypeImageManifest,
-				"application/vnd.docker.distribution.manifest.list.v2+json",
-				"application/vnd.docker.distribution.manifest.v2+json":
-			default:
-				continue
-			}
-			// Both kinds in one: an index has manifests, a manifest a
-			// config and layers.
-			var m struct {
-				Manifests []ocispecs.Descriptor `json:"manifests"`
-				Config    *ocispecs.Descriptor  `json:"config"`
-				Layers    []ocispecs.Descriptor `json:"layers"`
-				Subject   *ocispecs.Descriptor  `json:"subject"`
-			}
-			if err := ReadBlob(dir, d.Digest, &m); err != nil {
-				return err
-			}
-			next := append(m.Manifests, m.Layers...)
-			for _, p := range []*ocispecs.Descriptor{m.Config, m.Subject} {
-				if p != nil {
-					next = append(next, *p)
-				}
-			}
-			if err := walk(next); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	if err := walk(idx.Manifests); err != nil {
-		return nil, err
-	}
-	return seen, nil
+	return l.Reachable(idx.Manifests)
 }

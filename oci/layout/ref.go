@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/distribution/reference"
+	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -103,39 +105,38 @@ func (r Ref) Select(idx *ocispecs.Index) ([]ocispecs.Descriptor, error) {
 	return idx.Manifests, nil
 }
 
-// TaggedDigest is the digest of the image index.json names tag.
-func TaggedDigest(dir, tag string) (string, error) {
-	idx, err := ReadIndex(dir)
-	if err != nil {
-		return "", err
-	}
-	ms, err := Ref{Dir: dir, Tag: tag}.Select(idx)
-	if err != nil {
-		return "", err
-	}
-	return ms[0].Digest.String(), nil
-}
-
 // WriteSelected writes into dir, an empty folder, an OCI layout of the
 // images of r's layout that r names: its index.json lists only those, and
-// its blobs are r's (a symlink). flatpak build-import-bundle --oci reads a
-// layout of one named image; this is how a layout of several is given to
-// it.
+// its blobs are r's (a symlink to a layout folder's, a copy of those the
+// images need from an OCI archive). flatpak build-import-bundle --oci reads
+// a folder with one named image; this is how a layout of several, or an
+// archive, is given to it.
 func WriteSelected(r Ref, dir string) error {
-	idx, err := ReadIndex(r.Dir)
+	l, err := OpenLocal(r.Dir)
 	if err != nil {
-		return fmt.Errorf("%s: %w", r.Dir, err)
+		return err
+	}
+	defer l.Close()
+	idx, err := l.Index()
+	if err != nil {
+		return err
 	}
 	ms, err := r.Select(idx)
 	if err != nil {
 		return err
 	}
-	blobs, err := filepath.Abs(filepath.Join(r.Dir, "blobs"))
-	if err != nil {
-		return err
-	}
-	if err := os.Symlink(blobs, filepath.Join(dir, "blobs")); err != nil {
-		return err
+	if l.IsArchive() {
+		if err := copyBlobs(l, ms, dir); err != nil {
+			return err
+		}
+	} else {
+		blobs, err := filepath.Abs(filepath.Join(r.Dir, "blobs"))
+		if err != nil {
+			return err
+		}
+		if err := os.Symlink(blobs, filepath.Join(dir, "blobs")); err != nil {
+			return err
+		}
 	}
 	out := *idx
 	out.Manifests = ms
@@ -147,6 +148,40 @@ func WriteSelected(r Ref, dir string) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, ocispecs.ImageIndexFile), dt, 0o644)
+}
+
+// copyBlobs copies the blobs ms reach out of l into the layout folder dir.
+func copyBlobs(l *Local, ms []ocispecs.Descriptor, dir string) error {
+	need, err := l.Reachable(ms)
+	if err != nil {
+		return err
+	}
+	for d := range need {
+		if err := copyBlob(l, d, filepath.Join(dir, filepath.FromSlash(blobPath(d)))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func copyBlob(l *Local, d digest.Digest, to string) error {
+	in, err := l.Files.Open(blobPath(d))
+	if err != nil {
+		return fmt.Errorf("%s: %w", l.Path, err)
+	}
+	defer in.Close()
+	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+		return err
+	}
+	out, err := os.Create(to)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 // ArchiveHint says, for a file that is an image archive rather than a
@@ -166,7 +201,7 @@ func ArchiveHint(p string) string {
 		}
 		switch path.Clean(h.Name) {
 		case ocispecs.ImageLayoutFile, ocispecs.ImageIndexFile:
-			return fmt.Sprintf("an OCI archive (a tar of an OCI layout, as docker buildx's --output type=oci and skopeo's oci-archive: write it): unpack it (mkdir DIR && tar -xf %s -C DIR) and give oci-layout://DIR", p)
+			return fmt.Sprintf("an OCI archive (a tar of an OCI layout, as docker buildx's --output type=oci and skopeo's oci-archive: write it): give it as oci-layout://%s (flatpak-frontend reads it in place; docker buildx and Flatpak take a folder: mkdir DIR && tar -xf %s -C DIR)", p, p)
 		case "manifest.json", "repositories":
 			return fmt.Sprintf("a docker save archive: convert it (skopeo copy docker-archive:%s oci:DIR) and give oci-layout://DIR", p)
 		}

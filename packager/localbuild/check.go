@@ -37,26 +37,8 @@ func (o Options) Check() error {
 	}
 	for _, name := range slices.Sorted(maps.Keys(o.Contexts)) {
 		v := o.Contexts[name]
-		dir, ok := LayoutDir(v)
-		switch {
-		case ok:
-		case strings.HasPrefix(v, "docker-image://"):
-			if _, err := reference.ParseNormalizedNamed(strings.TrimPrefix(v, "docker-image://")); err != nil {
-				return fmt.Errorf("--build-context %s=%s: %w", name, v, err)
-			}
-			continue
-		case strings.Contains(v, "://"):
-			continue
-		default:
-			dir = v
-		}
-		if err := isDir(dir); err != nil {
+		if err := checkContext(v); err != nil {
 			return fmt.Errorf("--build-context %s=%s: %w", name, v, err)
-		}
-		if r, _ := ocilayout.ParseRef(v); ok && r.Tag != "" && r.Digest == "" {
-			if _, err := ocilayout.TaggedDigest(dir, r.Tag); err != nil {
-				return fmt.Errorf("--build-context %s=%s: %w", name, v, err)
-			}
 		}
 	}
 	if o.Push != "" {
@@ -116,6 +98,37 @@ func checkSecret(s secretsprovider.Source) error {
 		return fmt.Errorf("%s: %d bytes, more than a secret may hold (%d)", what, fi.Size(), secretsprovider.MaxSecretSize)
 	}
 	return nil
+}
+
+// checkContext checks one named context's value: an OCI layout (a folder
+// or an OCI archive of one; with :TAG, one that names such an image) or a
+// folder; a docker-image:// reference is parsed and other URLs are the
+// daemon's.
+func checkContext(v string) error {
+	if r, ok := ocilayout.ParseRef(v); ok {
+		if _, err := os.Stat(r.Dir); err != nil {
+			return notThere(err)
+		}
+		l, err := ocilayout.OpenLocal(r.Dir)
+		if err != nil {
+			return err
+		}
+		defer l.Close()
+		if r.Digest != "" {
+			_, err = l.Index()
+		} else {
+			_, err = imageDigest(l, r.Tag)
+		}
+		return err
+	}
+	switch {
+	case strings.HasPrefix(v, "docker-image://"):
+		_, err := reference.ParseNormalizedNamed(strings.TrimPrefix(v, "docker-image://"))
+		return err
+	case strings.Contains(v, "://"):
+		return nil
+	}
+	return isDir(v)
 }
 
 func isDir(p string) error {

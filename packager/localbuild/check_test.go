@@ -3,8 +3,10 @@ package localbuild
 import (
 	"archive/tar"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -22,6 +24,13 @@ func TestCheckNamesWhatIsMissing(t *testing.T) {
 		t.Fatal(err)
 	}
 	missing := filepath.Join(dir, "missing")
+	layout := filepath.Join(dir, "layout")
+	if err := os.MkdirAll(layout, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(layout, "index.json"), []byte(`{"schemaVersion":2,"manifests":[]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	big := filepath.Join(dir, "big")
 	if err := os.WriteFile(big, make([]byte, secretsprovider.MaxSecretSize+1), 0o600); err != nil {
 		t.Fatal(err)
@@ -34,13 +43,14 @@ func TestCheckNamesWhatIsMissing(t *testing.T) {
 		want string // "" for no error
 	}{
 		{"all there", Options{File: spec, ContextDir: dir, Contexts: map[string]string{
-			"rpms": dir, "runtime": "oci-layout://" + dir + "@sha256:00", "base": "docker-image://example.org/x:1"}}, ""},
+			"rpms": dir, "runtime": "oci-layout://" + layout + "@sha256:00", "base": "docker-image://example.org/x:1"}}, ""},
 		{"no spec", Options{File: missing, ContextDir: dir}, "the spec " + missing + ": no such file or folder"},
 		{"spec is a folder", Options{File: dir, ContextDir: dir}, "the spec " + dir + " is a folder"},
 		{"no context", Options{File: spec, ContextDir: missing}, "the build context " + missing + ": no such file or folder"},
 		{"context is a file", Options{File: spec, ContextDir: notDir}, "the build context " + notDir + ": " + notDir + " is not a folder"},
 		{"no named folder", Options{File: spec, Contexts: map[string]string{"rpms": missing}}, "--build-context rpms=" + missing + ": no such file or folder"},
 		{"no layout folder", Options{File: spec, Contexts: map[string]string{"runtime": "oci-layout://" + missing}}, "--build-context runtime=oci-layout://" + missing + ": no such file or folder"},
+		{"a folder that is no layout", Options{File: spec, Contexts: map[string]string{"runtime": "oci-layout://" + dir + "@sha256:00"}}, "--build-context runtime=oci-layout://" + dir + "@sha256:00: " + dir + ": not an OCI layout"},
 		{"bad image reference", Options{File: spec, Contexts: map[string]string{"runtime": "docker-image://Example.org/UPPER:1"}}, "--build-context runtime=docker-image://Example.org/UPPER:1: invalid reference format: repository name (UPPER) must be lowercase"},
 		{"push", Options{File: spec, Push: "localhost:5000/org.example.app:1"}, ""},
 		{"bad push reference", Options{File: spec, Push: "localhost:5000/app:bad tag"}, "--push localhost:5000/app:bad tag: invalid reference format"},
@@ -98,41 +108,51 @@ func TestCheckSaysAnUnknownLayoutTag(t *testing.T) {
 	}
 }
 
-// TestCheckSaysAnImageArchiveIsNotALayout: an OCI archive (buildx's
-// --output type=oci tar, skopeo's oci-archive:) or a docker save archive
-// given for a layout says how to make one of it.
-func TestCheckSaysAnImageArchiveIsNotALayout(t *testing.T) {
+// TestCheckTakesAnOCIArchiveAsALayout: an OCI archive (buildx's --output
+// type=oci tar, skopeo's oci-archive:) is a layout, given as
+// oci-layout://FILE, but no folder; a docker save archive or another tar
+// is neither, and says what it is.
+func TestCheckTakesAnOCIArchiveAsALayout(t *testing.T) {
 	dir := t.TempDir()
 	spec := filepath.Join(dir, "flatpak.yaml")
 	if err := os.WriteFile(spec, []byte("id: org.example.A\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	index := `{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:` + strings.Repeat("a", 64) + `","size":2}]}`
 	for i, tc := range []struct {
-		names []string
-		want  string
+		files   map[string]string
+		context string // the value, with FILE for the archive
+		want    string // "" for no error
 	}{
-		{[]string{"blobs/sha256/x", "oci-layout", "index.json"}, "is not a folder but an OCI archive"},
-		{[]string{"manifest.json", "repositories"}, "is not a folder but a docker save archive"},
-		{[]string{"README"}, "is not a folder"},
+		{map[string]string{"oci-layout": "{}", "index.json": index}, "oci-layout://FILE", ""},
+		{map[string]string{"oci-layout": "{}", "index.json": index}, "FILE", "is not a folder but an OCI archive"},
+		{map[string]string{"manifest.json": "[]", "repositories": "{}"}, "oci-layout://FILE", "is a docker save archive"},
+		{map[string]string{"manifest.json": "[]", "repositories": "{}"}, "FILE", "is not a folder but a docker save archive"},
+		{map[string]string{"README": "hi"}, "oci-layout://FILE", "a tar without index.json"},
+		{map[string]string{"README": "hi"}, "FILE", "is not a folder"},
 	} {
-		names, kind := tc.names, tc.want
 		p := filepath.Join(dir, fmt.Sprintf("%d.tar", i))
 		f, err := os.Create(p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		tw := tar.NewWriter(f)
-		for _, n := range names {
-			if err := tw.WriteHeader(&tar.Header{Name: n, Mode: 0o644, Typeflag: tar.TypeReg}); err != nil {
+		for _, n := range slices.Sorted(maps.Keys(tc.files)) {
+			body := tc.files[n]
+			if err := tw.WriteHeader(&tar.Header{Name: n, Mode: 0o644, Typeflag: tar.TypeReg, Size: int64(len(body))}); err != nil {
 				t.Fatal(err)
 			}
+			tw.Write([]byte(body))
 		}
 		tw.Close()
 		f.Close()
-		want := kind
-		err = Options{File: spec, Contexts: map[string]string{"runtime": "oci-layout://" + p}}.Check()
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("%s: %v", kind, err)
+		v := strings.Replace(tc.context, "FILE", p, 1)
+		err = Options{File: spec, Contexts: map[string]string{"runtime": v}}.Check()
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s of %v: %v", tc.context, slices.Sorted(maps.Keys(tc.files)), err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s of %v: %v, want %q", tc.context, slices.Sorted(maps.Keys(tc.files)), err, tc.want)
 		}
 	}
 }

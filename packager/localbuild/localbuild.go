@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/containerd/containerd/v2/core/content"
-	"github.com/containerd/containerd/v2/plugins/content/local"
 	"github.com/flatpak-frontend/flatpak-frontend/frontend"
 	"github.com/flatpak-frontend/flatpak-frontend/oci/layout"
 	"github.com/flatpak-frontend/flatpak-frontend/oci/registryauth"
@@ -82,10 +81,11 @@ func Build(ctx context.Context, c *client.Client, o Options) (*Result, error) {
 		defer os.RemoveAll(staging)
 		o.OCIDir = staging
 	}
-	solveOpt, err := o.solveOpt()
+	solveOpt, release, err := o.solveOpt()
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	h, err := NewHelper(o.Helper)
 	if err != nil {
 		return nil, err
@@ -140,13 +140,26 @@ func Build(ctx context.Context, c *client.Client, o Options) (*Result, error) {
 	return &Result{Digest: resp.ExporterResponse["containerimage.digest"], Response: resp.ExporterResponse}, nil
 }
 
-func (o Options) solveOpt() (*client.SolveOpt, error) {
+// solveOpt is the solve's options; release closes the OCI archives its
+// contexts read from, once the solve is over.
+func (o Options) solveOpt() (opt *client.SolveOpt, release func(), err error) {
 	if err := o.Check(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	var closers []io.Closer
+	release = func() {
+		for _, c := range closers {
+			c.Close()
+		}
+	}
+	defer func() {
+		if err != nil {
+			release()
+		}
+	}()
 	file, err := filepath.Abs(o.File)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ctxDir := o.ContextDir
 	if ctxDir == "" {
@@ -154,11 +167,11 @@ func (o Options) solveOpt() (*client.SolveOpt, error) {
 	}
 	ctxFS, err := fsutil.NewFS(ctxDir)
 	if err != nil {
-		return nil, fmt.Errorf("build context: %w", err)
+		return nil, nil, fmt.Errorf("build context: %w", err)
 	}
 	fileFS, err := fsutil.NewFS(filepath.Dir(file))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	attrs := map[string]string{"filename": filepath.Base(file)}
 	for k, v := range o.BuildArgs {
@@ -171,7 +184,7 @@ func (o Options) solveOpt() (*client.SolveOpt, error) {
 		attrs["no-cache"] = ""
 	}
 	maps.Copy(attrs, o.Attrs)
-	opt := &client.SolveOpt{
+	opt = &client.SolveOpt{
 		LocalMounts:   map[string]fsutil.FS{"context": ctxFS, "dockerfile": fileFS},
 		OCIStores:     map[string]content.Store{},
 		FrontendAttrs: attrs,
@@ -180,21 +193,25 @@ func (o Options) solveOpt() (*client.SolveOpt, error) {
 		Session: []session.Attachable{registryauth.Session()},
 	}
 	for name, v := range o.Contexts {
-		if err := AddContext(opt, name, v); err != nil {
-			return nil, fmt.Errorf("--build-context %s=%s: %w", name, v, err)
+		c, err := AddContext(opt, name, v)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--build-context %s=%s: %w", name, v, err)
+		}
+		if c != nil {
+			closers = append(closers, c)
 		}
 	}
 	if len(o.Secrets) > 0 {
 		store, err := secretsprovider.NewStore(o.Secrets)
 		if err != nil {
-			return nil, fmt.Errorf("--secret: %w", err)
+			return nil, nil, fmt.Errorf("--secret: %w", err)
 		}
 		opt.Session = append(opt.Session, secretsprovider.NewSecretProvider(store))
 	}
 	if o.OCIDir != "" {
 		store, err := newExportStore(o.OCIDir, o.BlobPool)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		opt.Exports = append(opt.Exports, client.ExportEntry{
 			Type: client.ExporterOCI,
@@ -210,7 +227,7 @@ func (o Options) solveOpt() (*client.SolveOpt, error) {
 			Attrs: map[string]string{"name": o.Push, "push": "true"},
 		})
 	}
-	return opt, nil
+	return opt, release, nil
 }
 
 // printWarnings lists the build's warnings after its progress, each with
@@ -233,70 +250,90 @@ func printWarnings(w io.Writer, warnings []client.VertexWarning) {
 }
 
 // AddContext maps one named context the way buildx does: an OCI layout
-// folder becomes an OCI store of the session, a folder a local mount.
-func AddContext(opt *client.SolveOpt, name, v string) error {
+// (a folder, or here also an OCI archive of one) becomes an OCI store of
+// the session, a folder a local mount. The closer, when not nil, closes the
+// archive once the solve is over.
+func AddContext(opt *client.SolveOpt, name, v string) (io.Closer, error) {
 	switch {
 	case strings.HasPrefix(v, ocilayout.RefPrefix):
 		r, _ := ocilayout.ParseRef(v)
-		dir, dgst := r.Dir, r.Digest
-		var err error
-		switch {
-		case dgst != "":
-		case r.Tag != "":
-			dgst, err = ocilayout.TaggedDigest(dir, r.Tag)
-		default:
-			dgst, err = LayoutDigest(dir)
-		}
+		l, err := ocilayout.OpenLocal(r.Dir)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		store, err := local.NewStore(dir)
-		if err != nil {
-			return err
+		dgst := r.Digest
+		if dgst == "" {
+			dgst, err = imageDigest(l, r.Tag)
+			if err != nil {
+				l.Close()
+				return nil, err
+			}
 		}
 		storeID := "context-" + name
-		opt.OCIStores[storeID] = store
+		opt.OCIStores[storeID] = l.Store()
 		opt.FrontendAttrs["context:"+name] = "oci-layout://" + storeID + "@" + dgst
+		return l, nil
 	case strings.Contains(v, "://"):
 		opt.FrontendAttrs["context:"+name] = v
 	default:
 		fs, err := fsutil.NewFS(v)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		opt.LocalMounts[name] = fs
 		opt.FrontendAttrs["context:"+name] = "local:" + name
 	}
-	return nil
-}
-
-// LayoutDir is the folder of a named context's value
-// oci-layout://DIR[:TAG][@DIGEST] (ok false for other values).
-func LayoutDir(v string) (dir string, ok bool) {
-	r, ok := ocilayout.ParseRef(v)
-	return r.Dir, ok
+	return nil, nil
 }
 
 // LayoutRef is the Flatpak ref an OCI layout's image is annotated with.
 func LayoutRef(dir string) (string, error) {
-	d, err := flatpakImage(dir)
+	l, err := ocilayout.OpenLocal(dir)
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	idx, err := l.Index()
+	if err != nil {
+		return "", err
+	}
+	d, err := flatpakImage(dir, idx)
 	if err != nil {
 		return "", err
 	}
 	return d.Annotations[ocispecs.AnnotationRefName], nil
 }
 
-// LayoutDigest is the digest of the image an OCI layout holds: the one
-// entry of index.json, or the one named with a Flatpak ref.
-func LayoutDigest(dir string) (string, error) {
-	idx, err := ocilayout.ReadIndex(dir)
+// LayoutDigest is the digest of the image an OCI layout (a folder or an
+// OCI archive) holds: see imageDigest.
+func LayoutDigest(p string) (string, error) {
+	l, err := ocilayout.OpenLocal(p)
 	if err != nil {
 		return "", err
+	}
+	defer l.Close()
+	return imageDigest(l, "")
+}
+
+// imageDigest is the digest of the image of l index.json names tag, or
+// without a tag of the one image l holds: the one entry of index.json, or
+// the one named with a Flatpak ref.
+func imageDigest(l *ocilayout.Local, tag string) (string, error) {
+	idx, err := l.Index()
+	if err != nil {
+		return "", err
+	}
+	if tag != "" {
+		ms, err := ocilayout.Ref{Dir: l.Path, Tag: tag}.Select(idx)
+		if err != nil {
+			return "", err
+		}
+		return ms[0].Digest.String(), nil
 	}
 	if len(idx.Manifests) == 1 {
 		return idx.Manifests[0].Digest.String(), nil
 	}
-	d, err := flatpakImage(dir)
+	d, err := flatpakImage(l.Path, idx)
 	if err != nil {
 		return "", err
 	}
@@ -304,11 +341,7 @@ func LayoutDigest(dir string) (string, error) {
 }
 
 // flatpakImage is the one image of a layout named with a Flatpak ref.
-func flatpakImage(dir string) (*ocispecs.Descriptor, error) {
-	idx, err := ocilayout.ReadIndex(dir)
-	if err != nil {
-		return nil, err
-	}
+func flatpakImage(dir string, idx *ocispecs.Index) (*ocispecs.Descriptor, error) {
 	var found []ocispecs.Descriptor
 	for _, m := range idx.Manifests {
 		if ref := m.Annotations[ocispecs.AnnotationRefName]; strings.Count(ref, "/") == 3 {
