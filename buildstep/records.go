@@ -27,6 +27,7 @@ var recordFields = map[string]int{
 	tagLost:       3,
 	tagUnverified: 3,
 	tagKey:        1,
+	tagUnset:      1,
 	tagStatus:     1,
 	tagError:      1,
 	tagEntry:      3,
@@ -47,6 +48,7 @@ const (
 	tagLost       = "lost"
 	tagUnverified = "unverified"
 	tagKey        = "key"
+	tagUnset      = "unset"
 	tagStatus     = "status"
 	tagError      = "error"
 	tagEntry      = "entry"

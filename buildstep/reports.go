@@ -133,6 +133,9 @@ type Failure struct {
 	// Keys are the repo keys the step could not read or import before
 	// the installer ran, each with why (with Unverified).
 	Keys []string
+	// Unset are the installer variables it left in a URL it fetched
+	// (releasever: it found no release version to detect).
+	Unset []string
 	// Message says what failed, in one line.
 	Message string
 }
@@ -182,6 +185,9 @@ func (r *InstallReport) Encode() []byte {
 		}
 		for _, k := range f.Keys {
 			w.record(tagKey, k)
+		}
+		for _, v := range f.Unset {
+			w.record(tagUnset, v)
 		}
 		w.record(tagError, f.Message)
 	}
@@ -243,6 +249,8 @@ func ParseInstallReport(data []byte) (*InstallReport, error) {
 			failure().Lost = append(failure().Lost, Lost{f[0], f[1], f[2]})
 		case tagKey:
 			failure().Keys = append(failure().Keys, f[0])
+		case tagUnset:
+			failure().Unset = append(failure().Unset, f[0])
 		case tagUnverified:
 			failure().Unverified = append(failure().Unverified, Unverified{f[0], f[1], f[2]})
 		case tagError:

@@ -123,3 +123,28 @@ type fakeClient struct {
 }
 
 func (f fakeClient) BuildOpts() client.BuildOpts { return client.BuildOpts{Opts: f.opts} }
+
+// TestFailureErrorAsksForTheReleaseVersion: a repo fetched with
+// $releasever left in its URL is named at its URL's line, with the key
+// that fills it in.
+func TestFailureErrorAsksForTheReleaseVersion(t *testing.T) {
+	data := []byte("id: org.example.Hello\npackages: [hello]\nrepos:\n  - name: local\n    path: rpms\n  - name: fedora\n    metalink: https://mirrors.fedoraproject.org/metalink?repo=fedora-$releasever&arch=$basearch\n")
+	s, err := spec.Parse("flatpak.yaml", data, spec.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &builder{spec: s}
+	err = (&builder{spec: s}).failureError(&buildstep.Failure{Status: 1, Unset: []string{"releasever"}, Message: "dnf failed"}, nil)
+	want := "repo fedora: the installer has no release version for $releasever in https://mirrors.fedoraproject.org/metalink?repo=fedora-$releasever&arch=$basearch (nothing installed in the root it installs into provides system-release to read it from): give one with releasever:, such as releasever: 41"
+	if err == nil || err.Error() != want {
+		t.Errorf("error %v,\nwant %s", err, want)
+	}
+	if srcs := errdefs.Sources(err); len(srcs) != 1 || srcs[0].Ranges[0].Start.Line != 7 {
+		t.Errorf("at %v, want the metalink's line 7", srcs)
+	}
+	// With releasever given, the installer's own words stand.
+	s.ReleaseVer = "41"
+	if err := b.failureError(&buildstep.Failure{Status: 1, Unset: []string{"releasever"}, Message: "dnf failed"}, []byte("Error: x\n")); !strings.Contains(err.Error(), "dnf failed:\nError: x") {
+		t.Errorf("with releasever: %v", err)
+	}
+}

@@ -201,6 +201,22 @@ func (b *builder) failureError(f *buildstep.Failure, log []byte) error {
 	s := b.spec
 	var found []located
 	switch {
+	case len(f.Unset) > 0 && s.ReleaseVer == "":
+		// The root has no system-release package to read the release
+		// version from: the repos that need it are fetched with
+		// "$releasever" in their URLs.
+		vars := "$" + strings.Join(f.Unset, ", $")
+		for i, r := range s.Repos {
+			for _, u := range []struct{ key, url string }{{"baseurl", r.BaseURL}, {"metalink", r.Metalink}, {"mirrorlist", r.Mirrorlist}} {
+				if strings.Contains(u.url, "$releasever") || strings.Contains(u.url, "${releasever") {
+					found = append(found, located{fmt.Sprintf("repo %s: the installer has no release version for %s in %s (nothing installed in the root it installs into provides system-release to read it from): give one with releasever:, such as releasever: 41", r.Name, vars, u.url), []any{"repos", i, u.key}})
+				}
+			}
+		}
+		if len(found) == 0 {
+			found = append(found, located{fmt.Sprintf("the installer has no release version for %s in the runtime's repo URLs (nothing installed in the root it installs into provides system-release to read it from): give one with releasever:, such as releasever: 41", vars), []any{"packages"}})
+		}
+		return locatedError(s, found)
 	case len(f.Missing) > 0 || len(f.Excluded) > 0 || len(f.Unresolved) > 0:
 		var filters []string
 		for _, r := range s.Repos {

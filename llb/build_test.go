@@ -133,6 +133,26 @@ func stepConfig(t *testing.T, def *bkllb.Definition, all []*pb.Op, e *pb.ExecOp,
 	t.Fatalf("no configuration mounted in %q", e.Meta.Args)
 }
 
+// TestReleaseVerReachesEveryInstall: releasever goes to the installer of
+// both steps of a repo with credentials (the download reads the repos'
+// URLs, the install its keys' URLs).
+func TestReleaseVerReachesEveryInstall(t *testing.T) {
+	s := parse(t, testSpec+"releasever: 41\n")
+	res, err := Build(s, testOptions(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, def := ops(t, res.Files)
+	ex := execs(all)
+	for _, e := range ex[:2] {
+		var cfg buildstep.InstallConfig
+		stepConfig(t, def, all, e, &cfg)
+		if cfg.ReleaseVer != "41" {
+			t.Errorf("%s step: releasever %q, want 41", cfg.Mode, cfg.ReleaseVer)
+		}
+	}
+}
+
 func TestBuildInstallsPackagesAsArguments(t *testing.T) {
 	s := parse(t, testSpec)
 	res, err := Build(s, testOptions(s))

@@ -26,6 +26,7 @@ func (b *builder) install(root bkllb.State, installer spec.Installer, cfg builds
 	cfg.Installer = string(installer)
 	cfg.Packages = s.PackageNames(o.Arch)
 	cfg.AllowOutsideApp = s.AllowOutsideApp
+	cfg.ReleaseVer = s.ReleaseVer
 	cfg.Diagnose = o.Diagnose
 
 	common := []bkllb.RunOption{

@@ -96,6 +96,9 @@ func TestParseKeys(t *testing.T) {
 		{"tags", minimal + "tags: [Viewer, \"Eye of GNOME\"]\n", func(s *spec.Spec) any { return s.Tags }, []string{"Viewer", "Eye of GNOME"}, []any{"tags", 1}, "3:16-3:30"},
 		{"end-of-life", minimal + "end-of-life: Too old\nend-of-life-rebase: org.example.New\n",
 			func(s *spec.Spec) any { return s.EndOfLife + "|" + s.EndOfLifeRebase }, "Too old|org.example.New", []any{"end-of-life"}, "3:14-3:21"},
+		{"releasever number", minimal + "releasever: 41\n", func(s *spec.Spec) any { return s.ReleaseVer }, "41", []any{"releasever"}, "3:13-3:15"},
+		{"releasever name", minimal + "releasever: rawhide\n", func(s *spec.Spec) any { return s.ReleaseVer }, "rawhide", nil, ""},
+		{"releasever dotted", minimal + "releasever: 10.10\n", func(s *spec.Spec) any { return s.ReleaseVer }, "10.10", nil, ""},
 		{"appstream-compose default", minimal, func(s *spec.Spec) any { return s.AppstreamCompose }, true, nil, ""},
 		{"appstream-compose false", minimal + "appstream-compose: False\n", func(s *spec.Spec) any { return s.AppstreamCompose }, false, nil, ""},
 		{"appdata-license", minimal + "appdata-license: MIT\n", func(s *spec.Spec) any { return s.AppdataLicense }, "MIT", nil, ""},
@@ -285,6 +288,9 @@ func TestParseErrors(t *testing.T) {
 
 		// Installation.
 		{"installer", minimal + "installer: yum\n", []string{`3:12: installer: "yum" is not a known installer (known: auto, microdnf, dnf5, dnf)`}},
+		{"releasever slash", minimal + "releasever: /\n", []string{`3:13: releasever: "/" is not a release version (like 41, rawhide or 10.1`}},
+		{"releasever space", minimal + "releasever: 41 --nogpgcheck\n", []string{`3:13: releasever: "41 --nogpgcheck" is not a release version`}},
+		{"releasever empty", minimal + "releasever: ''\n", []string{`3:13: releasever: "" is not a release version`}},
 		{"repo name", minimal + "repos:\n- {name: \"my repo\", path: r}\n", []string{`4:10: repos[0].name: "my repo" is not a repository id`}},
 		{"repo name missing", minimal + "repos:\n- {path: r}\n", []string{`4:3: repos[0]: missing key "name"`}},
 		{"repo name duplicate", minimal + "repos:\n- {name: r, path: a}\n- {name: r, path: b}\n", []string{`5:10: repos[1].name: repository "r" is already defined by repos[0]`}},

@@ -104,6 +104,11 @@ type Spec struct {
 	Repos []Repo `yaml:"repos,omitempty" json:"repos,omitempty"`
 	// The package manager to install with.
 	Installer Installer `yaml:"installer,omitempty" json:"installer,omitempty" default:"auto"`
+	// The release version the installer puts in repo URLs as $releasever
+	// (41, rawhide, 10.1), as dnf --releasever gives it. Default: what the
+	// installer detects from the system-release package of the root it
+	// installs into, which a runtime without one lacks.
+	ReleaseVer string `yaml:"releasever,omitempty" json:"releasever,omitempty"`
 	// Packages allowed to install files outside /app (they are then not part
 	// of the result). Any other package that does is an error, except for
 	// rpm's build-id links under /usr/lib/.build-id, which are left out.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -142,7 +143,15 @@ func (p *parser) validate(s *Spec) {
 			p.errorPath([]any{"installer"}, "installer: %q is not a known installer (known: %s)", s.Installer, joinInstallers())
 		}
 	}
+	if p.isPresent("releasever") && !releaseVerPattern.MatchString(s.ReleaseVer) {
+		p.errorPath([]any{"releasever"}, "releasever: %q is not a release version (like 41, rawhide or 10.1: letters, digits and ._+~-, starting with a letter or digit)", s.ReleaseVer)
+	}
 }
+
+// releaseVerPattern is a release version: what system-release packages
+// give as their version, without what would change the installer's
+// command line or repo URLs ("/" reads it from the build image).
+var releaseVerPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+~-]*$`)
 
 func validInstaller(i Installer) bool {
 	for _, x := range Installers {

@@ -482,3 +482,26 @@ Failed to import OpenPGP keys into temporary keyring: gpgme_engine_check_version
 		t.Errorf("read back %+v, %v", back, err)
 	}
 }
+
+// TestReadFailureFindsVariablesLeftInURLs: a repo URL fetched with
+// $releasever in it (the installer found no release version) is reported
+// by the variable's name, once; a URL with its variables filled in is not.
+func TestReadFailureFindsVariablesLeftInURLs(t *testing.T) {
+	log := `Unable to detect release version (use '--releasever' to specify release version)
+Errors during downloading metadata for repository 'versioned':
+  - Status code: 404 for http://127.0.0.1:45781/$releasever/repodata/repomd.xml (IP: 127.0.0.1)
+  - Curl error (6): Couldn't resolve host name for https://mirrors.example.org/metalink?repo=fedora-${releasever_major}&arch=x86_64 [Could not resolve host]
+Error: Failed to download metadata for repo 'versioned': Cannot download repomd.xml: All mirrors were tried
+  - Status code: 404 for https://example.org/41/$releasever/repodata/repomd.xml
+  - Status code: 404 for https://example.org/41/x86_64/repodata/repomd.xml
+`
+	f := readFailure([]byte(log))
+	if want := []string{"releasever", "releasever_major"}; !slices.Equal(f.Unset, want) {
+		t.Errorf("unset %q, want %q", f.Unset, want)
+	}
+	r := buildstep.InstallReport{Failure: &buildstep.Failure{Status: 1, Unset: f.Unset, Message: "m"}}
+	back, err := buildstep.ParseInstallReport(r.Encode())
+	if err != nil || !slices.Equal(back.Failure.Unset, f.Unset) {
+		t.Errorf("read back %+v, %v", back, err)
+	}
+}

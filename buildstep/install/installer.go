@@ -151,16 +151,21 @@ var (
 	noKeyPattern    = regexp.MustCompile(`^Public key for (\S+)\.rpm is not installed`)
 	openPGPPattern  = regexp.MustCompile(`^OpenPGP check for package "([^"]+)" \(.*\) from repo "([^"]+)" has failed: (.+?)\.?$`)
 	noGnuPGPattern  = regexp.MustCompile(`^Failed to import OpenPGP keys into temporary keyring: gpgme`)
+	// A URL the installer fetched with a variable it had no value for
+	// (dnf: "Status code: 404 for http://host/$releasever/repodata/...").
+	unsetVarPattern = regexp.MustCompile(`[a-z]+://\S*?\$\{?(releasever(?:_major|_minor)?)\b`)
 )
 
 // readFailure picks out of an installer's output the names no repo has (or
-// only excluded), the capabilities nothing provides and the file
-// conflicts, each once, in the order printed.
+// only excluded), the capabilities nothing provides, the file conflicts,
+// the signatures refused and the variables left in URLs, each once, in the
+// order printed.
 func readFailure(log []byte) *buildstep.Failure {
 	var missing, excluded []string
 	var unresolved []buildstep.Unresolved
 	var conflicts []buildstep.Conflict
 	var unverified []buildstep.Unverified
+	var unset []string
 	sc := bufio.NewScanner(bytes.NewReader(log))
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	for sc.Scan() {
@@ -211,8 +216,13 @@ func readFailure(log []byte) *buildstep.Failure {
 		if u != nil && !slices.Contains(unverified, *u) {
 			unverified = append(unverified, *u)
 		}
+		for _, m := range unsetVarPattern.FindAllStringSubmatch(line, -1) {
+			if !slices.Contains(unset, m[1]) {
+				unset = append(unset, m[1])
+			}
+		}
 	}
-	return &buildstep.Failure{Missing: missing, Excluded: excluded, Unresolved: unresolved, Conflicts: conflicts, Unverified: unverified}
+	return &buildstep.Failure{Missing: missing, Excluded: excluded, Unresolved: unresolved, Conflicts: conflicts, Unverified: unverified, Unset: unset}
 }
 
 // scriptletFailedPattern is rpm's report of a scriptlet that failed
