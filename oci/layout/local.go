@@ -28,7 +28,7 @@ type Local struct {
 func OpenLocal(p string) (*Local, error) {
 	fi, err := os.Stat(p)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s: no such OCI layout folder or OCI archive", p)
+		return nil, fmt.Errorf("%s: no such OCI layout folder or OCI archive: %w", p, fs.ErrNotExist)
 	}
 	if err != nil {
 		return nil, err

@@ -106,12 +106,9 @@ func checkSecret(s secretsprovider.Source) error {
 // daemon's.
 func checkContext(v string) error {
 	if r, ok := ocilayout.ParseRef(v); ok {
-		if _, err := os.Stat(r.Dir); err != nil {
-			return notThere(err)
-		}
 		l, err := ocilayout.OpenLocal(r.Dir)
 		if err != nil {
-			return err
+			return notThere(err)
 		}
 		defer l.Close()
 		if r.Digest != "" {
