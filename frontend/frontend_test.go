@@ -134,7 +134,7 @@ func TestFailureErrorAsksForTheReleaseVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := &builder{spec: s}
-	err = (&builder{spec: s}).failureError(&buildstep.Failure{Status: 1, Unset: []string{"releasever"}, Message: "dnf failed"}, nil)
+	err = b.failureError(&buildstep.Failure{Status: 1, Unset: []string{"releasever"}, Message: "dnf failed"}, nil)
 	want := "repo fedora: the installer has no release version for $releasever in https://mirrors.fedoraproject.org/metalink?repo=fedora-$releasever&arch=$basearch (nothing installed in the root it installs into provides system-release to read it from): give one with releasever:, such as releasever: 41"
 	if err == nil || err.Error() != want {
 		t.Errorf("error %v,\nwant %s", err, want)

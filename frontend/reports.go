@@ -205,16 +205,18 @@ func (b *builder) failureError(f *buildstep.Failure, log []byte) error {
 		// The root has no system-release package to read the release
 		// version from: the repos that need it are fetched with
 		// "$releasever" in their URLs.
-		vars := "$" + strings.Join(f.Unset, ", $")
+		missing := func(where string) string {
+			return fmt.Sprintf("the installer has no release version for $%s in %s (nothing installed in the root it installs into provides system-release to read it from): give one with releasever:, such as releasever: 41", strings.Join(f.Unset, ", $"), where)
+		}
 		for i, r := range s.Repos {
 			for _, u := range []struct{ key, url string }{{"baseurl", r.BaseURL}, {"metalink", r.Metalink}, {"mirrorlist", r.Mirrorlist}} {
 				if strings.Contains(u.url, "$releasever") || strings.Contains(u.url, "${releasever") {
-					found = append(found, located{fmt.Sprintf("repo %s: the installer has no release version for %s in %s (nothing installed in the root it installs into provides system-release to read it from): give one with releasever:, such as releasever: 41", r.Name, vars, u.url), []any{"repos", i, u.key}})
+					found = append(found, located{"repo " + r.Name + ": " + missing(u.url), []any{"repos", i, u.key}})
 				}
 			}
 		}
 		if len(found) == 0 {
-			found = append(found, located{fmt.Sprintf("the installer has no release version for %s in the runtime's repo URLs (nothing installed in the root it installs into provides system-release to read it from): give one with releasever:, such as releasever: 41", vars), []any{"packages"}})
+			found = append(found, located{missing("the runtime's repo URLs"), []any{"packages"}})
 		}
 		return locatedError(s, found)
 	case len(f.Missing) > 0 || len(f.Excluded) > 0 || len(f.Unresolved) > 0:
