@@ -54,6 +54,7 @@ func build(ctx context.Context, c client.Client, o Options) (*client.Result, err
 	if res, ok, err := b.subrequest(ctx); err != nil || ok {
 		return res, err
 	}
+	defer prefetchHelper(ctx, c, o)()
 
 	if err := checkDaemonCaps(c.BuildOpts(), bc.SBOM != nil); err != nil {
 		return nil, err

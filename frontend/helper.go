@@ -56,3 +56,32 @@ func helper(c client.Client, o Options) (*fllb.Helper, error) {
 	// in-process, the caller must name the binary.
 	return nil, errors.New("the frontend cannot find its own binary, which the build steps run: run it from its image with a BuildKit that tells a frontend its image (v0.11 or later), or, in-process, name the binary in frontend.Options.Helper")
 }
+
+// prefetchHelper starts solving the helper named in in-process settings,
+// a folder the client sends through the session (tens of megabytes), while
+// the frontend loads the runtime image and the contexts: every build step
+// mounts it, so the first one would otherwise wait for the transfer. The
+// graph solved later holds the same vertex (a local source's definition
+// has no platform), which the solver then finds done. A failure here is
+// left to that solve, which reports it. The returned function stops the
+// prefetch, if it still runs, and waits for it.
+func prefetchHelper(ctx context.Context, c client.Client, o Options) func() {
+	if o.Helper == nil {
+		// The frontend's image: BuildKit already has it.
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		def, err := o.Helper.State.Marshal(ctx)
+		if err != nil {
+			return
+		}
+		_, _ = c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), Evaluate: true})
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}

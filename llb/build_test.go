@@ -623,3 +623,46 @@ func TestProxyReachesOnlyTheNetworkedInstall(t *testing.T) {
 		}
 	}
 }
+
+// TestHelperIsOneVertexWhateverThePlatform: the frontend solves the helper
+// alone, with no platform, before the graph (to start its transfer early);
+// that is worth something only when the graph of every target, native or
+// foreign, holds the very same vertex, which the solver then finds done.
+func TestHelperIsOneVertexWhateverThePlatform(t *testing.T) {
+	s := parse(t, "id: org.example.Hello\ncommand: hello\npackages: [hello]\n")
+	helper := bkllb.Local("flatpak-frontend-helper", bkllb.FollowPaths([]string{"flatpak-frontend"}),
+		bkllb.SharedKeyHint("/cache/helper"), bkllb.LocalUniqueID("flatpak-frontend-helper-0123"))
+	alone, err := helper.Marshal(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := digest.FromBytes(alone.Def[len(alone.Def)-2])
+	builder := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
+	for _, target := range []struct {
+		p    ocispecs.Platform
+		arch string
+	}{{builder, "x86_64"}, {ocispecs.Platform{OS: "linux", Architecture: "arm64"}, "aarch64"}} {
+		o := testOptions(s)
+		o.Helper.State = helper
+		o.Platform, o.Arch = target.p, target.arch
+		if target.arch != "x86_64" {
+			o.BuildPlatform = &builder
+			o.BuildImage = &Image{State: bkllb.Image("example.com/runtime:1"), Installers: []spec.Installer{spec.InstallerDnf}}
+		}
+		res, err := Build(s, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		def, err := res.Files.Marshal(context.Background(), bkllb.Platform(o.Platform))
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, dt := range def.Def {
+			found = found || digest.FromBytes(dt) == want
+		}
+		if !found {
+			t.Errorf("%s: the graph's helper is not the vertex solved alone (%s)", target.arch, want)
+		}
+	}
+}
