@@ -79,5 +79,6 @@
 // of each through gateway.v0, cold builds of the 50 MB app in BENCH_PAIRS
 // alternating pairs (BENCH_STEPS=1 logs each build's slowest steps, and
 // when the install step's output began, dnf said "Complete!" and the step
-// ended).
+// ended). BENCH_LOGS=1 adds every step's output, each line timed from the
+// step's start, to the slowest steps a build logs.
 package bench

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -29,6 +30,14 @@ type trace struct {
 	// logs are when each vertex's output began and ended, and when the
 	// installer said it was done ("Complete!"), by vertex.
 	logs map[string]*logTimes
+	// output is every vertex's output, line by line, when BENCH_LOGS is
+	// set (summary then shows it, timed from the vertex's start).
+	output map[string][]timedLine
+}
+
+type timedLine struct {
+	at   time.Time
+	text string
 }
 
 type logTimes struct {
@@ -51,7 +60,11 @@ type step struct {
 }
 
 func newTrace(start time.Time) *trace {
-	return &trace{start: start, vertices: map[string]*step{}, statuses: map[string]*step{}, logs: map[string]*logTimes{}}
+	t := &trace{start: start, vertices: map[string]*step{}, statuses: map[string]*step{}, logs: map[string]*logTimes{}}
+	if os.Getenv("BENCH_LOGS") != "" {
+		t.output = map[string][]timedLine{}
+	}
+	return t
 }
 
 var _ io.Writer = (*trace)(nil)
@@ -117,6 +130,9 @@ func (t *trace) add(ss *client.SolveStatus) {
 			lt.complete = l.Timestamp
 		}
 		for _, line := range strings.Split(string(l.Data), "\n") {
+			if t.output != nil && strings.TrimSpace(line) != "" {
+				t.output[l.Vertex.String()] = append(t.output[l.Vertex.String()], timedLine{l.Timestamp, line})
+			}
 			if _, rest, ok := strings.Cut(line, "flatpak-frontend: install step: "); ok {
 				t.phases = append(t.phases, rest)
 			}
@@ -219,6 +235,12 @@ func (t *trace) summary(n int) string {
 	}
 	for _, p := range t.phases {
 		fmt.Fprintf(&b, "    install step: %s\n", p)
+	}
+	for _, d := range t.order {
+		s := t.vertices[d]
+		for _, l := range t.output[d] {
+			fmt.Fprintf(&b, "    %6.2fs  %.40s | %s\n", l.at.Sub(s.Started).Seconds(), s.Name, l.text)
+		}
 	}
 	return b.String()
 }
