@@ -608,6 +608,7 @@ func TestBenchGHex(t *testing.T) {
 				t.Fatalf("%s: %v", name, err)
 			}
 			logf("%s: %.2fs\n%s", name, r.Seconds, r.trace.summary(10))
+			logSteps(r)
 			got[name] = append(got[name], r.Seconds)
 			return r
 		}

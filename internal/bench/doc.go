@@ -73,7 +73,7 @@
 // system-wide `perf record -k CLOCK_MONOTONIC` to them (perf report --time).
 // TestBenchDebianUpdateDelta runs only the real updates' deltas.
 // TestBenchScaleFrontend runs only this frontend's scale builds
-// (BENCH_SIZES; BENCH_STEPS=1 lists every step). TestBenchAgainst compares
+// (BENCH_SIZES; BENCH_STEPS=1 lists every step, as it does in TestBenchGHex). TestBenchAgainst compares
 // this tree with another commit (BENCH_BASE, by default the last one before
 // issue 15's redesign) the way users run the frontend: the frontend image
 // of each through gateway.v0, cold builds of the 50 MB app in BENCH_PAIRS

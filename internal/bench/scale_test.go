@@ -5,7 +5,6 @@ package bench
 import (
 	"archive/tar"
 	"bytes"
-	"cmp"
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
@@ -1031,14 +1030,7 @@ func TestBenchScaleFrontend(t *testing.T) {
 				spread = fmt.Sprintf(", %d cached steps done from %.2fs to %.2fs", len(cached), slices.Min(cached), slices.Max(cached))
 			}
 			logf("%s: %.2fs%s, the command's peak RSS %.0f MiB\n%s", name, r.Seconds, spread, r.RSS, r.trace.summary(12))
-			if os.Getenv("BENCH_STEPS") != "" {
-				logf("    started at %.3f (unix seconds)", float64(r.trace.start.UnixNano())/1e9)
-				steps := slices.Clone(r.Steps)
-				slices.SortFunc(steps, func(a, b step) int { return cmp.Compare(a.End, b.End) })
-				for _, st := range steps {
-					logf("    [%6.2f-%6.2f] cached=%v %s", st.At, st.End, st.Cached, st.Name)
-				}
-			}
+			logSteps(r)
 			return r
 		}
 	}

@@ -4,10 +4,12 @@ package bench
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -243,4 +245,18 @@ func (t *trace) summary(n int) string {
 		}
 	}
 	return b.String()
+}
+
+// logSteps logs every step of a build by the time it ended, when
+// BENCH_STEPS is set.
+func logSteps(r *result) {
+	if os.Getenv("BENCH_STEPS") == "" {
+		return
+	}
+	logf("    started at %.3f (unix seconds)", float64(r.trace.start.UnixNano())/1e9)
+	steps := slices.Clone(r.Steps)
+	slices.SortFunc(steps, func(a, b step) int { return cmp.Compare(a.End, b.End) })
+	for _, st := range steps {
+		logf("    [%6.2f-%6.2f] cached=%v %s", st.At, st.End, st.Cached, st.Name)
+	}
 }
