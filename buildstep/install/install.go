@@ -142,9 +142,6 @@ func (s *step) run(ctx context.Context) error {
 	s.importKeys(ctx, releaseVer)
 	s.phases.done("set-up")
 	if cfg.Mode != buildstep.ModeDownload {
-		flushEarly("/", cfg.InstallRoot, cfg.AppOut, cfg.Out)
-	}
-	if cfg.Mode != buildstep.ModeDownload {
 		watch := s.watchCommits()
 		defer watch.stop()
 		s.watch = watch
