@@ -61,10 +61,11 @@ func testOptions(s *spec.Spec) Options {
 	}
 }
 
-// ops marshals a state and returns its ops in definition order.
-func ops(t *testing.T, st bkllb.State) ([]*pb.Op, *bkllb.Definition) {
+// ops marshals a state (with co, e.g. the target platform) and returns its
+// ops in definition order.
+func ops(t *testing.T, st bkllb.State, co ...bkllb.ConstraintsOpt) ([]*pb.Op, *bkllb.Definition) {
 	t.Helper()
-	def, err := st.Marshal(context.Background())
+	def, err := st.Marshal(context.Background(), co...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -502,29 +503,17 @@ func TestInstallerNamedByTheSpecComesFromTheBuildImage(t *testing.T) {
 func TestForeignArchInstallsOnTheBuilderWithForceArch(t *testing.T) {
 	s := parse(t, "id: org.example.Hello\ncommand: hello\npackages: [hello]\n")
 	o := testOptions(s)
-	o.Platform, o.Arch = ocispecs.Platform{OS: "linux", Architecture: "arm64"}, "aarch64"
-	builder := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
-	o.BuildPlatform = &builder
-	if _, err := Build(s, o); err == nil || !strings.Contains(err.Error(), "give a build image for it") {
+	foreign(&o)
+	noImage := o
+	noImage.BuildImage = nil
+	if _, err := Build(s, noImage); err == nil || !strings.Contains(err.Error(), "give a build image for it") {
 		t.Errorf("no build image: %v", err)
 	}
-	o.BuildImage = &Image{State: bkllb.Image("example.com/runtime:1"), Installers: []spec.Installer{spec.InstallerDnf}}
 	res, err := Build(s, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	def, err := res.Files.Marshal(context.Background(), bkllb.Platform(o.Platform))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var all []*pb.Op
-	for _, dt := range def.Def {
-		var op pb.Op
-		if err := op.UnmarshalVT(dt); err != nil {
-			t.Fatal(err)
-		}
-		all = append(all, &op)
-	}
+	all, def := ops(t, res.Files, bkllb.Platform(o.Platform))
 	var steps []string
 	for _, op := range all {
 		e := op.GetExec()
@@ -546,6 +535,15 @@ func TestForeignArchInstallsOnTheBuilderWithForceArch(t *testing.T) {
 	if !slices.Contains(steps, "install") || !slices.Contains(steps, "finish") {
 		t.Errorf("steps %v", steps)
 	}
+}
+
+// foreign makes o an aarch64 build on an x86_64 builder, with a build
+// image whose dnf installs for it.
+func foreign(o *Options) {
+	builder := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
+	o.Platform, o.Arch = ocispecs.Platform{OS: "linux", Architecture: "arm64"}, "aarch64"
+	o.BuildPlatform = &builder
+	o.BuildImage = &Image{State: bkllb.Image("example.com/runtime:1"), Installers: []spec.Installer{spec.InstallerDnf}}
 }
 
 // TestRepoFilesSayWhereEachRepoIs: a repo file names a repository by the
@@ -637,32 +635,22 @@ func TestHelperIsOneVertexWhateverThePlatform(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := digest.FromBytes(alone.Def[len(alone.Def)-2])
-	builder := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
-	for _, target := range []struct {
-		p    ocispecs.Platform
-		arch string
-	}{{builder, "x86_64"}, {ocispecs.Platform{OS: "linux", Architecture: "arm64"}, "aarch64"}} {
-		o := testOptions(s)
+	native := testOptions(s)
+	other := testOptions(s)
+	foreign(&other)
+	for _, o := range []Options{native, other} {
 		o.Helper.State = helper
-		o.Platform, o.Arch = target.p, target.arch
-		if target.arch != "x86_64" {
-			o.BuildPlatform = &builder
-			o.BuildImage = &Image{State: bkllb.Image("example.com/runtime:1"), Installers: []spec.Installer{spec.InstallerDnf}}
-		}
 		res, err := Build(s, o)
 		if err != nil {
 			t.Fatal(err)
 		}
-		def, err := res.Files.Marshal(context.Background(), bkllb.Platform(o.Platform))
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, def := ops(t, res.Files, bkllb.Platform(o.Platform))
 		found := false
 		for _, dt := range def.Def {
 			found = found || digest.FromBytes(dt) == want
 		}
 		if !found {
-			t.Errorf("%s: the graph's helper is not the vertex solved alone (%s)", target.arch, want)
+			t.Errorf("%s: the graph's helper is not the vertex solved alone (%s)", o.Arch, want)
 		}
 	}
 }
