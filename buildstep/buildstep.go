@@ -126,10 +126,6 @@ type InstallConfig struct {
 	// to the step's: the installer runs with --forcearch, and without
 	// scriptlets and file triggers, which would run the target's code.
 	ForceArch string `json:"forceArch,omitempty"`
-	// GPGCheckDownloaded has the install of downloaded packages
-	// (ModeInstallDownloaded) check their signatures, with the keys the
-	// download step fetched: every repo checks signatures.
-	GPGCheckDownloaded bool `json:"gpgCheckDownloaded,omitempty"`
 }
 
 // Repo is one repository of the spec.
@@ -141,6 +137,8 @@ type Repo struct {
 	Dir string `json:"dir,omitempty"`
 	// Secret is the file holding the repo's USER:PASSWORD, if it has one.
 	Secret string `json:"secret,omitempty"`
+	// GPGCheck: the repo checks its packages' signatures.
+	GPGCheck bool `json:"gpgCheck,omitempty"`
 	// GPGKeys are the URLs of the repo's signing keys, when it checks
 	// signatures: the step imports them before the installer runs.
 	GPGKeys []string `json:"gpgKeys,omitempty"`

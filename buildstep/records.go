@@ -34,6 +34,7 @@ var recordFields = map[string]int{
 	tagChanged:    3,
 	tagNotice:     1,
 	tagVerified:   7,
+	tagDownloaded: 3,
 }
 
 const (
@@ -55,6 +56,7 @@ const (
 	tagChanged    = "changed"
 	tagNotice     = "notice"
 	tagVerified   = "verified"
+	tagDownloaded = "downloaded"
 )
 
 // recordWriter writes records.

@@ -104,6 +104,19 @@ type InstallReport struct {
 	Failure *Failure
 	// Notices are lines the frontend shows the packager (warnings).
 	Notices []string
+	// Downloaded are the files a download step (ModeDownload) fetched,
+	// each with the repo it came from and whether the install of them
+	// checks its signature.
+	Downloaded []Downloaded
+}
+
+// Downloaded is a package file a download step fetched: File is its name
+// in DownloadDir; Repo the repo whose metadata lists the file ("" when
+// none that checks signatures does); Check that its signature is checked
+// before it is installed: no repo that lists it has gpgcheck off.
+type Downloaded struct {
+	File, Repo string
+	Check      bool
 }
 
 // Failure is why an install step failed.
@@ -156,6 +169,9 @@ func (r *InstallReport) Encode() []byte {
 	}
 	for _, n := range r.Notices {
 		w.record(tagNotice, n)
+	}
+	for _, d := range r.Downloaded {
+		w.record(tagDownloaded, d.File, d.Repo, bit(d.Check))
 	}
 	if f := r.Failure; f != nil {
 		w.record(tagStatus, strconv.Itoa(f.Status))
@@ -227,6 +243,8 @@ func ParseInstallReport(data []byte) (*InstallReport, error) {
 				DigestAlgo: algo, Digest: f[6], Flags: uint32(flags), State: state, LinkTo: f[9]})
 		case tagNotice:
 			r.Notices = append(r.Notices, f[0])
+		case tagDownloaded:
+			r.Downloaded = append(r.Downloaded, Downloaded{File: f[0], Repo: f[1], Check: f[2] == "1"})
 		case tagStatus:
 			n, err := strconv.Atoi(f[0])
 			if err != nil {

@@ -62,7 +62,6 @@ func build(ctx context.Context, c client.Client, o Options) (*client.Result, err
 	if err := b.selectPlatforms(ctx); err != nil {
 		return nil, err
 	}
-	b.warnUncheckedSignatures(ctx)
 	// What each platform's build produced, by platform ID (the key
 	// dockerui uses for a platform's refs).
 	var mu sync.Mutex
@@ -107,31 +106,6 @@ func build(ctx context.Context, c client.Client, o Options) (*client.Result, err
 		res.AddMeta(exptypes.AnnotationManifestDescriptorKey(p, ocispecs.AnnotationRefName), []byte(ref))
 	}
 	return res, nil
-}
-
-// warnUncheckedSignatures says when repos that check signatures will not
-// have them checked: with a secret, the packages are downloaded first and
-// installed from the files, with no repo (llb), where one check covers all
-// of them; it is on only when every repo checks signatures.
-func (b *builder) warnUncheckedSignatures(ctx context.Context) {
-	repos := b.spec.Repos
-	secret := slices.IndexFunc(repos, func(r spec.Repo) bool { return r.Secret != "" })
-	if secret < 0 {
-		return
-	}
-	var on, off []string
-	for _, r := range repos {
-		if r.GPGCheck != nil && *r.GPGCheck {
-			on = append(on, r.Name)
-		} else {
-			off = append(off, r.Name)
-		}
-	}
-	if len(on) == 0 || len(off) == 0 {
-		return
-	}
-	b.warn(ctx, fmt.Sprintf("repos: the signatures of repo %s are not checked: repo %s has a secret, so the packages are installed from the downloaded files, where one check covers them all, and repo %s has gpgcheck off; turn it on for every repo to check them",
-		strings.Join(on, ", "), repos[secret].Name, strings.Join(off, ", ")), "repos")
 }
 
 // selectPlatforms applies the spec's platforms: building only for

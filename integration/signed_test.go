@@ -46,15 +46,16 @@ func signRPMs(t *testing.T, dir, home, fpr string) {
 // packages; a package signed with another key, or not at all, fails the
 // build saying so. A repo may list several keys (the old and the new,
 // after a rotation). A repo with a secret (whose packages are downloaded,
-// then installed from the files) checks them too.
+// then installed from the files) checks them too, also beside a repo
+// with gpgcheck off.
 func TestSignedPackagesAreChecked(t *testing.T) {
 	home, fpr, _ := gpgKey(t, "packager")
 	otherHome, otherFpr, _ := gpgKey(t, "someone-else")
 	public := armoredKey(t, home, fpr)
 
-	signed, unsigned, wrong := t.TempDir(), t.TempDir(), t.TempDir()
-	for _, dir := range []string{signed, unsigned, wrong} {
-		for _, name := range []string{"hello", "hello-data"} {
+	signed, unsigned, wrong, extra := t.TempDir(), t.TempDir(), t.TempDir(), t.TempDir()
+	for dir, names := range map[string][]string{signed: {"hello", "hello-data"}, unsigned: {"hello", "hello-data"}, wrong: {"hello", "hello-data"}, extra: {"hello-extra"}} {
+		for _, name := range names {
 			rpm := harness.RPMFile(t, name)
 			if err := os.WriteFile(filepath.Join(dir, filepath.Base(rpm)), mustRead(t, rpm), 0o644); err != nil {
 				t.Fatal(err)
@@ -77,7 +78,7 @@ func TestSignedPackagesAreChecked(t *testing.T) {
 	}
 	const user, password = "packager", "pw-5d1e"
 	mux := http.NewServeMux()
-	for name, dir := range map[string]string{"signed": signed, "unsigned": unsigned, "wrong": wrong, "keys": keys} {
+	for name, dir := range map[string]string{"signed": signed, "unsigned": unsigned, "wrong": wrong, "extra": extra, "keys": keys} {
 		createRepo(t, dir)
 		files := http.FileServer(http.Dir(dir))
 		mux.Handle("/"+name+"/", http.StripPrefix("/"+name, files))
@@ -164,11 +165,29 @@ func TestSignedPackagesAreChecked(t *testing.T) {
 			t.Errorf("%s: unsigned packages from a repo with a secret: %v\nwant %q and is not signed", installer, err, want)
 		}
 	}
-	// One repo with the secret and gpgcheck, one without: the files are
-	// installed with no check, which the build says.
-	mixed := spec("dnf", "auth/signed", "    secret: repocreds\n") + "  - name: unchecked\n    baseurl: http://" + addr + "/unsigned/\n    gpgcheck: false\n"
-	res, err := buildWithSecret(t, mixed, user+":"+password, false)
-	if want := "repos: the signatures of repo auth-signed-dnf-"; err != nil || !strings.Contains(res.log, want) || !strings.Contains(res.log, "repo unchecked has gpgcheck off") {
-		t.Errorf("a repo with a secret beside one without gpgcheck: %v; want a warning %q", err, want)
+	// One repo with the secret and gpgcheck, one without: each downloaded
+	// file is checked as the repo that gave it says. With dnf5, which
+	// checks nothing when it only downloads: the signed repo's packages
+	// and the unchecked repo's unsigned one install; the unsigned packages
+	// of a repo that checks signatures are refused, whatever repo beside
+	// it has gpgcheck off.
+	mixed := func(checked string) string {
+		s := spec("dnf5", checked, "    secret: repocreds\n") + "  - name: unchecked\n    baseurl: http://" + addr + "/extra/\n    gpgcheck: false\n"
+		return strings.Replace(s, "packages: [hello]", "packages: [hello, hello-extra]", 1)
+	}
+	contexts := map[string]string{"base": "oci-layout://" + harness.MinimalRuntime(t).Dir}
+	res, err := buildWithSecretContexts(t, harness.Client(t), mixed("auth/signed"), user+":"+password, false, contexts)
+	if err != nil {
+		t.Fatalf("a signed repo with a secret beside an unchecked one: %v", err)
+	}
+	if label := imageLabel(t, res.oci, manifest.Label); !strings.Contains(label, "a hello 1.0-1.noarch") || !strings.Contains(label, "a hello-extra 1.0-1.noarch") {
+		t.Errorf("the image's packages:\n%s", label)
+	}
+	if !strings.Contains(res.log, "checking the signatures of 2 downloaded packages") {
+		t.Errorf("the build did not check the signed repo's two packages:\n%s", res.log)
+	}
+	_, err = buildWithSecretContexts(t, harness.Client(t), mixed("auth/unsigned"), user+":"+password, false, contexts)
+	if want := "package hello-1.0-1.noarch from repo auth-unsigned-dnf5-"; err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "is not signed") || strings.Contains(err.Error(), "hello-extra") {
+		t.Errorf("an unsigned repo with a secret and gpgcheck beside an unchecked one: %v\nwant %q and is not signed, and not hello-extra", err, want)
 	}
 }

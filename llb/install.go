@@ -63,7 +63,7 @@ func (b *builder) install(root bkllb.State, installer spec.Installer, cfg builds
 				repo.Dir = strings.TrimPrefix(r.BaseURL, "file://")
 			}
 			if r.GPGCheck != nil && *r.GPGCheck {
-				repo.GPGKeys = r.GPGKeys
+				repo.GPGCheck, repo.GPGKeys = true, r.GPGKeys
 			}
 			if r.Secret != "" {
 				repo.Secret = buildstep.SecretsDir + "/" + r.Secret
@@ -101,11 +101,10 @@ func (b *builder) install(root bkllb.State, installer spec.Installer, cfg builds
 	}
 	downloaded := b.run(root, append(append(opts, common...), repoOpts...)...).GetMount(buildstep.DownloadDir)
 
+	// The download step says which files come from a repo that checks
+	// signatures; this step checks those.
 	in := cfg
 	in.Mode = buildstep.ModeInstallDownloaded
-	// One check covers all the files: on when every repo checks
-	// signatures (the frontend warns of a mix).
-	in.GPGCheckDownloaded = !slices.ContainsFunc(s.Repos, func(r spec.Repo) bool { return r.GPGCheck == nil || !*r.GPGCheck })
 	in.Repos = nil
 	opts = b.mustStep(buildstep.StepInstall, in)
 	opts = append(opts,

@@ -130,8 +130,9 @@ func (s *step) run(ctx context.Context) error {
 		return err
 	}
 	args := cfg.Packages
+	var fetched *buildstep.InstallReport
 	if cfg.Mode == buildstep.ModeInstallDownloaded {
-		if err := downloadFailure(cfg.Out); err != nil {
+		if fetched, err = readDownloadReport(cfg.Out); err != nil {
 			return err
 		}
 		if args, err = downloaded(); err != nil {
@@ -140,6 +141,12 @@ func (s *step) run(ctx context.Context) error {
 	}
 	argv := func(extra, args []string) []string { return command(cfg, reposDir, releaseVer, dnfConf, extra, args) }
 	s.importKeys(ctx, releaseVer)
+	if fetched != nil {
+		s.report.Notices = append(s.report.Notices, fetched.Notices...)
+		if err := s.checkDownloaded(ctx, args, fetched.Downloaded); err != nil {
+			return err
+		}
+	}
 	s.phases.done("set-up")
 	if cfg.Mode != buildstep.ModeDownload {
 		watch := s.watchCommits()
@@ -167,7 +174,7 @@ func (s *step) run(ctx context.Context) error {
 	}
 	s.phases.done(cfg.Installer)
 	if cfg.Mode == buildstep.ModeDownload {
-		return nil
+		return s.recordDownloaded()
 	}
 	var why string
 	if s.committed, s.unseen, why = s.watch.stopUnseen(); why != "" {
@@ -607,19 +614,6 @@ func (s *step) rootSettings(ctx context.Context) (releaseVer, dnfConf string, er
 	return releaseVer, dnfConf, nil
 }
 
-// downloaded lists the packages a download step fetched.
-func downloaded() ([]string, error) {
-	files, err := filepath.Glob(filepath.Join(buildstep.DownloadDir, "*.rpm"))
-	if err != nil {
-		return nil, err
-	}
-	if len(files) == 0 {
-		return nil, fmt.Errorf("the download step fetched no package")
-	}
-	slices.Sort(files)
-	return files, nil
-}
-
 // rpmMacros is this step's rpm configuration, beside the image's.
 const rpmMacros = "/etc/rpm/macros.flatpak-frontend"
 
@@ -634,24 +628,6 @@ func disableUnsharePlugin() error {
 		return err
 	}
 	return os.WriteFile(rpmMacros, []byte("%__transaction_unshare %{nil}\n%__transaction_unshare_paths %{nil}\n%__transaction_unshare_nonet 0\n"), 0o644)
-}
-
-// downloadFailure is the failure of the download step before this one
-// (which only reports it when diagnosing), with its installer log.
-func downloadFailure(out string) error {
-	dir := filepath.Join(buildstep.DownloadDir, buildstep.ReportDir)
-	dt, err := os.ReadFile(filepath.Join(dir, buildstep.InstallReportFile))
-	if err != nil {
-		return nil
-	}
-	rep, err := buildstep.ParseInstallReport(dt)
-	if err != nil || rep.Failure == nil {
-		return err
-	}
-	if log, err := os.ReadFile(filepath.Join(dir, buildstep.InstallerLogFile)); err == nil {
-		os.WriteFile(filepath.Join(out, buildstep.InstallerLogFile), log, 0o644)
-	}
-	return rep.Failure
 }
 
 // dropLocalRepoCaches forgets what the installers cached of repos from

@@ -68,11 +68,9 @@ func command(cfg *buildstep.InstallConfig, reposDir, releaseVer, dnfConf string,
 	}
 	switch {
 	case cfg.Mode == buildstep.ModeInstallDownloaded:
-		// Only the downloaded files: no repo is read.
+		// Only the downloaded files: no repo is read. Their signatures
+		// were checked before (checkDownloaded), each as its repo says.
 		argv = append(argv, "--setopt=reposdir="+emptyDir())
-		if cfg.GPGCheckDownloaded {
-			argv = append(argv, "--setopt=localpkg_gpgcheck=True")
-		}
 	case reposDir != "":
 		argv = append(argv, "--setopt=reposdir="+reposDir)
 	}

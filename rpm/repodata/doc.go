@@ -1,0 +1,8 @@
+// Package repodata reads an RPM repository's metadata as createrepo_c
+// writes it: repodata/repomd.xml, which names the other files, and the
+// primary metadata, one record per package (its NEVRA, where the file is,
+// and the file's digest). The repository is read through an Opener, so
+// the same code reads a folder, a URL or an installer's cache of a repo.
+// Hand-written over encoding/xml: the two elements read are small, and no
+// maintained Go library reads repodata without also fetching it.
+package repodata
