@@ -10,4 +10,9 @@
 //
 // For an app it also keeps the last install in a cache folder, so that a
 // build that only adds packages installs them on top of it (see state.go).
+//
+// With a repo that has a secret, the step runs twice: once to download
+// (with the secret), once to install the files (with no network); the
+// first records which files the second checks the signatures of
+// (downloaded.go).
 package install
