@@ -98,16 +98,16 @@ func (s *step) listedBy(cache string, repos []buildstep.Repo, files []string) ([
 	for _, r := range repos {
 		open, err := repoMetadata(cache, r)
 		if err == nil {
-			err = repodata.Packages(open, func(p repodata.Package) error {
-				byDigest, ok := digests[p.ChecksumType]
+			err = repodata.Checksums(open, func(kind, sum string) error {
+				byDigest, ok := digests[kind]
 				if !ok {
 					var err error
-					if byDigest, err = fileDigests(files, p.ChecksumType); err != nil {
+					if byDigest, err = fileDigests(files, kind); err != nil {
 						return err
 					}
-					digests[p.ChecksumType] = byDigest
+					digests[kind] = byDigest
 				}
-				if i, ok := byDigest[p.Checksum]; ok {
+				if i, ok := byDigest[sum]; ok {
 					listed[i] = true
 				}
 				return nil

@@ -1,6 +1,7 @@
 package repodata
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
 	"github.com/klauspost/compress/zstd"
@@ -129,5 +131,41 @@ func TestPackagesReadsPrimaryAsCreaterepoWritesIt(t *testing.T) {
 	delete(files, RepomdFile)
 	if err := Packages(open, func(Package) error { return nil }); err == nil || !strings.Contains(err.Error(), "not an RPM repository: open repodata/repomd.xml") {
 		t.Errorf("no repomd.xml: %v", err)
+	}
+}
+
+// TestChecksumsReadsEachPackagesDigest: the digests Packages gives, read
+// as a stream whatever its chunks (here one byte at a time), not taking
+// an element whose name only starts with checksum.
+func TestChecksumsReadsEachPackagesDigest(t *testing.T) {
+	primary := `<?xml version="1.0" encoding="UTF-8"?>
+<metadata xmlns="http://linux.duke.edu/metadata/common" packages="3">
+<package type="rpm"><name>a</name><checksum type="sha256" pkgid="YES">AA01</checksum><checksumish>no</checksumish></package>
+<package type="rpm"><name>b</name><checksum pkgid='YES' type='sha1'>
+  bb02
+</checksum></package>
+<package type="rpm"><name>c</name><checksum type="sha512">cc03</checksum></package>
+</metadata>`
+	var got []string
+	err := Checksums(func(rel string) (io.ReadCloser, error) {
+		if rel == RepomdFile {
+			return io.NopCloser(strings.NewReader(`<repomd><data type="primary"><location href="repodata/p-primary.xml"/></data></repomd>`)), nil
+		}
+		return io.NopCloser(iotest.OneByteReader(strings.NewReader(primary))), nil
+	}, func(kind, sum string) error {
+		got = append(got, kind+":"+sum)
+		return nil
+	})
+	if want := []string{"sha256:aa01", "sha1:bb02", "sha512:cc03"}; err != nil || !slices.Equal(got, want) {
+		t.Errorf("checksums %q, %v; want %q", got, err, want)
+	}
+	var toks []string
+	sc := bufio.NewScanner(strings.NewReader(`x<checksum type="a">1</checksum><checksum>2`))
+	sc.Split(checksumElements)
+	for sc.Scan() {
+		toks = append(toks, sc.Text())
+	}
+	if want := []string{`<checksum type="a">1</checksum>`}; !slices.Equal(toks, want) || sc.Err() == nil {
+		t.Errorf("a cut element: %q, %v", toks, sc.Err())
 	}
 }
