@@ -73,7 +73,13 @@ func (s *step) recordDownloaded() error {
 		}
 	}
 	if len(checking) > 0 && len(unchecked) > 0 {
-		listed, err := s.listedBy(CacheDirs[s.cfg.Installer], unchecked, files)
+		caches := []string{CacheDirs[s.cfg.Installer]}
+		if s.cfg.InstallRoot != "" {
+			// Where an installer that puts its cache in the install
+			// root despite being told otherwise would have it.
+			caches = append(caches, filepath.Join(s.cfg.InstallRoot, caches[0]))
+		}
+		listed, err := s.listedBy(caches, unchecked, files)
 		if err != nil {
 			return err
 		}
@@ -88,15 +94,15 @@ func (s *step) recordDownloaded() error {
 }
 
 // listedBy says, for each file, whether one of repos lists it in its
-// primary metadata (see repoMetadata for cache), matched by the file's
+// primary metadata (see repoMetadata for caches), matched by the file's
 // digest. A repo whose metadata cannot be read lists nothing.
-func (s *step) listedBy(cache string, repos []buildstep.Repo, files []string) ([]bool, error) {
+func (s *step) listedBy(caches []string, repos []buildstep.Repo, files []string) ([]bool, error) {
 	listed := make([]bool, len(files))
 	// digests[type][hex] is the index of the file with that digest,
 	// computed for a type when a repo first uses it.
 	digests := map[string]map[string]int{}
 	for _, r := range repos {
-		open, err := repoMetadata(cache, r)
+		open, err := repoMetadata(caches, r)
 		if err == nil {
 			err = repodata.Checksums(open, func(kind, sum string) error {
 				byDigest, ok := digests[kind]
@@ -127,14 +133,18 @@ func (s *step) listedBy(cache string, repos []buildstep.Repo, files []string) ([
 
 // repoMetadata opens the files of repo r's metadata: in its folder for a
 // repo from a build context or a file:// URL, else where the installer
-// cached them in its cache folder (CACHE/ID-HASH/, or
+// cached them in one of its cache folders (CACHE/ID-HASH/, or
 // CACHE/metadata/ID-HASH/ for microdnf's libdnf), the newest when there
 // are several (a repo id whose URL changed between builds).
-func repoMetadata(cache string, r buildstep.Repo) (repodata.Opener, error) {
+func repoMetadata(caches []string, r buildstep.Repo) (repodata.Opener, error) {
 	dir := r.Dir
 	if dir == "" {
+		var parents []string
+		for _, c := range caches {
+			parents = append(parents, c, filepath.Join(c, "metadata"))
+		}
 		var newest os.FileInfo
-		for _, parent := range []string{cache, filepath.Join(cache, "metadata")} {
+		for _, parent := range parents {
 			matches, _ := filepath.Glob(filepath.Join(parent, globEscape(r.ID)+"-*"))
 			for _, m := range matches {
 				if !isHex(strings.TrimPrefix(filepath.Base(m), r.ID+"-")) {
@@ -148,7 +158,7 @@ func repoMetadata(cache string, r buildstep.Repo) (repodata.Opener, error) {
 			}
 		}
 		if dir == "" {
-			return nil, fmt.Errorf("no %s in %s", repodata.RepomdFile, cache)
+			return nil, fmt.Errorf("no %s in %s", repodata.RepomdFile, strings.Join(caches, " or "))
 		}
 	}
 	return func(rel string) (io.ReadCloser, error) {

@@ -108,7 +108,7 @@ func TestListedByFindsDownloadedFilesInRepoMetadata(t *testing.T) {
 	s := &step{cfg: &buildstep.InstallConfig{Installer: Dnf}, out: &log}
 	check := func(name string, repos []buildstep.Repo, want ...bool) {
 		t.Helper()
-		listed, err := s.listedBy(cache, repos, files)
+		listed, err := s.listedBy([]string{t.TempDir(), cache}, repos, files)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -119,7 +119,7 @@ func TestListedByFindsDownloadedFilesInRepoMetadata(t *testing.T) {
 	check("a repo's folder", []buildstep.Repo{{ID: "local", Dir: folder}}, true, false, false)
 	check("the newest cache of repo extras", []buildstep.Repo{{ID: "extras"}}, false, true, false)
 	check("two repos", []buildstep.Repo{{ID: "local", Dir: folder}, {ID: "extras-more"}}, true, false, true)
-	if _, err := repoMetadata(cache, buildstep.Repo{ID: "extra"}); err == nil {
+	if _, err := repoMetadata([]string{cache}, buildstep.Repo{ID: "extra"}); err == nil {
 		t.Error("repo extra found extras' metadata")
 	}
 	if len(s.report.Notices) != 0 || log.Len() != 0 {
@@ -131,7 +131,7 @@ func TestListedByFindsDownloadedFilesInRepoMetadata(t *testing.T) {
 	}
 	// A downloaded file that cannot be read fails the step.
 	os.Remove(files[2])
-	if _, err := s.listedBy(cache, []buildstep.Repo{{ID: "extras"}}, files); err == nil {
+	if _, err := s.listedBy([]string{t.TempDir(), cache}, []buildstep.Repo{{ID: "extras"}}, files); err == nil {
 		t.Error("a file that cannot be read was taken as not listed")
 	}
 }
