@@ -118,78 +118,80 @@ func (c closers) Close() error {
 }
 
 // Packages calls fn for each package of the repository's primary
-// metadata, in the order listed, reading it as a stream (Fedora's lists
-// some 70,000 packages). An error from fn stops the read and is returned.
+// metadata, in the order listed, reading it as a stream. An error from fn
+// stops the read and is returned.
+//
+// Fedora's primary.xml lists some 75,000 packages in about 200 MB, most of
+// it the <format> part (provides, requires, files) that nothing here
+// needs: the elements are found as bytes (elements) and each package's,
+// without its <format>, is decoded with encoding/xml (a quarter faster
+// than decoding the whole document with it).
 func Packages(open Opener, fn func(Package) error) error {
-	r, href, err := openPrimary(open)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	d := xml.NewDecoder(r)
-	for {
-		tok, err := d.Token()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", href, err)
-		}
-		se, ok := tok.(xml.StartElement)
-		if !ok || se.Name.Local != "package" {
-			continue
+	return eachElement(open, "package", func(el []byte, href string) error {
+		if i := bytes.Index(el, []byte("<format>")); i >= 0 {
+			if j := bytes.LastIndex(el, []byte("</format>")); j > i {
+				el = append(el[:i:i], el[j+len("</format>"):]...)
+			}
 		}
 		var rec record
-		if err := d.DecodeElement(&rec, &se); err != nil {
+		if err := xml.Unmarshal(el, &rec); err != nil {
 			return fmt.Errorf("%s: %w", href, err)
 		}
 		if rec.Type != "" && rec.Type != "rpm" {
-			continue
+			return nil
 		}
 		epoch := 0
 		if e := rec.Version.Epoch; e != "" {
+			var err error
 			if epoch, err = strconv.Atoi(e); err != nil || epoch < 0 {
 				return fmt.Errorf("%s: package %s: epoch %q", href, rec.Name, e)
 			}
 		}
-		p := Package{
+		return fn(Package{
 			NEVRA:        rpmver.NEVRA{Name: rec.Name, Epoch: epoch, Version: rec.Version.Ver, Release: rec.Version.Rel, Arch: rec.Arch},
 			Location:     rec.Location.Href,
 			ChecksumType: rec.Checksum.Type,
 			Checksum:     strings.ToLower(strings.TrimSpace(rec.Checksum.Value)),
-		}
-		if err := fn(p); err != nil {
-			return err
-		}
-	}
+		})
+	})
 }
 
 // Checksums calls fn with the digest of each package file the primary
-// metadata lists: its kind (ChecksumType) and value in lower-case hex.
-// It is Packages for a caller that needs nothing else, some twenty times
-// faster on Fedora-sized metadata (a Fedora release's primary.xml is about
-// 200 MB, which encoding/xml reads in seconds): it reads only the
-// <checksum> elements (in primary.xml, one per package; a document's text
-// cannot hold a raw '<', so the element's start and end are found as
-// bytes), each decoded with encoding/xml.
+// metadata lists: its kind (ChecksumType) and value in lower-case hex. It
+// is Packages for a caller that needs nothing else, reading only the
+// <checksum> elements (one per package): ten times faster (a synthetic
+// Fedora-sized primary.xml, 75,000 packages in 179 MB: 0.4 s against 4 s).
 func Checksums(open Opener, fn func(kind, hex string) error) error {
+	return eachElement(open, "checksum", func(el []byte, href string) error {
+		var c struct {
+			Type  string `xml:"type,attr"`
+			Value string `xml:",chardata"`
+		}
+		if err := xml.Unmarshal(el, &c); err != nil {
+			return fmt.Errorf("%s: %q: %w", href, el, err)
+		}
+		return fn(c.Type, strings.ToLower(strings.TrimSpace(c.Value)))
+	})
+}
+
+// maxElement bounds an element of primary.xml (a package with many
+// provides and files is tens of KB).
+const maxElement = 64 << 20
+
+// eachElement calls fn with each element called name in the primary
+// metadata (which must not nest in itself), as bytes, and the metadata's
+// location for errors.
+func eachElement(open Opener, name string, fn func(el []byte, href string) error) error {
 	r, href, err := openPrimary(open)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 1<<20), 1<<20)
-	sc.Split(checksumElements)
+	sc.Buffer(make([]byte, 0, 1<<20), maxElement)
+	sc.Split(elements(name))
 	for sc.Scan() {
-		var c struct {
-			Type  string `xml:"type,attr"`
-			Value string `xml:",chardata"`
-		}
-		if err := xml.Unmarshal(sc.Bytes(), &c); err != nil {
-			return fmt.Errorf("%s: %q: %w", href, sc.Bytes(), err)
-		}
-		if err := fn(c.Type, strings.ToLower(strings.TrimSpace(c.Value))); err != nil {
+		if err := fn(sc.Bytes(), href); err != nil {
 			return err
 		}
 	}
@@ -199,46 +201,48 @@ func Checksums(open Opener, fn func(kind, hex string) error) error {
 	return nil
 }
 
-var (
-	checksumStart = []byte("<checksum")
-	checksumEnd   = []byte("</checksum>")
-)
-
-// checksumElements is a bufio.SplitFunc whose tokens are the
-// <checksum ...>...</checksum> elements of the input.
-func checksumElements(data []byte, atEOF bool) (int, []byte, error) {
-	from := 0
-	for {
-		i := bytes.Index(data[from:], checksumStart)
-		if i < 0 {
-			if atEOF {
-				return len(data), nil, nil
+// elements is a bufio.SplitFunc whose tokens are the elements
+// <name ...>...</name> of an XML document, for an element that does not
+// nest in itself and is never empty (<name/>). The text of a document
+// cannot hold a raw '<', so an element's start and end tags are found as
+// bytes (documents with comments or CDATA holding such tags aside, which
+// createrepo_c never writes).
+func elements(name string) bufio.SplitFunc {
+	start, end := []byte("<"+name), []byte("</"+name+">")
+	return func(data []byte, atEOF bool) (int, []byte, error) {
+		from := 0
+		for {
+			i := bytes.Index(data[from:], start)
+			if i < 0 {
+				if atEOF {
+					return len(data), nil, nil
+				}
+				// Keep what could be the start of one.
+				return max(from, len(data)-len(start)+1), nil, nil
 			}
-			// Keep what could be the start of one.
-			return max(from, len(data)-len(checksumStart)+1), nil, nil
-		}
-		i += from
-		after := i + len(checksumStart)
-		if after == len(data) {
-			if atEOF {
-				return len(data), nil, nil
+			i += from
+			after := i + len(start)
+			if after == len(data) {
+				if atEOF {
+					return len(data), nil, nil
+				}
+				return i, nil, nil
 			}
-			return i, nil, nil
-		}
-		if c := data[after]; c != '>' && c != ' ' && c != '\t' && c != '\n' && c != '\r' {
-			// Another element's name (<checksumfoo>).
-			from = after
-			continue
-		}
-		j := bytes.Index(data[after:], checksumEnd)
-		if j < 0 {
-			if atEOF {
-				return 0, nil, errors.New("a <checksum> element with no end")
+			if c := data[after]; c != '>' && c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+				// Another element's name (<namefoo>).
+				from = after
+				continue
 			}
-			return i, nil, nil
+			j := bytes.Index(data[after:], end)
+			if j < 0 {
+				if atEOF {
+					return 0, nil, fmt.Errorf("a <%s> element with no end", name)
+				}
+				return i, nil, nil
+			}
+			stop := after + j + len(end)
+			return stop, data[i:stop], nil
 		}
-		end := after + j + len(checksumEnd)
-		return end, data[i:end], nil
 	}
 }
 

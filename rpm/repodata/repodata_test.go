@@ -161,7 +161,7 @@ func TestChecksumsReadsEachPackagesDigest(t *testing.T) {
 	}
 	var toks []string
 	sc := bufio.NewScanner(strings.NewReader(`x<checksum type="a">1</checksum><checksum>2`))
-	sc.Split(checksumElements)
+	sc.Split(elements("checksum"))
 	for sc.Scan() {
 		toks = append(toks, sc.Text())
 	}
