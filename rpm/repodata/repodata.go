@@ -3,18 +3,16 @@ package repodata
 import (
 	"bufio"
 	"bytes"
-	"compress/bzip2"
-	"compress/gzip"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"strconv"
 	"strings"
 
+	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmfile"
 	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
-	"github.com/klauspost/compress/zstd"
-	"github.com/xi2/xz"
 )
 
 // RepomdFile is the index of a repository's metadata, relative to the
@@ -246,32 +244,27 @@ func elements(name string) bufio.SplitFunc {
 	}
 }
 
-// Decompressed reads a metadata file compressed as its name says:
-// createrepo_c writes gz (EL), zst (Fedora) or xz, old yum repos bz2.
+// compressors are rpmfile.Decompress's names of the compressions of
+// metadata files, by suffix: createrepo_c writes gz (EL), zst (Fedora) or
+// xz, old yum repos bz2.
+var compressors = map[string]string{".gz": "gzip", ".zst": "zstd", ".xz": "xz", ".bz2": "bzip2", ".xml": "uncompressed"}
+
+// Decompressed reads a metadata file compressed as its name says.
 func Decompressed(name string, r io.Reader) (io.ReadCloser, error) {
-	switch {
-	case strings.HasSuffix(name, ".gz"):
-		zr, err := gzip.NewReader(r)
-		if err != nil {
-			return nil, err
-		}
-		return zr, nil
-	case strings.HasSuffix(name, ".zst"):
-		zr, err := zstd.NewReader(r)
-		if err != nil {
-			return nil, err
-		}
-		return zr.IOReadCloser(), nil
-	case strings.HasSuffix(name, ".xz"):
-		zr, err := xz.NewReader(r, 0)
-		if err != nil {
-			return nil, err
-		}
-		return io.NopCloser(zr), nil
-	case strings.HasSuffix(name, ".bz2"):
-		return io.NopCloser(bzip2.NewReader(r)), nil
-	case strings.HasSuffix(name, ".xml"):
-		return io.NopCloser(r), nil
+	comp, ok := compressors[path.Ext(name)]
+	if !ok {
+		return nil, fmt.Errorf("compression of %s not supported (gz, zst, xz, bz2 or none)", name)
 	}
-	return nil, fmt.Errorf("compression of %s not supported (gz, zst, xz, bz2 or none)", name)
+	zr, release, err := rpmfile.Decompress(r, comp)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{zr, closeFunc(release)}, nil
 }
+
+type closeFunc func()
+
+func (f closeFunc) Close() error { f(); return nil }

@@ -24,9 +24,13 @@ const (
 	maxWindow = 128 << 20 // an lzma/xz dictionary or zstd window (rpm's w22 uses 128 MiB)
 )
 
-// decompress wraps the payload in the reader its compressor needs. The
-// returned close releases what the reader holds (zstd's goroutines).
-func decompress(r io.Reader, comp string) (io.Reader, func(), error) {
+// Decompress wraps r, compressed with comp as rpm names compressors
+// (PAYLOADCOMPRESSOR: gzip, bzip2, zstd, xz, lzma, or uncompressed; ""
+// is gzip when it looks like it), in the reader that decompresses it, with
+// bounds on the memory a crafted stream may claim. The returned close
+// releases what the reader holds (zstd's goroutines). Package files'
+// payloads and repositories' metadata are read with it.
+func Decompress(r io.Reader, comp string) (io.Reader, func(), error) {
 	br := bufio.NewReader(r)
 	if comp == "" { // no tag: rpm's own rule is gzip when it looks like it
 		if magic, _ := br.Peek(2); bytes.Equal(magic, []byte{0x1f, 0x8b}) {

@@ -120,7 +120,7 @@ func read(r io.Reader, want func(path string) bool) (*Package, map[string][]byte
 		return nil, nil, fmt.Errorf("payload: %q, not cpio", f)
 	}
 	comp, _ := h.GetString(rpmutils.PAYLOADCOMPRESSOR)
-	payload, closePayload, err := decompress(mr, comp)
+	payload, closePayload, err := Decompress(mr, comp)
 	if err != nil {
 		return nil, nil, fmt.Errorf("payload (%s): %w", comp, err)
 	}
