@@ -122,8 +122,9 @@ func (c closers) Close() error {
 // Fedora's primary.xml lists some 75,000 packages in about 200 MB, most of
 // it the <format> part (provides, requires, files) that nothing here
 // needs: the elements are found as bytes (elements) and each package's,
-// without its <format>, is decoded with encoding/xml (a quarter faster
-// than decoding the whole document with it).
+// without its <format>, is decoded with encoding/xml: on a synthetic
+// Fedora-sized primary.xml (75,000 packages in 179 MB) 1.3 s, against 3.4 s
+// for decoding the whole document with it.
 func Packages(open Opener, fn func(Package) error) error {
 	return eachElement(open, "package", func(el []byte, href string) error {
 		if i := bytes.Index(el, []byte("<format>")); i >= 0 {
@@ -157,8 +158,7 @@ func Packages(open Opener, fn func(Package) error) error {
 // Checksums calls fn with the digest of each package file the primary
 // metadata lists: its kind (ChecksumType) and value in lower-case hex. It
 // is Packages for a caller that needs nothing else, reading only the
-// <checksum> elements (one per package): ten times faster (a synthetic
-// Fedora-sized primary.xml, 75,000 packages in 179 MB: 0.4 s against 4 s).
+// <checksum> elements (one per package): 0.23 s on the same primary.xml.
 func Checksums(open Opener, fn func(kind, hex string) error) error {
 	return eachElement(open, "checksum", func(el []byte, href string) error {
 		var c struct {
