@@ -192,6 +192,11 @@ func (b *builder) diagnose(ctx context.Context, opts fllb.Options) error {
 	if err != nil || rep.Failure == nil {
 		return nil
 	}
+	// What the step noticed may explain the failure (a repo whose
+	// metadata it could not read).
+	for _, n := range rep.Notices {
+		b.warn(ctx, n, "packages")
+	}
 	log, _ := readReport(ctx, ref, buildstep.InstallerLogFile)
 	return b.failureError(rep.Failure, log)
 }

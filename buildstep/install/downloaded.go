@@ -79,13 +79,18 @@ func (s *step) recordDownloaded() error {
 			// root despite being told otherwise would have it.
 			caches = append(caches, filepath.Join(s.cfg.InstallRoot, caches[0]))
 		}
-		listed, err := s.listedBy(caches, unchecked, files)
+		listed, complete, err := s.listedBy(caches, unchecked, files)
 		if err != nil {
 			return err
 		}
 		for i := range recs {
-			if listed[i] {
+			switch {
+			case listed[i]:
 				recs[i] = buildstep.Downloaded{File: recs[i].File}
+			case !complete:
+				// It may come from the repo whose metadata was not
+				// read: its repo is not known.
+				recs[i].Repo = ""
 			}
 		}
 	}
@@ -95,9 +100,10 @@ func (s *step) recordDownloaded() error {
 
 // listedBy says, for each file, whether one of repos lists it in its
 // primary metadata (see repoMetadata for caches), matched by the file's
-// digest. A repo whose metadata cannot be read lists nothing.
-func (s *step) listedBy(caches []string, repos []buildstep.Repo, files []string) ([]bool, error) {
-	listed := make([]bool, len(files))
+// digest, and whether every repo's metadata was read. A repo whose
+// metadata cannot be read lists nothing.
+func (s *step) listedBy(caches []string, repos []buildstep.Repo, files []string) (listed []bool, complete bool, err error) {
+	listed, complete = make([]bool, len(files)), true
 	// digests[type][hex] is the index of the file with that digest,
 	// computed for a type when a repo first uses it.
 	digests := map[string]map[string]int{}
@@ -121,14 +127,15 @@ func (s *step) listedBy(caches []string, repos []buildstep.Repo, files []string)
 		}
 		var unreadable *digestError
 		if errors.As(err, &unreadable) {
-			return nil, err
+			return nil, false, err
 		}
 		if err != nil {
+			complete = false
 			fmt.Fprintf(s.out, "flatpak-frontend: repo %s: its metadata cannot be read to tell which downloaded packages it gave (%v): their signatures are checked\n", r.ID, err)
 			s.report.Notices = append(s.report.Notices, fmt.Sprintf("repos: repo %s has gpgcheck off, but its metadata could not be read after the download (%v): the packages it gave have their signatures checked", r.ID, err))
 		}
 	}
-	return listed, nil
+	return listed, complete, nil
 }
 
 // repoMetadata opens the files of repo r's metadata: in its folder for a

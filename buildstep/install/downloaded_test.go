@@ -108,12 +108,12 @@ func TestListedByFindsDownloadedFilesInRepoMetadata(t *testing.T) {
 	s := &step{cfg: &buildstep.InstallConfig{Installer: Dnf}, out: &log}
 	check := func(name string, repos []buildstep.Repo, want ...bool) {
 		t.Helper()
-		listed, err := s.listedBy([]string{t.TempDir(), cache}, repos, files)
+		listed, complete, err := s.listedBy([]string{t.TempDir(), cache}, repos, files)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if !slices.Equal(listed, want) {
-			t.Errorf("%s: listed %v, want %v", name, listed, want)
+		if !slices.Equal(listed, want) || complete != (name != "a repo with no metadata") {
+			t.Errorf("%s: listed %v (every repo read: %v), want %v", name, listed, complete, want)
 		}
 	}
 	check("a repo's folder", []buildstep.Repo{{ID: "local", Dir: folder}}, true, false, false)
@@ -131,7 +131,7 @@ func TestListedByFindsDownloadedFilesInRepoMetadata(t *testing.T) {
 	}
 	// A downloaded file that cannot be read fails the step.
 	os.Remove(files[2])
-	if _, err := s.listedBy([]string{t.TempDir(), cache}, []buildstep.Repo{{ID: "extras"}}, files); err == nil {
+	if _, _, err := s.listedBy([]string{t.TempDir(), cache}, []buildstep.Repo{{ID: "extras"}}, files); err == nil {
 		t.Error("a file that cannot be read was taken as not listed")
 	}
 }
