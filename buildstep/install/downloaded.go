@@ -50,8 +50,8 @@ func downloaded() ([]string, error) {
 // primary metadata by its digest (where the installer cached it, or in the
 // repo's folder): a file one of them lists is not checked (its repo may
 // have given it, and that repo's packages are taken unchecked); any other
-// is, as is every file when such a repo's metadata cannot be read (which
-// the log and a notice say).
+// is, including those a repo whose metadata cannot be read may have given
+// (which the log and a notice say).
 func (s *step) recordDownloaded() error {
 	files, err := downloaded()
 	if err != nil {

@@ -3,6 +3,8 @@
 // primary metadata, one record per package (its NEVRA, where the file is,
 // and the file's digest). The repository is read through an Opener, so
 // the same code reads a folder, a URL or an installer's cache of a repo.
-// Hand-written over encoding/xml: the two elements read are small, and no
-// maintained Go library reads repodata without also fetching it.
+// Hand-written: no maintained Go library reads repodata without also
+// fetching it. The elements read are found as bytes and decoded with
+// encoding/xml, which alone takes seconds over Fedora's 200 MB of
+// primary.xml.
 package repodata
