@@ -277,18 +277,21 @@ func (s *step) checkDownloaded(ctx context.Context, files []string, recs []build
 		Message: fmt.Sprintf("rpm -K refused the signatures of %d downloaded package%s", len(bad), map[bool]string{true: "s"}[len(bad) > 1])}
 }
 
-// signatureLine is a line of rpm -Kv about a signature, and its result:
-// "Header V4 RSA/SHA256 Signature, key ID 1a2b3c4d: OK", "RSA signature:
-// NOTFOUND" (rpm 4.x and 6 word them alike).
-var signatureLine = regexp.MustCompile(`(?i)^\s+(.*signature.*):\s*([A-Z]+)\s*$`)
+// checkLine is a line of rpm -Kv: a check and its result, maybe followed
+// by more ("Header V4 RSA/SHA256 Signature, key ID 1a2b3c4d: OK", "RSA
+// signature: NOTFOUND", "Payload SHA256 digest: BAD (Expected ...)"; rpm
+// 4.x and 6 word them alike).
+var checkLine = regexp.MustCompile(`^\s+(.+?):\s+([A-Z]+)(?:\s.*)?$`)
 
 // signatureProblem reads rpm -Kv's verdict on file out of its output
 // ("FILE:" then its checks, indented): "" when a signature checked OK and
-// nothing failed, else buildstep.UnverifiedUnsigned (no signature),
-// UnverifiedNoKey (signed with a key the database does not hold), or rpm's
-// words.
+// no check failed, else buildstep.UnverifiedUnsigned (no signature),
+// UnverifiedNoKey (signed with a key the database does not hold), or
+// rpm's words. A check rpm did not find (NOTFOUND: a signature or digest
+// the package does not carry) is no failure; a package must carry one
+// signature that checks OK.
 func signatureProblem(out []byte, file string) string {
-	var lines []string
+	var lines, about []string
 	in := false
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {
@@ -298,29 +301,34 @@ func signatureProblem(out []byte, file string) string {
 			in = true
 		case in && strings.HasPrefix(l, " "):
 			lines = append(lines, l)
-		case in:
+		default:
 			in = false
+			if strings.Contains(l, file) {
+				about = append(about, strings.TrimSpace(l))
+			}
 		}
 	}
 	if len(lines) == 0 {
-		return "rpm -K did not check it: " + strings.TrimSpace(string(out))
+		if len(about) == 0 {
+			return "rpm -K said nothing of it"
+		}
+		return "rpm -K did not check it: " + strings.Join(about, "; ")
 	}
-	ok, nokey, found := false, false, false
+	signed, nokey := false, false
 	var failed []string
 	for _, l := range lines {
-		m := signatureLine.FindStringSubmatch(l)
-		switch {
-		case m == nil:
-			if !strings.HasSuffix(strings.TrimSpace(l), ": OK") {
-				failed = append(failed, strings.TrimSpace(l))
-			}
-		case m[2] == "OK":
-			ok, found = true, true
-		case m[2] == "NOTFOUND":
-		case m[2] == "NOKEY":
-			nokey, found = true, true
+		m := checkLine.FindStringSubmatch(l)
+		if m == nil {
+			failed = append(failed, strings.TrimSpace(l))
+			continue
+		}
+		switch m[2] {
+		case "OK":
+			signed = signed || strings.Contains(strings.ToLower(m[1]), "signature")
+		case "NOTFOUND":
+		case "NOKEY":
+			nokey = true
 		default:
-			found = true
 			failed = append(failed, strings.TrimSpace(l))
 		}
 	}
@@ -329,10 +337,8 @@ func signatureProblem(out []byte, file string) string {
 		return strings.Join(failed, "; ")
 	case nokey:
 		return buildstep.UnverifiedNoKey
-	case !found:
+	case !signed:
 		return buildstep.UnverifiedUnsigned
-	case ok:
-		return ""
 	}
-	return buildstep.UnverifiedUnsigned
+	return ""
 }
