@@ -111,9 +111,10 @@ type InstallReport struct {
 }
 
 // Downloaded is a package file a download step fetched: File is its name
-// in DownloadDir; Repo the repo whose metadata lists the file ("" when
-// none that checks signatures does); Check that its signature is checked
-// before it is installed: no repo that lists it has gpgcheck off.
+// in DownloadDir; Check that its signature is checked before it is
+// installed (no repo with gpgcheck off lists it); Repo, for a checked file,
+// the repo it came from when that is known (the one repo that checks
+// signatures), else "".
 type Downloaded struct {
 	File, Repo string
 	Check      bool

@@ -48,7 +48,7 @@ func TestDecompressedReadsEachRepodataCompression(t *testing.T) {
 		"primary.xml.bz2": {0x42, 0x5a, 0x68, 0x39, 0x31, 0x41, 0x59, 0x26, 0x53, 0x59, 0xcc, 0x99, 0x41, 0x74, 0x00, 0x00, 0x01, 0x59, 0x80, 0x00, 0x10, 0x00, 0x00, 0x80, 0x05, 0x26, 0x02, 0x04, 0x00, 0x20, 0x00, 0x31, 0x06, 0x4c, 0x41, 0x06, 0x11, 0xa1, 0x40, 0xca, 0xd5, 0x38, 0x4f, 0x17, 0x72, 0x45, 0x38, 0x50, 0x90, 0xcc, 0x99, 0x41, 0x74},
 	}
 	for name, dt := range files {
-		r, err := Decompressed(name, bytes.NewReader(dt))
+		r, err := decompressed(name, bytes.NewReader(dt))
 		var got []byte
 		if err == nil {
 			got, err = io.ReadAll(r)
@@ -57,7 +57,7 @@ func TestDecompressedReadsEachRepodataCompression(t *testing.T) {
 			t.Errorf("%s: %q, %v", name, got, err)
 		}
 	}
-	if _, err := Decompressed("primary.xml.lz4", strings.NewReader("")); err == nil || !strings.Contains(err.Error(), "compression of primary.xml.lz4 not supported") {
+	if _, err := decompressed("primary.xml.lz4", strings.NewReader("")); err == nil || !strings.Contains(err.Error(), "compression of primary.xml.lz4 not supported") {
 		t.Errorf("an unknown compression: %v", err)
 	}
 }
@@ -114,10 +114,8 @@ func TestPackagesReadsPrimaryAsCreaterepoWritesIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Package{
-		{NEVRA: rpmver.NEVRA{Name: "hello", Version: "1.0", Release: "1", Arch: "noarch"}, Location: "Packages/h/hello-1.0-1.noarch.rpm",
-			ChecksumType: "sha256", Checksum: "ebddf3c94467dab420d4d09c238c61c3f45fae7847927f810455c9ac7fe0264f"},
-		{NEVRA: rpmver.NEVRA{Name: "ghex", Epoch: 1, Version: "46.1", Release: "2.fc41", Arch: "x86_64"}, Location: "ghex-46.1-2.fc41.x86_64.rpm",
-			ChecksumType: "sha512", Checksum: "00aa"},
+		{NEVRA: rpmver.NEVRA{Name: "hello", Version: "1.0", Release: "1", Arch: "noarch"}, Location: "Packages/h/hello-1.0-1.noarch.rpm"},
+		{NEVRA: rpmver.NEVRA{Name: "ghex", Epoch: 1, Version: "46.1", Release: "2.fc41", Arch: "x86_64"}, Location: "ghex-46.1-2.fc41.x86_64.rpm"},
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("packages:\n%+v\nwant\n%+v", got, want)
