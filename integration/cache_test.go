@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -149,4 +150,47 @@ func buildWithCache(t *testing.T, c *client.Client, exports, imports []client.Ca
 		t.Fatalf("build with cache exports %v, imports %v: %v", exports, imports, err)
 	}
 	return vs
+}
+
+// TestBuildCommandExportsAndImportsItsCache is the same CI story through
+// `flatpak-frontend build`: the first run of a job names a local cache that
+// does not exist yet (--cache-from) and exports to it and to a registry
+// (--cache-to, whose mode is then max: BuildKit's min would leave out the
+// install, whose report the frontend reads); runners with an empty daemon then import from either (the
+// registry by its reference alone, as buildx takes it) and install nothing.
+func TestBuildCommandExportsAndImportsItsCache(t *testing.T) {
+	ctx := context.Background()
+	c := harness.Client(t)
+	fp := harness.Flatpak(t)
+	local := filepath.Join(t.TempDir(), "cache")
+	ref := harness.Registry(t) + "/cache/org.example.hello:cmd"
+	prune := func() {
+		t.Helper()
+		if err := c.Prune(ctx, nil, client.PruneAll); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const installed = "Installing       : hello"
+
+	prune()
+	_, stderr := runCmd(t, buildCmd(t, fp, harness.Addr(), "--output", "oci:"+t.TempDir(),
+		"--cache-from", "type=local,src="+local,
+		"--cache-to", "type=local,dest="+local, "--cache-to", "type=registry,ref="+ref))
+	if !strings.Contains(stderr, "no cache in "+local+" yet") {
+		t.Errorf("the first build does not say that %s holds no cache yet:\n%s", local, stderr)
+	}
+	if !strings.Contains(stderr, installed) {
+		t.Fatalf("the first build, on an empty daemon, installed nothing:\n%s", stderr)
+	}
+	if _, err := os.Stat(filepath.Join(local, "index.json")); err != nil {
+		t.Fatalf("--cache-to type=local wrote no cache: %v", err)
+	}
+
+	for _, from := range []string{"type=local,src=" + local, ref} {
+		prune()
+		_, stderr := runCmd(t, buildCmd(t, fp, harness.Addr(), "--output", "oci:"+t.TempDir(), "--cache-from", from))
+		if strings.Contains(stderr, installed) || !strings.Contains(stderr, "CACHED") {
+			t.Errorf("with --cache-from %s on an empty daemon the packages were installed again:\n%s", from, stderr)
+		}
+	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/flatpak-frontend/flatpak-frontend/packager/connect"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/flatpakcli"
 	"github.com/flatpak-frontend/flatpak-frontend/packager/localbuild"
+	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
 	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/sirupsen/logrus"
@@ -64,6 +65,8 @@ func runBuild(args []string) int {
 		contexts  listFlag
 		platforms listFlag
 		secrets   listFlag
+		cacheTo   listFlag
+		cacheFrom listFlag
 	)
 	fs.Var(&buildArgs, "build-arg", "NAME=VALUE, a build argument; NAME alone takes $NAME (repeatable)")
 	fs.Var(&contexts, "build-context", "NAME=oci-layout://DIR[:TAG][@DIGEST]|docker-image://REF|DIR, a named context (repeatable)")
@@ -74,6 +77,8 @@ func runBuild(args []string) int {
 	fs.StringVar(&tls.ServerName, "tlsservername", "", "name the daemon's certificate must carry (default: the address's host)")
 	fs.StringVar(&tls.Dir, "tlsdir", "", "folder with ca.pem, cert.pem and key.pem (or ca.crt, tls.crt, tls.key)")
 	fs.Var(&secrets, "secret", "id=ID,src=FILE, a secret for repo credentials (repeatable)")
+	fs.Var(&cacheTo, "cache-to", "type=registry,ref=REF[,mode=max] | type=local,dest=DIR[,mode=max] | REF | type=inline|gha|s3|azblob,..., where to export the build cache, as buildx takes it, in mode max unless given (repeatable)")
+	fs.Var(&cacheFrom, "cache-from", "type=registry,ref=REF | type=local,src=DIR | REF | type=gha|s3|azblob,..., a build cache to import, as buildx takes it (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -113,6 +118,19 @@ func runBuild(args []string) int {
 	}
 	if o.Contexts, err = keyValues("--build-context", contexts); err != nil {
 		return usageError(err)
+	}
+	for _, list := range []struct {
+		values listFlag
+		export bool
+		to     *[]client.CacheOptionsEntry
+	}{{cacheTo, true, &o.CacheTo}, {cacheFrom, false, &o.CacheFrom}} {
+		for _, v := range list.values {
+			e, err := localbuild.CacheEntry(list.export, v)
+			if err != nil {
+				return usageError(err)
+			}
+			*list.to = append(*list.to, e)
+		}
 	}
 	for _, s := range secrets {
 		src, err := parseSecret(s)

@@ -42,6 +42,9 @@ type Options struct {
 	// Secrets are --secret id=ID,src=FILE.
 	Secrets []secretsprovider.Source
 	NoCache bool
+	// CacheTo and CacheFrom are --cache-to and --cache-from (see
+	// CacheEntry): where the build cache is exported to and imported from.
+	CacheTo, CacheFrom []client.CacheOptionsEntry
 	// Progress is auto, tty, plain or quiet; output goes to ProgressOut
 	// (default stderr).
 	Progress    string
@@ -94,6 +97,9 @@ func Build(ctx context.Context, c *client.Client, o Options) (*Result, error) {
 	out := o.ProgressOut
 	if out == nil {
 		out = os.Stderr
+	}
+	for _, n := range cacheNotes(o.CacheFrom) {
+		fmt.Fprintf(out, "flatpak-frontend: %s\n", n)
 	}
 	mode := progressui.DisplayMode(o.Progress)
 	if mode == "" {
@@ -188,6 +194,8 @@ func (o Options) solveOpt() (opt *client.SolveOpt, release func(), err error) {
 		LocalMounts:   map[string]fsutil.FS{"context": ctxFS, "dockerfile": fileFS},
 		OCIStores:     map[string]content.Store{},
 		FrontendAttrs: attrs,
+		CacheExports:  o.CacheTo,
+		CacheImports:  o.CacheFrom,
 		// The user's registry logins, for the daemon's pulls and --push,
 		// as docker buildx and buildctl attach them.
 		Session: []session.Attachable{registryauth.Session()},
