@@ -350,7 +350,15 @@ func (b *builder) platform(ctx context.Context, p ocispecs.Platform) (*platformR
 	}
 	img := b.image(p, flatpakRef, md, rep.installedSize(md, exported))
 	maps.Copy(img.Config.Labels, as)
-	maps.Copy(img.Config.Labels, b.buildSystemLabels(rep))
+	// The build system's labels are defaults: the user's labels of the
+	// same names win.
+	for k, v := range b.buildSystemLabels(rep) {
+		if _, given := b.spec.Labels[k]; !given {
+			if _, given := b.cfg.Labels[k]; !given {
+				img.Config.Labels[k] = v
+			}
+		}
+	}
 	doc, err := b.recordContents(img, flatpakRef, runtimeRef, rep)
 	if err != nil {
 		return nil, err

@@ -2,9 +2,11 @@ package frontend
 
 import (
 	"maps"
+	"slices"
 	"strconv"
 	"time"
 
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/labels"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/pkg/errors"
@@ -49,6 +51,11 @@ func parseConfig(bc *dockerui.Client) (*Config, error) {
 		RuntimeImage: bc.BuildArgs[ArgRuntimeImage],
 		BuildArgs:    bc.BuildArgs,
 		Labels:       bc.Labels,
+	}
+	for _, k := range slices.Sorted(maps.Keys(bc.Labels)) {
+		if labels.Reserved(k) {
+			return nil, errors.Errorf("label:%s (--label %s=...): the frontend writes this label from what it builds (Flatpak checks its org.flatpak.* labels against the image; tools trust the others): it cannot be set", k, k)
+		}
 	}
 	if v, ok := bc.BuildArgs[ArgSourceDateEpoch]; ok && v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)

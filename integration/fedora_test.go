@@ -65,6 +65,30 @@ func TestFedoraGlobsMimeRenamesAndLabels(t *testing.T) {
 		}
 	}
 
+	// The build system's labels are defaults: the file's labels and the
+	// build's (--label) win. Flatpak's, the AppStream ones and the
+	// frontend's own are refused, from either, naming where.
+	own := strings.Replace(appSpec("hello"), "command: hello\n", "command: hello\nlabels:\n  version: 2.0-custom\n  vendor: Example\n", 1)
+	res, err = build(t, buildOpts{dir: writeSpec(t, own), file: "flatpak.yaml", attrs: map[string]string{"label:release": "7"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l = readImage(t, res.oci, "").config.Config.Labels
+	for k, want := range map[string]string{labels.Version: "2.0-custom", "vendor": "Example", labels.Release: "7", labels.Name: "hello", labels.Ref: "app/org.example.Hello/x86_64/stable"} {
+		if l[k] != want {
+			t.Errorf("with the user's labels, label %s = %q, want %q", k, l[k], want)
+		}
+	}
+	_, err = build(t, buildOpts{dir: writeSpec(t, appSpec("hello")), file: "flatpak.yaml", attrs: map[string]string{"label:org.flatpak.metadata": "[Application]"}})
+	if err == nil || !strings.Contains(err.Error(), "label:org.flatpak.metadata (--label org.flatpak.metadata=...): the frontend writes this label") {
+		t.Errorf("a build's label org.flatpak.metadata: %v", err)
+	}
+	forged := strings.Replace(appSpec("hello"), "command: hello\n", "command: hello\nlabels:\n  org.flatpak-frontend.rpms: nothing\n", 1)
+	_, err = build(t, buildOpts{dir: writeSpec(t, forged), file: "flatpak.yaml"})
+	if err == nil || !strings.Contains(err.Error(), `"org.flatpak-frontend.rpms" is written by the frontend`) || !slices.Contains(sourceLines(err), 6) {
+		t.Errorf("the file's label org.flatpak-frontend.rpms: %v at %v", err, sourceLines(err))
+	}
+
 	// A glob that matches nothing is an error at its line.
 	_, err = build(t, buildOpts{dir: writeSpec(t, appSpec("hello", "nothing-*")), file: "flatpak.yaml"})
 	if err == nil || !strings.Contains(err.Error(), `"nothing-*" was not found`) || !slices.Contains(sourceLines(err), 7) {

@@ -276,6 +276,8 @@ func TestParseErrors(t *testing.T) {
 		{"desktop prefix NUL", minimal + "desktop-file-name-prefix: \"a\\0\"\n", []string{"3:27: desktop-file-name-prefix: must be one line"}},
 		{"end-of-life newline", minimal + "end-of-life: \"a\\rb\"\n", []string{"3:14: end-of-life: must be one line"}},
 		{"label key space", minimal + "labels:\n  \"a b\": c\n", []string{`4:3: labels: key "a b" must not be empty or contain spaces`}},
+		{"label the frontend writes", minimal + "labels:\n  vendor: me\n  org.flatpak.ref: app/org.example.Other/x86_64/stable\n", []string{`5:3: labels: "org.flatpak.ref" is written by the frontend from what it builds`}},
+		{"label of the frontend's own", minimal + "labels:\n  org.flatpak-frontend.rpms: none\n", []string{`4:3: labels: "org.flatpak-frontend.rpms" is written by the frontend`}},
 		{"label key empty", minimal + "labels:\n  \"\": c\n", []string{`4:3: labels: key "" must not be empty`}},
 		{"label value newline", minimal + "labels:\n  a: \"b\\nc\"\n", []string{`4:6: labels.a: must be one line`}},
 		{"runtime-image space", minimal + "runtime-image: a b\n", []string{`3:16: runtime-image: "a b" is not an image reference`}},

@@ -86,7 +86,7 @@ type Spec struct {
 	// app must ship /app/bin/apply_extra, which Flatpak runs to unpack them
 	// into /app/extra.
 	ExtraData []ExtraData `yaml:"extra-data,omitempty" json:"extra-data,omitempty"`
-	// Extra labels for the image config.
+	// Extra labels for the image config. They win over the build system's (name, com.redhat.component, version, release); org.flatpak.*, org.freedesktop.appstream.* and org.flatpak-frontend.* are written from what is built and cannot be set.
 	Labels map[string]string `yaml:"labels,omitempty" json:"labels,omitempty"`
 	// The image whose package manager installs a runtime's packages (and an
 	// app's, when the runtime has none).

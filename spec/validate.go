@@ -12,6 +12,7 @@ import (
 
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/finishargs"
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/flatpakref"
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/labels"
 	"github.com/flatpak-frontend/flatpak-frontend/internal/suggest"
 )
 
@@ -124,6 +125,9 @@ func (p *parser) validate(s *Spec) {
 	for _, k := range sortedKeys(s.Labels) {
 		if k == "" || strings.IndexFunc(k, isSpaceOrControl) >= 0 {
 			p.errorPath([]any{"labels", k, Key}, "labels: key %q must not be empty or contain spaces or control characters", k)
+		}
+		if labels.Reserved(k) {
+			p.errorPath([]any{"labels", k, Key}, "labels: %q is written by the frontend from what it builds (Flatpak checks its org.flatpak.* labels against the image; tools trust the others): it cannot be set here", k)
 		}
 		p.checkLineAt([]any{"labels", k}, s.Labels[k])
 	}

@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/flatpak-frontend/flatpak-frontend/flatpak/flatpakref"
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/labels"
 	fllb "github.com/flatpak-frontend/flatpak-frontend/llb"
 	"github.com/flatpak-frontend/flatpak-frontend/oci/layout"
 	"github.com/flatpak-frontend/flatpak-frontend/oci/registryhosts"
@@ -67,6 +68,7 @@ func runBuild(args []string) int {
 		secrets   listFlag
 		cacheTo   listFlag
 		cacheFrom listFlag
+		labelList listFlag
 	)
 	fs.Var(&buildArgs, "build-arg", "NAME=VALUE, a build argument; NAME alone takes $NAME (repeatable)")
 	fs.Var(&contexts, "build-context", "NAME=oci-layout://DIR[:TAG][@DIGEST]|docker-image://REF|DIR, a named context (repeatable)")
@@ -77,6 +79,7 @@ func runBuild(args []string) int {
 	fs.StringVar(&tls.ServerName, "tlsservername", "", "name the daemon's certificate must carry (default: the address's host)")
 	fs.StringVar(&tls.Dir, "tlsdir", "", "folder with ca.pem, cert.pem and key.pem (or ca.crt, tls.crt, tls.key)")
 	fs.Var(&secrets, "secret", "id=ID,src=FILE, a secret for repo credentials (repeatable)")
+	fs.Var(&labelList, "label", "KEY=VALUE, an image label, as the file's labels: (repeatable)")
 	fs.Var(&cacheTo, "cache-to", "type=registry,ref=REF[,mode=max] | type=local,dest=DIR[,mode=max] | REF | type=inline|gha|s3|azblob,..., where to export the build cache, as buildx takes it, in mode max unless given (repeatable)")
 	fs.Var(&cacheFrom, "cache-from", "type=registry,ref=REF | type=local,src=DIR | REF | type=gha|s3|azblob,..., a build cache to import, as buildx takes it (repeatable)")
 	if err := fs.Parse(args); err != nil {
@@ -147,8 +150,19 @@ func runBuild(args []string) int {
 		o.OCIDir = dir
 	}
 	o.Push = *push
+	o.Attrs = map[string]string{}
 	if *sbom {
-		o.Attrs = map[string]string{"attest:sbom": ""}
+		o.Attrs["attest:sbom"] = ""
+	}
+	userLabels, err := keyValues("--label", labelList)
+	if err != nil {
+		return usageError(err)
+	}
+	for k, v := range userLabels {
+		if labels.Reserved(k) {
+			return usageError(fmt.Errorf("--label %s: the frontend writes this label from what it builds: it cannot be set", k))
+		}
+		o.Attrs["label:"+k] = v
 	}
 	// A missing file or folder is said before a daemon is reached (or
 	// started).

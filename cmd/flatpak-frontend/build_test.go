@@ -36,3 +36,19 @@ func TestBuildSaysWhatIsMissingBeforeConnecting(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q; want 2 and %q", code, stderr, want)
 	}
 }
+
+func TestBuildRefusesALabelTheFrontendWrites(t *testing.T) {
+	t.Setenv("BUILDKIT_HOST", "unix:///nonexistent/buildkitd.sock")
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	dir := t.TempDir()
+	writeFile(t, dir, "flatpak.yaml", "id: org.example.A\n")
+	for arg, want := range map[string]string{
+		"org.flatpak.ref=app/org.example.B/x86_64/stable": "--label org.flatpak.ref: the frontend writes this label",
+		"novalue": "--label novalue: want NAME=VALUE",
+	} {
+		code, _, stderr := capture(t, func() int { return runBuild([]string{"--label", arg, dir}) })
+		if code != 2 || !strings.Contains(stderr, want) {
+			t.Errorf("--label %s: exit %d, stderr %q; want 2 and %q", arg, code, stderr, want)
+		}
+	}
+}

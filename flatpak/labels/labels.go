@@ -41,6 +41,24 @@ const (
 	AppstreamIconPrefix = "org.freedesktop.appstream.icon-"
 )
 
+// reservedPrefixes name the labels the frontend writes from what it built:
+// Flatpak's (org.flatpak.*, which Flatpak checks against the image's
+// content), the AppStream data registries show (org.freedesktop.appstream.*),
+// and the frontend's own (org.flatpak-frontend.*, such as the list of the
+// image's RPMs that tools trust to find what to rebuild).
+var reservedPrefixes = []string{"org.flatpak.", "org.freedesktop.appstream.", "org.flatpak-frontend."}
+
+// Reserved says whether a label of this name is the frontend's to write:
+// one a user gave would contradict the image, so it is refused.
+func Reserved(key string) bool {
+	for _, p := range reservedPrefixes {
+		if strings.HasPrefix(key, p) {
+			return true
+		}
+	}
+	return false
+}
+
 // Commit metadata keys (written as CommitMetadataPrefix + key).
 const (
 	KeyMetadata          = "xa.metadata"

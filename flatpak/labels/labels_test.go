@@ -218,3 +218,17 @@ func TestBuildExportBundleLabels(t *testing.T) {
 		t.Errorf("installed size %s, flatpak %s", got[InstalledSize], cfgLabels[InstalledSize])
 	}
 }
+
+func TestReservedAreTheLabelsTheFrontendWrites(t *testing.T) {
+	for key, want := range map[string]bool{
+		Ref: true, Metadata: true, CommitMetadataPrefix + KeyMetadata: true, InstalledSize: true,
+		AppstreamAppdata: true, AppstreamIconPrefix + "64": true, "org.flatpak-frontend.rpms": true,
+		// The build system's labels are defaults a user may set.
+		Name: false, Component: false, Version: false, Release: false,
+		"org.opencontainers.image.title": false, "vendor": false, "org.flatpakx": false, "org.flatpak": false,
+	} {
+		if got := Reserved(key); got != want {
+			t.Errorf("Reserved(%q) = %v, want %v", key, got, want)
+		}
+	}
+}

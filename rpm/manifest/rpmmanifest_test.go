@@ -5,8 +5,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flatpak-frontend/flatpak-frontend/flatpak/labels"
 	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
 )
+
+// The label is the frontend's to write: a user's label of its name, which
+// would make affected trust a made-up list, is refused.
+func TestLabelIsReserved(t *testing.T) {
+	if !labels.Reserved(Label) {
+		t.Errorf("%s is not a reserved label", Label)
+	}
+}
 
 func TestEncodeIsCompactAndSorted(t *testing.T) {
 	pkgs := []Package{
