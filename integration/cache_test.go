@@ -153,8 +153,8 @@ func buildWithCache(t *testing.T, c *client.Client, exports, imports []client.Ca
 }
 
 // TestBuildCommandExportsAndImportsItsCache is the same CI story through
-// `flatpak-frontend build`: the first run of a job names a local cache that
-// does not exist yet (--cache-from) and exports to it and to a registry
+// `flatpak-frontend build`: the first run of a job names caches that do not
+// exist yet, a local one and a registry's (--cache-from), and exports to it and to a registry
 // (--cache-to, whose mode is then max: BuildKit's min would leave out the
 // install, whose report the frontend reads); runners with an empty daemon then import from either (the
 // registry by its reference alone, as buildx takes it) and install nothing.
@@ -174,7 +174,7 @@ func TestBuildCommandExportsAndImportsItsCache(t *testing.T) {
 
 	prune()
 	_, stderr := runCmd(t, buildCmd(t, fp, harness.Addr(), "--output", "oci:"+t.TempDir(),
-		"--cache-from", "type=local,src="+local,
+		"--cache-from", "type=local,src="+local, "--cache-from", ref,
 		"--cache-to", "type=local,dest="+local, "--cache-to", "type=registry,ref="+ref))
 	if !strings.Contains(stderr, "no cache in "+local+" yet") {
 		t.Errorf("the first build does not say that %s holds no cache yet:\n%s", local, stderr)
