@@ -54,7 +54,7 @@ func parseConfig(bc *dockerui.Client) (*Config, error) {
 	}
 	for _, k := range slices.Sorted(maps.Keys(bc.Labels)) {
 		if labels.Reserved(k) {
-			return nil, errors.Errorf("label:%s (--label %s=...): the frontend writes this label from what it builds (Flatpak checks its org.flatpak.* labels against the image; tools trust the others): it cannot be set", k, k)
+			return nil, errors.Errorf("label:%s (--label %s=...): %v", k, k, labels.ErrReserved)
 		}
 	}
 	if v, ok := bc.BuildArgs[ArgSourceDateEpoch]; ok && v != "" {

@@ -85,7 +85,7 @@ func TestFedoraGlobsMimeRenamesAndLabels(t *testing.T) {
 	}
 	forged := strings.Replace(appSpec("hello"), "command: hello\n", "command: hello\nlabels:\n  org.flatpak-frontend.rpms: nothing\n", 1)
 	_, err = build(t, buildOpts{dir: writeSpec(t, forged), file: "flatpak.yaml"})
-	if err == nil || !strings.Contains(err.Error(), `"org.flatpak-frontend.rpms" is written by the frontend`) || !slices.Contains(sourceLines(err), 6) {
+	if err == nil || !strings.Contains(err.Error(), `labels: "org.flatpak-frontend.rpms": the frontend writes this label`) || !slices.Contains(sourceLines(err), 6) {
 		t.Errorf("the file's label org.flatpak-frontend.rpms: %v at %v", err, sourceLines(err))
 	}
 

@@ -127,7 +127,7 @@ func (p *parser) validate(s *Spec) {
 			p.errorPath([]any{"labels", k, Key}, "labels: key %q must not be empty or contain spaces or control characters", k)
 		}
 		if labels.Reserved(k) {
-			p.errorPath([]any{"labels", k, Key}, "labels: %q is written by the frontend from what it builds (Flatpak checks its org.flatpak.* labels against the image; tools trust the others): it cannot be set here", k)
+			p.errorPath([]any{"labels", k, Key}, "labels: %q: %v", k, labels.ErrReserved)
 		}
 		p.checkLineAt([]any{"labels", k}, s.Labels[k])
 	}

@@ -160,7 +160,8 @@ func runBuild(args []string) int {
 	}
 	for k, v := range userLabels {
 		if labels.Reserved(k) {
-			return usageError(fmt.Errorf("--label %s: the frontend writes this label from what it builds: it cannot be set", k))
+			// As the frontend would, before a daemon is reached.
+			return usageError(fmt.Errorf("--label %s: %w", k, labels.ErrReserved))
 		}
 		o.Attrs["label:"+k] = v
 	}

@@ -3,6 +3,7 @@ package labels
 import (
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math/bits"
 	"path"
@@ -48,8 +49,12 @@ const (
 // image's RPMs that tools trust to find what to rebuild).
 var reservedPrefixes = []string{"org.flatpak.", "org.freedesktop.appstream.", "org.flatpak-frontend."}
 
+// ErrReserved is why a user's label of a Reserved name is refused.
+var ErrReserved = errors.New("the frontend writes this label from what it builds (Flatpak checks its org.flatpak.* labels against the image; tools trust the others): it cannot be set")
+
 // Reserved says whether a label of this name is the frontend's to write:
-// one a user gave would contradict the image, so it is refused.
+// one a user gave would contradict the image, so it is refused
+// (ErrReserved).
 func Reserved(key string) bool {
 	for _, p := range reservedPrefixes {
 		if strings.HasPrefix(key, p) {
