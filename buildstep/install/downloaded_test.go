@@ -129,26 +129,26 @@ func TestListedByFindsDownloadedFilesInRepoMetadata(t *testing.T) {
 
 	var log strings.Builder
 	s := &step{cfg: &buildstep.InstallConfig{Installer: Dnf}, out: &log}
-	check := func(name string, repos []buildstep.Repo, want ...bool) {
+	check := func(name string, repos []buildstep.Repo, wantComplete bool, want ...bool) {
 		t.Helper()
 		listed, complete, err := s.listedBy([]string{t.TempDir(), cache}, repos, files)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if !slices.Equal(listed, want) || complete != (name != "a repo with no metadata") {
-			t.Errorf("%s: listed %v (every repo read: %v), want %v", name, listed, complete, want)
+		if !slices.Equal(listed, want) || complete != wantComplete {
+			t.Errorf("%s: listed %v (every repo read: %v), want %v (%v)", name, listed, complete, want, wantComplete)
 		}
 	}
-	check("a repo's folder", []buildstep.Repo{{ID: "local", Dir: folder}}, true, false, false)
-	check("the newest cache of repo extras", []buildstep.Repo{{ID: "extras"}}, false, true, false)
-	check("two repos", []buildstep.Repo{{ID: "local", Dir: folder}, {ID: "extras-more"}}, true, false, true)
+	check("a repo's folder", []buildstep.Repo{{ID: "local", Dir: folder}}, true, true, false, false)
+	check("the newest cache of repo extras", []buildstep.Repo{{ID: "extras"}}, true, false, true, false)
+	check("two repos", []buildstep.Repo{{ID: "local", Dir: folder}, {ID: "extras-more"}}, true, true, false, true)
 	if _, err := repoMetadata([]string{cache}, buildstep.Repo{ID: "extra"}); err == nil {
 		t.Error("repo extra found extras' metadata")
 	}
 	if len(s.report.Notices) != 0 || log.Len() != 0 {
 		t.Errorf("notices: %q\n%s", s.report.Notices, log.String())
 	}
-	check("a repo with no metadata", []buildstep.Repo{{ID: "gone"}}, false, false, false)
+	check("a repo with no metadata", []buildstep.Repo{{ID: "gone"}}, false, false, false, false)
 	if !strings.Contains(log.String(), "repo gone: its metadata cannot be read") || len(s.report.Notices) != 1 {
 		t.Errorf("a repo with no metadata: the log\n%s\nnotices %q", log.String(), s.report.Notices)
 	}
