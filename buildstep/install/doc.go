@@ -6,7 +6,9 @@
 //
 // While the installer runs it watches the tree rpm writes (commits.go):
 // the check then reads only the files rpm did not verify as it wrote them
-// or that changed after.
+// or that changed after. Where no kept install can serve the build, the
+// runtime's packages are read from a copy of the rpm database while the
+// installer runs (packagesBeside).
 //
 // For an app it also keeps the last install in a cache folder, so that a
 // build that only adds packages installs them on top of it (see state.go).

@@ -85,6 +85,7 @@ func (s *step) run(ctx context.Context) error {
 	if (cfg.Kind == buildstep.KindApp || cfg.Kind == buildstep.KindExtension) && cfg.Prefix == "" {
 		cfg.Prefix = appDir
 	}
+	var dbpath string
 	if cfg.InstallRoot != "" {
 		own, err := ownDBPath(ctx)
 		if err != nil {
@@ -97,21 +98,36 @@ func (s *step) run(ctx context.Context) error {
 		if linked != "" {
 			fmt.Fprintf(s.out, "flatpak-frontend: the runtime's rpm database is in %s, the build image's rpm looks in %s: linked there\n", linked, own)
 		}
+		dbpath = own
 	}
+	// before is what the rpm database holds before the install. An app
+	// that no kept install can serve needs it only after the installer:
+	// it is read from a copy while the installer runs (beside).
 	var before []buildstep.Package
-	var dbpath string
+	var beside func() ([]buildstep.Package, error)
 	var err error
-	if cfg.AppOut != "" {
-		before, dbpath, err = s.rpm.packagesAndDBPath(ctx)
-	} else {
+	switch usable, _ := keptUsable(cfg); {
+	case cfg.AppOut == "":
 		before, err = s.rpm.packages(ctx)
+	case !usable:
+		if dbpath == "" {
+			dbpath, err = ownDBPath(ctx)
+		}
+		if err == nil {
+			beside, err = s.rpm.packagesBeside(ctx, dbpath, filepath.Join(buildstep.TmpDir, "rpmdb-before"))
+		}
+		if err == nil && beside == nil {
+			before, err = s.rpm.packages(ctx)
+		}
+	default:
+		before, dbpath, err = s.rpm.packagesAndDBPath(ctx)
 	}
 	if err != nil {
 		return fmt.Errorf("cannot read the rpm database: %w", err)
 	}
 	s.phases.done("rpm queries")
 	if cfg.AppOut != "" {
-		if s.state, err = openState(ctx, cfg, dbpath, before, s.out); err != nil {
+		if s.state, err = openState(ctx, cfg, dbpath, before, beside != nil, s.out); err != nil {
 			return err
 		}
 		defer s.state.restoreApp()
@@ -175,6 +191,16 @@ func (s *step) run(ctx context.Context) error {
 	s.phases.done(cfg.Installer)
 	if cfg.Mode == buildstep.ModeDownload {
 		return s.recordDownloaded()
+	}
+	if beside != nil {
+		if before, err = beside(); err != nil {
+			return fmt.Errorf("cannot read the rpm database as it was before the install: %w", err)
+		}
+		if s.state != nil {
+			if err := s.state.setRuntime(before); err != nil {
+				return err
+			}
+		}
 	}
 	var why string
 	if s.committed, s.unseen, why = s.watch.stopUnseen(); why != "" {

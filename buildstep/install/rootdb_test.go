@@ -114,3 +114,83 @@ func TestKeyURLVariables(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+// TestPackagesBesideReadsTheDatabaseAsItWasWhenCalled: the query that runs
+// beside the installer reads a copy of the database made before it
+// returns, so what the installer then changes does not reach it. The
+// database is swapped for one holding another package as soon as
+// packagesBeside returns, before rpm can have started; through a link,
+// as linkRootDB leaves one, inside a root.
+func TestPackagesBesideReadsTheDatabaseAsItWasWhenCalled(t *testing.T) {
+	dir := t.TempDir()
+	first := rpmbuild(t, dir, "first", "%files\n")
+	second := rpmbuild(t, dir, "second", "%files\n")
+	root := filepath.Join(t.TempDir(), "root")
+	const db = "/usr/lib/sysimage/rpm"
+	own, err := ownDBPath(context.Background())
+	if err != nil || own == db {
+		t.Fatalf("this rpm's database is at %q (%v): the test needs another place", own, err)
+	}
+	run(t, "rpm", "--root", root, "--dbpath", db, "--initdb")
+	run(t, "rpm", "--root", root, "--dbpath", db, "-i", "--nodeps", "--justdb", first)
+	later := filepath.Join(t.TempDir(), "later")
+	run(t, "rpm", "--root", later, "--dbpath", db, "--initdb")
+	run(t, "rpm", "--root", later, "--dbpath", db, "-i", "--nodeps", "--justdb", first, second)
+	if linked, err := linkRootDB(root, own); err != nil || linked != db {
+		t.Fatalf("linkRootDB = %q, %v", linked, err)
+	}
+	copyDir := filepath.Join(t.TempDir(), "copy")
+	wait, err := rpm{root: root}.packagesBeside(context.Background(), own, copyDir)
+	if err != nil || wait == nil {
+		t.Fatalf("packagesBeside = %v, %v", wait != nil, err)
+	}
+	if err := os.RemoveAll(filepath.Join(root, db)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(later, db), filepath.Join(root, db)); err != nil {
+		t.Fatal(err)
+	}
+	pkgs, err := wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range pkgs {
+		names = append(names, p.Name)
+	}
+	if strings.Join(names, " ") != "first" {
+		t.Errorf("packages read beside the install: %q, want the database as it was: first", names)
+	}
+	if _, err := os.Stat(copyDir); !os.IsNotExist(err) {
+		t.Errorf("the copy is left behind: %v", err)
+	}
+	// The database as it is now, read by the same rpm: both.
+	if now, err := (rpm{root: root}).packages(context.Background()); err != nil || len(now) != 2 {
+		t.Errorf("the database now: %v, %v", now, err)
+	}
+}
+
+// TestPackagesBesideLeavesWhatItCannotCopy: a database folder holding
+// something but regular files (a folder, a link) is left to a query
+// before the installer; so is a link out of the root.
+func TestPackagesBesideLeavesWhatItCannotCopy(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "root")
+	const db = "/usr/lib/sysimage/rpm"
+	run(t, "rpm", "--root", root, "--dbpath", db, "--initdb")
+	if err := os.Mkdir(filepath.Join(root, db, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if wait, err := (rpm{root: root}).packagesBeside(context.Background(), db, filepath.Join(t.TempDir(), "copy")); wait != nil || err != nil {
+		t.Errorf("a database with a folder in it: %v, %v", wait != nil, err)
+	}
+	outside := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "var/lib"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(root, "var/lib/rpm")); err != nil {
+		t.Fatal(err)
+	}
+	if wait, err := (rpm{root: root}).packagesBeside(context.Background(), "/var/lib/rpm", filepath.Join(t.TempDir(), "copy")); wait != nil || err != nil {
+		t.Errorf("a link out of the root: %v, %v", wait != nil, err)
+	}
+}

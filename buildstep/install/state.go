@@ -85,14 +85,23 @@ const (
 )
 
 // openState opens the app's kept install; dbpath is where the step's rpm
-// database is.
-func openState(ctx context.Context, cfg *buildstep.InstallConfig, dbpath string, before []buildstep.Package, log io.Writer) (*state, error) {
+// database is, before what it holds (the runtime's packages). later says
+// that before is not read yet, which keptUsable allows only where it ruled
+// the kept install out: it is read while the installer runs, and setRuntime
+// takes it.
+func openState(ctx context.Context, cfg *buildstep.InstallConfig, dbpath string, before []buildstep.Package, later bool, log io.Writer) (*state, error) {
 	st := &state{cfg: cfg, dir: cfg.State, dbpath: dbpath}
-	var err error
-	if st.fingerprint, st.repodata, err = fingerprint(cfg, st.dbpath, before); err != nil {
-		return nil, err
+	how, why := reuseNone, ""
+	if ok, whyNot := keptUsable(cfg); !ok {
+		why = whyNot
+	} else if later {
+		return nil, fmt.Errorf("the runtime's packages are needed to reuse the kept install")
+	} else {
+		if err := st.setRuntime(before); err != nil {
+			return nil, err
+		}
+		how, why = st.reusable()
 	}
-	how, why := st.reusable()
 	if why != "" {
 		fmt.Fprintf(log, "flatpak-frontend: installing from nothing, not on this app's last install: %s\n", why)
 	}
@@ -162,26 +171,42 @@ const (
 	reuseUpdate              // bring it to a fresh resolve's packages
 )
 
-// reusable says how the kept install can serve this one, and if it
-// cannot, why (for the log; "" when there is no kept install).
-func (st *state) reusable() (reuse, string) {
-	cfg := st.cfg
+// keptUsable says whether a kept install could serve this one, before
+// what it was made of is compared, and if not why (for the log; "" when
+// there is no kept install). Where it cannot, the runtime's packages are
+// needed only after the installer.
+func keptUsable(cfg *buildstep.InstallConfig) (bool, string) {
 	switch {
 	case cfg.Diagnose:
-		return reuseNone, ""
+		return false, ""
 	case cfg.Fresh:
-		return reuseNone, "--no-cache, or a reproducible build (SOURCE_DATE_EPOCH)"
+		return false, "--no-cache, or a reproducible build (SOURCE_DATE_EPOCH)"
 	case len(cfg.Repos) == 0:
-		return reuseNone, "the image's own repos"
+		return false, "the image's own repos"
 	}
 	for _, r := range cfg.Repos {
 		if r.Dir == "" {
-			return reuseNone, "repo " + r.ID + " is remote: what it holds now is not known"
+			return false, "repo " + r.ID + " is remote: what it holds now is not known"
 		}
 	}
-	if _, err := os.Stat(st.path(stateComplete)); err != nil {
-		return reuseNone, ""
+	if _, err := os.Stat(filepath.Join(cfg.State, stateComplete)); err != nil {
+		return false, ""
 	}
+	return true, ""
+}
+
+// setRuntime takes the runtime's packages (what the rpm database held
+// before the install) into the fingerprint the kept install is saved with.
+func (st *state) setRuntime(before []buildstep.Package) error {
+	var err error
+	st.fingerprint, st.repodata, err = fingerprint(st.cfg, st.dbpath, before)
+	return err
+}
+
+// reusable says how the kept install, which keptUsable allowed, can serve
+// this one, and if it cannot, why (for the log).
+func (st *state) reusable() (reuse, string) {
+	cfg := st.cfg
 	fp, err := os.ReadFile(st.path(stateFingerprint))
 	if err != nil || strings.TrimSpace(string(fp)) != st.fingerprint {
 		return reuseNone, "the runtime, the installer or the repos' definitions changed"
@@ -264,6 +289,9 @@ func (st *state) copyOut(ctx context.Context) error {
 func (st *state) save() error {
 	if !st.keep {
 		return nil
+	}
+	if st.fingerprint == "" {
+		return fmt.Errorf("the kept install has no fingerprint: the runtime's packages were never read")
 	}
 	if err := writeVerified(st.path(stateVerified), st.verified); err != nil {
 		return err
