@@ -7,6 +7,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep/finish"
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep/install"
@@ -25,6 +27,7 @@ func runStep(args []string) int {
 	var err error
 	switch args[0] {
 	case buildstep.StepInstall:
+		writeOutSelf()
 		var cfg buildstep.InstallConfig
 		if err = buildstep.ReadConfig(buildstep.ConfigFile, &cfg); err == nil {
 			err = install.Run(ctx, &cfg, os.Stdout)
@@ -42,4 +45,16 @@ func runStep(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// writeOutSelf starts writing this binary's pages to disk, if the daemon
+// has not yet: it wrote them just before the step, and the installer's rpm
+// ends its transaction with a syncfs that would wait for them.
+func writeOutSelf() {
+	f, err := os.Open("/proc/self/exe")
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	unix.SyncFileRange(int(f.Fd()), 0, 0, unix.SYNC_FILE_RANGE_WRITE)
 }
