@@ -106,7 +106,11 @@ func (s *step) run(ctx context.Context) error {
 	var before []buildstep.Package
 	var beside func() ([]buildstep.Package, error)
 	var err error
-	switch usable, _ := keptUsable(cfg); {
+	usable := false
+	if cfg.AppOut != "" {
+		usable, _ = keptUsable(cfg)
+	}
+	switch {
 	case cfg.AppOut == "":
 		before, err = s.rpm.packages(ctx)
 	case !usable:
