@@ -131,7 +131,7 @@ func (s *step) run(ctx context.Context) error {
 	}
 	s.phases.done("rpm queries")
 	if cfg.AppOut != "" {
-		if s.state, err = openState(ctx, cfg, dbpath, before, beside != nil, s.out); err != nil {
+		if s.state, err = openState(ctx, cfg, dbpath, before, s.out); err != nil {
 			return err
 		}
 		defer s.state.restoreApp()

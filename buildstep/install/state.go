@@ -85,17 +85,14 @@ const (
 )
 
 // openState opens the app's kept install; dbpath is where the step's rpm
-// database is, before what it holds (the runtime's packages). later says
-// that before is not read yet, which keptUsable allows only where it ruled
-// the kept install out: it is read while the installer runs, and setRuntime
-// takes it.
-func openState(ctx context.Context, cfg *buildstep.InstallConfig, dbpath string, before []buildstep.Package, later bool, log io.Writer) (*state, error) {
+// database is, before what it holds (the runtime's packages). before is
+// read first only where keptUsable allows a kept install; elsewhere it is
+// read while the installer runs, and setRuntime takes it after.
+func openState(ctx context.Context, cfg *buildstep.InstallConfig, dbpath string, before []buildstep.Package, log io.Writer) (*state, error) {
 	st := &state{cfg: cfg, dir: cfg.State, dbpath: dbpath}
 	how, why := reuseNone, ""
 	if ok, whyNot := keptUsable(cfg); !ok {
 		why = whyNot
-	} else if later {
-		return nil, fmt.Errorf("the runtime's packages are needed to reuse the kept install")
 	} else {
 		if err := st.setRuntime(before); err != nil {
 			return nil, err
