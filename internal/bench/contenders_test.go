@@ -229,10 +229,15 @@ func (e *env) containerfile(ctx context.Context, name string, args map[string]st
 		attrs["build-arg:"+k] = v
 	}
 	out := filepath.Join(e.tempDir("containerfile"), "oci")
+	daemon := buildkitdPID()
+	resetPeakRSS(daemon)
 	r, err := e.solveFromDir(ctx, "dockerfile.v0", attrs, cfDir, out, nil)
 	if err != nil {
 		return nil, fmt.Errorf("Containerfile build: %w", err)
 	}
+	// The Dockerfile frontend runs inside buildkitd: its memory is in
+	// this figure, where this frontend's is the command's.
+	r.DaemonRSS = peakRSS(daemon)
 	r.OCI = out
 	return r, nil
 }

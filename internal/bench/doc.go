@@ -38,7 +38,8 @@
 // each size, taking turns from a cold cache: this frontend through its
 // command (a process of its own, whose peak RSS, its VmHWM read while it
 // runs, is the frontend's memory; buildkitd's peak is read from its
-// VmHWM, reset before each build), the
+// VmHWM, reset before each build, and so is its peak during the
+// Containerfile's builds, whose Dockerfile frontend runs inside it), the
 // Containerfile, the host pipeline and the floor (rpm -i --root of the
 // same RPM files into a copy of the runtime tree, then /app as one tar
 // compressed as the frontend's layers are: zstd at BuildKit's default
