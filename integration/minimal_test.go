@@ -127,3 +127,45 @@ func TestBuildImageWhoseRPMLooksElsewhereSeesTheRuntimesPackages(t *testing.T) {
 		}
 	}
 }
+
+// TestRebuildOnARuntimeWhoseRPMDatabaseIsNotCopiedKeepsTheInstall: where
+// the runtime's rpm database cannot be copied aside for the read beside
+// the installer (here a folder in it; a database of more than 64 MiB, as a
+// big runtime's can be, is the same case), the install step reads the
+// runtime's packages before the installer. The first build still keeps its
+// install, with the runtime's packages in its fingerprint, and the next
+// added package goes on top of it.
+func TestRebuildOnARuntimeWhoseRPMDatabaseIsNotCopiedKeepsTheInstall(t *testing.T) {
+	rt := harness.Runtime(t)
+	base := withFiles(t, rt.Dir, map[string]string{"files/lib/sysimage/rpm/old/README": "a folder in the rpm database's folder\n"})
+	// An app id and a repo of its own: no other test's install is this
+	// app's last (see TestRebuildAddingAPackageKeepsTheOtherLayers).
+	id := fmt.Sprintf("org.example.Hello.Db%d", time.Now().UnixNano())
+	repo := t.TempDir()
+	writeRepo(t, repo, "hello", "hello-data", "hello-extra")
+	const onTop = "installing on top of this app's last install"
+	rebuild := func(packages ...string) *buildResult {
+		t.Helper()
+		spec := strings.Replace(appSpec(packages...), "id: org.example.Hello\n", "id: "+id+"\n", 1)
+		res, err := build(t, buildOpts{dir: writeSpec(t, spec), file: "flatpak.yaml",
+			contexts: map[string]string{"runtime": "oci-layout://" + base, "rpms": repo}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	if res := rebuild("hello"); strings.Contains(res.log, onTop) {
+		t.Fatal("the first build of the app installed on top of something")
+	}
+	res := rebuild("hello", "hello-extra")
+	if !strings.Contains(res.log, onTop) {
+		t.Fatalf("adding hello-extra after the first build installed everything again:\n%s", res.log)
+	}
+	dir := t.TempDir()
+	readImage(t, res.oci, dir)
+	for _, f := range []string{"files/bin/hello", "files/share/hello/extra.txt"} {
+		if _, err := os.Lstat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("the image lacks %s: %v", f, err)
+		}
+	}
+}

@@ -200,10 +200,15 @@ func (s *step) run(ctx context.Context) error {
 		if before, err = beside(); err != nil {
 			return fmt.Errorf("cannot read the rpm database as it was before the install: %w", err)
 		}
-		if s.state != nil {
-			if err := s.state.setRuntime(before); err != nil {
-				return err
-			}
+	}
+	if s.state != nil && !s.state.hasRuntime() {
+		// openState took no fingerprint, as no kept install could serve
+		// this build: the one this install is kept with is taken now,
+		// from what the database held before it (read beside the
+		// installer, or before it where the database could not be
+		// copied).
+		if err := s.state.setRuntime(before); err != nil {
+			return err
 		}
 	}
 	var why string

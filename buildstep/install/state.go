@@ -200,6 +200,9 @@ func (st *state) setRuntime(before []buildstep.Package) error {
 	return err
 }
 
+// hasRuntime says whether setRuntime was called.
+func (st *state) hasRuntime() bool { return st.fingerprint != "" }
+
 // reusable says how the kept install, which keptUsable allowed, can serve
 // this one, and if it cannot, why (for the log).
 func (st *state) reusable() (reuse, string) {
