@@ -118,7 +118,7 @@ func (s *step) run(ctx context.Context) error {
 			dbpath, err = ownDBPath(ctx)
 		}
 		if err == nil {
-			beside, err = s.rpm.packagesBeside(ctx, dbpath, filepath.Join(buildstep.TmpDir, "rpmdb-before"))
+			beside = s.rpm.packagesBeside(ctx, dbpath, filepath.Join(buildstep.TmpDir, "rpmdb-before"))
 		}
 		if err == nil && beside == nil {
 			before, err = s.rpm.packages(ctx)

@@ -93,43 +93,41 @@ const maxDBCopy = 64 << 20
 // runs: the rpm database in dbpath (rpm's %{_dbpath}, inside the root) is
 // copied to dir, a folder on the step's tmpfs, before the installer can
 // change it, and the copy is queried. wait returns what the database held
-// when it was copied, and removes the copy. It returns a nil wait, with
-// nothing started, when the database cannot be copied whole (a folder or
-// link in it, or more than maxDBCopy bytes): the caller reads it before
-// the installer starts.
+// when it was copied, and removes the copy. It returns nil, with nothing
+// started, when the database cannot be copied whole (missing or
+// unreadable, a folder or link in it, more than maxDBCopy bytes, a failed
+// copy): the caller then reads it before the installer starts, and rpm
+// says what is wrong with it, if anything is.
 //
 // What the database holds before the install is needed only after it,
 // unless a kept install is to be reused; rpm takes 0.03-0.1 s to read it,
 // and a copy of a few megabytes a few milliseconds.
-func (r rpm) packagesBeside(ctx context.Context, dbpath, dir string) (wait func() ([]buildstep.Package, error), err error) {
+func (r rpm) packagesBeside(ctx context.Context, dbpath, dir string) (wait func() ([]buildstep.Package, error)) {
 	src, err := filepath.EvalSymlinks(filepath.Join("/", r.root, dbpath))
 	if err != nil {
-		return nil, err
+		return nil
 	}
 	if rel, err := filepath.Rel(filepath.Join("/", r.root), src); err != nil || !filepath.IsLocal(rel) && rel != "." {
 		// A link out of the root, which rpm follows inside it.
-		return nil, nil
+		return nil
 	}
 	entries, err := os.ReadDir(src)
 	if err != nil {
-		return nil, err
+		return nil
 	}
 	var size int64
 	for _, e := range entries {
 		fi, err := e.Info()
-		if err != nil {
-			return nil, err
-		}
-		if !fi.Mode().IsRegular() {
-			return nil, nil
+		if err != nil || !fi.Mode().IsRegular() {
+			return nil
 		}
 		if size += fi.Size(); size > maxDBCopy {
-			return nil, nil
+			return nil
 		}
 	}
 	if err := copyTree(ctx, src, dir); err != nil {
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("cannot copy the rpm database: %w", err)
+		return nil
 	}
 	type result struct {
 		pkgs []buildstep.Package
@@ -149,7 +147,7 @@ func (r rpm) packagesBeside(ctx context.Context, dbpath, dir string) (wait func(
 	return func() ([]buildstep.Package, error) {
 		r := <-done
 		return r.pkgs, r.err
-	}, nil
+	}
 }
 
 // packagesAndDigests is packages, with each one's header digests (by
