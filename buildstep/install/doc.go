@@ -8,7 +8,7 @@
 // the check then reads only the files rpm did not verify as it wrote them
 // or that changed after. Where no kept install can serve the build, the
 // runtime's packages are read from a copy of the rpm database while the
-// installer runs (packagesBeside).
+// installer runs (packagesBeside; first, where it cannot be copied).
 //
 // For an app it also keeps the last install in a cache folder, so that a
 // build that only adds packages installs them on top of it (see state.go).
