@@ -126,6 +126,11 @@ type InstallConfig struct {
 	// to the step's: the installer runs with --forcearch, and without
 	// scriptlets and file triggers, which would run the target's code.
 	ForceArch string `json:"forceArch,omitempty"`
+	// Finish, when set, is the finishing step, run by this step once the
+	// install succeeded, on the install's output (its Root): one container
+	// less, where nothing runs between the two and the install has no
+	// network (package llb says when).
+	Finish *FinishConfig `json:"finish,omitempty"`
 }
 
 // Repo is one repository of the spec.

@@ -130,7 +130,7 @@ func Build(s *spec.Spec, o Options) (*Result, error) {
 }
 
 func (b *builder) app() (*Result, error) {
-	return b.onRuntime(buildstep.KindApp, appDir, "finish /app")
+	return b.onRuntime(buildstep.KindApp, appDir)
 }
 
 // extension builds an extension of the runtime: its packages installed onto
@@ -139,13 +139,14 @@ func (b *builder) extension() (*Result, error) {
 	if b.o.ExtensionDir == "" {
 		return nil, fmt.Errorf("no folder for the extension %s", b.s.ID)
 	}
-	return b.onRuntime(buildstep.KindExtension, path.Join("/usr", b.o.ExtensionDir), "finish the extension")
+	return b.onRuntime(buildstep.KindExtension, path.Join("/usr", b.o.ExtensionDir))
 }
 
 // onRuntime installs the spec's packages onto the runtime, keeping them to
 // prefix (/app, an extension's folder), which becomes the result; then
-// cleanup-commands and the finishing step run.
-func (b *builder) onRuntime(kind buildstep.Kind, prefix, finishName string) (*Result, error) {
+// cleanup-commands and the finishing step run (the finishing in the install
+// step itself where finishTogether says so).
+func (b *builder) onRuntime(kind buildstep.Kind, prefix string) (*Result, error) {
 	o := b.o
 	root := b.container(o.Runtime)
 	var files bkllb.State
@@ -163,6 +164,24 @@ func (b *builder) onRuntime(kind buildstep.Kind, prefix, finishName string) (*Re
 		}
 		inRuntime = false
 	}
+	cleanup := strings.TrimSpace(b.s.CleanupCommands) != ""
+	fin := buildstep.FinishConfig{Root: prefix, Prefix: prefix, Kind: kind, CleanupCommands: cleanup, ExtensionPoints: b.extensionPoints("")}
+	if kind == buildstep.KindApp {
+		fin.App = b.appFinish()
+	}
+	together := b.finishTogether(cleanup)
+	// finishAt is the finishing the install step runs, on its output at
+	// dir, when it runs it.
+	finishAt := func(dir string) *buildstep.FinishConfig {
+		if !together {
+			return nil
+		}
+		f := fin
+		f.Root = dir
+		return &f
+	}
+	var st bkllb.ExecState
+	var out string
 	switch {
 	case inRuntime && kind == buildstep.KindApp:
 		// The app's last install is kept in a cache mount, so that added
@@ -170,38 +189,43 @@ func (b *builder) onRuntime(kind buildstep.Kind, prefix, finishName string) (*Re
 		// build must find the state the one before it left (a private
 		// mount still held by the build before would be a new, empty
 		// one); builds of the same app take turns.
+		out = buildstep.OutDir
 		cfg := buildstep.InstallConfig{
 			Kind:   kind,
 			Prefix: prefix,
-			Out:    buildstep.OutDir + buildstep.ReportDir,
-			AppOut: buildstep.OutDir,
+			Out:    out + buildstep.ReportDir,
+			AppOut: out,
 			State:  buildstep.StateDir,
 			// Reproducible and no-cache builds start from nothing.
-			Fresh: o.NoCache || o.Epoch != nil,
+			Fresh:  o.NoCache || o.Epoch != nil,
+			Finish: finishAt(out),
 		}
 		mounts := []bkllb.RunOption{
 			bkllb.AddMount(buildstep.StateDir, bkllb.Scratch(),
 				bkllb.AsPersistentCacheDir(b.cacheID("install-"+b.s.ID), bkllb.CacheMountLocked)),
 		}
-		st := b.install(root, installer, cfg, buildstep.OutDir, bkllb.Scratch(), mounts)
-		root, files = st.Root(), st.GetMount(buildstep.OutDir)
+		st = b.install(root, installer, cfg, out, bkllb.Scratch(), mounts)
+		root = st.Root()
 	case inRuntime:
 		// The packages write into the runtime's own tree; what lands in
 		// prefix is the result.
-		cfg := buildstep.InstallConfig{Kind: kind, Prefix: prefix, Out: prefix + buildstep.ReportDir}
-		st := b.install(root, installer, cfg, prefix, bkllb.Scratch(), nil)
-		root, files = st.Root(), st.GetMount(prefix)
+		out = prefix
+		cfg := buildstep.InstallConfig{Kind: kind, Prefix: prefix, Out: out + buildstep.ReportDir, Finish: finishAt(out)}
+		st = b.install(root, installer, cfg, out, bkllb.Scratch(), nil)
+		root = st.Root()
 	default:
 		// The runtime has no package manager, or not the one the spec
 		// names: the build image's installs onto the runtime's tree (as
 		// OSBS did with base_image).
 		root = b.buildContainer()
+		out = sysroot + prefix
 		cfg := buildstep.InstallConfig{
 			Kind:        kind,
 			Prefix:      prefix,
 			InstallRoot: sysroot,
-			Out:         sysroot + prefix + buildstep.ReportDir,
+			Out:         out + buildstep.ReportDir,
 			ForceArch:   b.forceArch(),
+			Finish:      finishAt(out),
 		}
 		mounts := []bkllb.RunOption{
 			// The runtime as a root that scriptlets and file triggers run
@@ -210,22 +234,20 @@ func (b *builder) onRuntime(kind buildstep.Kind, prefix, finishName string) (*Re
 			bkllb.AddMount(sysroot+"/usr", o.Runtime.State, bkllb.SourcePath("/files")),
 			bkllb.AddMount(sysroot+"/etc", o.Runtime.State, bkllb.SourcePath("/files/etc")),
 		}
-		st := b.install(root, installer, cfg, sysroot+prefix, bkllb.Scratch(), mounts)
-		files = st.GetMount(sysroot + prefix)
+		st = b.install(root, installer, cfg, out, bkllb.Scratch(), mounts)
 	}
-	if b.o.Diagnose {
+	files = st.GetMount(out)
+	switch {
+	case b.o.Diagnose:
 		return &Result{Files: files}, nil
+	case together:
+		return result(st, out), nil
 	}
-	cleanup := strings.TrimSpace(b.s.CleanupCommands) != ""
 	if cleanup {
 		st := b.cleanup(root, b.installed(prefix, files), hideReports(prefix+buildstep.ReportDir))
 		files = st.GetMount(prefix)
 	}
-	fin := buildstep.FinishConfig{Root: prefix, Prefix: prefix, Kind: kind, CleanupCommands: cleanup, ExtensionPoints: b.extensionPoints("")}
-	if kind == buildstep.KindApp {
-		fin.App = b.appFinish()
-	}
-	return result(b.finish(root, finishName, fin, b.installed(prefix, files)), prefix), nil
+	return result(b.finish(root, fin, b.installed(prefix, files)), prefix), nil
 }
 
 func (b *builder) runtime() (*Result, error) {
@@ -238,30 +260,37 @@ func (b *builder) runtime() (*Result, error) {
 		return nil, err
 	}
 	root := b.buildContainer()
+	cleanup := strings.TrimSpace(b.s.CleanupCommands) != ""
+	fin := buildstep.FinishConfig{
+		Root:            sysroot,
+		Prefix:          "/",
+		Kind:            buildstep.KindRuntime,
+		CleanupCommands: cleanup,
+		ExtensionPoints: b.extensionPoints("usr"),
+	}
 	cfg := buildstep.InstallConfig{
 		Kind:        buildstep.KindRuntime,
 		InstallRoot: sysroot,
 		Out:         sysroot + buildstep.ReportDir,
 		ForceArch:   b.forceArch(),
 	}
+	together := b.finishTogether(cleanup)
+	if together {
+		cfg.Finish = &fin
+	}
 	st := b.install(root, installer, cfg, sysroot, bkllb.Scratch(), nil)
 	newRoot := st.GetMount(sysroot)
-	if b.o.Diagnose {
+	switch {
+	case b.o.Diagnose:
 		return &Result{Files: newRoot}, nil
+	case together:
+		return result(st, sysroot), nil
 	}
-	cleanup := strings.TrimSpace(b.s.CleanupCommands) != ""
 	if cleanup {
 		// cleanup-commands run inside the new root, as in a chroot.
 		newRoot = b.cleanup(withEnv(newRoot, nil), hideReports(buildstep.ReportDir)).Root()
 	}
-	fin := b.finish(root, "finish the runtime", buildstep.FinishConfig{
-		Root:            sysroot,
-		Prefix:          "/",
-		Kind:            buildstep.KindRuntime,
-		CleanupCommands: cleanup,
-		ExtensionPoints: b.extensionPoints("usr"),
-	}, b.installed(sysroot, newRoot))
-	return result(fin, sysroot), nil
+	return result(b.finish(root, fin, b.installed(sysroot, newRoot)), sysroot), nil
 }
 
 // extensionPoints are the folders of the spec's add-extensions, below base

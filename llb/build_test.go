@@ -266,6 +266,106 @@ repos:
 	}
 }
 
+// TestFinishingJoinsAnInstallWithNoNetwork: the finishing runs in the
+// install step itself (on the install's output, writing the content id
+// there) when the install has no network and nothing runs between them;
+// in a step of its own otherwise.
+func TestFinishingJoinsAnInstallWithNoNetwork(t *testing.T) {
+	const head = `id: org.example.Hello
+command: hello
+packages: [hello]
+rename-icon: viewer
+`
+	local := "repos:\n  - name: test\n    path: repo\n"
+	for _, c := range []struct {
+		name, src string
+		opts      func(*Options)
+		together  bool
+		root      string
+	}{
+		{"local repos", head + local, nil, true, buildstep.OutDir},
+		{"a repo with credentials", head + "repos:\n  - name: web\n    baseurl: https://example.com/r/\n    secret: creds\n", nil, true, buildstep.OutDir},
+		{"a build image's installer", head + local + "installer: dnf5\n", func(o *Options) {
+			o.BuildImage = &Image{State: bkllb.Image("example.com/fedora:41"), Installers: []spec.Installer{spec.InstallerDnf5}}
+		}, true, sysroot + appDir},
+		{"a remote repo", head + "repos:\n  - name: web\n    baseurl: https://example.com/r/\n", nil, false, appDir},
+		{"the runtime's own repos", head, nil, false, appDir},
+		{"cleanup-commands", head + local + "cleanup-commands: rm -rf /app/share/doc\n", nil, false, appDir},
+		{"a diagnosis", head + local, func(o *Options) { o.Diagnose = true }, false, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := parse(t, c.src)
+			o := testOptions(s)
+			if c.opts != nil {
+				c.opts(&o)
+			}
+			res, err := Build(s, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all, def := ops(t, res.Files)
+			var inst, fin []*pb.ExecOp
+			for _, e := range execs(all) {
+				switch stepOf(e) {
+				case buildstep.StepInstall:
+					inst = append(inst, e)
+				case buildstep.StepFinish:
+					fin = append(fin, e)
+				}
+			}
+			if len(inst) == 0 {
+				t.Fatal("no install step")
+			}
+			last := inst[len(inst)-1]
+			var cfg buildstep.InstallConfig
+			stepConfig(t, def, all, last, &cfg)
+			for _, e := range inst[:len(inst)-1] {
+				var dl buildstep.InstallConfig
+				stepConfig(t, def, all, e, &dl)
+				if dl.Finish != nil {
+					t.Errorf("the download step finishes: %+v", dl.Finish)
+				}
+			}
+			hasIDMount := slices.ContainsFunc(last.Mounts, func(m *pb.Mount) bool { return m.Dest == buildstep.ContentIDDir })
+			switch {
+			case c.together:
+				if len(fin) != 0 || cfg.Finish == nil {
+					t.Fatalf("finishing steps %d, the install's finishing %+v; want it in the install", len(fin), cfg.Finish)
+				}
+				f := cfg.Finish
+				if f.Root != c.root || f.Prefix != appDir || f.App == nil || f.App.RenameIcon != "viewer" || f.ContentIDOut != buildstep.ContentIDDir || f.CleanupCommands {
+					t.Errorf("finishing in the install: %+v", f)
+				}
+				lastDigest := digest.FromBytes(def.Def[slices.IndexFunc(all, func(o *pb.Op) bool { return o.GetExec() == last })])
+				name := def.Metadata[lastDigest].Description["llb.customname"]
+				if last.Network != pb.NetMode_NONE || !hasIDMount || !strings.HasSuffix(name, ", then finish /app") {
+					t.Errorf("the install that finishes: network %v, content id mount %v, name %q", last.Network, hasIDMount, name)
+				}
+				if res.ContentID == nil {
+					t.Fatal("no content id")
+				}
+				_, idDef := ops(t, *res.ContentID)
+				if !slices.ContainsFunc(idDef.Def, func(dt []byte) bool { return digest.FromBytes(dt) == lastDigest }) {
+					t.Error("the content id is not the install step's")
+				}
+			case o.Diagnose:
+				if len(fin) != 0 || cfg.Finish != nil || res.ContentID != nil {
+					t.Errorf("a diagnosis finishes: %d steps, %+v", len(fin), cfg.Finish)
+				}
+			default:
+				var fc buildstep.FinishConfig
+				if len(fin) != 1 || cfg.Finish != nil || hasIDMount {
+					t.Fatalf("finishing steps %d, the install's finishing %+v; want a step of its own", len(fin), cfg.Finish)
+				}
+				stepConfig(t, def, all, fin[0], &fc)
+				if fc.Root != c.root || fc.ContentIDOut != buildstep.ContentIDDir {
+					t.Errorf("finishing step: %+v", fc)
+				}
+			}
+		})
+	}
+}
+
 func TestBuildStepsCarryYAMLLocations(t *testing.T) {
 	s := parse(t, testSpec)
 	res, err := Build(s, testOptions(s))

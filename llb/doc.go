@@ -10,7 +10,9 @@
 //
 // The steps run the frontend's own binary (Options.Helper): `step install`
 // runs the image's package manager, `step finish` finishes the tree; only
-// cleanup-commands run a shell. Steps keep their outputs in mounts: /app for
+// cleanup-commands run a shell. Where nothing runs between them and the
+// install has no network, the install step finishes the tree itself, one
+// container less (finishTogether). Steps keep their outputs in mounts: /app for
 // an app (its content is the app's files), /sysroot for a runtime's new
 // root; the reports live in buildstep.ReportDir of that output, which Layout
 // leaves out. So nothing of the root a step runs in reaches the result.

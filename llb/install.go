@@ -80,17 +80,26 @@ func (b *builder) install(root bkllb.State, installer spec.Installer, cfg builds
 		repoOpts = append(repoOpts, bkllb.WithProxy(*o.Proxy))
 	}
 	name := fmt.Sprintf("install %d package%s", len(cfg.Packages), plural(len(cfg.Packages)))
+	var finish []bkllb.RunOption
+	if cfg.Finish != nil {
+		// The finishing runs in the step that installs (see finishTogether).
+		f := *cfg.Finish
+		f.ContentIDOut = buildstep.ContentIDDir
+		cfg.Finish = &f
+		name += ", then " + finishName(f.Kind)
+		finish = append(finish, bkllb.AddMount(buildstep.ContentIDDir, bkllb.Scratch()))
+	}
 
 	if !secret {
 		opts := b.mustStep(buildstep.StepInstall, cfg)
 		opts = append(opts, bkllb.AddMount(out, outInit), bkllb.WithCustomName(name))
-		return b.run(root, append(append(opts, common...), repoOpts...)...)
+		return b.run(root, append(append(append(opts, common...), repoOpts...), finish...)...)
 	}
 
 	dl := cfg
 	dl.Mode = buildstep.ModeDownload
 	dl.Out = buildstep.DownloadDir + buildstep.ReportDir
-	dl.AppOut, dl.State = "", ""
+	dl.AppOut, dl.State, dl.Finish = "", "", nil
 	opts := b.mustStep(buildstep.StepInstall, dl)
 	opts = append(opts, bkllb.AddMount(buildstep.DownloadDir, bkllb.Scratch()),
 		bkllb.WithCustomName(fmt.Sprintf("download %d package%s", len(cfg.Packages), plural(len(cfg.Packages)))))
@@ -112,7 +121,31 @@ func (b *builder) install(root bkllb.State, installer spec.Installer, cfg builds
 		bkllb.AddMount(buildstep.DownloadDir, downloaded, bkllb.Readonly),
 		bkllb.Network(pb.NetMode_NONE),
 		bkllb.WithCustomName(name))
-	return b.run(root, append(opts, common...)...)
+	return b.run(root, append(append(opts, common...), finish...)...)
+}
+
+// installOffline says whether the step that installs runs with no network:
+// every repo is in a build context or a file: URL (with file: keys, if
+// any), or a repo has credentials (a download step fetches the packages,
+// and the step that installs them has no repo at all). With no repos, the
+// runtime's own repo configuration is used, which may reach anywhere.
+func (b *builder) installOffline() bool {
+	repos := b.s.Repos
+	if slices.ContainsFunc(repos, func(r spec.Repo) bool { return r.Secret != "" }) {
+		return true
+	}
+	return len(repos) > 0 && allLocal(repos)
+}
+
+// finishTogether says whether the finishing runs in the step that installs,
+// sparing a container (its start, its mounts and its output): not when
+// cleanup-commands run between the two, nor when the install is only
+// diagnosed, nor when the install has a network, since the finishing
+// (AppStream's compose, which checks URLs where it can) never has one.
+// It costs a change of a finishing key (rename-icon, appstream-compose...)
+// the install step again, which then reuses the kept install.
+func (b *builder) finishTogether(cleanup bool) bool {
+	return !b.o.Diagnose && !cleanup && b.installOffline()
 }
 
 func (b *builder) mustStep(name string, cfg any) []bkllb.RunOption {

@@ -129,9 +129,20 @@ func (b *builder) appFinish() *buildstep.AppFinish {
 	}
 }
 
+// finishName is the name of the finishing of a build of kind k.
+func finishName(k buildstep.Kind) string {
+	switch k {
+	case buildstep.KindApp:
+		return "finish /app"
+	case buildstep.KindExtension:
+		return "finish the extension"
+	}
+	return "finish the runtime"
+}
+
 // finish runs the finishing step with the mounts in extra. It writes the
 // content id into a mount of its own at buildstep.ContentIDDir (see result).
-func (b *builder) finish(root bkllb.State, name string, cfg buildstep.FinishConfig, extra ...bkllb.RunOption) bkllb.ExecState {
+func (b *builder) finish(root bkllb.State, cfg buildstep.FinishConfig, extra ...bkllb.RunOption) bkllb.ExecState {
 	cfg.ContentIDOut = buildstep.ContentIDDir
 	extra = append(extra, bkllb.AddMount(buildstep.ContentIDDir, bkllb.Scratch()))
 	runOpts, err := b.step(buildstep.StepFinish, cfg)
@@ -141,7 +152,7 @@ func (b *builder) finish(root bkllb.State, name string, cfg buildstep.FinishConf
 	}
 	runOpts = append(runOpts,
 		bkllb.Network(pb.NetMode_NONE),
-		bkllb.WithCustomName(name),
+		bkllb.WithCustomName(finishName(cfg.Kind)),
 	)
 	return b.run(root, append(runOpts, extra...)...)
 }

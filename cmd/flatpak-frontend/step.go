@@ -32,6 +32,9 @@ func runStep(args []string) int {
 		if err = buildstep.ReadConfig(buildstep.ConfigFile, &cfg); err == nil {
 			err = install.Run(ctx, &cfg, os.Stdout)
 		}
+		if err == nil && cfg.Finish != nil && !cfg.Diagnose {
+			err = finish.Run(ctx, cfg.Finish, os.Stdout)
+		}
 	case buildstep.StepFinish:
 		var cfg buildstep.FinishConfig
 		if err = buildstep.ReadConfig(buildstep.ConfigFile, &cfg); err == nil {
