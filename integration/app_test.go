@@ -405,6 +405,42 @@ func TestRebuildAddingAPackageKeepsTheOtherLayers(t *testing.T) {
 	}
 }
 
+// TestRebuildChangingAFinishingKeyReusesTheLastInstall: the finishing runs
+// in the install step (no cleanup-commands, a repo in a build context), so
+// a change of a finishing key alone runs that step again: it goes on top of
+// the last install, installing nothing, and the image has the change.
+func TestRebuildChangingAFinishingKeyReusesTheLastInstall(t *testing.T) {
+	const onTop = "installing on top of this app's last install"
+	out := filepath.Join(t.TempDir(), "oci")
+	repo := t.TempDir()
+	writeRepo(t, repo, "hello", "hello-data")
+	rebuild := func(extra string) *buildResult {
+		t.Helper()
+		res, err := build(t, buildOpts{dir: writeSpec(t, appSpec("hello")+extra), file: "flatpak.yaml", out: out, contexts: map[string]string{"rpms": repo}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !finishedByInstall(res.log) {
+			t.Fatal("the app was not finished in its install step (log above)")
+		}
+		return res
+	}
+	rebuild("")
+	res := rebuild("desktop-file-name-suffix: \" (Nightly)\"\n")
+	if !strings.Contains(res.log, onTop) {
+		t.Error("a changed finishing key installed everything again")
+	}
+	checkContentID(t, out, res.log)
+	dir := t.TempDir()
+	readImage(t, out, dir)
+	for _, p := range []string{"files/share/applications/org.example.Hello.desktop", "export/share/applications/org.example.Hello.desktop"} {
+		dt := mustRead(t, filepath.Join(dir, p))
+		if !regexp.MustCompile(`(?m)^Name=.* \(Nightly\)$`).Match(dt) {
+			t.Errorf("%s has no suffixed Name:\n%s", p, dt)
+		}
+	}
+}
+
 // writeRepo makes dir an RPM repo of the named test packages.
 func writeRepo(t *testing.T, dir string, names ...string) {
 	t.Helper()

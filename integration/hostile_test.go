@@ -349,14 +349,7 @@ repos:
     context: rpms
     path: .
 `
-	rt := harness.Runtime(t)
-	res, err := build(t, buildOpts{
-		dir: writeSpec(t, yaml), file: "flatpak.yaml", noRuntimeContext: true,
-		contexts: map[string]string{"base": "oci-layout://" + rt.Dir + "@" + rt.Digest},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := buildRuntimeIn(t, writeSpec(t, yaml))
 	l := readImage(t, res.oci, "").config.Config.Labels["org.flatpak-frontend.rpms"]
 	if !strings.Contains(l, " base-runtime ") {
 		t.Errorf("cleanup-commands removed base-runtime from the rpms label: %q", l)

@@ -42,9 +42,16 @@ func layoutContext(t *testing.T, dir string) string {
 // buildBaseRuntime builds examples/runtime with the test runtime's dnf.
 func buildBaseRuntime(t *testing.T) *buildResult {
 	t.Helper()
+	return buildRuntimeIn(t, runtimeExampleDir(t))
+}
+
+// buildRuntimeIn builds the runtime spec dir/flatpak.yaml with the test
+// runtime's dnf (the build image "base").
+func buildRuntimeIn(t *testing.T, dir string) *buildResult {
+	t.Helper()
 	rt := harness.Runtime(t)
 	res, err := build(t, buildOpts{
-		dir:              runtimeExampleDir(t),
+		dir:              dir,
 		file:             "flatpak.yaml",
 		noRuntimeContext: true,
 		contexts:         map[string]string{"base": "oci-layout://" + rt.Dir + "@" + rt.Digest},
@@ -53,6 +60,15 @@ func buildBaseRuntime(t *testing.T) *buildResult {
 		t.Fatal(err)
 	}
 	return res
+}
+
+// entryNames are the paths of the entries of img's layers.
+func entryNames(img *image) []string {
+	var names []string
+	for _, h := range img.entries {
+		names = append(names, strings.TrimSuffix(h.Name, "/"))
+	}
+	return names
 }
 
 // buildAppOnBaseRuntime builds examples/runtime/app.yaml on a runtime that
@@ -93,10 +109,7 @@ func TestBuildRuntimeThenAppOnIt(t *testing.T) {
 	if n := len(img.manifest.Layers); n != 4 {
 		t.Errorf("runtime image has %d layers, want 4", n)
 	}
-	var names []string
-	for _, h := range img.entries {
-		names = append(names, strings.TrimSuffix(h.Name, "/"))
-	}
+	names := entryNames(img)
 	for _, want := range []string{"files/bin/busybox", "files/etc/passwd", "files/lib/sysimage/rpm", "metadata", "usr", "etc", "tmp"} {
 		if !slices.Contains(names, want) {
 			t.Errorf("runtime image has no %s", want)
@@ -123,6 +136,60 @@ func TestBuildRuntimeThenAppOnIt(t *testing.T) {
 	if !strings.Contains(out, "Hello from org.example.Hello") {
 		t.Errorf("flatpak run of the app printed %q", out)
 	}
+}
+
+// TestRuntimeFinishedInItsInstallStepInstallsAndRuns: a runtime with no
+// cleanup-commands, from a repo in a build context, is finished by its
+// install step itself (one container less, see llb's finishTogether), and
+// comes out as the runtime of a separate finishing step does: Flatpak
+// installs and runs it, and an app builds FROM it.
+func TestRuntimeFinishedInItsInstallStepInstallsAndRuns(t *testing.T) {
+	yaml := `id: org.example.BasePlatform
+build-runtime: true
+branch: "1"
+packages:
+  - base-runtime
+repos:
+  - name: example
+    context: rpms
+    path: .
+`
+	runtime := buildRuntimeIn(t, writeSpec(t, yaml))
+	if !finishedByInstall(runtime.log) {
+		t.Error("the runtime was not finished in its install step (log above)")
+	}
+	names := entryNames(readImage(t, runtime.oci, ""))
+	// No cleanup-commands: busybox's false stays.
+	for _, want := range []string{"files/bin/busybox", "files/bin/false", "files/etc/passwd", "files/lib/sysimage/rpm", "metadata", "usr", "etc"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("runtime image has no %s", want)
+		}
+	}
+
+	app := buildAppOnBaseRuntime(t, runtime)
+	if !finishedByInstall(app.log) {
+		t.Error("the app was not finished in its install step (log above)")
+	}
+	fp := harness.Flatpak(t)
+	fp.ImportOCI(t, runtime.oci)
+	fp.ImportOCI(t, app.oci)
+	fp.Install(t, "org.example.BasePlatform")
+	if out := fp.Run(t, "--command=sh", "org.example.BasePlatform//1", "-c", "echo runtime-ok"); !strings.Contains(out, "runtime-ok") {
+		t.Errorf("flatpak run of the runtime printed %q", out)
+	}
+	fp.Install(t, "org.example.Hello")
+	if out := fp.Run(t, "org.example.Hello"); !strings.Contains(out, "Hello from org.example.Hello") {
+		t.Errorf("flatpak run of the app printed %q", out)
+	}
+}
+
+// finishedByInstall says whether the build whose plain progress is log
+// finished its tree in its install step: the install ran and the content
+// id was written, with no configuration made for a finishing step of its
+// own (progress groups the steps themselves under the build's name).
+func finishedByInstall(log string) bool {
+	return strings.Contains(log, "flatpak-frontend: install step: ") && strings.Contains(log, "flatpak-frontend: content id ") &&
+		strings.Contains(log, "[internal] configure step install") && !strings.Contains(log, "[internal] configure step finish")
 }
 
 // TestRuntimeImageWorksAsContainer builds a Dockerfile FROM the runtime with
