@@ -170,6 +170,10 @@ type FinishConfig struct {
 	// ContentIDOut, when set, is the folder that receives ContentIDFile,
 	// the digest of Root (without its reports) once finished.
 	ContentIDOut string `json:"contentIdOut,omitempty"`
+	// ReportFailure makes a failing finishing write why, with the spec
+	// key at fault, to FinishReportFile and succeed: what the frontend
+	// runs again to explain a build that failed there.
+	ReportFailure bool `json:"reportFailure,omitempty"`
 }
 
 // AppFinish holds the spec's finishing keys of an app.

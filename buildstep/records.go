@@ -35,6 +35,7 @@ var recordFields = map[string]int{
 	tagNotice:     1,
 	tagVerified:   7,
 	tagDownloaded: 3,
+	tagFailed:     2,
 }
 
 const (
@@ -57,6 +58,7 @@ const (
 	tagNotice     = "notice"
 	tagVerified   = "verified"
 	tagDownloaded = "downloaded"
+	tagFailed     = "failed"
 )
 
 // recordWriter writes records.

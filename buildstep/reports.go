@@ -308,6 +308,17 @@ type FinishReport struct {
 	Entries []Entry
 	// Changes are what cleanup-commands did to packaged files.
 	Changes []Change
+	// Failure, written only by a finishing that reports its failure
+	// (FinishConfig.ReportFailure), is why it failed; the report then
+	// holds nothing else.
+	Failure *FinishFailure
+}
+
+// FinishFailure is why a finishing failed: Key is the spec key whose value
+// it could not apply (such as "rename-icon"), empty when the failure is
+// no key's.
+type FinishFailure struct {
+	Key, Message string
 }
 
 // Encode writes the report.
@@ -318,6 +329,9 @@ func (r *FinishReport) Encode() []byte {
 	}
 	for _, c := range r.Changes {
 		w.record(tagChanged, c.Package, c.Path, c.What)
+	}
+	if f := r.Failure; f != nil {
+		w.record(tagFailed, f.Key, f.Message)
 	}
 	return w.buf.Bytes()
 }
@@ -338,6 +352,8 @@ func ParseFinishReport(data []byte) (*FinishReport, error) {
 			r.Entries = append(r.Entries, Entry{Path: f[2], Type: f[0][0], Size: size})
 		case tagChanged:
 			r.Changes = append(r.Changes, Change{f[0], f[1], f[2]})
+		case tagFailed:
+			r.Failure = &FinishFailure{Key: f[0], Message: f[1]}
 		default:
 			return fmt.Errorf("not part of a finish report")
 		}

@@ -32,7 +32,7 @@ func TestReportsRoundTripAnyFileName(t *testing.T) {
 		t.Errorf("install report changed:\n%+v\n%+v", in, out)
 	}
 
-	fin := &FinishReport{Changes: []Change{{"hello", odd[1], "removed"}}}
+	fin := &FinishReport{Changes: []Change{{"hello", odd[1], "removed"}}, Failure: &FinishFailure{Key: "rename-icon", Message: "no icon named " + odd[0]}}
 	for i, p := range odd {
 		fin.Entries = append(fin.Entries, Entry{Path: strings.TrimPrefix(p, "/app/"), Type: "fdl"[i%3], Size: int64(i)})
 	}

@@ -171,10 +171,50 @@ func (r *reports) installedSize(metadata []byte, exported []string) uint64 {
 	return labels.InstalledSizeOf(sizes...)
 }
 
-// diagnose reruns a failed install in a mode that never fails and reads
-// why it failed, to point at the packages lines that caused it. It returns
-// nil when it learns nothing; the caller then returns BuildKit's error.
+// diagnose explains a failed build: it reruns the install in a mode that
+// never fails and reads why it failed, to point at the packages lines that
+// caused it; when the install did not fail, the finishing, to point at the
+// key whose value it could not apply (a rename-icon naming no icon). It
+// returns nil when it learns nothing; the caller then returns BuildKit's
+// error.
 func (b *builder) diagnose(ctx context.Context, opts fllb.Options) error {
+	if err := b.diagnoseInstall(ctx, opts); err != nil {
+		return err
+	}
+	return b.diagnoseFinish(ctx, opts)
+}
+
+// diagnoseFinish builds again with a finishing that reports its failure
+// instead of failing. Where the finishing has a step of its own, the steps
+// before it are cached; where it runs in the install step, that step runs
+// again, on top of the install it kept.
+func (b *builder) diagnoseFinish(ctx context.Context, opts fllb.Options) error {
+	opts.DiagnoseFinish = true
+	res, err := fllb.Build(b.spec, opts)
+	if err != nil {
+		return nil
+	}
+	ref, err := b.solve(ctx, res.Files, opts.Platform)
+	if err != nil {
+		// Not the finishing's failure (cleanup-commands, an export).
+		return nil
+	}
+	dt, err := readReport(ctx, ref, buildstep.FinishReportFile)
+	if err != nil {
+		return nil
+	}
+	rep, err := buildstep.ParseFinishReport(dt)
+	if err != nil || rep.Failure == nil {
+		return nil
+	}
+	err = errors.New(rep.Failure.Message)
+	if rep.Failure.Key == "" {
+		return errors.Wrap(err, "finishing the build")
+	}
+	return wrapSpec(b.spec, err, rep.Failure.Key)
+}
+
+func (b *builder) diagnoseInstall(ctx context.Context, opts fllb.Options) error {
 	opts.Diagnose = true
 	res, err := fllb.Build(b.spec, opts)
 	if err != nil {

@@ -155,6 +155,27 @@ func TestBuildNamesMissingPackageAndItsLine(t *testing.T) {
 	}
 }
 
+// TestFinishingKeyNamingNothingSaysSoAtItsLine: a rename-icon naming an
+// icon the app does not have fails at its line, saying so, whether the
+// finishing runs in the install step or in a step of its own (after
+// cleanup-commands).
+func TestFinishingKeyNamingNothingSaysSoAtItsLine(t *testing.T) {
+	for _, tc := range []struct{ name, extra string }{
+		{"in the install step", ""},
+		{"after cleanup-commands", "cleanup-commands: rm -rf /app/share/doc\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// appSpec is ten lines: rename-icon is line 11.
+			yaml := appSpec("hello") + "rename-icon: org.example.NoSuchIcon\n" + tc.extra
+			_, err := build(t, buildOpts{dir: writeSpec(t, yaml), file: "flatpak.yaml"})
+			want := "rename-icon: no icon named org.example.NoSuchIcon in /app/share/icons"
+			if err == nil || !strings.Contains(err.Error(), want) || !slices.Contains(sourceLines(err), 11) {
+				t.Errorf("error at lines %v, want %q at line 11: %v", sourceLines(err), want, err)
+			}
+		})
+	}
+}
+
 func TestBuildWithSourceDateEpochIsReproducible(t *testing.T) {
 	dir := exampleDir(t)
 	args := map[string]string{"SOURCE_DATE_EPOCH": "1700000000"}

@@ -74,6 +74,11 @@ type Options struct {
 	// Diagnose makes the install steps never fail and never cached, so
 	// the frontend can read why they failed from the reports.
 	Diagnose bool
+	// DiagnoseFinish makes the finishing never fail: it writes why it
+	// failed, with the spec key at fault, to its report
+	// (buildstep.FinishFailure), which Files then holds. The steps before
+	// it are the build's own (and cached, where they succeeded).
+	DiagnoseFinish bool
 	// CacheNamespace separates package caches of unrelated builds.
 	CacheNamespace string
 	// NoCache reruns every step (--no-cache).
@@ -165,7 +170,7 @@ func (b *builder) onRuntime(kind buildstep.Kind, prefix string) (*Result, error)
 		inRuntime = false
 	}
 	cleanup := strings.TrimSpace(b.s.CleanupCommands) != ""
-	fin := buildstep.FinishConfig{Root: prefix, Prefix: prefix, Kind: kind, CleanupCommands: cleanup, ExtensionPoints: b.extensionPoints("")}
+	fin := buildstep.FinishConfig{Root: prefix, Prefix: prefix, Kind: kind, CleanupCommands: cleanup, ExtensionPoints: b.extensionPoints(""), ReportFailure: o.DiagnoseFinish}
 	if kind == buildstep.KindApp {
 		fin.App = b.appFinish()
 	}
@@ -267,6 +272,7 @@ func (b *builder) runtime() (*Result, error) {
 		Kind:            buildstep.KindRuntime,
 		CleanupCommands: cleanup,
 		ExtensionPoints: b.extensionPoints("usr"),
+		ReportFailure:   o.DiagnoseFinish,
 	}
 	cfg := buildstep.InstallConfig{
 		Kind:        buildstep.KindRuntime,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -361,6 +362,68 @@ rename-icon: viewer
 				if fc.Root != c.root || fc.ContentIDOut != buildstep.ContentIDDir {
 					t.Errorf("finishing step: %+v", fc)
 				}
+			}
+		})
+	}
+}
+
+// TestDiagnosingTheFinishing: DiagnoseFinish gives the finishing, in the
+// install step or in its own, ReportFailure, and leaves every step before
+// a finishing step of its own as the build had it (so cached).
+func TestDiagnosingTheFinishing(t *testing.T) {
+	const head = "id: org.example.Hello\ncommand: hello\npackages: [hello]\nrename-icon: viewer\nrepos:\n  - name: test\n    path: repo\n"
+	for _, c := range []struct {
+		name, src string
+		together  bool
+	}{
+		{"in the install step", head, true},
+		{"after cleanup-commands", head + "cleanup-commands: rm -rf /app/share/doc\n", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := parse(t, c.src)
+			finishings := func(o Options) (map[digest.Digest]bool, []buildstep.FinishConfig) {
+				res, err := Build(s, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				all, def := ops(t, res.Files)
+				others := map[digest.Digest]bool{}
+				var fins []buildstep.FinishConfig
+				for i, op := range all {
+					e := op.GetExec()
+					switch {
+					case e != nil && stepOf(e) == buildstep.StepFinish:
+						var fc buildstep.FinishConfig
+						stepConfig(t, def, all, e, &fc)
+						fins = append(fins, fc)
+					case e != nil && stepOf(e) == buildstep.StepInstall:
+						var ic buildstep.InstallConfig
+						stepConfig(t, def, all, e, &ic)
+						if ic.Finish != nil {
+							fins = append(fins, *ic.Finish)
+							continue
+						}
+						others[digest.FromBytes(def.Def[i])] = true
+					case e != nil:
+						others[digest.FromBytes(def.Def[i])] = true
+					}
+				}
+				return others, fins
+			}
+			o := testOptions(s)
+			before, fins := finishings(o)
+			if len(fins) != 1 || fins[0].ReportFailure {
+				t.Fatalf("the build's finishing: %+v", fins)
+			}
+			o.DiagnoseFinish = true
+			after, fins := finishings(o)
+			if len(fins) != 1 || !fins[0].ReportFailure || fins[0].App == nil || fins[0].App.RenameIcon != "viewer" {
+				t.Fatalf("the diagnosis's finishing: %+v", fins)
+			}
+			// Every other step (the install, cleanup-commands) is the
+			// build's own.
+			if c.together != (len(before) == 0) || !maps.Equal(before, after) {
+				t.Errorf("the build's other steps %v, the diagnosis's %v", before, after)
 			}
 		})
 	}

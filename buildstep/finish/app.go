@@ -41,11 +41,11 @@ func (f *finisher) app(ctx context.Context) error {
 			}
 		}
 	} else if a.RenameAppdataFile != "" {
-		return fmt.Errorf("rename-appdata-file: no %s in /app/share/metainfo or /app/share/appdata", a.RenameAppdataFile)
+		return keyErrorf("rename-appdata-file", "no %s in /app/share/metainfo or /app/share/appdata", a.RenameAppdataFile)
 	}
 	if a.AppdataLicense != "" && appdata != "" {
 		if err := editFile(appdata, func(dt []byte) ([]byte, error) { return appstream.SetLicense(dt, a.AppdataLicense) }); err != nil {
-			return err
+			return &KeyError{"appdata-license", err}
 		}
 	}
 
@@ -53,7 +53,7 @@ func (f *finisher) app(ctx context.Context) error {
 		if a.RenameDesktopFile != "" {
 			from := filepath.Join(apps, a.RenameDesktopFile)
 			if _, err := os.Lstat(from); err != nil {
-				return fmt.Errorf("rename-desktop-file: no %s in /app/share/applications", a.RenameDesktopFile)
+				return keyErrorf("rename-desktop-file", "no %s in /app/share/applications", a.RenameDesktopFile)
 			}
 			if err := os.Rename(from, filepath.Join(apps, id+".desktop")); err != nil {
 				return err
@@ -63,7 +63,7 @@ func (f *finisher) app(ctx context.Context) error {
 			if err := editFile(appdata, func(dt []byte) ([]byte, error) {
 				return appstream.RenameID(dt, id, a.RenameDesktopFile)
 			}); err != nil {
-				return err
+				return &KeyError{firstSet(map[string]string{"rename-desktop-file": a.RenameDesktopFile, "rename-appdata-file": a.RenameAppdataFile}, "rename-desktop-file", "rename-appdata-file"), err}
 			}
 		}
 	}
@@ -71,7 +71,7 @@ func (f *finisher) app(ctx context.Context) error {
 	if a.RenameMimeFile != "" {
 		from := f.path("share/mime/packages/" + a.RenameMimeFile)
 		if _, err := os.Lstat(from); err != nil {
-			return fmt.Errorf("rename-mime-file: no %s in /app/share/mime/packages", a.RenameMimeFile)
+			return keyErrorf("rename-mime-file", "no %s in /app/share/mime/packages", a.RenameMimeFile)
 		}
 		if err := os.Rename(from, f.path("share/mime/packages/"+id+".xml")); err != nil {
 			return err
@@ -79,31 +79,34 @@ func (f *finisher) app(ctx context.Context) error {
 	}
 	if a.RenameIcon != "" {
 		if err := f.renameIcons(a.RenameIcon, id, a.CopyIcon, false); err != nil {
-			return fmt.Errorf("rename-icon: %w", err)
+			return &KeyError{"rename-icon", err}
 		}
 	}
 	if len(a.RenameMimeIcons) > 0 {
 		for _, icon := range a.RenameMimeIcons {
 			if err := f.renameIcons(icon, id, a.CopyIcon, true); err != nil {
-				return fmt.Errorf("rename-mime-icons: %w", err)
+				return &KeyError{"rename-mime-icons", err}
 			}
 		}
 		mime := f.path("share/mime/packages/" + id + ".xml")
 		if err := editFile(mime, func(dt []byte) ([]byte, error) { return appstream.RenameMimeIcons(dt, id, a.RenameMimeIcons) }); err != nil {
-			return fmt.Errorf("rename-mime-icons: %w", err)
+			return &KeyError{"rename-mime-icons", err}
 		}
 	}
 
 	desktop := filepath.Join(apps, id+".desktop")
 	if a.RenameIcon != "" || a.DesktopFileNamePrefix != "" || a.DesktopFileNameSuffix != "" || a.RenameDesktopFile != "" {
 		if err := editFile(desktop, func(dt []byte) ([]byte, error) { return rewriteDesktop(dt, a), nil }); err != nil {
-			return fmt.Errorf("rewriting the desktop file: %w", err)
+			key := firstSet(map[string]string{"rename-desktop-file": a.RenameDesktopFile, "rename-icon": a.RenameIcon,
+				"desktop-file-name-prefix": a.DesktopFileNamePrefix, "desktop-file-name-suffix": a.DesktopFileNameSuffix},
+				"rename-desktop-file", "rename-icon", "desktop-file-name-prefix", "desktop-file-name-suffix")
+			return &KeyError{key, fmt.Errorf("rewriting the desktop file: %w", err)}
 		}
 	}
 
 	if a.AppstreamCompose && appdata != "" {
 		if err := f.compose(ctx, id); err != nil {
-			return err
+			return &KeyError{"appstream-compose", err}
 		}
 	}
 	return f.pycache()
@@ -234,6 +237,30 @@ func (f *finisher) compose(ctx context.Context, id string) error {
 		return fmt.Errorf("%s: %w", strings.Join(cmd.Args[:2], " "), err)
 	}
 	return nil
+}
+
+// KeyError is a finishing error caused by the value of the spec key Key
+// (its YAML name, such as "rename-icon").
+type KeyError struct {
+	Key string
+	Err error
+}
+
+func (e *KeyError) Error() string { return e.Key + ": " + e.Err.Error() }
+func (e *KeyError) Unwrap() error { return e.Err }
+
+func keyErrorf(key, format string, args ...any) error {
+	return &KeyError{key, fmt.Errorf(format, args...)}
+}
+
+// firstSet is the first of keys whose value in values is set.
+func firstSet(values map[string]string, keys ...string) string {
+	for _, k := range keys {
+		if values[k] != "" {
+			return k
+		}
+	}
+	return keys[0]
 }
 
 func has(name string) bool {

@@ -16,13 +16,30 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Run finishes the tree cfg names, printing what it does to out.
+// Run finishes the tree cfg names, printing what it does to out. With
+// cfg.ReportFailure, a failure is written to the finish report instead of
+// returned (see buildstep.FinishFailure).
 func Run(ctx context.Context, cfg *buildstep.FinishConfig, out io.Writer) error {
-	f := &finisher{cfg: cfg, out: out, root: cfg.Root}
 	reportDir := filepath.Join(cfg.Root, buildstep.ReportDir)
 	if err := os.MkdirAll(reportDir, 0o755); err != nil {
 		return err
 	}
+	err := run(ctx, cfg, out, reportDir)
+	if err == nil || !cfg.ReportFailure {
+		return err
+	}
+	fmt.Fprintf(out, "flatpak-frontend: the finishing failed: %v\n", err)
+	failure := &buildstep.FinishFailure{Message: err.Error()}
+	var ke *KeyError
+	if errors.As(err, &ke) {
+		failure.Key = ke.Key
+	}
+	rep := buildstep.FinishReport{Failure: failure}
+	return os.WriteFile(filepath.Join(reportDir, buildstep.FinishReportFile), rep.Encode(), 0o644)
+}
+
+func run(ctx context.Context, cfg *buildstep.FinishConfig, out io.Writer, reportDir string) error {
+	f := &finisher{cfg: cfg, out: out, root: cfg.Root}
 	verified, err := readVerified(reportDir)
 	if err != nil {
 		return err

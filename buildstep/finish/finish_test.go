@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -137,6 +138,53 @@ func TestFinishRefusesToEditASymlink(t *testing.T) {
 	}
 	if dt, _ := os.ReadFile(target); string(dt) != "[Desktop Entry]\nName=x\n" {
 		t.Errorf("the file outside was edited: %q", dt)
+	}
+}
+
+// TestFinishReportsTheKeyAtFault: a value that names what the tree does
+// not hold fails naming its key; with ReportFailure the finishing writes
+// that to its report instead, and succeeds.
+func TestFinishReportsTheKeyAtFault(t *testing.T) {
+	for _, tc := range []struct {
+		key string
+		app buildstep.AppFinish
+	}{
+		{"rename-icon", buildstep.AppFinish{RenameIcon: "no-such-icon"}},
+		{"rename-desktop-file", buildstep.AppFinish{RenameDesktopFile: "no-such.desktop"}},
+		{"rename-appdata-file", buildstep.AppFinish{RenameAppdataFile: "no-such.appdata.xml"}},
+		{"rename-mime-file", buildstep.AppFinish{RenameMimeFile: "no-such.xml"}},
+		{"rename-mime-icons", buildstep.AppFinish{RenameMimeIcons: []string{"no-such-mime-icon"}}},
+		{"desktop-file-name-suffix", buildstep.AppFinish{DesktopFileNameSuffix: " (dev)"}},
+	} {
+		t.Run(tc.key, func(t *testing.T) {
+			root := t.TempDir()
+			os.MkdirAll(filepath.Join(root, "share/icons/hicolor/48x48/apps"), 0o755)
+			os.MkdirAll(filepath.Join(root, "share/mime/packages"), 0o755)
+			os.WriteFile(filepath.Join(root, "share/mime/packages/org.example.App.xml"), []byte("<mime-info/>"), 0o644)
+			app := tc.app
+			app.ID = "org.example.App"
+			cfg := &buildstep.FinishConfig{Root: root, Prefix: "/app", Kind: buildstep.KindApp, App: &app}
+			err := Run(t.Context(), cfg, io.Discard)
+			var ke *KeyError
+			if !errors.As(err, &ke) || ke.Key != tc.key || !strings.HasPrefix(err.Error(), tc.key+": ") {
+				t.Fatalf("err = %v, want one of key %s", err, tc.key)
+			}
+			cfg.ReportFailure = true
+			if err := Run(t.Context(), cfg, io.Discard); err != nil {
+				t.Fatalf("reporting the failure: %v", err)
+			}
+			dt, err := os.ReadFile(filepath.Join(root, buildstep.ReportDir, buildstep.FinishReportFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := buildstep.ParseFinishReport(dt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f := rep.Failure; f == nil || f.Key != tc.key || f.Message != ke.Error() {
+				t.Errorf("report's failure %+v, want key %s and message %q", f, tc.key, ke.Error())
+			}
+		})
 	}
 }
 
