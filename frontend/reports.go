@@ -184,23 +184,31 @@ func (b *builder) diagnose(ctx context.Context, opts fllb.Options) error {
 	return b.diagnoseFinish(ctx, opts)
 }
 
+// rerun builds the spec again with opts and reads the report name from
+// its result; ok is false where any of that failed.
+func (b *builder) rerun(ctx context.Context, opts fllb.Options, name string) (ref client.Reference, report []byte, ok bool) {
+	res, err := fllb.Build(b.spec, opts)
+	if err != nil {
+		return nil, nil, false
+	}
+	if ref, err = b.solve(ctx, res.Files, opts.Platform); err != nil {
+		return nil, nil, false
+	}
+	if report, err = readReport(ctx, ref, name); err != nil {
+		return nil, nil, false
+	}
+	return ref, report, true
+}
+
 // diagnoseFinish builds again with a finishing that reports its failure
 // instead of failing. Where the finishing has a step of its own, the steps
 // before it are cached; where it runs in the install step, that step runs
 // again, on top of the install it kept.
 func (b *builder) diagnoseFinish(ctx context.Context, opts fllb.Options) error {
 	opts.DiagnoseFinish = true
-	res, err := fllb.Build(b.spec, opts)
-	if err != nil {
-		return nil
-	}
-	ref, err := b.solve(ctx, res.Files, opts.Platform)
-	if err != nil {
-		// Not the finishing's failure (cleanup-commands, an export).
-		return nil
-	}
-	dt, err := readReport(ctx, ref, buildstep.FinishReportFile)
-	if err != nil {
+	// A failure here is not the finishing's (cleanup-commands, say).
+	_, dt, ok := b.rerun(ctx, opts, buildstep.FinishReportFile)
+	if !ok {
 		return nil
 	}
 	rep, err := buildstep.ParseFinishReport(dt)
@@ -216,16 +224,8 @@ func (b *builder) diagnoseFinish(ctx context.Context, opts fllb.Options) error {
 
 func (b *builder) diagnoseInstall(ctx context.Context, opts fllb.Options) error {
 	opts.Diagnose = true
-	res, err := fllb.Build(b.spec, opts)
-	if err != nil {
-		return nil
-	}
-	ref, err := b.solve(ctx, res.Files, opts.Platform)
-	if err != nil {
-		return nil
-	}
-	dt, err := readReport(ctx, ref, buildstep.InstallReportFile)
-	if err != nil {
+	ref, dt, ok := b.rerun(ctx, opts, buildstep.InstallReportFile)
+	if !ok {
 		return nil
 	}
 	rep, err := buildstep.ParseInstallReport(dt)

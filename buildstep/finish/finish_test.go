@@ -102,14 +102,7 @@ func TestFinishAppLikeFlatpakBuilder(t *testing.T) {
 	if _, err := unix.Lgetxattr(filepath.Join(root, "bin/viewer"), "security.capability", nil); err != unix.ENODATA {
 		t.Errorf("bin/viewer keeps its file capability (%v)", err)
 	}
-	dt, err := os.ReadFile(filepath.Join(root, buildstep.ReportDir, buildstep.FinishReportFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := buildstep.ParseFinishReport(dt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := readReport(t, root)
 	seen := map[string]buildstep.Entry{}
 	for _, e := range rep.Entries {
 		seen[e.Path] = e
@@ -173,15 +166,7 @@ func TestFinishReportsTheKeyAtFault(t *testing.T) {
 			if err := Run(t.Context(), cfg, io.Discard); err != nil {
 				t.Fatalf("reporting the failure: %v", err)
 			}
-			dt, err := os.ReadFile(filepath.Join(root, buildstep.ReportDir, buildstep.FinishReportFile))
-			if err != nil {
-				t.Fatal(err)
-			}
-			rep, err := buildstep.ParseFinishReport(dt)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if f := rep.Failure; f == nil || f.Key != tc.key || f.Message != ke.Error() {
+			if f := readReport(t, root).Failure; f == nil || f.Key != tc.key || f.Message != ke.Error() {
 				t.Errorf("report's failure %+v, want key %s and message %q", f, tc.key, ke.Error())
 			}
 		})
@@ -203,11 +188,7 @@ func TestFinishRuntime(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(root, "etc/yum.repos.d/build.repo")); !os.IsNotExist(err) {
 		t.Error("the build's repo file is still there")
 	}
-	dt, _ := os.ReadFile(filepath.Join(root, buildstep.ReportDir, buildstep.FinishReportFile))
-	rep, err := buildstep.ParseFinishReport(dt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := readReport(t, root)
 	for _, e := range rep.Entries {
 		if !strings.HasPrefix(e.Path, "usr") && !strings.HasPrefix(e.Path, "etc") {
 			t.Errorf("listed %s, outside usr/ and etc/", e.Path)
@@ -265,14 +246,7 @@ func TestFinishWritesTheContentIDOfTheFinishedTree(t *testing.T) {
 	if err := Run(t.Context(), cfg, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	dt, err := os.ReadFile(filepath.Join(reports, buildstep.FinishReportFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	frep, err := buildstep.ParseFinishReport(dt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	frep := readReport(t, root)
 	if len(frep.Changes) != 1 || frep.Changes[0].Path != "/app/share/viewer/data" || frep.Changes[0].What != "changed" {
 		t.Errorf("cleanup changes: %+v, want share/viewer/data changed", frep.Changes)
 	}
@@ -288,4 +262,18 @@ func TestFinishWritesTheContentIDOfTheFinishedTree(t *testing.T) {
 	if string(got) != want+"\n" || len(got) != buildstep.ContentIDFileSize {
 		t.Errorf("content id %q, want %q (the tree as read)", got, want)
 	}
+}
+
+// readReport reads the finish report of the tree at root.
+func readReport(t *testing.T, root string) *buildstep.FinishReport {
+	t.Helper()
+	dt, err := os.ReadFile(filepath.Join(root, buildstep.ReportDir, buildstep.FinishReportFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := buildstep.ParseFinishReport(dt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
 }
