@@ -55,6 +55,11 @@ const (
 	StepFinish  = "finish"
 )
 
+// DiagnosisLine starts the line a step prints when it runs again to
+// explain a failure (InstallConfig.Diagnose, FinishConfig.ReportFailure),
+// followed by what it does again.
+const DiagnosisLine = "flatpak-frontend: explaining the build's failure: "
+
 // ContentIDFile is the file the finishing step writes into
 // FinishConfig.ContentIDOut: the result's digest (package contentid) and a
 // newline.

@@ -274,7 +274,7 @@ func (b *builder) platform(ctx context.Context, p ocispecs.Platform) (*platformR
 	}
 	filesRef, err := b.solve(ctx, res.Files, p)
 	if err != nil {
-		if derr := b.diagnose(ctx, opts); derr != nil {
+		if derr := b.diagnose(ctx, opts, err); derr != nil {
 			return nil, derr
 		}
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	fllb "github.com/flatpak-frontend/flatpak-frontend/llb"
 	"github.com/flatpak-frontend/flatpak-frontend/spec"
 	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/moby/buildkit/solver/pb"
 	"github.com/moby/patternmatcher"
 	"github.com/pkg/errors"
@@ -171,17 +172,32 @@ func (r *reports) installedSize(metadata []byte, exported []string) uint64 {
 	return labels.InstalledSizeOf(sizes...)
 }
 
-// diagnose explains a failed build: it reruns the install in a mode that
-// never fails and reads why it failed, to point at the packages lines that
-// caused it; when the install did not fail, the finishing, to point at the
-// key whose value it could not apply (a rename-icon naming no icon). It
-// returns nil when it learns nothing; the caller then returns BuildKit's
-// error.
-func (b *builder) diagnose(ctx context.Context, opts fllb.Options) error {
-	if err := b.diagnoseInstall(ctx, opts); err != nil {
-		return err
+// diagnose explains why the build failed: it reruns the install in a
+// mode that never fails and reads why it failed, to point at the packages
+// lines that caused it; when the install did not fail, the finishing, to
+// point at the key whose value it could not apply (a rename-icon naming no
+// icon). Which of them runs again follows the step that failed, where
+// BuildKit names it. It returns nil when it learns nothing; the caller then
+// returns BuildKit's error.
+func (b *builder) diagnose(ctx context.Context, opts fllb.Options, failed error) error {
+	kind := fllb.InstallAndFinishStep // whichever it was
+	var se *errdefs.SolveError
+	if errors.As(failed, &se) && se.Op != nil {
+		kind = fllb.KindOf(se.Op)
 	}
-	return b.diagnoseFinish(ctx, opts)
+	switch kind {
+	case fllb.InstallStep:
+		return b.diagnoseInstall(ctx, opts)
+	case fllb.FinishStep:
+		return b.diagnoseFinish(ctx, opts)
+	case fllb.InstallAndFinishStep:
+		if err := b.diagnoseInstall(ctx, opts); err != nil {
+			return err
+		}
+		return b.diagnoseFinish(ctx, opts)
+	}
+	// cleanup-commands (BuildKit's error is at its line) or another op.
+	return nil
 }
 
 // rerun builds the spec again with opts and reads the report name from

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
 	"github.com/flatpak-frontend/flatpak-frontend/integration/harness"
 	"github.com/flatpak-frontend/flatpak-frontend/rpm/manifest"
 	"github.com/flatpak-frontend/flatpak-frontend/spec"
@@ -158,19 +159,33 @@ func TestBuildNamesMissingPackageAndItsLine(t *testing.T) {
 // TestFinishingKeyNamingNothingSaysSoAtItsLine: a rename-icon naming an
 // icon the app does not have fails at its line, saying so, whether the
 // finishing runs in the install step or in a step of its own (after
-// cleanup-commands).
+// cleanup-commands); failing cleanup-commands fail at theirs. What runs
+// again to explain the failure follows the step that failed: the install
+// where the install step failed, the finishing where it may have failed,
+// nothing after cleanup-commands.
 func TestFinishingKeyNamingNothingSaysSoAtItsLine(t *testing.T) {
-	for _, tc := range []struct{ name, extra string }{
-		{"in the install step", ""},
-		{"after cleanup-commands", "cleanup-commands: rm -rf /app/share/doc\n"},
+	again := func(log, what string) int {
+		return len(regexp.MustCompile(`(?m)^#\d+ [0-9.]+ `+regexp.QuoteMeta(buildstep.DiagnosisLine+what)+`$`).FindAllString(log, -1))
+	}
+	for _, tc := range []struct {
+		name, extra, want   string
+		line                int32
+		installed, finished int
+	}{
+		{"in the install step", "rename-icon: org.example.NoSuchIcon\n",
+			"rename-icon: no icon named org.example.NoSuchIcon in /app/share/icons", 11, 1, 1},
+		{"after cleanup-commands", "rename-icon: org.example.NoSuchIcon\ncleanup-commands: rm -rf /app/share/doc\n",
+			"rename-icon: no icon named org.example.NoSuchIcon in /app/share/icons", 11, 0, 1},
+		{"in cleanup-commands", "cleanup-commands: exit 3\n", "exit code: 3", 11, 0, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			// appSpec is ten lines: rename-icon is line 11.
-			yaml := appSpec("hello") + "rename-icon: org.example.NoSuchIcon\n" + tc.extra
-			_, err := build(t, buildOpts{dir: writeSpec(t, yaml), file: "flatpak.yaml"})
-			want := "rename-icon: no icon named org.example.NoSuchIcon in /app/share/icons"
-			if err == nil || !strings.Contains(err.Error(), want) || !slices.Contains(sourceLines(err), 11) {
-				t.Errorf("error at lines %v, want %q at line 11: %v", sourceLines(err), want, err)
+			// appSpec is ten lines.
+			res, err := build(t, buildOpts{dir: writeSpec(t, appSpec("hello")+tc.extra), file: "flatpak.yaml"})
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !slices.Contains(sourceLines(err), tc.line) {
+				t.Errorf("error at lines %v, want %q at line %d: %v", sourceLines(err), tc.want, tc.line, err)
+			}
+			if i, f := again(res.log, "installing again"), again(res.log, "finishing again"); i != tc.installed || f != tc.finished {
+				t.Errorf("installed again %d times, finished again %d; want %d and %d", i, f, tc.installed, tc.finished)
 			}
 		})
 	}

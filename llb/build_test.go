@@ -429,6 +429,35 @@ func TestDiagnosingTheFinishing(t *testing.T) {
 	}
 }
 
+// TestKindOfTellsTheSteps: KindOf names each exec of a graph, the install
+// step that finishes too apart from one that does not.
+func TestKindOfTellsTheSteps(t *testing.T) {
+	const head = "id: org.example.Hello\ncommand: hello\npackages: [hello]\nrepos:\n  - name: test\n    path: repo\n"
+	for src, want := range map[string][]StepKind{
+		head: {InstallAndFinishStep},
+		head + "cleanup-commands: rm -rf /app/share/doc\n": {InstallStep, FinishStep, CleanupStep},
+	} {
+		s := parse(t, src)
+		res, err := Build(s, testOptions(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		all, _ := ops(t, res.Files)
+		var got []StepKind
+		for _, op := range all {
+			if k := KindOf(op); k != OtherStep {
+				got = append(got, k)
+			} else if e := op.GetExec(); e != nil {
+				t.Errorf("exec %q is no step", e.Meta.Args)
+			}
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: kinds %v, want %v", src, got, want)
+		}
+	}
+}
+
 func TestBuildStepsCarryYAMLLocations(t *testing.T) {
 	s := parse(t, testSpec)
 	res, err := Build(s, testOptions(s))

@@ -83,6 +83,46 @@ func (b *builder) step(name string, config any) ([]bkllb.RunOption, error) {
 	}, nil
 }
 
+// StepKind is what an op of a graph Build made does, for telling which
+// part of the build failed.
+type StepKind int
+
+const (
+	// OtherStep is any other op: reading a context, laying out the image.
+	OtherStep StepKind = iota
+	// InstallStep installs (or downloads) the packages.
+	InstallStep
+	// InstallAndFinishStep installs the packages and finishes the tree
+	// (see finishTogether).
+	InstallAndFinishStep
+	// FinishStep finishes the tree.
+	FinishStep
+	// CleanupStep runs cleanup-commands.
+	CleanupStep
+)
+
+// KindOf says what op does in a graph Build made.
+func KindOf(op *pb.Op) StepKind {
+	e := op.GetExec()
+	if e == nil || e.Meta == nil {
+		return OtherStep
+	}
+	a := e.Meta.Args
+	switch {
+	case len(a) == 3 && a[0] == "/bin/sh" && a[1] == "-c":
+		return CleanupStep
+	case len(a) < 3 || a[len(a)-2] != "step":
+		return OtherStep
+	case a[len(a)-1] == buildstep.StepFinish:
+		return FinishStep
+	case a[len(a)-1] != buildstep.StepInstall:
+		return OtherStep
+	case slices.ContainsFunc(e.Mounts, func(m *pb.Mount) bool { return m.Dest == buildstep.ContentIDDir }):
+		return InstallAndFinishStep
+	}
+	return InstallStep
+}
+
 func (b *builder) cacheID(what string) string {
 	id := "flatpak-frontend-" + what + "-" + b.o.Arch
 	if b.o.CacheNamespace != "" {

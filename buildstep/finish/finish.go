@@ -24,6 +24,9 @@ func Run(ctx context.Context, cfg *buildstep.FinishConfig, out io.Writer) error 
 	if err := os.MkdirAll(reportDir, 0o755); err != nil {
 		return err
 	}
+	if cfg.ReportFailure {
+		fmt.Fprintln(out, buildstep.DiagnosisLine+"finishing again")
+	}
 	err := run(ctx, cfg, out, reportDir)
 	if err == nil || !cfg.ReportFailure {
 		return err

@@ -26,6 +26,9 @@ const appDir = "/app"
 // cfg.Diagnose a failure is only reported.
 func Run(ctx context.Context, cfg *buildstep.InstallConfig, out io.Writer) error {
 	s := &step{cfg: cfg, out: out, rpm: rpm{root: cfg.InstallRoot}, phases: newPhases()}
+	if cfg.Diagnose {
+		fmt.Fprintln(out, buildstep.DiagnosisLine+"installing again")
+	}
 	err := s.run(ctx)
 	var f *buildstep.Failure
 	if err != nil && !errors.As(err, &f) {
