@@ -3,6 +3,7 @@ package finish
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -44,7 +45,7 @@ func (f *finisher) app(ctx context.Context) error {
 		return keyErrorf("rename-appdata-file", "no %s in /app/share/metainfo or /app/share/appdata", a.RenameAppdataFile)
 	}
 	if a.AppdataLicense != "" && appdata != "" {
-		if err := editFile(appdata, func(dt []byte) ([]byte, error) { return appstream.SetLicense(dt, a.AppdataLicense) }); err != nil {
+		if err := f.editFile(appdata, func(dt []byte) ([]byte, error) { return appstream.SetLicense(dt, a.AppdataLicense) }); err != nil {
 			return &KeyError{"appdata-license", err}
 		}
 	}
@@ -60,7 +61,7 @@ func (f *finisher) app(ctx context.Context) error {
 			}
 		}
 		if appdata != "" {
-			if err := editFile(appdata, func(dt []byte) ([]byte, error) {
+			if err := f.editFile(appdata, func(dt []byte) ([]byte, error) {
 				return appstream.RenameID(dt, id, a.RenameDesktopFile)
 			}); err != nil {
 				return &KeyError{firstSet(map[string]string{"rename-desktop-file": a.RenameDesktopFile, "rename-appdata-file": a.RenameAppdataFile}, "rename-desktop-file", "rename-appdata-file"), err}
@@ -89,14 +90,14 @@ func (f *finisher) app(ctx context.Context) error {
 			}
 		}
 		mime := f.path("share/mime/packages/" + id + ".xml")
-		if err := editFile(mime, func(dt []byte) ([]byte, error) { return appstream.RenameMimeIcons(dt, id, a.RenameMimeIcons) }); err != nil {
+		if err := f.editFile(mime, func(dt []byte) ([]byte, error) { return appstream.RenameMimeIcons(dt, id, a.RenameMimeIcons) }); err != nil {
 			return &KeyError{"rename-mime-icons", err}
 		}
 	}
 
 	desktop := filepath.Join(apps, id+".desktop")
 	if a.RenameIcon != "" || a.DesktopFileNamePrefix != "" || a.DesktopFileNameSuffix != "" || a.RenameDesktopFile != "" {
-		if err := editFile(desktop, func(dt []byte) ([]byte, error) { return rewriteDesktop(dt, a), nil }); err != nil {
+		if err := f.editFile(desktop, func(dt []byte) ([]byte, error) { return rewriteDesktop(dt, a), nil }); err != nil {
 			key := firstSet(map[string]string{"rename-desktop-file": a.RenameDesktopFile, "rename-icon": a.RenameIcon,
 				"desktop-file-name-prefix": a.DesktopFileNamePrefix, "desktop-file-name-suffix": a.DesktopFileNameSuffix},
 				"rename-desktop-file", "rename-icon", "desktop-file-name-prefix", "desktop-file-name-suffix")
@@ -317,13 +318,21 @@ func zeroPycMtime(pyc string, src fs.FileInfo) error {
 
 // editFile rewrites a regular file of the tree with edit. A symlink planted
 // by a package or cleanup-commands could point anywhere: it is refused.
-func editFile(p string, edit func([]byte) ([]byte, error)) error {
+// Errors name the file as the app sees it (/app/...).
+func (f *finisher) editFile(p string, edit func([]byte) ([]byte, error)) error {
+	name := p
+	if rel, err := filepath.Rel(f.root, p); err == nil {
+		name = filepath.Join(f.cfg.Prefix, rel)
+	}
 	fi, err := os.Lstat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("there is no %s", name)
+	}
 	if err != nil {
 		return err
 	}
 	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s is not a regular file; refusing to edit it", p)
+		return fmt.Errorf("%s is not a regular file; refusing to edit it", name)
 	}
 	dt, err := os.ReadFile(p)
 	if err != nil {
@@ -331,7 +340,7 @@ func editFile(p string, edit func([]byte) ([]byte, error)) error {
 	}
 	out, err := edit(dt)
 	if err != nil {
-		return fmt.Errorf("%s: %w", p, err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	if string(out) == string(dt) {
 		return nil

@@ -162,6 +162,11 @@ func TestFinishReportsTheKeyAtFault(t *testing.T) {
 			if !errors.As(err, &ke) || ke.Key != tc.key || !strings.HasPrefix(err.Error(), tc.key+": ") {
 				t.Fatalf("err = %v, want one of key %s", err, tc.key)
 			}
+			// Files are named as the app sees them, not where the step
+			// finishes them.
+			if msg := err.Error(); strings.Contains(msg, root) || !strings.Contains(msg, " /app/share/") {
+				t.Errorf("err = %v, want it to name files below /app", err)
+			}
 			cfg.ReportFailure = true
 			if err := Run(t.Context(), cfg, io.Discard); err != nil {
 				t.Fatalf("reporting the failure: %v", err)
