@@ -180,20 +180,20 @@ func (r *reports) installedSize(metadata []byte, exported []string) uint64 {
 // BuildKit names it. It returns nil when it learns nothing; the caller then
 // returns BuildKit's error.
 func (b *builder) diagnose(ctx context.Context, opts fllb.Options, failed error) error {
-	kind := fllb.InstallAndFinishStep // whichever it was
 	var se *errdefs.SolveError
-	if errors.As(failed, &se) && se.Op != nil {
-		kind = fllb.KindOf(se.Op)
-	}
-	switch kind {
-	case fllb.InstallStep:
-		return b.diagnoseInstall(ctx, opts)
-	case fllb.FinishStep:
-		return b.diagnoseFinish(ctx, opts)
-	case fllb.InstallAndFinishStep:
+	if !errors.As(failed, &se) || se.Op == nil {
+		// BuildKit does not say which step failed: any of them.
 		if err := b.diagnoseInstall(ctx, opts); err != nil {
 			return err
 		}
+		return b.diagnoseFinish(ctx, opts)
+	}
+	switch fllb.KindOf(se.Op) {
+	case fllb.InstallStep, fllb.InstallAndFinishStep:
+		// The diagnosis of an install step that finishes too finishes
+		// what installed.
+		return b.diagnoseInstall(ctx, opts)
+	case fllb.FinishStep:
 		return b.diagnoseFinish(ctx, opts)
 	}
 	// cleanup-commands (BuildKit's error is at its line) or another op.
@@ -227,7 +227,13 @@ func (b *builder) diagnoseFinish(ctx context.Context, opts fllb.Options) error {
 	if !ok {
 		return nil
 	}
-	rep, err := buildstep.ParseFinishReport(dt)
+	return b.finishFailure(dt)
+}
+
+// finishFailure is the failure a finish report records, at its key's line;
+// nil when it records none.
+func (b *builder) finishFailure(report []byte) error {
+	rep, err := buildstep.ParseFinishReport(report)
 	if err != nil || rep.Failure == nil {
 		return nil
 	}
@@ -238,6 +244,9 @@ func (b *builder) diagnoseFinish(ctx context.Context, opts fllb.Options) error {
 	return wrapSpec(b.spec, err, rep.Failure.Key)
 }
 
+// diagnoseInstall builds again with an install that reports its failure
+// instead of failing (and, in a step that finishes too, finishes what
+// installed the same way).
 func (b *builder) diagnoseInstall(ctx context.Context, opts fllb.Options) error {
 	opts.Diagnose = true
 	ref, dt, ok := b.rerun(ctx, opts, buildstep.InstallReportFile)
@@ -245,7 +254,13 @@ func (b *builder) diagnoseInstall(ctx context.Context, opts fllb.Options) error 
 		return nil
 	}
 	rep, err := buildstep.ParseInstallReport(dt)
-	if err != nil || rep.Failure == nil {
+	if err != nil {
+		return nil
+	}
+	if rep.Failure == nil {
+		if fin, err := readReport(ctx, ref, buildstep.FinishReportFile); err == nil {
+			return b.finishFailure(fin)
+		}
 		return nil
 	}
 	// What the step noticed may explain the failure (a repo whose

@@ -161,9 +161,10 @@ func TestBuildNamesMissingPackageAndItsLine(t *testing.T) {
 // finishing runs in the install step or in a step of its own (after
 // cleanup-commands); failing cleanup-commands fail at theirs. What runs
 // again to explain the failure follows the step that failed: the install
-// where the install step failed, the finishing where it may have failed,
-// nothing after cleanup-commands.
+// step that finishes too, once (installing and finishing again), the
+// finishing step alone, nothing after cleanup-commands.
 func TestFinishingKeyNamingNothingSaysSoAtItsLine(t *testing.T) {
+	installSteps := regexp.MustCompile(`(?m)^#\d+ [0-9.]+ flatpak-frontend: install step: `)
 	again := func(log, what string) int {
 		return len(regexp.MustCompile(`(?m)^#\d+ [0-9.]+ `+regexp.QuoteMeta(buildstep.DiagnosisLine+what)+`$`).FindAllString(log, -1))
 	}
@@ -186,6 +187,10 @@ func TestFinishingKeyNamingNothingSaysSoAtItsLine(t *testing.T) {
 			}
 			if i, f := again(res.log, "installing again"), again(res.log, "finishing again"); i != tc.installed || f != tc.finished {
 				t.Errorf("installed again %d times, finished again %d; want %d and %d", i, f, tc.installed, tc.finished)
+			}
+			// The failed install step is never cached, nor is a diagnosis.
+			if n := len(installSteps.FindAllString(res.log, -1)); tc.installed == 1 && n != 2 {
+				t.Errorf("the install step ran %d times, want 2", n)
 			}
 		})
 	}

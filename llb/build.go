@@ -72,7 +72,9 @@ type Options struct {
 	// Epoch, when set, is the timestamp given to every file written.
 	Epoch *time.Time
 	// Diagnose makes the install steps never fail and never cached, so
-	// the frontend can read why they failed from the reports.
+	// the frontend can read why they failed from the reports; an install
+	// step that finishes too (see finishTogether) then finishes what
+	// installed as DiagnoseFinish does.
 	Diagnose bool
 	// DiagnoseFinish makes the finishing never fail: it writes why it
 	// failed, with the spec key at fault, to its report
@@ -170,7 +172,7 @@ func (b *builder) onRuntime(kind buildstep.Kind, prefix string) (*Result, error)
 		inRuntime = false
 	}
 	cleanup := strings.TrimSpace(b.s.CleanupCommands) != ""
-	fin := buildstep.FinishConfig{Root: prefix, Prefix: prefix, Kind: kind, CleanupCommands: cleanup, ExtensionPoints: b.extensionPoints(""), ReportFailure: o.DiagnoseFinish}
+	fin := buildstep.FinishConfig{Root: prefix, Prefix: prefix, Kind: kind, CleanupCommands: cleanup, ExtensionPoints: b.extensionPoints(""), ReportFailure: o.DiagnoseFinish || o.Diagnose}
 	if kind == buildstep.KindApp {
 		fin.App = b.appFinish()
 	}
@@ -272,7 +274,7 @@ func (b *builder) runtime() (*Result, error) {
 		Kind:            buildstep.KindRuntime,
 		CleanupCommands: cleanup,
 		ExtensionPoints: b.extensionPoints("usr"),
-		ReportFailure:   o.DiagnoseFinish,
+		ReportFailure:   o.DiagnoseFinish || o.Diagnose,
 	}
 	cfg := buildstep.InstallConfig{
 		Kind:        buildstep.KindRuntime,

@@ -292,7 +292,8 @@ rename-icon: viewer
 		{"a remote repo", head + "repos:\n  - name: web\n    baseurl: https://example.com/r/\n", nil, false, appDir},
 		{"the runtime's own repos", head, nil, false, appDir},
 		{"cleanup-commands", head + local + "cleanup-commands: rm -rf /app/share/doc\n", nil, false, appDir},
-		{"a diagnosis", head + local, func(o *Options) { o.Diagnose = true }, false, ""},
+		{"a diagnosis", head + local, func(o *Options) { o.Diagnose = true }, true, buildstep.OutDir},
+		{"a diagnosis with cleanup-commands", head + local + "cleanup-commands: rm -rf /app/share/doc\n", func(o *Options) { o.Diagnose = true }, false, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := parse(t, c.src)
@@ -337,6 +338,16 @@ rename-icon: viewer
 				if f.Root != c.root || f.Prefix != appDir || f.App == nil || f.App.RenameIcon != "viewer" || f.ContentIDOut != buildstep.ContentIDDir || f.CleanupCommands {
 					t.Errorf("finishing in the install: %+v", f)
 				}
+				if f.ReportFailure != o.Diagnose || cfg.Diagnose != o.Diagnose {
+					t.Errorf("a diagnosis %v: the install's diagnosis %v, the finishing's %v", o.Diagnose, cfg.Diagnose, f.ReportFailure)
+				}
+				if o.Diagnose {
+					// What a diagnosis gives is its reports.
+					if res.ContentID != nil {
+						t.Error("a diagnosis has a content id")
+					}
+					return
+				}
 				lastDigest := digest.FromBytes(def.Def[slices.IndexFunc(all, func(o *pb.Op) bool { return o.GetExec() == last })])
 				name := def.Metadata[lastDigest].Description["llb.customname"]
 				if last.Network != pb.NetMode_NONE || !hasIDMount || !strings.HasSuffix(name, ", then finish /app") {
@@ -350,8 +361,9 @@ rename-icon: viewer
 					t.Error("the content id is not the install step's")
 				}
 			case o.Diagnose:
+				// The install step is all that runs again.
 				if len(fin) != 0 || cfg.Finish != nil || res.ContentID != nil {
-					t.Errorf("a diagnosis finishes: %d steps, %+v", len(fin), cfg.Finish)
+					t.Errorf("a diagnosis with cleanup-commands finishes: %d steps, %+v", len(fin), cfg.Finish)
 				}
 			default:
 				var fc buildstep.FinishConfig

@@ -139,13 +139,14 @@ func (b *builder) installOffline() bool {
 
 // finishTogether says whether the finishing runs in the step that installs,
 // sparing a container (its start, its mounts and its output): not when
-// cleanup-commands run between the two, nor when the install is only
-// diagnosed, nor when the install has a network, since the finishing
-// (AppStream's compose, which checks URLs where it can) never has one.
-// It costs a change of a finishing key (rename-icon, appstream-compose...)
-// the install step again, which then reuses the kept install.
+// cleanup-commands run between the two, nor when the install has a
+// network, since the finishing (AppStream's compose, which checks URLs
+// where it can) never has one. It costs a change of a finishing key
+// (rename-icon, appstream-compose...) the install step again, which then
+// reuses the kept install. A diagnosis of such a step finishes too, when
+// the install succeeds, reporting why the finishing fails.
 func (b *builder) finishTogether(cleanup bool) bool {
-	return !b.o.Diagnose && !cleanup && b.installOffline()
+	return !cleanup && b.installOffline()
 }
 
 func (b *builder) mustStep(name string, cfg any) []bkllb.RunOption {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -32,7 +33,9 @@ func runStep(args []string) int {
 		if err = buildstep.ReadConfig(buildstep.ConfigFile, &cfg); err == nil {
 			err = install.Run(ctx, &cfg, os.Stdout)
 		}
-		if err == nil && cfg.Finish != nil && !cfg.Diagnose {
+		// A diagnosis (which reports the install's failure and succeeds)
+		// finishes only what installed.
+		if err == nil && cfg.Finish != nil && !(cfg.Diagnose && installFailed(cfg.Out)) {
 			err = finish.Run(ctx, cfg.Finish, os.Stdout)
 		}
 	case buildstep.StepFinish:
@@ -48,6 +51,17 @@ func runStep(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// installFailed says whether the install report in dir records a failure
+// (or cannot be read).
+func installFailed(dir string) bool {
+	dt, err := os.ReadFile(filepath.Join(dir, buildstep.InstallReportFile))
+	if err != nil {
+		return true
+	}
+	rep, err := buildstep.ParseInstallReport(dt)
+	return err != nil || rep.Failure != nil
 }
 
 // writeOutSelf starts writing this binary's pages to disk, if the daemon
