@@ -16,4 +16,8 @@
 // an app (its content is the app's files), /sysroot for a runtime's new
 // root; the reports live in buildstep.ReportDir of that output, which Layout
 // leaves out. So nothing of the root a step runs in reaches the result.
+//
+// A failed build is explained by building again with Options.Diagnose or
+// DiagnoseFinish, whose steps report their failure instead of failing;
+// KindOf tells the frontend which step BuildKit says failed.
 package llb
