@@ -189,7 +189,7 @@ func (b *builder) diagnose(ctx context.Context, opts fllb.Options, failed error)
 		return b.diagnoseFinish(ctx, opts)
 	}
 	switch fllb.KindOf(se.Op) {
-	case fllb.InstallStep, fllb.InstallAndFinishStep:
+	case fllb.InstallStep:
 		// The diagnosis of an install step that finishes too finishes
 		// what installed.
 		return b.diagnoseInstall(ctx, opts)

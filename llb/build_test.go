@@ -441,12 +441,11 @@ func TestDiagnosingTheFinishing(t *testing.T) {
 	}
 }
 
-// TestKindOfTellsTheSteps: KindOf names each exec of a graph, the install
-// step that finishes too apart from one that does not.
+// TestKindOfTellsTheSteps: KindOf names each exec of a graph.
 func TestKindOfTellsTheSteps(t *testing.T) {
 	const head = "id: org.example.Hello\ncommand: hello\npackages: [hello]\nrepos:\n  - name: test\n    path: repo\n"
 	for src, want := range map[string][]StepKind{
-		head: {InstallAndFinishStep},
+		head: {InstallStep},
 		head + "cleanup-commands: rm -rf /app/share/doc\n": {InstallStep, FinishStep, CleanupStep},
 	} {
 		s := parse(t, src)

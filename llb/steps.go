@@ -90,11 +90,9 @@ type StepKind int
 const (
 	// OtherStep is any other op: reading a context, laying out the image.
 	OtherStep StepKind = iota
-	// InstallStep installs (or downloads) the packages.
+	// InstallStep installs (or downloads) the packages, and may finish the
+	// tree too (see finishTogether).
 	InstallStep
-	// InstallAndFinishStep installs the packages and finishes the tree
-	// (see finishTogether).
-	InstallAndFinishStep
 	// FinishStep finishes the tree.
 	FinishStep
 	// CleanupStep runs cleanup-commands.
@@ -115,12 +113,10 @@ func KindOf(op *pb.Op) StepKind {
 		return OtherStep
 	case a[len(a)-1] == buildstep.StepFinish:
 		return FinishStep
-	case a[len(a)-1] != buildstep.StepInstall:
-		return OtherStep
-	case slices.ContainsFunc(e.Mounts, func(m *pb.Mount) bool { return m.Dest == buildstep.ContentIDDir }):
-		return InstallAndFinishStep
+	case a[len(a)-1] == buildstep.StepInstall:
+		return InstallStep
 	}
-	return InstallStep
+	return OtherStep
 }
 
 func (b *builder) cacheID(what string) string {
