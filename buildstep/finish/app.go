@@ -64,7 +64,11 @@ func (f *finisher) app(ctx context.Context) error {
 			if err := f.editFile(appdata, func(dt []byte) ([]byte, error) {
 				return appstream.RenameID(dt, id, a.RenameDesktopFile)
 			}); err != nil {
-				return &KeyError{firstSet(map[string]string{"rename-desktop-file": a.RenameDesktopFile, "rename-appdata-file": a.RenameAppdataFile}, "rename-desktop-file", "rename-appdata-file"), err}
+				key := "rename-appdata-file"
+				if a.RenameDesktopFile != "" {
+					key = "rename-desktop-file"
+				}
+				return &KeyError{key, err}
 			}
 		}
 	}
@@ -98,10 +102,7 @@ func (f *finisher) app(ctx context.Context) error {
 	desktop := filepath.Join(apps, id+".desktop")
 	if a.RenameIcon != "" || a.DesktopFileNamePrefix != "" || a.DesktopFileNameSuffix != "" || a.RenameDesktopFile != "" {
 		if err := f.editFile(desktop, func(dt []byte) ([]byte, error) { return rewriteDesktop(dt, a), nil }); err != nil {
-			key := firstSet(map[string]string{"rename-desktop-file": a.RenameDesktopFile, "rename-icon": a.RenameIcon,
-				"desktop-file-name-prefix": a.DesktopFileNamePrefix, "desktop-file-name-suffix": a.DesktopFileNameSuffix},
-				"rename-desktop-file", "rename-icon", "desktop-file-name-prefix", "desktop-file-name-suffix")
-			return &KeyError{key, fmt.Errorf("rewriting the desktop file: %w", err)}
+			return &KeyError{desktopKey(a), fmt.Errorf("rewriting the desktop file: %w", err)}
 		}
 	}
 
@@ -254,14 +255,18 @@ func keyErrorf(key, format string, args ...any) error {
 	return &KeyError{key, fmt.Errorf(format, args...)}
 }
 
-// firstSet is the first of keys whose value in values is set.
-func firstSet(values map[string]string, keys ...string) string {
-	for _, k := range keys {
-		if values[k] != "" {
-			return k
-		}
+// desktopKey is the first key set of those that have the desktop file
+// rewritten.
+func desktopKey(a *buildstep.AppFinish) string {
+	switch {
+	case a.RenameDesktopFile != "":
+		return "rename-desktop-file"
+	case a.RenameIcon != "":
+		return "rename-icon"
+	case a.DesktopFileNamePrefix != "":
+		return "desktop-file-name-prefix"
 	}
-	return keys[0]
+	return "desktop-file-name-suffix"
 }
 
 func has(name string) bool {
