@@ -172,7 +172,7 @@ func (b *builder) onRuntime(kind buildstep.Kind, prefix string) (*Result, error)
 		inRuntime = false
 	}
 	cleanup := strings.TrimSpace(b.s.CleanupCommands) != ""
-	fin := buildstep.FinishConfig{Root: prefix, Prefix: prefix, Kind: kind, CleanupCommands: cleanup, ExtensionPoints: b.extensionPoints(""), ReportFailure: o.DiagnoseFinish || o.Diagnose}
+	fin := buildstep.FinishConfig{Root: prefix, Prefix: prefix, Kind: kind, CleanupCommands: cleanup, ExtensionPoints: b.extensionPoints(""), ReportFailure: b.diagnosing()}
 	if kind == buildstep.KindApp {
 		fin.App = b.appFinish()
 	}
@@ -274,7 +274,7 @@ func (b *builder) runtime() (*Result, error) {
 		Kind:            buildstep.KindRuntime,
 		CleanupCommands: cleanup,
 		ExtensionPoints: b.extensionPoints("usr"),
-		ReportFailure:   o.DiagnoseFinish || o.Diagnose,
+		ReportFailure:   b.diagnosing(),
 	}
 	cfg := buildstep.InstallConfig{
 		Kind:        buildstep.KindRuntime,

@@ -99,6 +99,13 @@ const (
 	CleanupStep
 )
 
+// diagnosing says whether this graph explains a failure (Diagnose,
+// DiagnoseFinish): its finishing then reports instead of failing.
+func (b *builder) diagnosing() bool { return b.o.Diagnose || b.o.DiagnoseFinish }
+
+// shell is how cleanup-commands run, the only shell of a build.
+var shell = []string{"/bin/sh", "-c"}
+
 // KindOf says what op does in a graph Build made.
 func KindOf(op *pb.Op) StepKind {
 	e := op.GetExec()
@@ -107,7 +114,7 @@ func KindOf(op *pb.Op) StepKind {
 	}
 	a := e.Meta.Args
 	switch {
-	case len(a) == 3 && a[0] == "/bin/sh" && a[1] == "-c":
+	case len(a) == 3 && slices.Equal(a[:2], shell):
 		return CleanupStep
 	case len(a) < 3 || a[len(a)-2] != "step":
 		return OtherStep
@@ -136,7 +143,7 @@ func hideReports(dir string) bkllb.RunOption {
 
 func (b *builder) cleanup(root bkllb.State, extra ...bkllb.RunOption) bkllb.ExecState {
 	runOpts := []bkllb.RunOption{
-		bkllb.Args([]string{"/bin/sh", "-c", b.s.CleanupCommands}),
+		bkllb.Args(append(slices.Clone(shell), b.s.CleanupCommands)),
 		bkllb.Network(pb.NetMode_NONE),
 		bkllb.WithCustomName("cleanup-commands"),
 		b.at("cleanup-commands"),
