@@ -3,6 +3,7 @@ package integration
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -160,6 +161,69 @@ func TestRebuildOnARuntimeWhoseRPMDatabaseIsNotCopiedKeepsTheInstall(t *testing.
 	res := rebuild("hello", "hello-extra")
 	if !strings.Contains(res.log, onTop) {
 		t.Fatalf("adding hello-extra after the first build installed everything again:\n%s", res.log)
+	}
+	dir := t.TempDir()
+	readImage(t, res.oci, dir)
+	for _, f := range []string{"files/bin/hello", "files/share/hello/extra.txt"} {
+		if _, err := os.Lstat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("the image lacks %s: %v", f, err)
+		}
+	}
+}
+
+// TestRebuildOnARuntimeWithOtherPackagesStartsOver: the app's kept install
+// was made on the runtime's packages, and serves a later build only on the
+// same ones. A runtime image that changed elsewhere (a file added) still
+// has them: the next added package goes on top. A runtime whose rpm
+// database records one more package does not: the build installs from
+// nothing, and says why.
+func TestRebuildOnARuntimeWithOtherPackagesStartsOver(t *testing.T) {
+	rt := harness.Runtime(t)
+	tree := t.TempDir()
+	readImage(t, rt.Dir, tree)
+	const dbDir = "files/lib/sysimage/rpm"
+	db := filepath.Join(t.TempDir(), "rpm")
+	if out, err := exec.Command("cp", "-a", filepath.Join(tree, dbDir), db).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v\n%s", err, out)
+	}
+	if out, err := exec.Command("rpm", "--dbpath", db, "-i", "--justdb", "--nodeps", harness.RPMFile(t, "base-extra")).CombinedOutput(); err != nil {
+		t.Fatalf("rpm -i --justdb: %v\n%s", err, out)
+	}
+	entries, err := os.ReadDir(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbFiles := map[string]string{}
+	for _, e := range entries {
+		dbFiles[dbDir+"/"+e.Name()] = string(mustRead(t, filepath.Join(db, e.Name())))
+	}
+	samePackages := withFiles(t, rt.Dir, map[string]string{"files/share/unrelated.txt": "not a package's\n"})
+	otherPackages := withFiles(t, rt.Dir, dbFiles)
+
+	id := fmt.Sprintf("org.example.Hello.Rt%d", time.Now().UnixNano())
+	repo := t.TempDir()
+	writeRepo(t, repo, "hello", "hello-data", "hello-extra")
+	const onTop = "installing on top of this app's last install"
+	const changed = "installing from nothing, not on this app's last install: the runtime, the installer or the repos' definitions changed"
+	rebuild := func(runtime string, packages ...string) *buildResult {
+		t.Helper()
+		spec := strings.Replace(appSpec(packages...), "id: org.example.Hello\n", "id: "+id+"\n", 1)
+		res, err := build(t, buildOpts{dir: writeSpec(t, spec), file: "flatpak.yaml",
+			contexts: map[string]string{"runtime": "oci-layout://" + runtime, "rpms": repo}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	if res := rebuild(rt.Dir, "hello"); strings.Contains(res.log, onTop) {
+		t.Fatal("the first build of the app installed on top of something")
+	}
+	if res := rebuild(samePackages, "hello", "hello-data"); !strings.Contains(res.log, onTop) {
+		t.Fatalf("on a runtime image with the same packages, adding hello-data installed everything again:\n%s", res.log)
+	}
+	res := rebuild(otherPackages, "hello", "hello-data", "hello-extra")
+	if strings.Contains(res.log, onTop) || !strings.Contains(res.log, changed) {
+		t.Fatalf("on a runtime with one more package, the build did not start over saying why (%q):\n%s", changed, res.log)
 	}
 	dir := t.TempDir()
 	readImage(t, res.oci, dir)

@@ -103,38 +103,35 @@ func (s *step) run(ctx context.Context) error {
 		}
 		dbpath = own
 	}
-	// before is what the rpm database holds before the install. An app
-	// that no kept install can serve needs it only after the installer:
-	// it is read from a copy while the installer runs (beside).
+	// before is what the rpm database holds before the install. An app's
+	// install needs it only after the installer, or before an update of
+	// its kept install: it is read from a copy while the installer runs
+	// (beside), and the copy's digest tells whether the runtime's packages
+	// are those the kept install was made on (runtimeID).
 	var before []buildstep.Package
 	var beside func() ([]buildstep.Package, error)
+	var runtimeID string
 	var err error
-	usable := false
-	if cfg.AppOut != "" {
-		usable, _ = keptUsable(cfg)
-	}
-	switch {
-	case cfg.AppOut == "":
+	if cfg.AppOut == "" {
 		before, err = s.rpm.packages(ctx)
-	case !usable:
+	} else {
 		if dbpath == "" {
 			dbpath, err = ownDBPath(ctx)
 		}
 		if err == nil {
-			beside = s.rpm.packagesBeside(ctx, dbpath, filepath.Join(buildstep.TmpDir, "rpmdb-before"))
+			beside, runtimeID = s.rpm.packagesBeside(ctx, dbpath, filepath.Join(buildstep.TmpDir, "rpmdb-before"))
 		}
 		if err == nil && beside == nil {
 			before, err = s.rpm.packages(ctx)
+			runtimeID = packagesDigest(before)
 		}
-	default:
-		before, dbpath, err = s.rpm.packagesAndDBPath(ctx)
 	}
 	if err != nil {
 		return fmt.Errorf("cannot read the rpm database: %w", err)
 	}
 	s.phases.done("rpm queries")
 	if cfg.AppOut != "" {
-		if s.state, err = openState(ctx, cfg, dbpath, before, s.out); err != nil {
+		if s.state, err = openState(ctx, cfg, dbpath, runtimeID, s.out); err != nil {
 			return err
 		}
 		defer s.state.restoreApp()
@@ -181,6 +178,13 @@ func (s *step) run(ctx context.Context) error {
 	// install read it already (an update of the kept install).
 	var after []buildstep.Package
 	if s.state != nil && s.state.update {
+		if beside != nil {
+			// The update resolves against it.
+			if before, err = beside(); err != nil {
+				return fmt.Errorf("cannot read the rpm database as it was before the install: %w", err)
+			}
+			beside = nil
+		}
 		if after, updated, err = s.update(ctx, before, argv); err != nil {
 			return err
 		}
@@ -202,16 +206,6 @@ func (s *step) run(ctx context.Context) error {
 	if beside != nil {
 		if before, err = beside(); err != nil {
 			return fmt.Errorf("cannot read the rpm database as it was before the install: %w", err)
-		}
-	}
-	if s.state != nil && !s.state.hasRuntime() {
-		// openState took no fingerprint, as no kept install could serve
-		// this build: the one this install is kept with is taken now,
-		// from what the database held before it (read beside the
-		// installer, or before it where the database could not be
-		// copied).
-		if err := s.state.setRuntime(before); err != nil {
-			return err
 		}
 	}
 	var why string

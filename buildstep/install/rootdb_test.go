@@ -139,10 +139,21 @@ func TestPackagesBesideReadsTheDatabaseAsItWasWhenCalled(t *testing.T) {
 	if linked, err := linkRootDB(root, own); err != nil || linked != db {
 		t.Fatalf("linkRootDB = %q, %v", linked, err)
 	}
+	was, err := dbDigest(filepath.Join(root, db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := dbDigest(filepath.Join(later, db))
+	if err != nil || other == was {
+		t.Fatalf("two databases of other packages: digests %q and %q (%v)", was, other, err)
+	}
 	copyDir := filepath.Join(t.TempDir(), "copy")
-	wait := rpm{root: root}.packagesBeside(context.Background(), own, copyDir)
+	wait, id := rpm{root: root}.packagesBeside(context.Background(), own, copyDir)
 	if wait == nil {
 		t.Fatal("packagesBeside started nothing")
+	}
+	if id != was {
+		t.Errorf("packagesBeside's identity of the database: %q, want its digest %q", id, was)
 	}
 	if err := os.RemoveAll(filepath.Join(root, db)); err != nil {
 		t.Fatal(err)
@@ -180,10 +191,10 @@ func TestPackagesBesideLeavesWhatItCannotCopy(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(root, db, "sub"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if wait := (rpm{root: root}).packagesBeside(context.Background(), db, filepath.Join(t.TempDir(), "copy")); wait != nil {
+	if wait, _ := (rpm{root: root}).packagesBeside(context.Background(), db, filepath.Join(t.TempDir(), "copy")); wait != nil {
 		t.Error("a database with a folder in it was read beside")
 	}
-	if wait := (rpm{root: root}).packagesBeside(context.Background(), "/no/such/rpm", filepath.Join(t.TempDir(), "copy")); wait != nil {
+	if wait, _ := (rpm{root: root}).packagesBeside(context.Background(), "/no/such/rpm", filepath.Join(t.TempDir(), "copy")); wait != nil {
 		t.Error("a database folder that does not exist was read beside")
 	}
 	outside := t.TempDir()
@@ -193,7 +204,7 @@ func TestPackagesBesideLeavesWhatItCannotCopy(t *testing.T) {
 	if err := os.Symlink(outside, filepath.Join(root, "var/lib/rpm")); err != nil {
 		t.Fatal(err)
 	}
-	if wait := (rpm{root: root}).packagesBeside(context.Background(), "/var/lib/rpm", filepath.Join(t.TempDir(), "copy")); wait != nil {
+	if wait, _ := (rpm{root: root}).packagesBeside(context.Background(), "/var/lib/rpm", filepath.Join(t.TempDir(), "copy")); wait != nil {
 		t.Error("a database behind a link out of the root was read beside")
 	}
 }

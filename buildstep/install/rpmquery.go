@@ -3,7 +3,10 @@ package install
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -70,22 +73,6 @@ func (r rpm) packages(ctx context.Context) ([]buildstep.Package, error) {
 	return parsePackages(out)
 }
 
-// packagesAndDBPath is packages, with the path of the step's rpm database
-// (%{_dbpath}, which --root does not change) printed by the same run of
-// rpm: one start of rpm less.
-func (r rpm) packagesAndDBPath(ctx context.Context) ([]buildstep.Package, string, error) {
-	out, err := r.query(ctx, "--eval", "%{_dbpath}", "-qa", "--qf", packageFormat)
-	if err != nil {
-		return nil, "", err
-	}
-	dbpath, rest, ok := bytes.Cut(out, []byte("\n"))
-	if !ok || !filepath.IsAbs(string(dbpath)) {
-		return nil, "", fmt.Errorf("rpm --eval %%{_dbpath}: %q is not the path of a folder", dbpath)
-	}
-	pkgs, err := parsePackages(rest)
-	return pkgs, string(dbpath), err
-}
-
 // maxDBCopy is the largest rpm database packagesBeside copies.
 const maxDBCopy = 64 << 20
 
@@ -93,41 +80,47 @@ const maxDBCopy = 64 << 20
 // runs: the rpm database in dbpath (rpm's %{_dbpath}, inside the root) is
 // copied to dir, a folder on the step's tmpfs, before the installer can
 // change it, and the copy is queried. wait returns what the database held
-// when it was copied, and removes the copy. It returns nil, with nothing
-// started, when the database cannot be copied whole (missing or
-// unreadable, a folder or link in it, more than maxDBCopy bytes, a failed
-// copy): the caller then reads it before the installer starts, and rpm
-// says what is wrong with it, if anything is.
+// when it was copied, and removes the copy; id is the digest of the
+// copied files (dbDigest), what the kept install's fingerprint takes for
+// the runtime's packages. It returns nil, with nothing started, when the
+// database cannot be copied whole (missing or unreadable, a folder or link
+// in it, more than maxDBCopy bytes, a failed copy): the caller then reads
+// it before the installer starts, and rpm says what is wrong with it, if
+// anything is.
 //
-// What the database holds before the install is needed only after it,
-// unless a kept install is to be reused; rpm takes 0.03-0.1 s to read it,
-// and a copy of a few megabytes a few milliseconds.
-func (r rpm) packagesBeside(ctx context.Context, dbpath, dir string) (wait func() ([]buildstep.Package, error)) {
+// What the database holds before the install is needed only after it, or
+// before an update of a kept install; rpm takes 0.03-0.1 s to read it, a
+// copy of a few megabytes and its digest a few milliseconds.
+func (r rpm) packagesBeside(ctx context.Context, dbpath, dir string) (wait func() ([]buildstep.Package, error), id string) {
 	src, err := filepath.EvalSymlinks(filepath.Join("/", r.root, dbpath))
 	if err != nil {
-		return nil
+		return nil, ""
 	}
 	if rel, err := filepath.Rel(filepath.Join("/", r.root), src); err != nil || !filepath.IsLocal(rel) && rel != "." {
 		// A link out of the root, which rpm follows inside it.
-		return nil
+		return nil, ""
 	}
 	entries, err := os.ReadDir(src)
 	if err != nil {
-		return nil
+		return nil, ""
 	}
 	var size int64
 	for _, e := range entries {
 		fi, err := e.Info()
 		if err != nil || !fi.Mode().IsRegular() {
-			return nil
+			return nil, ""
 		}
 		if size += fi.Size(); size > maxDBCopy {
-			return nil
+			return nil, ""
 		}
 	}
 	if err := copyTree(ctx, src, dir); err != nil {
 		os.RemoveAll(dir)
-		return nil
+		return nil, ""
+	}
+	if id, err = dbDigest(dir); err != nil {
+		os.RemoveAll(dir)
+		return nil, ""
 	}
 	type result struct {
 		pkgs []buildstep.Package
@@ -147,7 +140,46 @@ func (r rpm) packagesBeside(ctx context.Context, dbpath, dir string) (wait func(
 	return func() ([]buildstep.Package, error) {
 		r := <-done
 		return r.pkgs, r.err
+	}, id
+}
+
+// dbDigest is the digest of the files of an rpm database folder (their
+// names, sizes and bytes, in name order): the same digest, the same
+// packages. A database that holds the same packages in other bytes (one
+// rebuilt) has another digest, which costs a kept install, never a wrong
+// reuse.
+func dbDigest(dir string) (string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "", err
 	}
+	h := sha256.New()
+	for _, e := range entries {
+		f, err := os.Open(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return "", err
+		}
+		fi, err := f.Stat()
+		if err == nil {
+			fmt.Fprintf(h, "%q %d\n", e.Name(), fi.Size())
+			_, err = io.Copy(h, f)
+		}
+		f.Close()
+		if err != nil {
+			return "", err
+		}
+	}
+	return "rpmdb:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// packagesDigest is dbDigest for a database that could not be copied:
+// the digest of what it lists.
+func packagesDigest(pkgs []buildstep.Package) string {
+	h := sha256.New()
+	for _, p := range pkgs {
+		fmt.Fprintf(h, "%q\n", []string{p.NEVRA.String(), p.SourceRPM})
+	}
+	return "packages:" + hex.EncodeToString(h.Sum(nil))
 }
 
 // packagesAndDigests is packages, with each one's header digests (by

@@ -85,18 +85,18 @@ const (
 )
 
 // openState opens the app's kept install; dbpath is where the step's rpm
-// database is, before what it holds (the runtime's packages). before is
-// read first only where keptUsable allows a kept install; elsewhere it is
-// read while the installer runs, and setRuntime takes it after.
-func openState(ctx context.Context, cfg *buildstep.InstallConfig, dbpath string, before []buildstep.Package, log io.Writer) (*state, error) {
+// database is, before what it holds (the runtime's packages, whose
+// identity is runtimeID: dbDigest or packagesDigest).
+func openState(ctx context.Context, cfg *buildstep.InstallConfig, dbpath, runtimeID string, log io.Writer) (*state, error) {
 	st := &state{cfg: cfg, dir: cfg.State, dbpath: dbpath}
+	var err error
+	if st.fingerprint, st.repodata, err = fingerprint(cfg, dbpath, runtimeID); err != nil {
+		return nil, err
+	}
 	how, why := reuseNone, ""
 	if ok, whyNot := keptUsable(cfg); !ok {
 		why = whyNot
 	} else {
-		if err := st.setRuntime(before); err != nil {
-			return nil, err
-		}
 		how, why = st.reusable()
 	}
 	if why != "" {
@@ -170,8 +170,7 @@ const (
 
 // keptUsable says whether a kept install could serve this one, before
 // what it was made of is compared, and if not why (for the log; "" when
-// there is no kept install). Where it cannot, the runtime's packages are
-// needed only after the installer.
+// there is no kept install).
 func keptUsable(cfg *buildstep.InstallConfig) (bool, string) {
 	switch {
 	case cfg.Diagnose:
@@ -191,17 +190,6 @@ func keptUsable(cfg *buildstep.InstallConfig) (bool, string) {
 	}
 	return true, ""
 }
-
-// setRuntime takes the runtime's packages (what the rpm database held
-// before the install) into the fingerprint the kept install is saved with.
-func (st *state) setRuntime(before []buildstep.Package) error {
-	var err error
-	st.fingerprint, st.repodata, err = fingerprint(st.cfg, st.dbpath, before)
-	return err
-}
-
-// hasRuntime says whether setRuntime was called.
-func (st *state) hasRuntime() bool { return st.fingerprint != "" }
 
 // reusable says how the kept install, which keptUsable allowed, can serve
 // this one, and if it cannot, why (for the log).
@@ -240,13 +228,12 @@ func (st *state) reusable() (reuse, string) {
 }
 
 // fingerprint is what must not change for a kept install to be reused:
-// the runtime's packages, the installer and its settings, and the repos'
-// definitions; repodata is the repos' contents (their repomd.xml).
-func fingerprint(cfg *buildstep.InstallConfig, dbpath string, before []buildstep.Package) (string, string, error) {
+// the runtime's packages (runtimeID), the installer and its settings, and
+// the repos' definitions; repodata is the repos' contents (their
+// repomd.xml).
+func fingerprint(cfg *buildstep.InstallConfig, dbpath, runtimeID string) (string, string, error) {
 	h, rd := sha256.New(), sha256.New()
-	for _, p := range before {
-		fmt.Fprintf(h, "%q\n", []string{p.NEVRA.String(), p.SourceRPM})
-	}
+	fmt.Fprintf(h, "%q\n", runtimeID)
 	fmt.Fprintf(h, "%q %q %q %q\n", cfg.Installer, cfg.ReleaseVer, cfg.AllowOutsideApp, dbpath)
 	for _, r := range cfg.Repos {
 		dt, err := os.ReadFile(filepath.Join(buildstep.ReposDir, r.ID+".repo"))
@@ -289,9 +276,6 @@ func (st *state) copyOut(ctx context.Context) error {
 func (st *state) save() error {
 	if !st.keep {
 		return nil
-	}
-	if st.fingerprint == "" {
-		return fmt.Errorf("the kept install has no fingerprint: the runtime's packages were never read")
 	}
 	if err := writeVerified(st.path(stateVerified), st.verified); err != nil {
 		return err
