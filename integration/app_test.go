@@ -341,7 +341,6 @@ func TestRebuildAddingAPackageKeepsTheOtherLayers(t *testing.T) {
 	spec := func(packages ...string) string {
 		return strings.Replace(appSpec(packages...), "id: org.example.Hello\n", "id: "+id+"\n", 1)
 	}
-	const onTop = "installing on top of this app's last install"
 	// A repo of its own: with the harness's, another test's install of the
 	// same packages would be a cache hit (a cache mount is no part of a
 	// step's key), and this app would have no last install.
@@ -451,7 +450,6 @@ func TestRebuildAddingAPackageKeepsTheOtherLayers(t *testing.T) {
 // a change of a finishing key alone runs that step again: it goes on top of
 // the last install, installing nothing, and the image has the change.
 func TestRebuildChangingAFinishingKeyReusesTheLastInstall(t *testing.T) {
-	const onTop = "installing on top of this app's last install"
 	out := filepath.Join(t.TempDir(), "oci")
 	repo := t.TempDir()
 	writeRepo(t, repo, "hello", "hello-data")
@@ -493,6 +491,10 @@ func writeRepo(t *testing.T, dir string, names ...string) {
 	}
 	createRepo(t, dir)
 }
+
+// onTop is what an app's install step logs when it installs on top of the
+// app's last install.
+const onTop = "installing on top of this app's last install"
 
 // createRepo writes dir's repodata for the RPMs in it.
 func createRepo(t *testing.T, dir string) {

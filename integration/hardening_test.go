@@ -218,7 +218,7 @@ func TestHardeningScriptletEditingAKeptFileOnTopFailsTheBuild(t *testing.T) {
 	if err == nil {
 		t.Fatal("a build whose scriptlet rewrote a kept package's file succeeded")
 	}
-	if res != nil && !strings.Contains(res.log, "installing on top of this app's last install") {
+	if res != nil && !strings.Contains(res.log, onTop) {
 		t.Error("the second build did not install on top of the first")
 	}
 	msg := err.Error()

@@ -139,26 +139,11 @@ func TestBuildImageWhoseRPMLooksElsewhereSeesTheRuntimesPackages(t *testing.T) {
 func TestRebuildOnARuntimeWhoseRPMDatabaseIsNotCopiedKeepsTheInstall(t *testing.T) {
 	rt := harness.Runtime(t)
 	base := withFiles(t, rt.Dir, map[string]string{"files/lib/sysimage/rpm/old/README": "a folder in the rpm database's folder\n"})
-	// An app id and a repo of its own: no other test's install is this
-	// app's last (see TestRebuildAddingAPackageKeepsTheOtherLayers).
-	id := fmt.Sprintf("org.example.Hello.Db%d", time.Now().UnixNano())
-	repo := t.TempDir()
-	writeRepo(t, repo, "hello", "hello-data", "hello-extra")
-	const onTop = "installing on top of this app's last install"
-	rebuild := func(packages ...string) *buildResult {
-		t.Helper()
-		spec := strings.Replace(appSpec(packages...), "id: org.example.Hello\n", "id: "+id+"\n", 1)
-		res, err := build(t, buildOpts{dir: writeSpec(t, spec), file: "flatpak.yaml",
-			contexts: map[string]string{"runtime": "oci-layout://" + base, "rpms": repo}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
-	}
-	if res := rebuild("hello"); strings.Contains(res.log, onTop) {
+	app := newOwnApp(t, "Db")
+	if res := app.build(t, base, "hello"); strings.Contains(res.log, onTop) {
 		t.Fatal("the first build of the app installed on top of something")
 	}
-	res := rebuild("hello", "hello-extra")
+	res := app.build(t, base, "hello", "hello-extra")
 	if !strings.Contains(res.log, onTop) {
 		t.Fatalf("adding hello-extra after the first build installed everything again:\n%s", res.log)
 	}
@@ -200,28 +185,15 @@ func TestRebuildOnARuntimeWithOtherPackagesStartsOver(t *testing.T) {
 	samePackages := withFiles(t, rt.Dir, map[string]string{"files/share/unrelated.txt": "not a package's\n"})
 	otherPackages := withFiles(t, rt.Dir, dbFiles)
 
-	id := fmt.Sprintf("org.example.Hello.Rt%d", time.Now().UnixNano())
-	repo := t.TempDir()
-	writeRepo(t, repo, "hello", "hello-data", "hello-extra")
-	const onTop = "installing on top of this app's last install"
+	app := newOwnApp(t, "Rt")
 	const changed = "installing from nothing, not on this app's last install: the runtime, the installer or the repos' definitions changed"
-	rebuild := func(runtime string, packages ...string) *buildResult {
-		t.Helper()
-		spec := strings.Replace(appSpec(packages...), "id: org.example.Hello\n", "id: "+id+"\n", 1)
-		res, err := build(t, buildOpts{dir: writeSpec(t, spec), file: "flatpak.yaml",
-			contexts: map[string]string{"runtime": "oci-layout://" + runtime, "rpms": repo}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
-	}
-	if res := rebuild(rt.Dir, "hello"); strings.Contains(res.log, onTop) {
+	if res := app.build(t, rt.Dir, "hello"); strings.Contains(res.log, onTop) {
 		t.Fatal("the first build of the app installed on top of something")
 	}
-	if res := rebuild(samePackages, "hello", "hello-data"); !strings.Contains(res.log, onTop) {
+	if res := app.build(t, samePackages, "hello", "hello-data"); !strings.Contains(res.log, onTop) {
 		t.Fatalf("on a runtime image with the same packages, adding hello-data installed everything again:\n%s", res.log)
 	}
-	res := rebuild(otherPackages, "hello", "hello-data", "hello-extra")
+	res := app.build(t, otherPackages, "hello", "hello-data", "hello-extra")
 	if strings.Contains(res.log, onTop) || !strings.Contains(res.log, changed) {
 		t.Fatalf("on a runtime with one more package, the build did not start over saying why (%q):\n%s", changed, res.log)
 	}
@@ -232,4 +204,28 @@ func TestRebuildOnARuntimeWithOtherPackagesStartsOver(t *testing.T) {
 			t.Errorf("the image lacks %s: %v", f, err)
 		}
 	}
+}
+
+// ownApp is an app with an id and a repo of its own (hello, hello-data and
+// hello-extra), so that no other test's install is its last (see
+// TestRebuildAddingAPackageKeepsTheOtherLayers).
+type ownApp struct{ id, repo string }
+
+func newOwnApp(t *testing.T, tag string) ownApp {
+	t.Helper()
+	a := ownApp{id: fmt.Sprintf("org.example.Hello.%s%d", tag, time.Now().UnixNano()), repo: t.TempDir()}
+	writeRepo(t, a.repo, "hello", "hello-data", "hello-extra")
+	return a
+}
+
+// build builds the app's packages on the runtime in the OCI layout runtime.
+func (a ownApp) build(t *testing.T, runtime string, packages ...string) *buildResult {
+	t.Helper()
+	spec := strings.Replace(appSpec(packages...), "id: org.example.Hello\n", "id: "+a.id+"\n", 1)
+	res, err := build(t, buildOpts{dir: writeSpec(t, spec), file: "flatpak.yaml",
+		contexts: map[string]string{"runtime": "oci-layout://" + runtime, "rpms": a.repo}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }
