@@ -28,6 +28,7 @@ var recordFields = map[string]int{
 	tagUnverified: 3,
 	tagKey:        1,
 	tagUnset:      1,
+	tagUnread:     3,
 	tagStatus:     1,
 	tagError:      1,
 	tagEntry:      3,
@@ -51,6 +52,7 @@ const (
 	tagUnverified = "unverified"
 	tagKey        = "key"
 	tagUnset      = "unset"
+	tagUnread     = "unread"
 	tagStatus     = "status"
 	tagError      = "error"
 	tagEntry      = "entry"

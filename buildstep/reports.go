@@ -94,6 +94,24 @@ type Unresolved struct {
 	Capability, NeededBy string
 }
 
+// UnreadRepo is a repo whose metadata could not be read.
+type UnreadRepo struct {
+	// Repo is its id.
+	Repo string
+	// Why is RepoNoMetadata, or what the installer said.
+	Why string
+	// RPMs is how many .rpm files its folder holds (RepoNoMetadata).
+	RPMs int
+}
+
+// Why a repo in a folder could not be read.
+const (
+	// RepoNoMetadata: its folder has no repodata/repomd.xml.
+	RepoNoMetadata = "no repodata/repomd.xml"
+	// RepoNoFolder: its folder does not exist.
+	RepoNoFolder = "no such folder"
+)
+
 // InstallReport is what an install step writes to ReportDir/InstallReportFile.
 type InstallReport struct {
 	// Packages are all the root's packages after the install.
@@ -150,6 +168,8 @@ type Failure struct {
 	// Unset are the installer variables it left in a URL it fetched
 	// (releasever: it found no release version to detect).
 	Unset []string
+	// Unread are the repos whose metadata could not be read.
+	Unread []UnreadRepo
 	// Message says what failed, in one line.
 	Message string
 }
@@ -205,6 +225,9 @@ func (r *InstallReport) Encode() []byte {
 		}
 		for _, v := range f.Unset {
 			w.record(tagUnset, v)
+		}
+		for _, u := range f.Unread {
+			w.record(tagUnread, u.Repo, u.Why, strconv.Itoa(u.RPMs))
 		}
 		w.record(tagError, f.Message)
 	}
@@ -270,6 +293,12 @@ func ParseInstallReport(data []byte) (*InstallReport, error) {
 			failure().Keys = append(failure().Keys, f[0])
 		case tagUnset:
 			failure().Unset = append(failure().Unset, f[0])
+		case tagUnread:
+			n, err := strconv.Atoi(f[2])
+			if err != nil {
+				return fmt.Errorf("repo %s: %w", f[0], err)
+			}
+			failure().Unread = append(failure().Unread, UnreadRepo{f[0], f[1], n})
 		case tagUnverified:
 			failure().Unverified = append(failure().Unverified, Unverified{f[0], f[1], f[2]})
 		case tagError:

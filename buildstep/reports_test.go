@@ -19,7 +19,8 @@ func TestReportsRoundTripAnyFileName(t *testing.T) {
 		Downloaded: []Downloaded{{File: "hello-1.0-1.noarch.rpm", Repo: "fedora", Check: true}, {File: "x.rpm"}},
 		Failure: &Failure{Status: 0, Lost: []Lost{{"hello", odd[0], "is missing"}}, Outside: []Owned{{"hello", "/usr/bin/x"}},
 			Missing: []string{"helo"}, Excluded: []string{"hello-data"}, Conflicts: []Conflict{{odd[0], "a-1-1.noarch", "b-1-1.noarch", true}},
-			Updated: []Update{{"glib2-2.80-1.x86_64", "glib2-2.82-1.x86_64"}}, Unresolved: []Unresolved{{"libfoo.so.1()(64bit)", "hello-1.0-1.noarch"}}, Message: "it failed\non two lines"},
+			Updated: []Update{{"glib2-2.80-1.x86_64", "glib2-2.82-1.x86_64"}}, Unresolved: []Unresolved{{"libfoo.so.1()(64bit)", "hello-1.0-1.noarch"}},
+			Unread: []UnreadRepo{{"local", RepoNoMetadata, 3}, {"remote", "Cannot download repomd.xml: Status code: 404", 0}}, Message: "it failed\non two lines"},
 	}
 	for _, p := range odd {
 		in.Files = append(in.Files, PackagedFile{Package: "hello", SourceRPM: "hello-1.0-1.src.rpm", Path: p, Mode: 0o100644, Size: 12, DigestAlgo: 8, Digest: "ab", Flags: FileFlagConfig, LinkTo: "x\ny"})

@@ -148,3 +148,36 @@ func TestFailureErrorAsksForTheReleaseVersion(t *testing.T) {
 		t.Errorf("with releasever: %v", err)
 	}
 }
+
+// TestFailureErrorNamesTheRepoThatCouldNotBeRead: a repo folder with no
+// metadata, one that does not exist and a remote repo the installer could
+// not read are each named at the line that says where the repo is.
+func TestFailureErrorNamesTheRepoThatCouldNotBeRead(t *testing.T) {
+	data := []byte("id: org.example.Hello\npackages: [hello]\nrepos:\n  - name: local\n    context: rpms\n    path: out/RPMS\n  - name: fedora\n    metalink: https://mirrors.example.org/metalink\n  - name: gone\n    baseurl: file:///srv/gone\n")
+	s, err := spec.Parse("flatpak.yaml", data, spec.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &builder{spec: s}
+	err = b.failureError(&buildstep.Failure{Status: -1, Unread: []buildstep.UnreadRepo{
+		{Repo: "local", Why: buildstep.RepoNoMetadata, RPMs: 3},
+		{Repo: "fedora", Why: "Usable URL not found"},
+		{Repo: "gone", Why: buildstep.RepoNoFolder},
+	}, Missing: []string{"hello"}, Message: "dnf failed"}, nil)
+	want := []string{
+		`repo local: folder "out/RPMS" of build context "rpms" is not a repository: it has no repodata/repomd.xml (it holds 3 .rpm files); run createrepo_c on the folder to make it one`,
+		"repo fedora: the installer could not read its metadata from https://mirrors.example.org/metalink: Usable URL not found",
+		"repo gone: file:///srv/gone does not exist",
+	}
+	if err == nil || err.Error() != strings.Join(want, "\n") {
+		t.Fatalf("error %v,\nwant %s", err, strings.Join(want, "\n"))
+	}
+	var lines []int32
+	for _, src := range errdefs.Sources(err) {
+		lines = append(lines, src.Ranges[0].Start.Line)
+	}
+	slices.Sort(lines)
+	if !slices.Equal(lines, []int32{6, 8, 10}) {
+		t.Errorf("at lines %v, want 6, 8 and 10 (path, metalink, baseurl)", lines)
+	}
+}

@@ -295,6 +295,13 @@ func (b *builder) failureError(f *buildstep.Failure, log []byte) error {
 			found = append(found, located{missing("the runtime's repo URLs"), []any{"packages"}})
 		}
 		return locatedError(s, found)
+	case len(f.Unread) > 0:
+		// Before what the installer could not find: a repo it could not
+		// read explains the rest.
+		for _, u := range f.Unread {
+			found = append(found, b.atRepo(u))
+		}
+		return locatedError(s, found)
 	case len(f.Missing) > 0 || len(f.Excluded) > 0 || len(f.Unresolved) > 0:
 		var filters []string
 		for _, r := range s.Repos {
@@ -481,6 +488,54 @@ func (b *builder) atPackage(msg, name string) located {
 		}
 	}
 	return located{msg + " (pulled in as a dependency)", []any{"packages"}}
+}
+
+// atRepo says why a repo could not be read, at the key in its repos entry
+// that says where it is (a repo not in the spec: the runtime's own, at
+// packages).
+func (b *builder) atRepo(u buildstep.UnreadRepo) located {
+	i := slices.IndexFunc(b.spec.Repos, func(r spec.Repo) bool { return r.Name == u.Repo })
+	if i < 0 {
+		return located{fmt.Sprintf("the runtime's repo %s: the installer could not read its metadata: %s", u.Repo, u.Why), []any{"packages"}}
+	}
+	r := b.spec.Repos[i]
+	key, where := "baseurl", r.BaseURL
+	switch {
+	case r.Path != "":
+		key = "path"
+		c := "the main build context"
+		if r.Context != "" {
+			c = fmt.Sprintf("build context %q", r.Context)
+		}
+		where = fmt.Sprintf("folder %q of %s", r.Path, c)
+	case r.Metalink != "":
+		key, where = "metalink", r.Metalink
+	case r.Mirrorlist != "":
+		key, where = "mirrorlist", r.Mirrorlist
+	}
+	var msg string
+	switch u.Why {
+	case buildstep.RepoNoFolder:
+		msg = fmt.Sprintf("repo %s: %s does not exist", r.Name, where)
+	case buildstep.RepoNoMetadata:
+		holds := "no .rpm file"
+		switch {
+		case u.RPMs == 1:
+			holds = "1 .rpm file"
+		case u.RPMs > 1:
+			holds = fmt.Sprintf("%d .rpm files", u.RPMs)
+		}
+		msg = fmt.Sprintf("repo %s: %s is not a repository: it has no repodata/repomd.xml (it holds %s); run createrepo_c on the folder to make it one", r.Name, where, holds)
+	case "":
+		msg = fmt.Sprintf("repo %s: the installer could not read its metadata from %s", r.Name, where)
+	default:
+		msg = fmt.Sprintf("repo %s: the installer could not read its metadata from %s: %s", r.Name, where, u.Why)
+	}
+	path := []any{"repos", i, key}
+	if _, ok := b.spec.Source.Range(path...); !ok {
+		path = []any{"repos", i}
+	}
+	return located{msg, path}
 }
 
 // locatedError is one error listing every message, carrying each one's

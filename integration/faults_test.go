@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -102,36 +103,60 @@ func TestBuildFailsInBoundedTimeWhenRepoIsDown(t *testing.T) {
 	}
 }
 
-// TestBuildNamesCorruptRepo serves the test repo with garbage metadata:
-// repomd.xml replaced, or the primary metadata replaced (its checksum then
-// fails). The build fails and names the repo.
-func TestBuildNamesCorruptRepo(t *testing.T) {
-	for _, tc := range []struct{ name, glob string }{
-		{"repomd.xml garbage", "repomd.xml"},
-		{"primary garbage", "*primary.xml*"},
+// TestBuildNamesTheRepoItCannotRead serves the test repo with garbage
+// metadata (repomd.xml replaced, or the primary metadata replaced: its
+// checksum then fails), and with none (a folder of RPMs that createrepo_c
+// never ran on). The build fails naming the repo, at its path's line, and
+// says what to do about a folder that is not a repository.
+func TestBuildNamesTheRepoItCannotRead(t *testing.T) {
+	for _, tc := range []struct{ name, glob, want string }{
+		{"repomd.xml garbage", "repomd.xml", "repo corruptrepo: the installer could not read its metadata from folder \".\" of build context \"badrepo\""},
+		{"primary garbage", "*primary.xml*", "repo corruptrepo: the installer could not read its metadata from folder"},
+		{"primary garbage dnf5", "*primary.xml*", "repo corruptrepo: the installer could not read its metadata from folder"},
+		{"no repodata", "", "repo corruptrepo: folder \".\" of build context \"badrepo\" is not a repository: it has no repodata/repomd.xml (it holds "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "repo")
 			if out, err := exec.Command("cp", "-a", harness.RPMRepo(t), dir).CombinedOutput(); err != nil {
 				t.Fatalf("cp: %v\n%s", err, out)
 			}
-			files, _ := filepath.Glob(filepath.Join(dir, "repodata", tc.glob))
-			if len(files) == 0 {
-				t.Fatalf("no repodata/%s", tc.glob)
-			}
-			for _, f := range files {
-				if err := os.WriteFile(f, []byte("\x00garbage <not xml>\n"), 0o644); err != nil {
+			if tc.glob == "" {
+				if err := os.RemoveAll(filepath.Join(dir, "repodata")); err != nil {
 					t.Fatal(err)
+				}
+			}
+			if tc.glob != "" {
+				files, _ := filepath.Glob(filepath.Join(dir, "repodata", tc.glob))
+				if len(files) == 0 {
+					t.Fatalf("no repodata/%s", tc.glob)
+				}
+				for _, f := range files {
+					if err := os.WriteFile(f, []byte("\x00garbage <not xml>\n"), 0o644); err != nil {
+						t.Fatal(err)
+					}
 				}
 			}
 			yaml := strings.Replace(appSpec("hello"), "    context: rpms\n", "    context: badrepo\n", 1)
 			yaml = strings.Replace(yaml, "name: example", "name: corruptrepo", 1)
-			_, err := build(t, buildOpts{dir: writeSpec(t, yaml), file: "flatpak.yaml", contexts: map[string]string{"badrepo": dir}})
+			contexts := map[string]string{"badrepo": dir}
+			if strings.HasSuffix(tc.name, "dnf5") {
+				// After the repo's path, on the line below it.
+				yaml += "installer: dnf5\n"
+				contexts["base"] = "oci-layout://" + harness.MinimalRuntime(t).Dir
+			}
+			_, err := build(t, buildOpts{dir: writeSpec(t, yaml), file: "flatpak.yaml", contexts: contexts})
 			if err == nil {
 				t.Fatal("the build succeeded from a corrupt repo")
 			}
-			if !strings.Contains(err.Error(), "corruptrepo") {
-				t.Errorf("the error does not name the repo corruptrepo: %v", err)
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("the error does not say %q:\n%v", tc.want, err)
+			}
+			if tc.glob == "" && !strings.Contains(err.Error(), "run createrepo_c on the folder") {
+				t.Errorf("the error does not say to run createrepo_c: %v", err)
+			}
+			// appSpec's repo path is on line 10.
+			if lines := sourceLines(err); !slices.Equal(lines, []int32{10}) {
+				t.Errorf("the error points at lines %v, want the repo's path (10)", lines)
 			}
 		})
 	}

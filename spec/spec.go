@@ -166,7 +166,8 @@ type Repo struct {
 	// An http(s) URL of a list of the repository's mirrors.
 	Mirrorlist string `yaml:"mirrorlist,omitempty" json:"mirrorlist,omitempty"`
 	// A directory inside the build context (or the named context given by
-	// context) that holds the repository.
+	// context) that holds the repository: the RPMs with the repodata/
+	// folder that createrepo_c writes beside them.
 	Path string `yaml:"path,omitempty" json:"path,omitempty"`
 	// With path: the name of the build context that holds it. Default: the
 	// main context.

@@ -88,6 +88,13 @@ func (s *step) run(ctx context.Context) error {
 	if (cfg.Kind == buildstep.KindApp || cfg.Kind == buildstep.KindExtension) && cfg.Prefix == "" {
 		cfg.Prefix = appDir
 	}
+	if unread := unreadRepoFolders(cfg.Repos); len(unread) > 0 {
+		msg := fmt.Sprintf("repo %s: its folder has no repodata/repomd.xml (make it a repository with createrepo_c)", unread[0].Repo)
+		if unread[0].Why == buildstep.RepoNoFolder {
+			msg = fmt.Sprintf("repo %s: its folder does not exist", unread[0].Repo)
+		}
+		return &buildstep.Failure{Status: -1, Unread: unread, Message: msg}
+	}
 	var dbpath string
 	if cfg.InstallRoot != "" {
 		own, err := ownDBPath(ctx)

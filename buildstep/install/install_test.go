@@ -494,3 +494,59 @@ Error: Failed to download metadata for repo 'versioned': Cannot download repomd.
 		t.Errorf("read back %+v, %v", back, err)
 	}
 }
+
+func TestReadFailureNamesReposWhoseMetadataWasNotRead(t *testing.T) {
+	log := `Errors during downloading metadata for repository 'local':
+  - Curl error (37): Couldn't read a file:// file for file:///run/x/repodata/repomd.xml
+Error: Failed to download metadata for repo 'local': Cannot download repomd.xml: Cannot download repodata/repomd.xml: All mirrors were tried
+Updating and loading repositories:
+>>> Status code: 404 for https://example.org/f41/repodata/repomd.xml (IP: 192.0.2.1)
+>>> Librepo error: Cannot download repomd.xml: Cannot download repodata/repomd.xml: All mirrors were triedFailed to download metadata (baseurl: "https://example.org/f41") for repository "fedora"
+>>> Usable URL not found
+Failed to download metadata (metalink: "https://mirrors.example.org/metalink") for repository "updates"
+error: cannot update repo 'micro': Cannot download repomd.xml: Status code: 404
+>>> Downloading successful, but checksum doesn't match.
+>>> No more mirrors to try - All mirrors were already tried without success
+Failed to download metadata (baseurl: "file:///run/flatpak-frontend/context/0/") for repository "dnf54": Cannot download, all mirrors were already tried without success
+Error: Failed to download metadata for repo 'local': again
+`
+	got := readFailure([]byte(log)).Unread
+	want := []buildstep.UnreadRepo{
+		{Repo: "local", Why: "Cannot download repomd.xml: Cannot download repodata/repomd.xml: All mirrors were tried"},
+		{Repo: "fedora", Why: "Librepo error: Cannot download repomd.xml: Cannot download repodata/repomd.xml: All mirrors were tried (Status code: 404 for https://example.org/f41/repodata/repomd.xml (IP: 192.0.2.1))"},
+		{Repo: "updates", Why: "Status code: 404 for https://example.org/f41/repodata/repomd.xml (IP: 192.0.2.1)"},
+		{Repo: "micro", Why: "Cannot download repomd.xml: Status code: 404"},
+		{Repo: "dnf54", Why: "Cannot download, all mirrors were already tried without success (Downloading successful, but checksum doesn't match.)"},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("unread repos\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+func TestUnreadRepoFoldersSaysWhatAFolderLacks(t *testing.T) {
+	dir := t.TempDir()
+	repo := filepath.Join(dir, "repo")
+	rpms := filepath.Join(dir, "rpms")
+	for _, f := range []string{"repo/repodata/repomd.xml", "rpms/x86_64/a-1-1.x86_64.rpm", "rpms/noarch/b-1-1.noarch.rpm", "rpms/notes.txt"} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := unreadRepoFolders([]buildstep.Repo{
+		{ID: "ok", Dir: repo},
+		{ID: "rpms", Dir: rpms},
+		{ID: "gone", Dir: filepath.Join(dir, "gone")},
+		{ID: "vars", Dir: filepath.Join(dir, "$basearch")},
+		{ID: "remote"},
+	})
+	want := []buildstep.UnreadRepo{
+		{Repo: "rpms", Why: buildstep.RepoNoMetadata, RPMs: 2},
+		{Repo: "gone", Why: buildstep.RepoNoFolder},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("unread repo folders %+v, want %+v", got, want)
+	}
+}

@@ -3,6 +3,9 @@ package install
 import (
 	"bufio"
 	"bytes"
+	"cmp"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -152,7 +155,59 @@ var (
 	// A URL the installer fetched with a variable it had no value for
 	// (dnf: "Status code: 404 for http://host/$releasever/repodata/...").
 	unsetVarPattern = regexp.MustCompile(`[a-z]+://\S*?\$\{?(releasever(?:_major|_minor)?)\b`)
+	// A repo whose metadata the installer could not fetch or read: dnf
+	// ("Error: Failed to download metadata for repo 'ID': WHY"), microdnf
+	// ("error: cannot update repo 'ID': WHY"), and dnf5, which says why
+	// after it (5.4: "... for repository \"ID\": WHY") or on the lines
+	// before, each after ">>> ", the last one sometimes on the same line.
+	unreadPattern     = regexp.MustCompile(`(?:Failed to download metadata for repo|cannot update repo) '([^']+)'(?:: (.+))?$`)
+	unreadDnf5Pattern = regexp.MustCompile(`^(?:>>> )?(.*?)Failed to download metadata (?:\(.*?\) )?for repository "([^"]+)"(?:: (.+))?$`)
 )
+
+// unreadRepoFolders are the repos in a folder of the step (a build
+// context, a file: URL) whose folder holds no repodata/repomd.xml, with
+// how many .rpm files it holds: the installer would only say that it
+// could not download the repo's metadata.
+func unreadRepoFolders(repos []buildstep.Repo) []buildstep.UnreadRepo {
+	var out []buildstep.UnreadRepo
+	for _, r := range repos {
+		if r.Dir == "" || strings.Contains(r.Dir, "$") {
+			continue // the installer fills in its variables
+		}
+		_, err := os.Stat(filepath.Join(r.Dir, "repodata", "repomd.xml"))
+		if !errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		u := buildstep.UnreadRepo{Repo: r.ID, Why: buildstep.RepoNoMetadata}
+		if _, err := os.Stat(r.Dir); errors.Is(err, fs.ErrNotExist) {
+			u.Why = buildstep.RepoNoFolder
+		} else {
+			u.RPMs = countRPMs(r.Dir)
+		}
+		out = append(out, u)
+	}
+	return out
+}
+
+// countRPMs counts the .rpm files in dir and its folders, looking at no
+// more than maxRPMLook entries.
+func countRPMs(dir string) int {
+	const maxRPMLook = 100_000
+	n, seen := 0, 0
+	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if seen++; seen > maxRPMLook {
+			return filepath.SkipAll
+		}
+		if d.Type().IsRegular() && strings.HasSuffix(d.Name(), ".rpm") {
+			n++
+		}
+		return nil
+	})
+	return n
+}
 
 // readFailure picks out of an installer's output the names no repo has (or
 // only excluded), the capabilities nothing provides, the file conflicts,
@@ -164,6 +219,11 @@ func readFailure(log []byte) *buildstep.Failure {
 	var conflicts []buildstep.Conflict
 	var unverified []buildstep.Unverified
 	var unset []string
+	var unread []buildstep.UnreadRepo
+	// detail is the first of dnf5's last run of ">>> " lines, which say
+	// why what follows failed.
+	var detail string
+	var inDetail bool
 	sc := bufio.NewScanner(bytes.NewReader(log))
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	for sc.Scan() {
@@ -214,13 +274,32 @@ func readFailure(log []byte) *buildstep.Failure {
 		if u != nil && !slices.Contains(unverified, *u) {
 			unverified = append(unverified, *u)
 		}
+		var ur *buildstep.UnreadRepo
+		if m := unreadPattern.FindStringSubmatch(line); m != nil {
+			ur = &buildstep.UnreadRepo{Repo: m[1], Why: m[2]}
+		} else if m := unreadDnf5Pattern.FindStringSubmatch(line); m != nil {
+			why := cmp.Or(m[3], strings.TrimSpace(m[1]), detail)
+			if detail != "" && detail != why {
+				why += " (" + detail + ")"
+			}
+			ur = &buildstep.UnreadRepo{Repo: m[2], Why: why}
+		}
+		// The first of a run of ">>> " lines says what went wrong first.
+		if d, ok := strings.CutPrefix(line, ">>> "); !ok {
+			inDetail = false
+		} else if !inDetail {
+			detail, inDetail = strings.TrimSpace(d), true
+		}
+		if ur != nil && !slices.ContainsFunc(unread, func(u buildstep.UnreadRepo) bool { return u.Repo == ur.Repo }) {
+			unread = append(unread, *ur)
+		}
 		for _, m := range unsetVarPattern.FindAllStringSubmatch(line, -1) {
 			if !slices.Contains(unset, m[1]) {
 				unset = append(unset, m[1])
 			}
 		}
 	}
-	return &buildstep.Failure{Missing: missing, Excluded: excluded, Unresolved: unresolved, Conflicts: conflicts, Unverified: unverified, Unset: unset}
+	return &buildstep.Failure{Missing: missing, Excluded: excluded, Unresolved: unresolved, Conflicts: conflicts, Unverified: unverified, Unset: unset, Unread: unread}
 }
 
 // scriptletFailedPattern is rpm's report of a scriptlet that failed
