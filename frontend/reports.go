@@ -3,6 +3,7 @@ package frontend
 import (
 	"context"
 	"fmt"
+	"os"
 	"path"
 	"slices"
 	"strings"
@@ -180,6 +181,11 @@ func (r *reports) installedSize(metadata []byte, exported []string) uint64 {
 // BuildKit names it. It returns nil when it learns nothing; the caller then
 // returns BuildKit's error.
 func (b *builder) diagnose(ctx context.Context, opts fllb.Options, failed error) error {
+	// A repo folder missing from its context fails the install step's
+	// mount (BuildKit: "failed to compute cache key: ... not found").
+	if err := b.checkRepoFolders(ctx, opts); err != nil {
+		return err
+	}
 	var se *errdefs.SolveError
 	if !errors.As(failed, &se) || se.Op == nil {
 		// BuildKit does not say which step failed: any of them.
@@ -198,6 +204,39 @@ func (b *builder) diagnose(ctx context.Context, opts fllb.Options, failed error)
 	}
 	// cleanup-commands (BuildKit's error is at its line) or another op.
 	return nil
+}
+
+// checkRepoFolders says, at its path's line, which repo's folder its build
+// context does not have (or has as something else than a folder); nil when
+// each has its own.
+func (b *builder) checkRepoFolders(ctx context.Context, opts fllb.Options) error {
+	var found []located
+	for i, r := range b.spec.Repos {
+		st, ok := opts.Contexts[r.Context]
+		if r.Path == "" || !ok {
+			continue
+		}
+		ref, err := b.solve(ctx, st, opts.Platform)
+		if err != nil {
+			continue
+		}
+		c := "the main build context"
+		if r.Context != "" {
+			c = fmt.Sprintf("build context %q", r.Context)
+		}
+		p := path.Clean("/" + r.Path)
+		fi, err := ref.StatFile(ctx, client.StatRequest{Path: p})
+		switch {
+		case err != nil:
+			found = append(found, located{fmt.Sprintf("repo %s: %s has no folder %q", r.Name, c, r.Path), []any{"repos", i, "path"}})
+		case !os.FileMode(fi.Mode).IsDir():
+			found = append(found, located{fmt.Sprintf("repo %s: %q in %s is not a folder", r.Name, r.Path, c), []any{"repos", i, "path"}})
+		}
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	return locatedError(b.spec, found)
 }
 
 // rerun builds the spec again with opts and reads the report name from

@@ -106,21 +106,23 @@ func TestBuildFailsInBoundedTimeWhenRepoIsDown(t *testing.T) {
 // TestBuildNamesTheRepoItCannotRead serves the test repo with garbage
 // metadata (repomd.xml replaced, or the primary metadata replaced: its
 // checksum then fails), and with none (a folder of RPMs that createrepo_c
-// never ran on). The build fails naming the repo, at its path's line, and
-// says what to do about a folder that is not a repository.
+// never ran on), and with a path its context does not have. The build fails
+// naming the repo, at its path's line, and says what to do about a folder
+// that is not a repository.
 func TestBuildNamesTheRepoItCannotRead(t *testing.T) {
 	for _, tc := range []struct{ name, glob, want string }{
 		{"repomd.xml garbage", "repomd.xml", "repo corruptrepo: the installer could not read its metadata from folder \".\" of build context \"badrepo\""},
 		{"primary garbage", "*primary.xml*", "repo corruptrepo: the installer could not read its metadata from folder"},
 		{"primary garbage dnf5", "*primary.xml*", "repo corruptrepo: the installer could not read its metadata from folder"},
 		{"no repodata", "", "repo corruptrepo: folder \".\" of build context \"badrepo\" is not a repository: it has no repodata/repomd.xml (it holds "},
+		{"no such folder", "", "repo corruptrepo: build context \"badrepo\" has no folder \"out/RPMS\""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "repo")
 			if out, err := exec.Command("cp", "-a", harness.RPMRepo(t), dir).CombinedOutput(); err != nil {
 				t.Fatalf("cp: %v\n%s", err, out)
 			}
-			if tc.glob == "" {
+			if tc.name == "no repodata" {
 				if err := os.RemoveAll(filepath.Join(dir, "repodata")); err != nil {
 					t.Fatal(err)
 				}
@@ -138,6 +140,9 @@ func TestBuildNamesTheRepoItCannotRead(t *testing.T) {
 			}
 			yaml := strings.Replace(appSpec("hello"), "    context: rpms\n", "    context: badrepo\n", 1)
 			yaml = strings.Replace(yaml, "name: example", "name: corruptrepo", 1)
+			if tc.name == "no such folder" {
+				yaml = strings.Replace(yaml, "    path: .\n", "    path: out/RPMS\n", 1)
+			}
 			contexts := map[string]string{"badrepo": dir}
 			if strings.HasSuffix(tc.name, "dnf5") {
 				// After the repo's path, on the line below it.
@@ -151,7 +156,7 @@ func TestBuildNamesTheRepoItCannotRead(t *testing.T) {
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("the error does not say %q:\n%v", tc.want, err)
 			}
-			if tc.glob == "" && !strings.Contains(err.Error(), "run createrepo_c on the folder") {
+			if tc.name == "no repodata" && !strings.Contains(err.Error(), "run createrepo_c on the folder") {
 				t.Errorf("the error does not say to run createrepo_c: %v", err)
 			}
 			// appSpec's repo path is on line 10.
