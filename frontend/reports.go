@@ -220,10 +220,7 @@ func (b *builder) checkRepoFolders(ctx context.Context, opts fllb.Options) error
 		if err != nil {
 			continue
 		}
-		c := "the main build context"
-		if r.Context != "" {
-			c = fmt.Sprintf("build context %q", r.Context)
-		}
+		c := contextName(r)
 		p := path.Clean("/" + r.Path)
 		fi, err := ref.StatFile(ctx, client.StatRequest{Path: p})
 		switch {
@@ -535,18 +532,17 @@ func (b *builder) atPackage(msg, name string) located {
 func (b *builder) atRepo(u buildstep.UnreadRepo) located {
 	i := slices.IndexFunc(b.spec.Repos, func(r spec.Repo) bool { return r.Name == u.Repo })
 	if i < 0 {
-		return located{fmt.Sprintf("the runtime's repo %s: the installer could not read its metadata: %s", u.Repo, u.Why), []any{"packages"}}
+		msg := fmt.Sprintf("the runtime's repo %s: the installer could not read its metadata", u.Repo)
+		if u.Why != "" {
+			msg += ": " + u.Why
+		}
+		return located{msg, []any{"packages"}}
 	}
 	r := b.spec.Repos[i]
 	key, where := "baseurl", r.BaseURL
 	switch {
 	case r.Path != "":
-		key = "path"
-		c := "the main build context"
-		if r.Context != "" {
-			c = fmt.Sprintf("build context %q", r.Context)
-		}
-		where = fmt.Sprintf("folder %q of %s", r.Path, c)
+		key, where = "path", fmt.Sprintf("folder %q of %s", r.Path, contextName(r))
 	case r.Metalink != "":
 		key, where = "metalink", r.Metalink
 	case r.Mirrorlist != "":
@@ -575,6 +571,14 @@ func (b *builder) atRepo(u buildstep.UnreadRepo) located {
 		path = []any{"repos", i}
 	}
 	return located{msg, path}
+}
+
+// contextName names the build context a repo's path is in.
+func contextName(r spec.Repo) string {
+	if r.Context == "" {
+		return "the main build context"
+	}
+	return fmt.Sprintf("build context %q", r.Context)
 }
 
 // locatedError is one error listing every message, carrying each one's
