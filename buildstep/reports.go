@@ -110,6 +110,10 @@ const (
 	RepoNoMetadata = "no repodata/repomd.xml"
 	// RepoNoFolder: its folder does not exist.
 	RepoNoFolder = "no such folder"
+	// RepoBadPackage starts the Why of a folder without repodata/ one of
+	// whose .rpm files could not be read to index it; what follows says
+	// which and why.
+	RepoBadPackage = "a package file cannot be read"
 )
 
 // InstallReport is what an install step writes to ReportDir/InstallReportFile.

@@ -150,7 +150,8 @@ func TestFailureErrorAsksForTheReleaseVersion(t *testing.T) {
 }
 
 // TestFailureErrorNamesTheRepoThatCouldNotBeRead: a repo folder with no
-// metadata, one that does not exist and a remote repo the installer could
+// metadata and an RPM that cannot be indexed, one with neither metadata
+// nor RPMs, one that does not exist and a remote repo the installer could
 // not read are each named at the line that says where the repo is.
 func TestFailureErrorNamesTheRepoThatCouldNotBeRead(t *testing.T) {
 	data := []byte("id: org.example.Hello\npackages: [hello]\nrepos:\n  - name: local\n    context: rpms\n    path: out/RPMS\n  - name: fedora\n    metalink: https://mirrors.example.org/metalink\n  - name: gone\n    baseurl: file:///srv/gone\n")
@@ -160,12 +161,12 @@ func TestFailureErrorNamesTheRepoThatCouldNotBeRead(t *testing.T) {
 	}
 	b := &builder{spec: s}
 	err = b.failureError(&buildstep.Failure{Status: -1, Unread: []buildstep.UnreadRepo{
-		{Repo: "local", Why: buildstep.RepoNoMetadata, RPMs: 3},
+		{Repo: "local", Why: buildstep.RepoBadPackage + ": x86_64/a.rpm: not an RPM"},
 		{Repo: "fedora", Why: "Usable URL not found"},
 		{Repo: "gone", Why: buildstep.RepoNoFolder},
 	}, Missing: []string{"hello"}, Message: "dnf failed"}, nil)
 	want := []string{
-		`repo local: folder "out/RPMS" of build context "rpms" is not a repository: it has no repodata/repomd.xml (it holds 3 .rpm files); run createrepo_c on the folder to make it one`,
+		`repo local: folder "out/RPMS" of build context "rpms" has no repodata/repomd.xml, and one of the .rpm files it holds cannot be read to index them: x86_64/a.rpm: not an RPM`,
 		"repo fedora: the installer could not read its metadata from https://mirrors.example.org/metalink: Usable URL not found",
 		"repo gone: file:///srv/gone does not exist",
 	}
@@ -179,5 +180,14 @@ func TestFailureErrorNamesTheRepoThatCouldNotBeRead(t *testing.T) {
 	slices.Sort(lines)
 	if !slices.Equal(lines, []int32{6, 8, 10}) {
 		t.Errorf("at lines %v, want 6, 8 and 10 (path, metalink, baseurl)", lines)
+	}
+	for rpms, want := range map[int]string{
+		0: `repo local: folder "out/RPMS" of build context "rpms" is not a repository: it has neither repodata/repomd.xml nor a binary .rpm file`,
+		2: `repo local: folder "out/RPMS" of build context "rpms" is not a repository: it has no repodata/repomd.xml, and its .rpm files are source packages`,
+	} {
+		err = b.failureError(&buildstep.Failure{Status: -1, Unread: []buildstep.UnreadRepo{{Repo: "local", Why: buildstep.RepoNoMetadata, RPMs: rpms}}}, nil)
+		if err == nil || err.Error() != want {
+			t.Errorf("%d .rpm files: %v, want %s", rpms, err, want)
+		}
 	}
 }

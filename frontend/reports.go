@@ -549,19 +549,19 @@ func (b *builder) atRepo(u buildstep.UnreadRepo) located {
 		key, where = "mirrorlist", r.Mirrorlist
 	}
 	var msg string
-	switch u.Why {
-	case buildstep.RepoNoFolder:
+	switch {
+	case u.Why == buildstep.RepoNoFolder:
 		msg = fmt.Sprintf("repo %s: %s does not exist", r.Name, where)
-	case buildstep.RepoNoMetadata:
-		holds := "no .rpm file"
-		switch {
-		case u.RPMs == 1:
-			holds = "1 .rpm file"
-		case u.RPMs > 1:
-			holds = fmt.Sprintf("%d .rpm files", u.RPMs)
+	case u.Why == buildstep.RepoNoMetadata:
+		// A folder with binary packages is indexed by the install step:
+		// this one has none.
+		msg = fmt.Sprintf("repo %s: %s is not a repository: it has neither repodata/repomd.xml nor a binary .rpm file", r.Name, where)
+		if u.RPMs > 0 {
+			msg = fmt.Sprintf("repo %s: %s is not a repository: it has no repodata/repomd.xml, and its .rpm files are source packages", r.Name, where)
 		}
-		msg = fmt.Sprintf("repo %s: %s is not a repository: it has no repodata/repomd.xml (it holds %s); run createrepo_c on the folder to make it one", r.Name, where, holds)
-	case "":
+	case strings.HasPrefix(u.Why, buildstep.RepoBadPackage):
+		msg = fmt.Sprintf("repo %s: %s has no repodata/repomd.xml, and one of the .rpm files it holds cannot be read to index them%s", r.Name, where, strings.TrimPrefix(u.Why, buildstep.RepoBadPackage))
+	case u.Why == "":
 		msg = fmt.Sprintf("repo %s: the installer could not read its metadata from %s", r.Name, where)
 	default:
 		msg = fmt.Sprintf("repo %s: the installer could not read its metadata from %s: %s", r.Name, where, u.Why)

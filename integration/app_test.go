@@ -646,6 +646,76 @@ func TestNamedContextSendsOnlyTheRepoPath(t *testing.T) {
 	}
 }
 
+// TestBuildFromAFolderOfRPMsWithoutRepodata: a repo path that holds only
+// RPMs, in folders as rpmbuild leaves them (createrepo_c never ran on
+// them, a source package beside them), is indexed by the install step:
+// dnf and dnf5 install from it, Flatpak runs the app, and an RPM added to
+// the folder changes the repo: it is indexed too, and (dnf) the last
+// install is updated with it.
+func TestBuildFromAFolderOfRPMsWithoutRepodata(t *testing.T) {
+	for _, installer := range []string{"dnf", "dnf5"} {
+		t.Run(installer, func(t *testing.T) {
+			dir := t.TempDir()
+			put := func(names ...string) {
+				for _, name := range names {
+					rpm := harness.RPMFile(t, name)
+					arch := filepath.Ext(strings.TrimSuffix(rpm, ".rpm"))[1:]
+					dst := filepath.Join(dir, "RPMS", arch, filepath.Base(rpm))
+					if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(dst, mustRead(t, rpm), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			put("hello", "hello-data")
+			if err := os.MkdirAll(filepath.Join(dir, "SRPMS"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "SRPMS", "hello-1.0-1.src.rpm"), []byte("a source package is not read"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			spec := func(packages ...string) string {
+				yaml := strings.Replace(appSpec(packages...), "context: rpms", "context: bare", 1)
+				if installer == "dnf5" {
+					yaml += "installer: dnf5\n"
+				}
+				return yaml
+			}
+			contexts := map[string]string{"bare": dir}
+			if installer == "dnf5" {
+				contexts["base"] = "oci-layout://" + harness.MinimalRuntime(t).Dir
+			}
+			res, err := build(t, buildOpts{dir: writeSpec(t, spec("hello")), file: "flatpak.yaml", contexts: contexts})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(res.log, "repo example: its folder has no repodata/: indexed its 2 packages") {
+				t.Errorf("the log does not say the folder was indexed")
+			}
+			if installer == "dnf" {
+				installAndRunHello(t, res.oci)
+			} else {
+				flatpakImportable(t, res.oci, "app/org.example.Hello/x86_64/stable")
+			}
+			put("hello-extra")
+			res, err = build(t, buildOpts{dir: writeSpec(t, spec("hello", "hello-extra")), file: "flatpak.yaml", contexts: contexts})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(res.log, "indexed its 3 packages") {
+				t.Errorf("the RPM added to the folder was not indexed")
+			}
+			// A build image installing into the runtime (dnf5 here) keeps
+			// no install to update.
+			if installer == "dnf" && !strings.Contains(res.log, "the repos changed: updating this app's last install") {
+				t.Errorf("the RPM added to the folder did not update the last install")
+			}
+		})
+	}
+}
+
 // TestPythonBytecodeStaysValidInFlatpak: a Flatpak install dates every file
 // 1970-01-01, so byte code that records its source's build-time mtime would
 // be stale there and Python would compile the module on every start. The

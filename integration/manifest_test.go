@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -194,16 +195,34 @@ func TestAffectedFindsPackagesInLayoutsAndRegistries(t *testing.T) {
 }
 
 // TestInitWritesSpecsThatBuildAndRun: a packager points init at an RPM (or
-// its repository) and builds the file it writes, unchanged; Flatpak runs it.
+// its repository, or a folder of RPMs without repodata: rpmbuild's RPMS/)
+// and builds the file it writes, unchanged, from the build context it
+// names; Flatpak runs it.
 func TestInitWritesSpecsThatBuildAndRun(t *testing.T) {
 	bin := cli(t)
+	// rpmbuild's RPMS/, createrepo_c never run on it.
+	bare := filepath.Join(t.TempDir(), "RPMS")
+	for _, name := range []string{"hello", "hello-data", "viewer"} {
+		rpm := harness.RPMFile(t, name)
+		dst := filepath.Join(bare, filepath.Ext(strings.TrimSuffix(rpm, ".rpm"))[1:], filepath.Base(rpm))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, mustRead(t, rpm), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, c := range []struct {
 		name    string
 		args    []string
 		id, out string
+		// repo is the folder the file must name as the rpms context.
+		repo string
 	}{
-		{"hello from its RPM file", []string{harness.RPMFile(t, "hello")}, "org.example.Hello", harness.HelloOutput},
-		{"viewer from the repository", []string{"--repo", harness.RPMRepo(t), "viewer"}, "org.example.Viewer", "Viewer 2.0"},
+		{"hello from its RPM file", []string{harness.RPMFile(t, "hello")}, "org.example.Hello", harness.HelloOutput, harness.RPMRepo(t)},
+		{"viewer from the repository", []string{"--repo", harness.RPMRepo(t), "viewer"}, "org.example.Viewer", "Viewer 2.0", harness.RPMRepo(t)},
+		{"hello from its RPM file in RPMS/noarch", []string{filepath.Join(bare, "noarch", filepath.Base(harness.RPMFile(t, "hello")))}, "org.example.Hello", harness.HelloOutput, bare},
+		{"viewer from a folder of RPMs", []string{"--repo", bare, "viewer"}, "org.example.Viewer", "Viewer 2.0", bare},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -214,10 +233,10 @@ func TestInitWritesSpecsThatBuildAndRun(t *testing.T) {
 			yaml := mustRead(t, filepath.Join(dir, "flatpak.yaml"))
 			t.Logf("generated:\n%s", yaml)
 			if !strings.Contains(string(yaml), "id: "+c.id+"\n") ||
-				!strings.Contains(string(yaml), "--build-context "+initspec.RepoContext+"=") {
-				t.Errorf("unexpected file:\n%s", yaml)
+				!strings.Contains(string(yaml), "--build-context "+initspec.RepoContext+"="+c.repo+"\n") {
+				t.Errorf("unexpected file (the repo should be %s):\n%s", c.repo, yaml)
 			}
-			res, err := build(t, buildOpts{dir: dir, file: "flatpak.yaml"})
+			res, err := build(t, buildOpts{dir: dir, file: "flatpak.yaml", contexts: map[string]string{initspec.RepoContext: c.repo}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -167,7 +167,11 @@ type Repo struct {
 	Mirrorlist string `yaml:"mirrorlist,omitempty" json:"mirrorlist,omitempty"`
 	// A directory inside the build context (or the named context given by
 	// context) that holds the repository: the RPMs with the repodata/
-	// folder that createrepo_c writes beside them.
+	// folder that createrepo_c writes beside them. A folder of RPMs
+	// without repodata/ (as rpmbuild, mock or fedpkg leave them, in
+	// folders of their own too) is indexed by the build as createrepo_c
+	// would; a repodata/ that is there is used as it is, so run
+	// createrepo_c again after changing its RPMs.
 	Path string `yaml:"path,omitempty" json:"path,omitempty"`
 	// With path: the name of the build context that holds it. Default: the
 	// main context.

@@ -59,6 +59,8 @@ type step struct {
 	phases *phases
 	// timed: the installer ran, so the phases are printed at the end.
 	timed bool
+	// made are the folders of the repos indexBareRepos made, by repo id.
+	made map[string]string
 	// keyProblems are the repo keys importKeys could not read or import,
 	// each with why.
 	keyProblems []string
@@ -87,6 +89,9 @@ func (s *step) run(ctx context.Context) error {
 	}
 	if (cfg.Kind == buildstep.KindApp || cfg.Kind == buildstep.KindExtension) && cfg.Prefix == "" {
 		cfg.Prefix = appDir
+	}
+	if f := s.indexBareRepos(); f != nil {
+		return f
 	}
 	if unread := unreadRepoFolders(cfg.Repos); len(unread) > 0 {
 		msg := fmt.Sprintf("repo %s: its folder has no repodata/repomd.xml (make it a repository with createrepo_c)", unread[0].Repo)
@@ -580,14 +585,15 @@ func (s *step) runInstaller(ctx context.Context, argv []string, env ...string) e
 
 // reposDir is the folder of .repo files the installer reads: the spec's,
 // with the credentials of repos that have a secret added in a copy on the
-// step's tmpfs (never in a layer). "" means the image's own.
+// step's tmpfs (never in a layer), and the folders of those indexBareRepos
+// made. "" means the image's own.
 func (s *step) reposDir() (string, error) {
 	cfg := s.cfg
 	if len(cfg.Repos) == 0 {
 		return "", nil
 	}
 	hasSecret := slices.ContainsFunc(cfg.Repos, func(r buildstep.Repo) bool { return r.Secret != "" })
-	if !hasSecret {
+	if !hasSecret && len(s.made) == 0 {
 		return buildstep.ReposDir, nil
 	}
 	dir := filepath.Join(buildstep.TmpDir, "repos.d")
@@ -598,6 +604,9 @@ func (s *step) reposDir() (string, error) {
 		dt, err := os.ReadFile(filepath.Join(buildstep.ReposDir, r.ID+".repo"))
 		if err != nil {
 			return "", err
+		}
+		if made, ok := s.made[r.ID]; ok {
+			dt = withBaseURL(dt, made)
 		}
 		if r.Secret != "" {
 			cred, err := os.ReadFile(r.Secret)

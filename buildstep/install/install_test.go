@@ -550,3 +550,13 @@ func TestUnreadRepoFoldersSaysWhatAFolderLacks(t *testing.T) {
 		t.Errorf("unread repo folders %+v, want %+v", got, want)
 	}
 }
+
+// TestWithBaseURL: the .repo file of a repo indexBareRepos made reads the
+// folder it made; its other keys stay.
+func TestWithBaseURL(t *testing.T) {
+	in := "[example]\nname=example\nbaseurl=file:///ctx/0/\nenabled=1\ngpgcheck=0\n"
+	want := "[example]\nname=example\nbaseurl=file:///tmp/made-repos/example/\nenabled=1\ngpgcheck=0\n"
+	if got := string(withBaseURL([]byte(in), "/tmp/made-repos/example")); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}

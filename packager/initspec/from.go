@@ -13,9 +13,11 @@ import (
 // repository from: build with --build-context rpms=DIR.
 const RepoContext = "rpms"
 
-// FromFile writes the flatpak.yaml of an RPM file. When the file lies in a
-// repository (repodata/ next to it), that repository is written as a build
-// context; o.Repo overrides it.
+// FromFile writes the flatpak.yaml of an RPM file. The folder it lies in
+// is written as the repo, a build context: a repository (repodata/ next to
+// it), or a folder of RPMs the build indexes (rpmbuild's RPMS/ when the
+// file is in one of its architecture folders, so that packages of the
+// other architectures come too); o.Repo overrides it.
 func FromFile(file string, o Options) ([]byte, error) {
 	f, err := os.Open(file)
 	if err != nil {
@@ -28,9 +30,10 @@ func FromFile(file string, o Options) ([]byte, error) {
 	}
 	dir := filepath.Dir(file)
 	if o.Repo == nil {
-		if _, err := os.Stat(filepath.Join(dir, "repodata", "repomd.xml")); err == nil {
-			o.Repo = localRepo(dir)
+		if _, err := os.Stat(filepath.Join(dir, "repodata", "repomd.xml")); err != nil && rpmbuildArchDir(dir) {
+			dir = filepath.Dir(dir)
 		}
+		o.Repo = localRepo(dir)
 	}
 	return Generate(p, contents, o)
 }
@@ -63,6 +66,20 @@ func FromRepo(loc, name string, o Options) ([]byte, error) {
 		}
 	}
 	return Generate(p, contents, o)
+}
+
+// rpmbuildArchDir says whether dir is an architecture's folder of
+// rpmbuild's RPMS/.
+func rpmbuildArchDir(dir string) bool {
+	abs, err := filepath.Abs(dir)
+	if err != nil || filepath.Base(filepath.Dir(abs)) != "RPMS" {
+		return false
+	}
+	switch filepath.Base(abs) {
+	case "noarch", "x86_64", "aarch64", "i686", "ppc64le", "s390x", "riscv64", "armv7hl":
+		return true
+	}
+	return false
 }
 
 func localRepo(dir string) *RepoEntry {

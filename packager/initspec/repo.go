@@ -1,6 +1,8 @@
 package initspec
 
 import (
+	"errors"
+	"io/fs"
 	"fmt"
 	"io"
 	"net/http"
@@ -63,10 +65,24 @@ func (r *Repo) open(rel string) (io.ReadCloser, error) {
 }
 
 // Find returns the location (relative to the repository) of the newest
-// binary package called name, read from its primary metadata.
+// binary package called name, read from its primary metadata, or, for a
+// folder of RPMs without repodata/ (which the build indexes), from the
+// packages' headers.
 func (r *Repo) Find(name string) (string, error) {
 	best, bestEVR, n := "", rpmver.EVR{}, 0
-	err := repodata.Packages(r.open, func(p repodata.Package) error {
+	packages := func(fn func(repodata.Package) error) error { return repodata.Packages(r.open, fn) }
+	if r.dir != "" && isBare(r.dir) {
+		packages = func(fn func(repodata.Package) error) error {
+			pkgs, err := repodata.Index(r.dir)
+			for _, p := range pkgs {
+				if err == nil {
+					err = fn(repodata.Package{NEVRA: p.NEVRA, Location: p.Location})
+				}
+			}
+			return err
+		}
+	}
+	err := packages(func(p repodata.Package) error {
 		n++
 		if p.Name != name || p.Arch == "src" || p.Arch == "nosrc" {
 			return nil
@@ -87,3 +103,9 @@ func (r *Repo) Find(name string) (string, error) {
 
 // Open opens a file of the repository, such as a location from Find.
 func (r *Repo) Open(rel string) (io.ReadCloser, error) { return r.open(rel) }
+
+// isBare says whether dir is a folder without repodata/repomd.xml.
+func isBare(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, filepath.FromSlash(repodata.RepomdFile)))
+	return errors.Is(err, fs.ErrNotExist)
+}

@@ -226,7 +226,7 @@ func TestPayloadFilesFromTheHeader(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	hdrs, err := readHeaders(f)
+	hdrs, _, err := readHeaders(f)
 	if err != nil {
 		t.Fatal(err)
 	}
