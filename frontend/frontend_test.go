@@ -191,3 +191,24 @@ func TestFailureErrorNamesTheRepoThatCouldNotBeRead(t *testing.T) {
 		}
 	}
 }
+
+// TestNoticeAtTheRepoItIsAbout: a step's notice about a repo of the spec is
+// shown at the line that says where the repo is; others at packages.
+func TestNoticeAtTheRepoItIsAbout(t *testing.T) {
+	data := []byte("id: org.example.Hello\npackages: [hello]\nrepos:\n  - name: local\n    context: rpms\n    path: out/RPMS\n  - name: fedora\n    metalink: https://mirrors.example.org/metalink\n")
+	s, err := spec.Parse("flatpak.yaml", data, spec.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &builder{spec: s}
+	for n, want := range map[string][]any{
+		"repos: repo local: its repodata/ does not list 1 .rpm file": {"repos", 0, "path"},
+		"repos: repo fedora has gpgcheck off, but ...":               {"repos", 1, "metalink"},
+		"repos: repo elsewhere has gpgcheck off, but ...":            {"packages"},
+		"the install updated the runtime's glib2":                    {"packages"},
+	} {
+		if got := b.noticeAt(n); !slices.Equal(got, want) {
+			t.Errorf("%q at %v, want %v", n, got, want)
+		}
+	}
+}

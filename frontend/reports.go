@@ -67,7 +67,7 @@ func readReports(ctx context.Context, ref client.Reference, prefix string) (*rep
 // silent), and the steps' notices.
 func (b *builder) warnReports(ctx context.Context, r *reports) {
 	for _, n := range r.install.Notices {
-		b.warn(ctx, n, "packages")
+		b.warn(ctx, n, b.noticeAt(n)...)
 	}
 	// A package the spec names that the runtime has already: the
 	// installer leaves it be, and nothing of it goes to /app.
@@ -302,7 +302,7 @@ func (b *builder) diagnoseInstall(ctx context.Context, opts fllb.Options) error 
 	// What the step noticed may explain the failure (a repo whose
 	// metadata it could not read).
 	for _, n := range rep.Notices {
-		b.warn(ctx, n, "packages")
+		b.warn(ctx, n, b.noticeAt(n)...)
 	}
 	log, _ := readReport(ctx, ref, buildstep.InstallerLogFile)
 	return b.failureError(rep.Failure, log)
@@ -539,14 +539,14 @@ func (b *builder) atRepo(u buildstep.UnreadRepo) located {
 		return located{msg, []any{"packages"}}
 	}
 	r := b.spec.Repos[i]
-	key, where := "baseurl", r.BaseURL
-	switch {
-	case r.Path != "":
-		key, where = "path", fmt.Sprintf("folder %q of %s", r.Path, contextName(r))
-	case r.Metalink != "":
-		key, where = "metalink", r.Metalink
-	case r.Mirrorlist != "":
-		key, where = "mirrorlist", r.Mirrorlist
+	key, where := whereKey(r), r.BaseURL
+	switch key {
+	case "path":
+		where = fmt.Sprintf("folder %q of %s", r.Path, contextName(r))
+	case "metalink":
+		where = r.Metalink
+	case "mirrorlist":
+		where = r.Mirrorlist
 	}
 	var msg string
 	switch {
@@ -566,11 +566,47 @@ func (b *builder) atRepo(u buildstep.UnreadRepo) located {
 	default:
 		msg = fmt.Sprintf("repo %s: the installer could not read its metadata from %s: %s", r.Name, where, u.Why)
 	}
+	return located{msg, b.repoAt(i, key)}
+}
+
+// repoAt is the spec path of repo i's key, or of the repo where the key
+// has no line of its own.
+func (b *builder) repoAt(i int, key string) []any {
 	path := []any{"repos", i, key}
 	if _, ok := b.spec.Source.Range(path...); !ok {
 		path = []any{"repos", i}
 	}
-	return located{msg, path}
+	return path
+}
+
+// noticeAt is where a step's notice is shown: one about a repo of the
+// spec ("repos: repo ID: ...") at the line that says where the repo is,
+// the others at packages.
+func (b *builder) noticeAt(n string) []any {
+	rest, ok := strings.CutPrefix(n, "repos: repo ")
+	if !ok {
+		return []any{"packages"}
+	}
+	id, _, _ := strings.Cut(rest, " ")
+	id = strings.TrimSuffix(id, ":")
+	i := slices.IndexFunc(b.spec.Repos, func(r spec.Repo) bool { return r.Name == id })
+	if i < 0 {
+		return []any{"packages"}
+	}
+	return b.repoAt(i, whereKey(b.spec.Repos[i]))
+}
+
+// whereKey is the key that says where repo r is.
+func whereKey(r spec.Repo) string {
+	switch {
+	case r.Path != "":
+		return "path"
+	case r.Metalink != "":
+		return "metalink"
+	case r.Mirrorlist != "":
+		return "mirrorlist"
+	}
+	return "baseurl"
 }
 
 // contextName names the build context a repo's path is in.

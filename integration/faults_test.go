@@ -179,6 +179,28 @@ func TestBuildNamesTheRepoItCannotRead(t *testing.T) {
 	}
 }
 
+// TestStaleRepodataIsNamed: an RPM copied into a repo folder after
+// createrepo_c ran is not in its repodata/, so the installer does not find
+// it; the build says which file repodata/ does not list, and what to do,
+// at the line of the repo's path (11).
+func TestStaleRepodataIsNamed(t *testing.T) {
+	dir := t.TempDir()
+	writeRepo(t, dir, "hello", "hello-data")
+	extra := harness.RPMFile(t, "hello-extra")
+	if err := os.WriteFile(filepath.Join(dir, filepath.Base(extra)), mustRead(t, extra), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	yaml := strings.Replace(appSpec("hello", "hello-extra"), "context: rpms", "context: stale", 1)
+	res, err := build(t, buildOpts{dir: writeSpec(t, yaml), file: "flatpak.yaml", contexts: map[string]string{"stale": dir}})
+	if err == nil {
+		t.Fatal("the build found a package its repo's repodata/ does not list")
+	}
+	want := "repo example: its repodata/ does not list 1 .rpm file in its folder (" + filepath.Base(extra) + "), which the installer therefore does not see: run createrepo_c on the folder again (or remove its repodata/: the build then indexes the RPMs itself) (flatpak.yaml:11)"
+	if !strings.Contains(res.log, want) || !strings.Contains(res.log, "run createrepo_c on the folder again") {
+		t.Errorf("the build does not say %q:\n%s\n%v", want, lastLines(res.log, 20), err)
+	}
+}
+
 // TestFailedBuildKeepsThePreviousImage builds into an OCI folder, then
 // builds a broken spec into the same folder: the first image is still
 // there, whole.

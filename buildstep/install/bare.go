@@ -3,9 +3,12 @@ package install
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
@@ -82,4 +85,107 @@ func withBaseURL(repoFile []byte, dir string) []byte {
 		}
 	}
 	return []byte(strings.Join(lines, ""))
+}
+
+// maxStaleLook bounds the folder entries staleRepodata looks at: a local
+// mirror of a whole distribution is not compared file by file.
+const maxStaleLook = 20_000
+
+// staleRepodata compares the repodata/ of each repo folder of the step
+// with the .rpm files the folder holds, and says what does not match:
+// RPMs added or rebuilt since createrepo_c last ran (which the installer
+// does not see: it may install an older version without a word), and
+// packages listed whose files are gone.
+func (s *step) staleRepodata() {
+	for _, r := range s.cfg.Repos {
+		if r.Dir == "" || strings.Contains(r.Dir, "$") || s.made[r.ID] != "" {
+			continue
+		}
+		if n := staleNotice(r); n != "" {
+			fmt.Fprintln(s.out, "flatpak-frontend: "+n)
+			s.report.Notices = append(s.report.Notices, n)
+		}
+	}
+}
+
+func staleNotice(r buildstep.Repo) string {
+	files := map[string]bool{}
+	seen := 0
+	err := filepath.WalkDir(r.Dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if seen++; seen > maxStaleLook {
+			return errTooMany
+		}
+		if d.IsDir() {
+			if d.Name() == "repodata" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		name := d.Name()
+		if strings.HasSuffix(name, ".rpm") && !strings.HasSuffix(name, ".src.rpm") && !strings.HasSuffix(name, ".nosrc.rpm") {
+			rel, _ := filepath.Rel(r.Dir, p)
+			files[filepath.ToSlash(rel)] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return ""
+	}
+	var gone []string
+	listed := map[string]bool{}
+	err = repodata.Packages(func(rel string) (io.ReadCloser, error) {
+		return os.Open(filepath.Join(r.Dir, filepath.FromSlash(rel)))
+	}, func(p repodata.Package) error {
+		if p.Arch == "src" || p.Arch == "nosrc" {
+			return nil
+		}
+		loc := path.Clean(p.Location)
+		listed[loc] = true
+		if !files[loc] && !strings.HasPrefix(loc, "../") && !strings.Contains(loc, "://") {
+			gone = append(gone, loc)
+		}
+		return nil
+	})
+	if err != nil {
+		return "" // the installer says what is wrong with it
+	}
+	var unlisted []string
+	for f := range files {
+		if !listed[f] {
+			unlisted = append(unlisted, f)
+		}
+	}
+	slices.Sort(unlisted)
+	var says []string
+	if len(unlisted) > 0 {
+		says = append(says, fmt.Sprintf("does not list %s in its folder (%s), which the installer therefore does not see", count(len(unlisted), ".rpm file"), someOf(unlisted)))
+	}
+	if len(gone) > 0 {
+		says = append(says, fmt.Sprintf("lists %s the folder does not have (%s)", count(len(gone), "package file"), someOf(gone)))
+	}
+	if len(says) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("repos: repo %s: its repodata/ %s: run createrepo_c on the folder again (or remove its repodata/: the build then indexes the RPMs itself)", r.ID, strings.Join(says, ", and "))
+}
+
+var errTooMany = errors.New("too many entries")
+
+func count(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// someOf lists the first few of names.
+func someOf(names []string) string {
+	const few = 3
+	if len(names) <= few {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:few], ", "), len(names)-few)
 }

@@ -93,6 +93,7 @@ func (s *step) run(ctx context.Context) error {
 	if f := s.indexBareRepos(); f != nil {
 		return f
 	}
+	s.staleRepodata()
 	if unread := unreadRepoFolders(cfg.Repos); len(unread) > 0 {
 		msg := fmt.Sprintf("repo %s: its folder has no repodata/repomd.xml (make it a repository with createrepo_c)", unread[0].Repo)
 		if unread[0].Why == buildstep.RepoNoFolder {

@@ -12,6 +12,8 @@ import (
 
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep"
 	"github.com/flatpak-frontend/flatpak-frontend/buildstep/filecheck"
+	"github.com/flatpak-frontend/flatpak-frontend/rpm/repodata"
+	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmfile"
 	"github.com/flatpak-frontend/flatpak-frontend/rpm/rpmver"
 )
 
@@ -558,5 +560,41 @@ func TestWithBaseURL(t *testing.T) {
 	want := "[example]\nname=example\nbaseurl=file:///tmp/made-repos/example/\nenabled=1\ngpgcheck=0\n"
 	if got := string(withBaseURL([]byte(in), "/tmp/made-repos/example")); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestStaleNotice: a repo folder whose repodata/ does not list some of its
+// RPMs (added or rebuilt since createrepo_c ran), or lists files that are
+// gone, gets a notice that names them; one that matches, none. Source
+// packages are not compared.
+func TestStaleNotice(t *testing.T) {
+	dir := t.TempDir()
+	pkg := func(name, loc string) repodata.Indexed {
+		return repodata.Indexed{Location: loc, SHA256: "00", Package: &rpmfile.Package{NEVRA: rpmver.NEVRA{Name: name, Version: "1", Release: "1", Arch: "noarch"}}}
+	}
+	if err := repodata.Write(dir, []repodata.Indexed{pkg("a", "a-1-1.noarch.rpm"), pkg("b", "sub/b-1-1.noarch.rpm")}); err != nil {
+		t.Fatal(err)
+	}
+	touch := func(rel string) {
+		p := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	touch("a-1-1.noarch.rpm")
+	touch("sub/b-1-1.noarch.rpm")
+	touch("a-1-1.src.rpm")
+	r := buildstep.Repo{ID: "local", Dir: dir}
+	if n := staleNotice(r); n != "" {
+		t.Errorf("a repo that matches its folder: %s", n)
+	}
+	touch("a-2-1.noarch.rpm")
+	os.Remove(filepath.Join(dir, "sub/b-1-1.noarch.rpm"))
+	want := "repos: repo local: its repodata/ does not list 1 .rpm file in its folder (a-2-1.noarch.rpm), which the installer therefore does not see, and lists 1 package file the folder does not have (sub/b-1-1.noarch.rpm): run createrepo_c on the folder again (or remove its repodata/: the build then indexes the RPMs itself)"
+	if n := staleNotice(r); n != want {
+		t.Errorf("notice\n%s\nwant\n%s", n, want)
 	}
 }
