@@ -716,6 +716,34 @@ func TestBuildFromAFolderOfRPMsWithoutRepodata(t *testing.T) {
 	}
 }
 
+// TestBuildFromAFolderOfRPMv6Packages: a package in rpm 6's v6 format,
+// alone in its folder, is indexed and installed by dnf5 and rpm 6.1 (the
+// build image of Debian sid).
+func TestBuildFromAFolderOfRPMv6Packages(t *testing.T) {
+	yaml := `id: org.example.HelloSix
+runtime-name: org.example.Platform
+runtime-version: "1"
+command: hello6
+packages: [hello6]
+installer: dnf5
+repos:
+  - name: six
+    context: six
+    path: .
+`
+	res, err := build(t, buildOpts{dir: writeSpec(t, yaml), file: "flatpak.yaml", contexts: map[string]string{
+		"six":  harness.RPMv6(t),
+		"base": "oci-layout://" + harness.MinimalRuntime(t).Dir,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(res.log, "repo six: its folder has no repodata/: indexed its 1 package as") {
+		t.Errorf("the log does not say the folder was indexed")
+	}
+	flatpakImportable(t, res.oci, "app/org.example.HelloSix/x86_64/stable")
+}
+
 // TestPythonBytecodeStaysValidInFlatpak: a Flatpak install dates every file
 // 1970-01-01, so byte code that records its source's build-time mtime would
 // be stale there and Python would compile the module on every start. The

@@ -50,7 +50,7 @@ func (s *step) indexBareRepos() *buildstep.Failure {
 			return &buildstep.Failure{Status: -1, Unread: []buildstep.UnreadRepo{u},
 				Message: fmt.Sprintf("repo %s: its folder has no repodata/ and its RPMs could not be indexed: %v", r.ID, err)}
 		}
-		fmt.Fprintf(s.out, "flatpak-frontend: repo %s: its folder has no repodata/: indexed its %d packages as createrepo_c would\n", r.ID, len(pkgs))
+		fmt.Fprintf(s.out, "flatpak-frontend: repo %s: its folder has no repodata/: indexed its %s as createrepo_c would\n", r.ID, count(len(pkgs), "package"))
 		if s.made == nil {
 			s.made = map[string]string{}
 		}

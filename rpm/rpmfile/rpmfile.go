@@ -84,6 +84,10 @@ type Dep struct {
 	EVR   string
 }
 
+// tagPayloadSize is rpm 6's RPMTAG_PAYLOADSIZE: the uncompressed payload's
+// size, in the main header.
+const tagPayloadSize = 5112
+
 // RPMSENSE flags of a dependency (rpm's rpmds.h).
 const (
 	SenseLess       = 1 << 1
@@ -178,7 +182,8 @@ func read(r io.Reader, want func(path string) bool) (*Package, map[string][]byte
 	p.InstalledSize, _ = h.GetUint64Fallback(rpmutils.SIZE, rpmutils.LONGSIZE)
 	p.ArchiveSize, err = h.GetUint64Fallback(rpmutils.SIG_PAYLOADSIZE, rpmutils.SIG_LONGARCHIVESIZE)
 	if err != nil {
-		p.ArchiveSize, _ = h.GetUint64Fallback(rpmutils.ARCHIVESIZE, rpmutils.ARCHIVESIZE)
+		// rpm 6's v6 packages record it in the main header.
+		p.ArchiveSize, _ = h.GetUint64Fallback(rpmutils.ARCHIVESIZE, tagPayloadSize)
 	}
 	p.HeaderStart, p.HeaderEnd = int64(sigEnd), int64(len(hdrs))
 	for _, t := range depTags {
