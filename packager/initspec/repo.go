@@ -2,9 +2,9 @@ package initspec
 
 import (
 	"errors"
-	"io/fs"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
