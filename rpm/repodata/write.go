@@ -96,26 +96,19 @@ func indexFile(file string) (Indexed, error) {
 	}
 	defer f.Close()
 	h := sha256.New()
-	cr := &countingReader{r: io.TeeReader(f, h)}
-	p, _, err := rpmfile.Read(cr, nil)
+	tee := io.TeeReader(f, h)
+	p, _, err := rpmfile.Read(tee, nil)
 	if err != nil {
 		return Indexed{}, err
 	}
-	if _, err := io.Copy(io.Discard, cr); err != nil {
+	if _, err := io.Copy(io.Discard, tee); err != nil {
 		return Indexed{}, err
 	}
-	return Indexed{Size: cr.n, SHA256: hex.EncodeToString(h.Sum(nil)), Package: p}, nil
-}
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
+	size, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return Indexed{}, err
+	}
+	return Indexed{Size: size, SHA256: hex.EncodeToString(h.Sum(nil)), Package: p}, nil
 }
 
 // Write writes the metadata of a repository of pkgs into dir/repodata, as
